@@ -1,0 +1,30 @@
+# tsunagi: `make demo` runs the whole system locally; `make test` runs every test.
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+
+.PHONY: help setup demo test train validate bench
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup: ## create .venv and install the pinned stack (idempotent)
+	@bash scripts/setup.sh
+
+demo: setup ## run Rasa, actions, desk and the Cloud API simulator on SQLite
+	@$(PY) -m launcher demo
+
+test: ## run every test: validate, train, pytest (unit, DB, e2e), rasa test stories
+	@bash scripts/test.sh
+
+train: setup ## train the model (skipped by Rasa when nothing changed)
+	@.venv/bin/rasa train --fixed-model-name tsunagi --out models
+
+validate: setup ## check domain, data and stories
+	@.venv/bin/rasa data validate --fail-on-warnings
+
+bench: setup ## run the benchmarks under bench/
+	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(PY) $$b; done
+
+.PHONY: quality
+quality: setup ## train, score NLU on the held-out tests/nlu/ set, run the test stories
+	@PYTHONPATH=. RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore $(PY) -m nlp.quality

@@ -1,0 +1,1 @@
+"""The rasa_sdk action server: one module per area, thin over desk/ code."""

@@ -1,0 +1,235 @@
+"""The Rasa side of the WhatsApp channel: thin over processor/outbound/graph.
+
+Webhook: GET|POST /webhooks/whatsapp/webhook (Rasa mounts the blueprint under
+/webhooks/<name>/). A POST is checked (signature over the raw bytes, before any
+parsing), recorded durably, answered 200, then processed in the background.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from connectors.whatsapp import outbound, signature, webhook
+from connectors.whatsapp.graph import GraphClient, GraphError
+from connectors.whatsapp.payloads import InboundMessage
+from connectors.whatsapp.processor import (InboxProcessor, conversation_id,
+                                           split_conversation_id)
+from connectors.whatsapp.settings import ChannelSettings
+from desk.attachments import MediaStore
+from desk.db import create_engine, session_factory
+from desk.models import NumberState, Sender
+from desk.services import conversations, numbers
+
+log = logging.getLogger(__name__)
+
+
+class ChannelRuntime:
+    """What lives from server start to stop: database engine, HTTP client, processor."""
+
+    def __init__(self, settings: ChannelSettings):
+        self.settings = settings
+        self.engine = create_engine(settings.database_url)
+        self.sessions = session_factory(self.engine)
+        self.graph = GraphClient(settings.graph_api_url,
+                                 messages_per_second=settings.messages_per_second)
+        self.processor: InboxProcessor | None = None
+
+    async def start(self, deliver) -> None:
+        async with self.sessions() as session, session.begin():
+            await numbers.ensure_number(session, phone_number_id=self.settings.phone_number_id,
+                                        waba_id=self.settings.waba_id)
+        self.processor = InboxProcessor(self.sessions, self.graph, self.settings.access_token,
+                                        deliver, media_store=MediaStore(self.settings.media_dir),
+                                        mark_read=self.settings.mark_read)
+        await self.processor.start()
+
+    async def stop(self) -> None:
+        if self.processor:
+            await self.processor.stop()
+        await self.graph.close()
+        await self.engine.dispose()
+
+
+class WhatsAppOutput(OutputChannel):
+    """Sends Rasa's responses through the Cloud API and records them in the desk.
+
+    `recipient_id` is the Rasa conversation id `<phone_number_id>_<wa_id>`, so one
+    instance serves every number (see `get_output_channel`).
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    def __init__(self, runtime: ChannelRuntime):
+        self.runtime = runtime
+
+    async def _send(self, recipient_id: str, message_without_to: dict) -> None:
+        phone_number_id, wa_id = split_conversation_id(recipient_id)
+        message = {"to": wa_id, **message_without_to}
+        sessions = self.runtime.sessions
+        async with sessions() as session, session.begin():
+            creds = await numbers.credentials_for(session, phone_number_id,
+                                                  self.runtime.settings.access_token)
+            if creds is None:
+                log.error("whatsapp: cannot send from unknown number %s", phone_number_id)
+                return
+            chat = await conversations.current_chat(session, phone_number_id, wa_id)
+            record = await conversations.record_outbound(
+                session, chat_id=chat.id, sender=Sender.bot, type=message["type"],
+                body=outbound.summary(message), payload=message)
+            if creds.state == NumberState.disconnected:
+                # Meta refused this number's token: sending again cannot work until
+                # an admin reconnects it, so say so instead of calling Meta.
+                await conversations.mark_failed(session, record.id,
+                                                "number disconnected: reconnect it in the desk")
+                return
+        try:
+            wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
+        except GraphError as exc:
+            log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
+            async with sessions() as session, session.begin():
+                await conversations.mark_failed(session, record.id, str(exc))
+                if exc.auth:
+                    await numbers.mark_disconnected(session, phone_number_id, str(exc))
+            return
+        async with sessions() as session, session.begin():
+            await conversations.mark_sent(session, record.id, wamid)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in outbound.split_text(text):
+            await self._send(recipient_id, {"type": "text", "text": {"body": part}})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str,
+                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        try:
+            message = outbound.buttons_message("", text, buttons)
+        except outbound.OutboundError as exc:
+            log.error("whatsapp: bad buttons in a bot response (%s); sending text only", exc)
+            await self.send_text_message(recipient_id, text)
+            return
+        message.pop("to")
+        await self._send(recipient_id, message)
+
+    async def send_quick_replies(self, recipient_id: str, text: str,
+                                 quick_replies: list[dict[str, Any]], **kwargs: Any) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        message = outbound.image_message("", image)
+        message.pop("to")
+        await self._send(recipient_id, message)
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, attachment)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any],
+                               **kwargs: Any) -> None:
+        """A `custom` response is a Cloud API message object, passed through as is."""
+        if not isinstance(json_message, dict) or "type" not in json_message:
+            log.error("whatsapp: custom payload without a 'type' ignored: %r", json_message)
+            return
+        await self._send(recipient_id, {k: v for k, v in json_message.items() if k != "to"})
+
+
+async def resume_if_paused(agent, sender_id: str) -> None:
+    """The desk gave the chat back to the bot (the handed-off chat was closed): if
+    Rasa's conversation is still paused from the handoff, resume it, as
+    `POST /conversations/{id}/tracker/events` with ConversationResumed would —
+    in-process, so Rasa's HTTP API can stay off."""
+    from rasa.shared.core.events import ConversationResumed
+
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is not None and tracker.is_paused():
+            tracker.update(ConversationResumed())
+            await agent.tracker_store.save(tracker)
+            log.info("whatsapp: resumed the bot for %s", sender_id)
+
+
+class WhatsAppInput(InputChannel):
+    """Custom channel `connectors.whatsapp.WhatsAppInput` for the WhatsApp Cloud API."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WhatsAppInput":
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(ChannelSettings.from_credentials(credentials))
+
+    def __init__(self, settings: ChannelSettings):
+        self.settings = settings
+        self.runtime: ChannelRuntime | None = None
+
+    def get_output_channel(self) -> OutputChannel:
+        if self.runtime is None:
+            raise RuntimeError("whatsapp channel not started")
+        return WhatsAppOutput(self.runtime)
+
+    def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
+        async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool) -> None:
+            sender_id = conversation_id(item.phone_number_id, item.wa_id)
+            agent = getattr(getattr(app, "ctx", None), "agent", None)
+            if opens_chat and agent is not None:  # a chat after a handoff may find Rasa paused
+                await resume_if_paused(agent, sender_id)
+            # A reply button's id is its payload: "/intent{...}" triggers an intent
+            # directly; any other id is read as the text the user tapped.
+            text = item.payload if (item.payload or "").startswith("/") else (item.text or item.payload)
+            if text is None:
+                text = f"/whatsapp_{item.type}"  # media etc. without caption
+            await on_new_message(UserMessage(
+                text=text, output_channel=self.get_output_channel(),
+                sender_id=sender_id,
+                input_channel=self.name(), message_id=item.wamid,
+                metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
+                                       "wa_id": item.wa_id, "phone_number_id": item.phone_number_id,
+                                       "media_id": item.media_id, "desk_chat_id": chat_id}}))
+        return deliver
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("whatsapp_webhook", __name__)
+        settings = self.settings
+
+        @bp.listener("after_server_start")
+        async def _start(app, loop) -> None:
+            self.runtime = ChannelRuntime(settings)
+            await self.runtime.start(self._deliver_to(on_new_message, app))
+            log.info("whatsapp: channel ready (Graph API %s)", settings.graph_api_url)
+
+        @bp.listener("before_server_stop")
+        async def _stop(app, loop) -> None:
+            if self.runtime:
+                await self.runtime.stop()
+
+        # Sanic accepts requests while after_server_start listeners (Rasa's model
+        # loading, then ours) still run: until the channel is ready, say so with a
+        # 503, which Meta retries, instead of failing.
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request):
+            if self.runtime is None or self.runtime.processor is None:
+                return response.json({"status": "starting"}, status=503)
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request):
+            status, text = webhook.verify(request.args, settings.verify_token)
+            return response.text(text, status=status)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            if self.runtime is None or self.runtime.processor is None:
+                return response.json({"error": "starting, retry later"}, status=503)
+            status, body = await webhook.receive(
+                request.body or b"", request.headers.get(signature.HEADER),
+                app_secret=settings.app_secret, max_body_bytes=settings.max_body_bytes,
+                processor=self.runtime.processor)
+            return response.json(body, status=status)
+
+        return bp

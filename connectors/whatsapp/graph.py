@@ -1,0 +1,186 @@
+"""A small client for the Cloud API's `/messages` endpoint, shared by the channel
+and the desk.
+
+Meta's error codes are mapped to outcomes the caller can act on:
+- retried here with backoff: HTTP 5xx, 1/2/131000 (temporary), 130429
+  (throughput), 131056 (pair rate), 80007 (WABA rate), network errors and timeouts;
+- `GraphError.reengagement` (131047): outside the 24-hour window, send a template;
+- `GraphError.auth` (190 token, 10/200-299 permissions): the number lost its
+  access (e.g. partner removed on Meta's side) and must be reconnected.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_CODES = {1, 2, 4, 131000, 130429, 131056, 80007}
+REENGAGEMENT_CODE = 131047
+
+
+@dataclass
+class GraphError(Exception):
+    http_status: int
+    code: int | None
+    message: str
+    details: str | None = None
+    subcode: int | None = None
+
+    def __str__(self) -> str:
+        extra = f" ({self.details})" if self.details else ""
+        return f"Graph API error {self.code} [HTTP {self.http_status}]: {self.message}{extra}"
+
+    @property
+    def retryable(self) -> bool:
+        return self.http_status >= 500 or self.code in RETRYABLE_CODES
+
+    @property
+    def reengagement(self) -> bool:
+        return self.code == REENGAGEMENT_CODE
+
+    @property
+    def auth(self) -> bool:
+        return self.code == 190 or self.code == 10 or (self.code is not None and 200 <= self.code <= 299)
+
+    @classmethod
+    def from_response(cls, http_status: int, body: Any) -> "GraphError":
+        err = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(err, dict):
+            return cls(http_status, None, f"unexpected response: {str(body)[:200]}")
+        data = err.get("error_data") if isinstance(err.get("error_data"), dict) else {}
+        return cls(http_status, err.get("code"), str(err.get("message", "")),
+                   data.get("details"), err.get("error_subcode"))
+
+
+class ThroughputLimiter:
+    """At most `rate` sends per second per business number (Meta's default cap is 80).
+
+    Each call reserves the next free slot of its number and sleeps until then, so
+    callers keep the order in which they asked; one user's messages, sent one after
+    the other, stay in order.
+    """
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next: dict[str, float] = {}
+
+    async def wait(self, phone_number_id: str) -> None:
+        if not self.interval:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next.get(phone_number_id, now))
+        self._next[phone_number_id] = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class GraphClient:
+    """One per process; `close()` on shutdown. Every call has an explicit timeout."""
+
+    def __init__(self, base_url: str, *, timeout: float = 15.0, max_attempts: int = 4,
+                 backoff: float = 0.5, messages_per_second: float = 80.0):
+        self.base_url = base_url.rstrip("/")
+        self.limiter = ThroughputLimiter(messages_per_second)
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def post_messages(self, phone_number_id: str, token: str, body: dict,
+                            max_attempts: int | None = None) -> dict:
+        """POST {graph}/{phone_number_id}/messages with retries; returns Meta's JSON."""
+        url = f"{self.base_url}/{phone_number_id}/messages"
+        headers = {"Authorization": f"Bearer {token}"}
+        max_attempts = max_attempts or self.max_attempts
+        for attempt in range(1, max_attempts + 1):
+            await self.limiter.wait(phone_number_id)
+            try:
+                async with self._http().post(url, json=body, headers=headers) as resp:
+                    data = await resp.json(content_type=None)
+                    if resp.status == 200 and isinstance(data, dict) and "error" not in data:
+                        return data
+                    error = GraphError.from_response(resp.status, data)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                error = GraphError(599, None, f"{type(exc).__name__}: {exc}")
+            if not error.retryable or attempt == max_attempts:
+                raise error
+            delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            log.warning("whatsapp: %s; retry %d/%d in %.1fs", error, attempt,
+                        max_attempts - 1, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def send(self, phone_number_id: str, token: str, message: dict) -> str:
+        """Send one message object (without messaging_product); returns its wamid."""
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
+        data = await self.post_messages(phone_number_id, token, body)
+        try:
+            return data["messages"][0]["id"]
+        except (KeyError, IndexError, TypeError):
+            raise GraphError(200, None, f"no message id in response: {str(data)[:200]}")
+
+    async def _get(self, url: str, token: str) -> aiohttp.ClientResponse:
+        return await self._http().get(url, headers={"Authorization": f"Bearer {token}"})
+
+    async def download_media(self, media_id: str, token: str, max_bytes: int) -> tuple[bytes, str]:
+        """Fetch an inbound media file: GET {graph}/{media-id} for its URL, then the URL
+        with the same token. Returns (bytes, mime type). Media ids expire after 7 days,
+        so this runs as soon as the message is processed."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with await self._get(f"{self.base_url}/{media_id}", token) as resp:
+                    info = await resp.json(content_type=None)
+                    if resp.status != 200 or "url" not in (info or {}):
+                        raise GraphError.from_response(resp.status, info)
+                if int(info.get("file_size") or 0) > max_bytes:
+                    raise GraphError(413, None, f"media {media_id} is {info['file_size']} bytes, over {max_bytes}")
+                async with await self._get(info["url"], token) as resp:
+                    if resp.status != 200:
+                        raise GraphError(resp.status, None, f"media download failed: HTTP {resp.status}")
+                    data = await resp.content.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    raise GraphError(413, None, f"media {media_id} is over {max_bytes} bytes")
+                return data, str(info.get("mime_type") or resp.content_type)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                error = GraphError(599, None, f"{type(exc).__name__}: {exc}")
+            except GraphError as exc:
+                error = exc
+            if not error.retryable or attempt == self.max_attempts:
+                raise error
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def upload_media(self, phone_number_id: str, token: str, data: bytes,
+                           mime_type: str, filename: str) -> str:
+        """POST {graph}/{phone-number-id}/media (multipart); returns the media id."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", data, filename=filename, content_type=mime_type)
+        async with self._http().post(f"{self.base_url}/{phone_number_id}/media", data=form,
+                                     headers={"Authorization": f"Bearer {token}"}) as resp:
+            body = await resp.json(content_type=None)
+            if resp.status != 200 or "id" not in (body or {}):
+                raise GraphError.from_response(resp.status, body)
+            return str(body["id"])
+
+    async def mark_read(self, phone_number_id: str, token: str, wamid: str) -> None:
+        """Blue ticks for the user: a courtesy, so one attempt and no retries."""
+        await self.post_messages(phone_number_id, token, {
+            "messaging_product": "whatsapp", "status": "read", "message_id": wamid}, max_attempts=1)

@@ -1,0 +1,169 @@
+"""Meta's webhook payloads, parsed into typed items.
+
+A webhook body is `{"object": "whatsapp_business_account", "entry": [{"changes":
+[{"field": "messages", "value": {...}}]}]}`; each `value` carries `metadata`
+(which business number), and `messages` (with `contacts`) or `statuses`. One body
+may hold several items, for several numbers: each item is routed by its own
+`metadata.phone_number_id`.
+
+Parsing never trusts shapes: anything missing or of the wrong type raises
+`MalformedPayload` (the request's fault, a 400) instead of an exception deep in
+the handler.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
+
+
+class MalformedPayload(ValueError):
+    """The body is not a WhatsApp Business Account webhook of a known shape."""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    phone_number_id: str
+    display_phone_number: str
+    wa_id: str
+    profile_name: str | None
+    wamid: str
+    timestamp: dt.datetime
+    type: str
+    text: str | None = None           # what the bot reads (body, caption, reply title/payload)
+    payload: str | None = None        # button/list reply id or template button payload
+    media_id: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+    context_wamid: str | None = None  # the message this one replies to
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dedupe_key(self) -> str:
+        return self.wamid
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    phone_number_id: str
+    wamid: str
+    status: str  # sent | delivered | read | failed
+    recipient_id: str
+    timestamp: dt.datetime
+    conversation: dict | None = None
+    pricing: dict | None = None
+    errors: list = field(default_factory=list)
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.wamid}:{self.status}"
+
+
+def _get(obj: Any, key: str, typ: type | tuple = str, required: bool = True) -> Any:
+    if not isinstance(obj, dict):
+        raise MalformedPayload(f"expected an object holding '{key}'")
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise MalformedPayload(f"missing '{key}'")
+        return None
+    if not isinstance(value, typ):
+        raise MalformedPayload(f"'{key}' has the wrong type")
+    return value
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise MalformedPayload("bad 'timestamp'") from None
+
+
+def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
+    wa_id = _get(msg, "from")
+    names = {
+        c.get("wa_id"): (c.get("profile") or {}).get("name")
+        for c in (value.get("contacts") or [])
+        if isinstance(c, dict) and isinstance(c.get("profile") or {}, dict)
+    }
+    kind = _get(msg, "type")
+    text = payload = media_id = mime = filename = None
+    if kind == "text":
+        text = _get(_get(msg, "text", dict), "body")
+    elif kind in MEDIA_TYPES:
+        media = _get(msg, kind, dict)
+        media_id = _get(media, "id")
+        mime = _get(media, "mime_type", required=False)
+        filename = _get(media, "filename", required=False)
+        text = _get(media, "caption", required=False)
+    elif kind == "interactive":
+        inter = _get(msg, "interactive", dict)
+        sub = _get(inter, "type")
+        if sub in ("button_reply", "list_reply"):
+            reply = _get(inter, sub, dict)
+            payload = _get(reply, "id")
+            text = _get(reply, "title", required=False)
+        elif sub == "nfm_reply":
+            text = _get(_get(inter, "nfm_reply", dict), "body", required=False)
+    elif kind == "button":  # quick-reply button of a template
+        button = _get(msg, "button", dict)
+        payload = _get(button, "payload", required=False)
+        text = _get(button, "text", required=False)
+    elif kind == "location":
+        loc = _get(msg, "location", dict)
+        text = " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
+    elif kind == "reaction":
+        text = _get(_get(msg, "reaction", dict), "emoji", required=False)
+    context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
+    return InboundMessage(
+        phone_number_id=_get(metadata, "phone_number_id"),
+        display_phone_number=str(metadata.get("display_phone_number") or ""),
+        wa_id=wa_id,
+        profile_name=names.get(wa_id),
+        wamid=_get(msg, "id"),
+        timestamp=_timestamp(msg.get("timestamp")),
+        type=kind,
+        text=text,
+        payload=payload,
+        media_id=media_id,
+        mime_type=mime,
+        filename=filename,
+        context_wamid=context.get("id") if isinstance(context.get("id"), str) else None,
+        raw=msg,
+    )
+
+
+def _status(status: dict, metadata: dict) -> StatusUpdate:
+    errors = status.get("errors")
+    return StatusUpdate(
+        phone_number_id=_get(metadata, "phone_number_id"),
+        wamid=_get(status, "id"),
+        status=_get(status, "status"),
+        recipient_id=_get(status, "recipient_id"),
+        timestamp=_timestamp(status.get("timestamp")),
+        conversation=_get(status, "conversation", dict, required=False),
+        pricing=_get(status, "pricing", dict, required=False),
+        errors=errors if isinstance(errors, list) else [],
+        raw=status,
+    )
+
+
+def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate]:
+    """All items of a webhook body, in the order Meta put them."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        raise MalformedPayload("not a whatsapp_business_account webhook")
+    items: list[InboundMessage | StatusUpdate] = []
+    for entry in _get(body, "entry", list):
+        for change in _get(entry, "changes", list):
+            if not isinstance(change, dict) or change.get("field") != "messages":
+                continue  # account/template updates are not chat traffic
+            value = _get(change, "value", dict)
+            metadata = _get(value, "metadata", dict)
+            for msg in _get(value, "messages", list, required=False) or []:
+                items.append(_message(value, msg, metadata))
+            for status in _get(value, "statuses", list, required=False) or []:
+                items.append(_status(status, metadata))
+    return items

@@ -1,0 +1,209 @@
+"""What happens to a webhook after its 200: plain Python, testable without Rasa.
+
+`accept()` parses and records a body durably (the 200 is sent after it returns);
+`kick()` schedules processing of one user's backlog; a sweep picks up anything left
+over, such as rows recorded before a crash. One user's messages are processed in
+order, one at a time; different users run concurrently.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Awaitable, Callable
+
+from sqlalchemy.orm import sessionmaker
+
+from connectors.whatsapp.graph import GraphClient, GraphError
+from connectors.whatsapp.payloads import InboundMessage, StatusUpdate, parse_webhook
+from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
+from desk.models import ChatState, EventState
+from desk.services import conversations, inbox, numbers, outbox
+
+log = logging.getLogger(__name__)
+
+# Called with the message, the desk chat id and whether it opens that chat; runs the bot turn.
+Deliver = Callable[[InboundMessage, int, bool], Awaitable[None]]
+Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messages, or statuses
+
+
+def conversation_id(phone_number_id: str, wa_id: str) -> str:
+    """Rasa's sender id: a user talking to two of our numbers has two conversations."""
+    return f"{phone_number_id}_{wa_id}"
+
+
+def split_conversation_id(sender_id: str) -> tuple[str, str]:
+    phone_number_id, _, wa_id = sender_id.partition("_")
+    if not wa_id:
+        raise ValueError(f"not a whatsapp conversation id: {sender_id!r}")
+    return phone_number_id, wa_id
+
+
+class InboxProcessor:
+    def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
+                 deliver: Deliver, *, media_store: MediaStore | None = None,
+                 mark_read: bool = True, sweep_seconds: float = 5.0):
+        self.sessions = sessions
+        self.media_store = media_store
+        self.graph = graph
+        self.default_token = default_token
+        self.deliver = deliver
+        self.mark_read = mark_read
+        self.sweep_seconds = sweep_seconds
+        self._locks: dict[Lane, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._sweeper: asyncio.Task | None = None
+
+    # -- intake -----------------------------------------------------------------
+    async def accept(self, body: object) -> list[Lane]:
+        """Record every item of a parsed JSON body; returns the lanes to process.
+
+        Raises MalformedPayload (nothing recorded) when the body has a bad shape.
+        """
+        items = parse_webhook(body)
+        rows = []
+        for item in items:
+            if isinstance(item, InboundMessage):
+                rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
+                                 phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                                 payload=_envelope(item)))
+            else:
+                rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
+                                 phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
+                                 payload=_envelope(item)))
+        async with self.sessions() as session, session.begin():
+            await inbox.record(session, rows)
+        return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
+
+    def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
+        task = asyncio.create_task(self.drain(phone_number_id, wa_id, kind))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- processing ---------------------------------------------------------------
+    async def drain(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
+        key = (phone_number_id, wa_id, kind)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await self._drain_lane(key)
+        except Exception:  # noqa: BLE001 - e.g. "database is locked": the sweep retries
+            log.exception("whatsapp: processing %s/%s (%s) stopped; the sweep will retry", *key)
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._locks.pop(key, None)
+
+    async def _drain_lane(self, key: Lane) -> None:
+        phone_number_id, wa_id, kind = key
+        while True:
+            async with self.sessions() as session, session.begin():
+                event = await inbox.claim_next(session, phone_number_id, wa_id, kind)
+            if event is None:
+                return
+            state, error = EventState.done, None
+            try:
+                state = await self._handle(event.kind, event.payload)
+            except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
+                log.exception("whatsapp: event %s failed", event.dedupe_key)
+                state, error = EventState.failed, f"{type(exc).__name__}: {exc}"
+            async with self.sessions() as session, session.begin():
+                await inbox.finish(session, event.id, state, error)
+            if state == EventState.failed:
+                return  # keep this lane's order: retry from here after the backoff
+
+    async def _handle(self, kind: str, envelope: dict) -> EventState:
+        item = _from_envelope(kind, envelope)
+        async with self.sessions() as session, session.begin():
+            creds = await numbers.credentials_for(session, item.phone_number_id, self.default_token)
+            if creds is None:
+                log.warning("whatsapp: ignoring %s for unknown phone_number_id %s",
+                            kind, item.phone_number_id)
+                return EventState.ignored
+            if isinstance(item, StatusUpdate):
+                error = "; ".join(f"{e.get('code')}: {e.get('title') or e.get('message')}"
+                                  for e in item.errors if isinstance(e, dict)) or None
+                msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
+                                                       at=item.timestamp, error=error)
+                if msg is None and await outbox.link_status(
+                        session, item.raw.get("biz_opaque_callback_data"), item.wamid):
+                    msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
+                                                           at=item.timestamp, error=error)
+                if item.status == "failed":
+                    log.warning("whatsapp: message %s failed: %s", item.wamid, error)
+                return EventState.done if msg is not None else EventState.ignored
+        # Outside the transaction: a download may take a while. A failure raises and
+        # the event is retried (media ids stay valid for 7 days).
+        media = await self._store_media(item, creds.access_token)
+        async with self.sessions() as session, session.begin():
+            chat, _ = await conversations.record_inbound(
+                session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                profile_name=item.profile_name, wamid=item.wamid, type=item.type,
+                body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
+                media=media, media_filename=item.filename)
+            chat_id, bot_has_it = chat.id, chat.state == ChatState.bot
+            opens_chat = await conversations.message_count(session, chat_id) == 1
+        if self.mark_read:
+            try:
+                await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid)
+            except GraphError as exc:
+                log.warning("whatsapp: mark-as-read failed: %s", exc)
+        if bot_has_it:
+            await self.deliver(item, chat_id, opens_chat)
+        return EventState.done
+
+    async def _store_media(self, item: InboundMessage, token: str) -> StoredMedia | None:
+        if not item.media_id or self.media_store is None:
+            return None
+        try:
+            data, mime = await self.graph.download_media(item.media_id, token, INBOUND_SAFETY_CAP)
+        except GraphError as exc:
+            if exc.retryable:
+                raise
+            # Gone or refused for good: keep the message, note what happened to the file.
+            log.warning("whatsapp: media %s of %s not stored: %s", item.media_id, item.wamid, exc)
+            return None
+        return self.media_store.save(data, item.mime_type or mime)
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def sweep_once(self) -> None:
+        async with self.sessions() as session:
+            lanes = await inbox.lanes_with_work(session)
+        for lane in lanes:
+            if lane not in self._locks:
+                self.kick(*lane)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:  # noqa: BLE001 - the database may be briefly unavailable
+                log.exception("whatsapp: inbox sweep failed")
+            await asyncio.sleep(self.sweep_seconds)
+
+    async def stop(self) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Wait until every scheduled drain has finished (for tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _envelope(item: InboundMessage | StatusUpdate) -> dict:
+    data = dataclasses.asdict(item)
+    data["timestamp"] = item.timestamp.isoformat()
+    return data
+
+
+def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate:
+    import datetime as dt
+
+    data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]))
+    return InboundMessage(**data) if kind == "message" else StatusUpdate(**data)

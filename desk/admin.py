@@ -1,0 +1,629 @@
+"""Admin command line: `python -m desk admin AREA ACTION ...`, for people and scripts.
+
+    brand create NAME | brand list
+    waba add --brand B --id WABA_ID --name NAME | waba list [--brand B]
+    number add --waba W --id PHONE_NUMBER_ID --display +15550001111 --department D
+               [--token-env VAR | --token-stdin]
+    number list [--brand B] | number reconnect ID [--token-env VAR | --token-stdin]
+    department add --brand B NAME | department list [--brand B]
+    operator add --brand B --email E --name N [--role operator|admin] [--departments D1,D2]
+                 [--max-chats 5] [--password-stdin]
+    operator list [--brand B] | operator set-status EMAIL online|away|offline
+    operator passwd EMAIL [--password-stdin] | operator set-departments EMAIL D1,D2
+    operator deactivate EMAIL
+    settings show --brand B | settings set --brand B [--unattended-close-minutes N]
+                 [--idle-close-minutes N] [--bot-enabled yes|no]
+    canned add --brand B --shortcut S --title T --text TEXT | canned list [--brand B]
+    tag add --brand B NAME | tag list [--brand B]
+
+List and show commands take `--json`. Exit status 0 on success; otherwise 1 (or 2
+for a usage error) with a one-line reason on stderr.
+
+Secrets never come from the command line (it lands in shell history and in `ps`):
+a number's access token is read from an environment variable (`--token-env VAR`) or
+from standard input (`--token-stdin`); an operator's password from standard input
+(`--password-stdin`) or an interactive prompt. Listings never show tokens.
+
+The database is DESK_DATABASE_URL; run `python -m desk migrate` first.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import enum
+import getpass
+import json
+import os
+import re
+import sys
+from typing import Any, Sequence
+
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.config import DeskSettings
+from desk.models import (Brand, CannedResponse, Department, NumberState, Operator, OperatorStatus,
+                         PhoneNumber, Role, Tag, WhatsAppBusinessAccount, utcnow)
+from desk.services import numbers
+from desk.services import operators as operator_service
+
+PROG = "python -m desk admin"
+
+# The source document: unattended chats close after "15 minutes to 1 month"; a month is
+# taken as 31 days so that every calendar month fits. Idle chats: at most 24 hours.
+from desk.services.settings import (IDLE_MAX_MINUTES, IDLE_MIN_MINUTES,  # noqa: E402
+                                    UNATTENDED_MAX_MINUTES, UNATTENDED_MIN_MINUTES)
+
+_DIGITS = re.compile(r"^[0-9]{1,64}$")
+_SHORTCUT = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+class AdminError(ValueError):
+    """A refused command; the message is the one line shown to the admin."""
+
+
+def validate_timeouts(unattended_close_minutes: int | None = None,
+                      idle_close_minutes: int | None = None) -> None:
+    """The service's bounds (desk.services.settings), as a refused command."""
+    from desk.services.settings import SettingsError, validate_timeouts as check
+
+    try:
+        check(unattended_close_minutes, idle_close_minutes)
+    except SettingsError as exc:
+        raise AdminError(str(exc)) from None
+
+
+# --- secrets -------------------------------------------------------------------------
+
+def _stdin_line(what: str) -> str:
+    line = sys.stdin.readline()
+    value = line.rstrip("\r\n")
+    if not value:
+        raise AdminError(f"no {what} on standard input")
+    return value
+
+
+def read_token(args) -> str | None:
+    """The access token from --token-env VAR or --token-stdin; None: the default token."""
+    if getattr(args, "token_env", None):
+        value = os.environ.get(args.token_env, "").strip()
+        if not value:
+            raise AdminError(f"environment variable {args.token_env} is not set or empty")
+        return value
+    if getattr(args, "token_stdin", False):
+        return _stdin_line("token").strip()
+    return None
+
+
+def read_password(args) -> str:
+    if args.password_stdin:
+        return _stdin_line("password")
+    if not sys.stdin.isatty():
+        raise AdminError("no password: pass --password-stdin and write it to standard input, "
+                         "or run the command in a terminal")
+    first = getpass.getpass("Password (10 characters or more): ")
+    if first != getpass.getpass("Repeat the password: "):
+        raise AdminError("the passwords differ")
+    return first
+
+
+# --- lookups -------------------------------------------------------------------------
+
+async def _brand(session: AsyncSession, ref: str) -> Brand:
+    brand = (await session.execute(select(Brand).where(Brand.name == ref))).scalar_one_or_none()
+    if brand is None and ref.isdigit():
+        brand = await session.get(Brand, int(ref))
+    if brand is None:
+        raise AdminError(f"no brand {ref!r} (see: brand list)")
+    return brand
+
+
+async def _brand_id(session: AsyncSession, ref: str | None) -> int | None:
+    return (await _brand(session, ref)).id if ref else None
+
+
+async def _department(session: AsyncSession, brand_id: int, name: str) -> Department:
+    dept = (await session.execute(select(Department).where(
+        Department.brand_id == brand_id, Department.name == name))).scalar_one_or_none()
+    if dept is None:
+        raise AdminError(f"no department {name!r} in this brand (see: department list)")
+    return dept
+
+
+async def _operator(session: AsyncSession, email: str) -> Operator:
+    op = await operator_service.find_by_email(session, email)
+    if op is None:
+        raise AdminError(f"no operator with email {email!r}")
+    return op
+
+
+def _names(csv: str | None) -> list[str]:
+    return [n.strip() for n in (csv or "").split(",") if n.strip()]
+
+
+def _name(value: str, what: str, max_len: int) -> str:
+    value = " ".join((value or "").split())
+    if not value or len(value) > max_len:
+        raise AdminError(f"the {what} must have 1 to {max_len} characters")
+    return value
+
+
+def _e164(display: str) -> str:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(display, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise AdminError(f"not a phone number in international form (+country...): {display!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- output --------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def emit(args, rows: list[dict], columns: Sequence[str]) -> None:
+    rows = [{k: _plain(v) for k, v in row.items()} for row in rows]
+    if getattr(args, "json", False):
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        print("(none)")
+        return
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+
+
+def emit_one(args, row: dict) -> None:
+    row = {k: _plain(v) for k, v in row.items()}
+    if getattr(args, "json", False):
+        print(json.dumps(row, indent=2, ensure_ascii=False))
+    else:
+        width = max(len(k) for k in row)
+        for k, v in row.items():
+            print(f"{k.ljust(width)}  {v}")
+
+
+# --- brands, WABAs, numbers, departments ----------------------------------------------
+
+async def brand_create(session, args):
+    name = _name(args.name, "brand name", 200)
+    if (await session.execute(select(Brand.id).where(Brand.name == name))).first():
+        raise AdminError(f"brand {name!r} already exists")
+    brand = Brand(name=name)
+    session.add(brand)
+    await session.flush()
+    print(f"brand {brand.id} created: {brand.name}")
+
+
+async def brand_list(session, args):
+    brands = (await session.execute(select(Brand).order_by(Brand.id))).scalars().all()
+    emit(args, [{"id": b.id, "name": b.name, "created_at": b.created_at} for b in brands],
+         ["id", "name", "created_at"])
+
+
+async def waba_add(session, args):
+    brand = await _brand(session, args.brand)
+    if not _DIGITS.match(args.id):
+        raise AdminError(f"a WABA id is Meta's numeric id, not {args.id!r}")
+    existing = await session.get(WhatsAppBusinessAccount, args.id)
+    if existing is not None:
+        raise AdminError(f"WABA {args.id} is already registered")
+    waba = WhatsAppBusinessAccount(id=args.id, brand_id=brand.id, name=_name(args.name, "WABA name", 200))
+    session.add(waba)
+    await session.flush()
+    print(f"WABA {waba.id} ({waba.name}) added to brand {brand.name}")
+
+
+async def waba_list(session, args):
+    query = (select(WhatsAppBusinessAccount, Brand.name).join(Brand, Brand.id == WhatsAppBusinessAccount.brand_id)
+             .order_by(Brand.name, WhatsAppBusinessAccount.id))
+    if args.brand:
+        query = query.where(WhatsAppBusinessAccount.brand_id == await _brand_id(session, args.brand))
+    rows = (await session.execute(query)).all()
+    emit(args, [{"id": w.id, "name": w.name, "brand": b} for w, b in rows], ["id", "name", "brand"])
+
+
+async def number_add(session, args):
+    waba = await session.get(WhatsAppBusinessAccount, args.waba)
+    if waba is None:
+        raise AdminError(f"no WABA {args.waba!r} (see: waba list)")
+    if not _DIGITS.match(args.id):
+        raise AdminError(f"a phone number id is Meta's numeric id, not {args.id!r}")
+    display = _e164(args.display)
+    dept = await _department(session, waba.brand_id, args.department)
+    token = args.token
+    existing = await session.get(PhoneNumber, args.id)
+    if existing is not None:
+        raise AdminError(f"number {args.id} is already registered (WABA {existing.waba_id})")
+    session.add(PhoneNumber(id=args.id, waba_id=waba.id, display_phone_number=display,
+                            department_id=dept.id, access_token=token, state=NumberState.connected,
+                            state_changed_at=utcnow()))
+    await session.flush()
+    source = "own token" if token else "default token (WHATSAPP_ACCESS_TOKEN)"
+    print(f"number {args.id} ({display}) added to WABA {waba.id}, department {dept.name}, {source}")
+
+
+async def number_list(session, args):
+    query = (select(PhoneNumber, WhatsAppBusinessAccount, Brand.name, Department.name)
+             .join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+             .join(Brand, Brand.id == WhatsAppBusinessAccount.brand_id)
+             .outerjoin(Department, Department.id == PhoneNumber.department_id)
+             .order_by(Brand.name, PhoneNumber.display_phone_number))
+    if args.brand:
+        query = query.where(WhatsAppBusinessAccount.brand_id == await _brand_id(session, args.brand))
+    rows = (await session.execute(query)).all()
+    emit(args, [{"id": n.id, "display": n.display_phone_number, "waba": w.id, "brand": b,
+                 "department": d, "state": n.state, "reason": n.state_reason,
+                 "state_changed_at": n.state_changed_at,
+                 "token": "own" if n.access_token else "default"} for n, w, b, d in rows],
+         ["id", "display", "brand", "department", "state", "reason", "token"])
+
+
+async def number_reconnect(session, args):
+    number = await session.get(PhoneNumber, args.id)
+    if number is None:
+        raise AdminError(f"no number {args.id!r} (see: number list)")
+    token = args.token
+    if token:
+        number.access_token = token
+    was = number.state
+    await numbers.mark_connected(session, number.id)
+    print(f"number {number.id} ({number.display_phone_number}) connected"
+          + (" (it was already)" if was == NumberState.connected else "")
+          + ("; new token stored" if token else ""))
+
+
+async def department_add(session, args):
+    brand = await _brand(session, args.brand)
+    name = _name(args.name, "department name", 200)
+    if (await session.execute(select(Department.id).where(
+            Department.brand_id == brand.id, Department.name == name))).first():
+        raise AdminError(f"department {name!r} already exists in brand {brand.name}")
+    dept = Department(brand_id=brand.id, name=name)
+    session.add(dept)
+    await session.flush()
+    print(f"department {dept.id} created: {dept.name} ({brand.name})")
+
+
+async def department_list(session, args):
+    query = (select(Department, Brand.name).join(Brand, Brand.id == Department.brand_id)
+             .order_by(Brand.name, Department.name))
+    if args.brand:
+        query = query.where(Department.brand_id == await _brand_id(session, args.brand))
+    rows = (await session.execute(query)).all()
+    emit(args, [{"id": d.id, "name": d.name, "brand": b} for d, b in rows], ["id", "name", "brand"])
+
+
+# --- operators -----------------------------------------------------------------------
+
+def _operator_row(op: Operator, brand: str) -> dict:
+    return {"id": op.id, "email": op.email, "name": op.name, "brand": brand, "role": op.role,
+            "status": op.status, "active": op.active, "max_chats": op.max_concurrent_chats,
+            "departments": sorted(d.name for d in op.departments)}
+
+
+async def operator_add(session, args):
+    brand = await _brand(session, args.brand)
+    op = await operator_service.create_operator(
+        session, brand_id=brand.id, email=args.email, name=args.name, password=args.password,
+        role=args.role, departments=_names(args.departments), max_concurrent_chats=args.max_chats)
+    print(f"operator {op.id} created: {op.email} ({op.role.value}) in {brand.name}"
+          + (f", departments {', '.join(d.name for d in op.departments)}" if op.departments else ""))
+
+
+async def operator_list(session, args):
+    brand_id = await _brand_id(session, args.brand)
+    brands = dict((await session.execute(select(Brand.id, Brand.name))).all())
+    ops = await operator_service.list_operators(session, brand_id)
+    rows = [_operator_row(op, brands.get(op.brand_id)) for op in ops]
+    if not args.json:
+        for row in rows:
+            row["departments"] = ",".join(row["departments"])
+    emit(args, rows, ["id", "email", "name", "brand", "role", "status", "active", "max_chats", "departments"])
+
+
+async def operator_set_status(session, args):
+    op = await _operator(session, args.email)
+    await operator_service.set_status(session, op.id, args.status)
+    print(f"operator {op.email} is {args.status}")
+
+
+async def operator_passwd(session, args):
+    op = await _operator(session, args.email)
+    await operator_service.set_password(session, op.id, args.password)
+    print(f"password of {op.email} changed")
+
+
+async def operator_set_departments(session, args):
+    op = await _operator(session, args.email)
+    op = await operator_service.set_departments(session, op.id, _names(args.departments))
+    print(f"operator {op.email} departments: {', '.join(d.name for d in op.departments) or '(none)'}")
+
+
+async def operator_deactivate(session, args):
+    op = await _operator(session, args.email)
+    await operator_service.deactivate(session, op.id)
+    print(f"operator {op.email} deactivated")
+
+
+# --- settings, canned responses, tags ------------------------------------------------
+
+async def settings_show(session, args):
+    from desk.services import settings as settings_service
+
+    brand = await _brand(session, args.brand)
+    s = await settings_service.get(session, brand.id)
+    emit_one(args, {"brand": brand.name, "unattended_close_minutes": s.unattended_close_minutes,
+                    "idle_close_minutes": s.idle_close_minutes, "bot_enabled": s.bot_enabled,
+                    "bot_idle_rules": [{"after_minutes": r.after_minutes, "action": r.action, "text": r.text}
+                                       for r in s.bot_idle_rules] if args.json else len(s.bot_idle_rules)})
+
+
+async def settings_set(session, args):
+    from desk.services import settings as settings_service
+
+    validate_timeouts(args.unattended_close_minutes, args.idle_close_minutes)
+    if args.unattended_close_minutes is None and args.idle_close_minutes is None and args.bot_enabled is None:
+        raise AdminError("nothing to set: give --unattended-close-minutes, --idle-close-minutes "
+                         "or --bot-enabled")
+    brand = await _brand(session, args.brand)
+    s = await settings_service.update(
+        session, brand.id, unattended_close_minutes=args.unattended_close_minutes,
+        idle_close_minutes=args.idle_close_minutes,
+        bot_enabled=None if args.bot_enabled is None else args.bot_enabled == "yes")
+    print(f"settings of {brand.name}: unattended close {s.unattended_close_minutes} min, "
+          f"idle close {s.idle_close_minutes} min, bot {'on' if s.bot_enabled else 'off'}")
+
+
+async def canned_add(session, args):
+    brand = await _brand(session, args.brand)
+    shortcut = args.shortcut.strip().lstrip("/").lower()
+    if not _SHORTCUT.match(shortcut):
+        raise AdminError("a shortcut has 1 to 40 of a-z, 0-9, _ and -")
+    if (await session.execute(select(CannedResponse.id).where(
+            CannedResponse.brand_id == brand.id, CannedResponse.shortcut == shortcut))).first():
+        raise AdminError(f"canned response /{shortcut} already exists in brand {brand.name}")
+    text = (args.text or "").strip()
+    if not text or len(text) > 4096:
+        raise AdminError("the text must have 1 to 4096 characters (a WhatsApp text message)")
+    canned = CannedResponse(brand_id=brand.id, shortcut=shortcut, title=_name(args.title, "title", 200),
+                            text=text)
+    session.add(canned)
+    await session.flush()
+    print(f"canned response /{shortcut} created in {brand.name}")
+
+
+async def canned_list(session, args):
+    query = (select(CannedResponse, Brand.name).join(Brand, Brand.id == CannedResponse.brand_id)
+             .order_by(Brand.name, CannedResponse.shortcut))
+    if args.brand:
+        query = query.where(CannedResponse.brand_id == await _brand_id(session, args.brand))
+    rows = (await session.execute(query)).all()
+    emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "title": c.title, "text": c.text}
+                for c, b in rows], ["id", "brand", "shortcut", "title"])
+
+
+async def tag_add(session, args):
+    brand = await _brand(session, args.brand)
+    name = _name(args.name, "tag", 60)
+    if (await session.execute(select(Tag.id).where(Tag.brand_id == brand.id, Tag.name == name))).first():
+        raise AdminError(f"tag {name!r} already exists in brand {brand.name}")
+    tag = Tag(brand_id=brand.id, name=name)
+    session.add(tag)
+    await session.flush()
+    print(f"tag {tag.id} created: {name} ({brand.name})")
+
+
+async def tag_list(session, args):
+    query = select(Tag, Brand.name).join(Brand, Brand.id == Tag.brand_id).order_by(Brand.name, Tag.name)
+    if args.brand:
+        query = query.where(Tag.brand_id == await _brand_id(session, args.brand))
+    rows = (await session.execute(query)).all()
+    emit(args, [{"id": t.id, "name": t.name, "brand": b} for t, b in rows], ["id", "name", "brand"])
+
+
+# --- parser --------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (scripts read stderr), exit status 2; no abbreviated
+    options (`--token` must not quietly mean `--token-env`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    return value
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the admin commands to `parser` (the `admin` subcommand of `python -m desk`)."""
+    areas = parser.add_subparsers(dest="area", required=True, metavar="AREA", parser_class=_Parser)
+
+    def action(area, name, handler, help, json_out=False):
+        p = area.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        if json_out:
+            p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    def token_options(p):
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--token-env", metavar="VAR",
+                           help="read the number's access token from this environment variable")
+        group.add_argument("--token-stdin", action="store_true",
+                           help="read the number's access token from standard input")
+
+    brand = areas.add_parser("brand", help="brands").add_subparsers(dest="action", required=True)
+    p = action(brand, "create", brand_create, "create a brand")
+    p.add_argument("name")
+    action(brand, "list", brand_list, "list brands", json_out=True)
+
+    waba = areas.add_parser("waba", help="WhatsApp Business Accounts").add_subparsers(dest="action", required=True)
+    p = action(waba, "add", waba_add, "register a WABA of a brand")
+    p.add_argument("--brand", required=True)
+    p.add_argument("--id", required=True, help="Meta's WABA id")
+    p.add_argument("--name", required=True)
+    p = action(waba, "list", waba_list, "list WABAs (id, name)", json_out=True)
+    p.add_argument("--brand")
+
+    number = areas.add_parser("number", help="business phone numbers").add_subparsers(dest="action", required=True)
+    p = action(number, "add", number_add, "register a phone number of a WABA, tied to a department")
+    p.add_argument("--waba", required=True)
+    p.add_argument("--id", required=True, help="Meta's phone number id")
+    p.add_argument("--display", required=True, help="the number, e.g. +15550001111")
+    p.add_argument("--department", required=True)
+    token_options(p)
+    p = action(number, "list", number_list, "list numbers with their department and state", json_out=True)
+    p.add_argument("--brand")
+    p = action(number, "reconnect", number_reconnect,
+               "mark a disconnected number connected again (optionally with a new token)")
+    p.add_argument("id")
+    token_options(p)
+
+    dept = areas.add_parser("department", help="departments").add_subparsers(dest="action", required=True)
+    p = action(dept, "add", department_add, "create a department in a brand")
+    p.add_argument("--brand", required=True)
+    p.add_argument("name")
+    p = action(dept, "list", department_list, "list departments", json_out=True)
+    p.add_argument("--brand")
+
+    op = areas.add_parser("operator", help="operators and admins").add_subparsers(dest="action", required=True)
+    p = action(op, "add", operator_add, "create an operator (password from stdin or a prompt)")
+    p.add_argument("--brand", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=[r.value for r in Role], default=Role.operator.value)
+    p.add_argument("--departments", default="", help="comma-separated department names")
+    p.add_argument("--max-chats", type=_int, default=5, help="concurrent chats (default 5)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p = action(op, "list", operator_list, "list operators", json_out=True)
+    p.add_argument("--brand")
+    p = action(op, "set-status", operator_set_status, "set an operator online, away or offline")
+    p.add_argument("email")
+    p.add_argument("status", choices=[s.value for s in OperatorStatus])
+    p = action(op, "passwd", operator_passwd, "change an operator's password")
+    p.add_argument("email")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p = action(op, "set-departments", operator_set_departments, "replace an operator's departments")
+    p.add_argument("email")
+    p.add_argument("departments", help="comma-separated department names ('' for none)")
+    p = action(op, "deactivate", operator_deactivate, "disable an operator's sign-in and routing")
+    p.add_argument("email")
+
+    st = areas.add_parser("settings", help="a brand's timeouts and bot switch").add_subparsers(
+        dest="action", required=True)
+    p = action(st, "show", settings_show, "show a brand's settings", json_out=True)
+    p.add_argument("--brand", required=True)
+    p = action(st, "set", settings_set, f"change a brand's settings (unattended close "
+               f"{UNATTENDED_MIN_MINUTES}-{UNATTENDED_MAX_MINUTES} min = 15 min to 31 days; "
+               f"idle close {IDLE_MIN_MINUTES}-{IDLE_MAX_MINUTES} min)")
+    p.add_argument("--brand", required=True)
+    p.add_argument("--unattended-close-minutes", type=_int)
+    p.add_argument("--idle-close-minutes", type=_int)
+    p.add_argument("--bot-enabled", choices=["yes", "no"])
+
+    canned = areas.add_parser("canned", help="canned responses").add_subparsers(dest="action", required=True)
+    p = action(canned, "add", canned_add, "add a canned response (typed as /shortcut)")
+    p.add_argument("--brand", required=True)
+    p.add_argument("--shortcut", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--text", required=True)
+    p = action(canned, "list", canned_list, "list canned responses", json_out=True)
+    p.add_argument("--brand")
+
+    tag = areas.add_parser("tag", help="chat tags").add_subparsers(dest="action", required=True)
+    p = action(tag, "add", tag_add, "add a tag")
+    p.add_argument("--brand", required=True)
+    p.add_argument("name")
+    p = action(tag, "list", tag_list, "list tags", json_out=True)
+    p.add_argument("--brand")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    synopsis = __doc__.split("\n\n")[1]
+    parser = _Parser(prog=PROG, description="Manage brands, numbers, operators and settings of the desk.",
+                     epilog="commands:\n" + synopsis + "\n\nSecrets are never arguments: --token-env VAR, "
+                     "--token-stdin, --password-stdin.", formatter_class=argparse.RawDescriptionHelpFormatter)
+    configure_parser(parser)
+    return parser
+
+
+# --- running -------------------------------------------------------------------------
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def _run(args, database_url: str) -> None:
+    from desk.db import create_engine, session_factory
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            migrated = await conn.run_sync(lambda c: all(inspect(c).has_table(t) for t in (
+                "brands", "phone_numbers", "operators", "brand_settings", "integration_jobs")))
+        if not migrated:
+            raise AdminError("the desk tables are missing: run `python -m desk migrate` first")
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            await args.handler(session, args)
+    finally:
+        await engine.dispose()
+
+
+def run(args, database_url: str | None = None) -> int:
+    """Run parsed admin arguments; returns the exit status."""
+    url = database_url or DeskSettings.from_env().database_url
+    try:
+        # Secrets first: no database transaction stays open while a person types.
+        if hasattr(args, "token_env"):
+            args.token = read_token(args)
+        if hasattr(args, "password_stdin"):
+            args.password = read_password(args)
+        asyncio.run(_run(args, url))
+    except ValueError as exc:  # AdminError, OperatorError, SettingsError: refused with a reason
+        print(f"desk admin: error: {exc}", file=sys.stderr)
+        return 1
+    except IntegrityError as exc:
+        print(f"desk admin: error: conflicts with existing data: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (DBAPIError, OSError) as exc:
+        print(f"desk admin: error: database: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("desk admin: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

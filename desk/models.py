@@ -1,0 +1,359 @@
+"""The desk's tables. Constraints live in the database: a unique wamid is the dedupe."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Table,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Utc(TypeDecorator):
+    """Timezone-aware UTC timestamps, on SQLite too (it stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (portable, readable), validated by SQLAlchemy.
+    return Enum(cls, native_enum=False, length=20, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class NumberState(str, enum.Enum):
+    connected = "connected"
+    disconnected = "disconnected"  # Meta rejected our token: partner access removed
+
+
+class ChatState(str, enum.Enum):
+    bot = "bot"                # the bot is talking
+    waiting = "waiting"        # handed off, in a department queue
+    unattended = "unattended"  # nobody joined in time
+    open = "open"              # an operator has it
+    closed = "closed"
+
+
+class Direction(str, enum.Enum):
+    inbound = "in"
+    outbound = "out"
+
+
+class Sender(str, enum.Enum):
+    user = "user"
+    bot = "bot"
+    operator = "operator"
+    system = "system"
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    operator = "operator"
+
+
+class OperatorStatus(str, enum.Enum):
+    online = "online"
+    away = "away"
+    offline = "offline"
+
+
+class JobState(str, enum.Enum):
+    """Outbox and integration jobs: recorded first, sent by a worker, retried."""
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class EventState(str, enum.Enum):
+    pending = "pending"
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+    ignored = "ignored"
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False, unique=True)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    name = Column(String(200), nullable=False)
+
+
+class WhatsAppBusinessAccount(Base):
+    __tablename__ = "wabas"
+    id = Column(String(64), primary_key=True)  # Meta's WABA id
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    name = Column(String(200), nullable=False)
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_numbers"
+    id = Column(String(64), primary_key=True)  # Meta's phone_number_id
+    waba_id = Column(ForeignKey("wabas.id", ondelete="CASCADE"), nullable=False)
+    display_phone_number = Column(String(32), nullable=False)
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    # Per-number token; NULL means the default from WHATSAPP_ACCESS_TOKEN.
+    access_token = Column(Text)
+    state = Column(_enum(NumberState), nullable=False, default=NumberState.connected)
+    state_reason = Column(Text)
+    state_changed_at = Column(Utc())
+
+    waba = relationship(WhatsAppBusinessAccount, lazy="joined")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id = Column(Integer, primary_key=True)
+    wa_id = Column(String(32), nullable=False, unique=True)
+    profile_name = Column(String(200))
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+    __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),)
+    id = Column(Integer, primary_key=True)
+    phone_number_id = Column(ForeignKey("phone_numbers.id"), nullable=False)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=False)
+    state = Column(_enum(ChatState), nullable=False, default=ChatState.bot)
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    opened_at = Column(Utc(), nullable=False, default=utcnow)
+    handed_off_at = Column(Utc())       # the bot (or the user) asked for a person
+    assigned_at = Column(Utc())         # an operator joined
+    bot_idle_step = Column(Integer, nullable=False, default=0)  # bot idle rules done since the user last wrote
+    last_user_message_at = Column(Utc())
+    last_activity_at = Column(Utc(), nullable=False, default=utcnow)
+    closed_at = Column(Utc())
+    closed_by = Column(String(100))
+    close_reason = Column(Text)
+
+    contact = relationship(Contact, lazy="joined")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_chat_time", "chat_id", "wa_timestamp"),)
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    direction = Column(_enum(Direction), nullable=False)
+    sender = Column(_enum(Sender), nullable=False)
+    wamid = Column(String(200), unique=True)  # NULL until Meta accepted an outbound message
+    type = Column(String(32), nullable=False)
+    body = Column(Text)
+    payload = Column(JSON)
+    # WhatsApp's own timestamp: Meta does not guarantee order, so transcripts sort by it.
+    wa_timestamp = Column(Utc(), nullable=False, default=utcnow)
+    status = Column(String(20), nullable=False)
+    status_at = Column(Utc())
+    error = Column(Text)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    # A stored copy of the attachment (desk.attachments.MediaStore), by content hash.
+    media_sha256 = Column(String(64))
+    media_mime = Column(String(100))
+    media_size = Column(Integer)
+    media_filename = Column(String(255))
+
+
+class WebhookEvent(Base):
+    """One item of a webhook (a message or a status), recorded before the 200.
+
+    `dedupe_key` is unique: Meta redelivers, and the same message id must produce
+    one bot turn. Rows are processed after the acknowledgement and again after a
+    restart if the process died in between.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_state", "state", "id"),)
+    id = Column(Integer, primary_key=True)
+    dedupe_key = Column(String(250), nullable=False, unique=True)
+    kind = Column(String(16), nullable=False)  # message | status
+    phone_number_id = Column(String(64), nullable=False)
+    wa_id = Column(String(32), nullable=False)
+    payload = Column(JSON, nullable=False)
+    received_at = Column(Utc(), nullable=False, default=utcnow)
+    state = Column(_enum(EventState), nullable=False, default=EventState.pending)
+    attempts = Column(Integer, nullable=False, default=0)
+    locked_until = Column(Utc())
+    last_error = Column(Text)
+
+
+class Lead(Base):
+    """A sales lead captured by the bot's form (or an operator), ready for the CRM."""
+
+    __tablename__ = "leads"
+    id = Column(Integer, primary_key=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=False)
+    chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))
+    phone_number_id = Column(ForeignKey("phone_numbers.id"))
+    name = Column(String(200))
+    email = Column(String(320))
+    company = Column(String(200))
+    interest = Column(Text)
+    phone = Column(String(32))  # E.164, from WhatsApp
+    consent = Column(Boolean, nullable=False, default=False)
+    consent_at = Column(Utc())
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    crm_state = Column(String(16), nullable=False, default="pending")  # pending|pushed|failed
+    crm_id = Column(String(200))
+    crm_pushed_at = Column(Utc())
+
+    contact = relationship(Contact, lazy="joined")
+
+
+operator_departments = Table(
+    "operator_departments", Base.metadata,
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+)
+
+chat_tags = Table(
+    "chat_tags", Base.metadata,
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    email = Column(String(320), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    password_hash = Column(Text, nullable=False)  # argon2id
+    role = Column(_enum(Role), nullable=False, default=Role.operator)
+    status = Column(_enum(OperatorStatus), nullable=False, default=OperatorStatus.offline)
+    max_concurrent_chats = Column(Integer, nullable=False, default=5)
+    active = Column(Boolean, nullable=False, default=True)
+    last_assigned_at = Column(Utc())  # routing: longest idle first
+    last_seen_at = Column(Utc())
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+    departments = relationship(Department, secondary=operator_departments, lazy="selectin")
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    name = Column(String(60), nullable=False)
+
+
+class CannedResponse(Base):
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("brand_id", "shortcut"),)
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    shortcut = Column(String(40), nullable=False)  # typed as /shortcut in the reply box
+    title = Column(String(200), nullable=False)
+    text = Column(Text, nullable=False)
+
+
+class Ticket(Base):
+    """A chat turned into a helpdesk ticket (with its transcript), pushed by an adapter."""
+
+    __tablename__ = "tickets"
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))
+    contact_id = Column(ForeignKey("contacts.id"), nullable=False)
+    subject = Column(String(255), nullable=False)
+    description = Column(Text, nullable=False)
+    created_by = Column(String(100))  # operator email, or "bot" for left messages
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    external_id = Column(String(200))
+
+
+class DeskSettingsRow(Base):
+    """Per-brand timeouts and bot rules, set by admins (validated in desk.services.settings)."""
+
+    __tablename__ = "brand_settings"
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    unattended_close_minutes = Column(Integer, nullable=False, default=24 * 60)
+    idle_close_minutes = Column(Integer, nullable=False, default=60)
+    bot_enabled = Column(Boolean, nullable=False, default=True)
+    bot_idle_rules = Column(JSON, nullable=False, default=list)
+
+
+class OutboxMessage(Base):
+    """An operator's (or the desk's) WhatsApp message, recorded before it is sent.
+
+    `id` travels to Meta as `biz_opaque_callback_data` and comes back on status
+    webhooks: after a crash mid-send, a row whose status came back is known sent
+    and is not sent again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+    id = Column(Integer, primary_key=True)
+    message_id = Column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, unique=True)
+    phone_number_id = Column(String(64), nullable=False)
+    wa_id = Column(String(32), nullable=False)
+    request = Column(JSON, nullable=False)  # the Cloud API message object
+    state = Column(_enum(JobState), nullable=False, default=JobState.pending)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(Utc(), nullable=False, default=utcnow)
+    locked_until = Column(Utc())
+    last_error = Column(Text)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    sent_at = Column(Utc())
+
+
+class IntegrationJob(Base):
+    """A push to a CRM or helpdesk (lead or ticket), retried from this outbox."""
+
+    __tablename__ = "integration_jobs"
+    __table_args__ = (Index("ix_integration_jobs_state_due", "state", "next_attempt_at"),)
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(20), nullable=False)       # lead | ticket
+    adapter = Column(String(40), nullable=False)    # zoho | webhook
+    ref_id = Column(Integer, nullable=False)        # leads.id or tickets.id
+    state = Column(_enum(JobState), nullable=False, default=JobState.pending)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(Utc(), nullable=False, default=utcnow)
+    locked_until = Column(Utc())
+    last_error = Column(Text)
+    external_id = Column(String(200))
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    done_at = Column(Utc())

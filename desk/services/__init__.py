@@ -1,0 +1,1 @@
+"""Queries and transactions of the desk, one module per area."""

@@ -1,0 +1,118 @@
+"""Chats and their transcripts: what users, the bot and operators said."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.attachments import StoredMedia
+from desk.models import Chat, ChatState, Contact, Direction, Message, Sender, utcnow
+
+# Delivery status only moves forward; Meta may deliver `delivered` before `sent`.
+STATUS_RANK = {"queued": 0, "accepted": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+
+
+async def upsert_contact(session: AsyncSession, wa_id: str, profile_name: str | None) -> Contact:
+    contact = (await session.execute(select(Contact).where(Contact.wa_id == wa_id))).scalar_one_or_none()
+    if contact is None:
+        contact = Contact(wa_id=wa_id, profile_name=profile_name)
+        session.add(contact)
+        await session.flush()
+    elif profile_name and contact.profile_name != profile_name:
+        contact.profile_name = profile_name
+    return contact
+
+
+async def current_chat(session: AsyncSession, phone_number_id: str, wa_id: str,
+                       profile_name: str | None = None) -> Chat:
+    """The user's live chat on this number; a new one with the bot after a close."""
+    contact = await upsert_contact(session, wa_id, profile_name)
+    chat = (await session.execute(select(Chat).where(
+        Chat.phone_number_id == phone_number_id, Chat.contact_id == contact.id,
+        Chat.state != ChatState.closed).order_by(Chat.id.desc()).limit(1))).scalar_one_or_none()
+    if chat is None:
+        chat = Chat(phone_number_id=phone_number_id, contact_id=contact.id, state=ChatState.bot)
+        session.add(chat)
+        await session.flush()
+    return chat
+
+
+async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: str,
+                         profile_name: str | None, wamid: str, type: str, body: str | None,
+                         payload: dict, wa_timestamp: dt.datetime,
+                         media: StoredMedia | None = None,
+                         media_filename: str | None = None) -> tuple[Chat, Message]:
+    chat = await current_chat(session, phone_number_id, wa_id, profile_name)
+    existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
+    if existing is not None:
+        return chat, existing
+    msg = Message(chat_id=chat.id, direction=Direction.inbound, sender=Sender.user, wamid=wamid,
+                  type=type, body=body, payload=payload, wa_timestamp=wa_timestamp,
+                  status="received")
+    if media is not None:
+        msg.media_sha256, msg.media_mime, msg.media_size = media.sha256, media.mime_type, media.size
+        msg.media_filename = media_filename
+    session.add(msg)
+    now = utcnow()
+    chat.last_user_message_at = max(wa_timestamp, chat.last_user_message_at or wa_timestamp)
+    chat.last_activity_at = now
+    chat.bot_idle_step = 0  # the user wrote: the bot's idle rules start over
+    await session.flush()
+    return chat, msg
+
+
+async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender, type: str,
+                          body: str | None, payload: dict) -> Message:
+    # WhatsApp timestamps have whole seconds; ours match, so that ties within a second
+    # fall back to arrival order (the id) instead of putting a reply before its question.
+    msg = Message(chat_id=chat_id, direction=Direction.outbound, sender=sender, type=type,
+                  body=body, payload=payload, status="queued",
+                  wa_timestamp=utcnow().replace(microsecond=0))
+    session.add(msg)
+    chat = await session.get(Chat, chat_id)
+    if chat is not None:
+        chat.last_activity_at = utcnow()
+    await session.flush()
+    return msg
+
+
+async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
+    msg = await session.get(Message, message_id)
+    msg.wamid = wamid
+    if STATUS_RANK.get(msg.status, 0) < STATUS_RANK["accepted"]:
+        msg.status, msg.status_at = "accepted", utcnow()
+
+
+async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
+    msg = await session.get(Message, message_id)
+    msg.status, msg.error, msg.status_at = "failed", error, utcnow()
+
+
+async def apply_status(session: AsyncSession, *, wamid: str, status: str, at: dt.datetime,
+                       error: str | None = None) -> Message | None:
+    """Move a message's delivery status forward (never back); None if unknown."""
+    msg = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
+    if msg is None:
+        return None
+    if STATUS_RANK.get(status, -1) > STATUS_RANK.get(msg.status, -1):
+        msg.status, msg.status_at = status, at
+        if error:
+            msg.error = error
+    return msg
+
+
+async def message_count(session: AsyncSession, chat_id: int) -> int:
+    return (await session.execute(select(func.count(Message.id)).where(Message.chat_id == chat_id))).scalar_one()
+
+
+async def transcript(session: AsyncSession, chat_id: int) -> list[Message]:
+    """Messages in WhatsApp-timestamp order (arrival order is not guaranteed)."""
+    rows = await session.execute(select(Message).where(Message.chat_id == chat_id)
+                                 .order_by(Message.wa_timestamp, Message.id))
+    return list(rows.scalars())
+
+
+async def recent_chats(session: AsyncSession, limit: int = 50) -> list[Chat]:
+    rows = await session.execute(select(Chat).order_by(Chat.last_activity_at.desc()).limit(limit))
+    return list(rows.scalars())

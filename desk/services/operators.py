@@ -1,0 +1,173 @@
+"""Operators: accounts, roles, departments, presence and sign-in.
+
+Emails are stored lower-case and are unique across the desk. Passwords are argon2id
+hashes (desk.passwords); hashing runs in a thread so that the event loop is not
+held up for the tens of milliseconds it costs.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk import passwords
+from desk.models import Department, Operator, OperatorStatus, Role
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class OperatorError(ValueError):
+    """A request the desk refuses (bad value, duplicate, unknown name); the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise OperatorError(f"not an email address: {email!r}")
+    return email
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise OperatorError(f"role is admin or operator, not {role!r}") from None
+
+
+def _status(status: OperatorStatus | str) -> OperatorStatus:
+    try:
+        return OperatorStatus(status)
+    except ValueError:
+        raise OperatorError(f"status is online, away or offline, not {status!r}") from None
+
+
+def _check_password(password: str) -> None:
+    try:
+        passwords.check_policy(password)
+    except passwords.PasswordError as exc:
+        raise OperatorError(str(exc)) from None
+
+
+async def _departments(session: AsyncSession, brand_id: int, names: Iterable[str]) -> list[Department]:
+    wanted = [n.strip() for n in names if n and n.strip()]
+    if not wanted:
+        return []
+    rows = (await session.execute(select(Department).where(
+        Department.brand_id == brand_id, Department.name.in_(wanted)))).scalars().all()
+    found = {d.name: d for d in rows}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise OperatorError(f"no department named {', '.join(repr(n) for n in missing)} in this brand")
+    return [found[n] for n in dict.fromkeys(wanted)]
+
+
+async def get(session: AsyncSession, operator_id: int) -> Operator:
+    op = await session.get(Operator, operator_id)
+    if op is None:
+        raise OperatorError(f"no operator {operator_id}")
+    return op
+
+
+async def find_by_email(session: AsyncSession, email: str) -> Operator | None:
+    try:
+        email = normalise_email(email)
+    except OperatorError:
+        return None
+    return (await session.execute(select(Operator).where(Operator.email == email))).scalar_one_or_none()
+
+
+async def create_operator(session: AsyncSession, *, brand_id: int, email: str, name: str,
+                          password: str, role: Role | str = Role.operator,
+                          departments: Iterable[str] = (),
+                          max_concurrent_chats: int = 5) -> Operator:
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise OperatorError("the name must have 1 to 200 characters")
+    role = _role(role)
+    _check_password(password)
+    if not isinstance(max_concurrent_chats, int) or max_concurrent_chats < 1:
+        raise OperatorError("max concurrent chats must be at least 1")
+    if await find_by_email(session, email) is not None:
+        raise OperatorError(f"an operator with email {email} already exists")
+    depts = await _departments(session, brand_id, departments)
+    password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    op = Operator(brand_id=brand_id, email=email, name=name, password_hash=password_hash, role=role,
+                  status=OperatorStatus.offline, max_concurrent_chats=max_concurrent_chats,
+                  active=True, departments=depts)
+    try:
+        async with session.begin_nested():
+            session.add(op)
+    except IntegrityError:  # created concurrently with the same email
+        raise OperatorError(f"an operator with email {email} already exists") from None
+    return op
+
+
+async def set_password(session: AsyncSession, operator_id: int, password: str) -> None:
+    _check_password(password)
+    op = await get(session, operator_id)
+    op.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+
+
+async def set_status(session: AsyncSession, operator_id: int, status: OperatorStatus | str) -> Operator:
+    status = _status(status)
+    op = await get(session, operator_id)
+    if not op.active and status != OperatorStatus.offline:
+        raise OperatorError(f"operator {op.email} is deactivated")
+    op.status = status
+    return op
+
+
+async def set_departments(session: AsyncSession, operator_id: int, names: Iterable[str]) -> Operator:
+    op = await get(session, operator_id)
+    op.departments = await _departments(session, op.brand_id, names)
+    await session.flush()
+    return op
+
+
+async def set_max_chats(session: AsyncSession, operator_id: int, max_concurrent_chats: int) -> Operator:
+    if not isinstance(max_concurrent_chats, int) or max_concurrent_chats < 1:
+        raise OperatorError("max concurrent chats must be at least 1")
+    op = await get(session, operator_id)
+    op.max_concurrent_chats = max_concurrent_chats
+    return op
+
+
+async def deactivate(session: AsyncSession, operator_id: int) -> Operator:
+    """The operator can no longer sign in nor receive chats; history keeps their name."""
+    op = await get(session, operator_id)
+    op.active = False
+    op.status = OperatorStatus.offline
+    return op
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> Operator | None:
+    """The active operator with this email and password, else None.
+
+    An unknown email still costs one argon2 verification (against a dummy hash), so
+    response times do not tell which emails exist. A hash made with older parameters
+    is upgraded on a successful sign-in.
+    """
+    op = await find_by_email(session, email)
+    if op is None or not op.active:
+        await asyncio.to_thread(passwords.verify_password, passwords.dummy_hash(), password or "")
+        return None
+    if not await asyncio.to_thread(passwords.verify_password, op.password_hash, password or ""):
+        return None
+    if passwords.needs_rehash(op.password_hash):
+        op.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    return op
+
+
+async def list_operators(session: AsyncSession, brand_id: int | None = None,
+                         include_inactive: bool = True) -> list[Operator]:
+    query = select(Operator).order_by(Operator.brand_id, Operator.email)
+    if brand_id is not None:
+        query = query.where(Operator.brand_id == brand_id)
+    if not include_inactive:
+        query = query.where(Operator.active.is_(True))
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,100 @@
+"""Per-brand timeouts and bot idle rules, with the source document's bounds."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import DeskSettingsRow
+
+UNATTENDED_MIN_MINUTES = 15
+UNATTENDED_MAX_MINUTES = 31 * 24 * 60  # "1 month": 31 days
+IDLE_MIN_MINUTES = 1
+IDLE_MAX_MINUTES = 24 * 60
+
+
+class SettingsError(ValueError):
+    """A value outside what the product allows; the message says the allowed range."""
+
+
+@dataclass(frozen=True)
+class IdleStep:
+    after_minutes: int   # counted from the previous step (the first: from the user's last message)
+    action: str          # "nudge" | "close"
+    text: str
+
+
+@dataclass(frozen=True)
+class BrandSettings:
+    unattended_close_minutes: int = 24 * 60
+    idle_close_minutes: int = 60
+    bot_enabled: bool = True
+    bot_idle_rules: tuple[IdleStep, ...] = field(default_factory=tuple)
+
+
+def validate_timeouts(unattended_close_minutes: int | None = None,
+                      idle_close_minutes: int | None = None) -> None:
+    if unattended_close_minutes is not None and not (
+            UNATTENDED_MIN_MINUTES <= unattended_close_minutes <= UNATTENDED_MAX_MINUTES):
+        raise SettingsError(f"unattended chats close after 15 minutes to 1 month "
+                            f"({UNATTENDED_MIN_MINUTES}–{UNATTENDED_MAX_MINUTES} minutes), "
+                            f"not {unattended_close_minutes}")
+    if idle_close_minutes is not None and not (IDLE_MIN_MINUTES <= idle_close_minutes <= IDLE_MAX_MINUTES):
+        raise SettingsError(f"idle chats close after at most 24 hours "
+                            f"({IDLE_MIN_MINUTES}–{IDLE_MAX_MINUTES} minutes), not {idle_close_minutes}")
+
+
+def parse_idle_rules(raw: list) -> tuple[IdleStep, ...]:
+    steps = []
+    for i, step in enumerate(raw or []):
+        if not isinstance(step, dict):
+            raise SettingsError(f"bot idle rule {i + 1} is not an object")
+        try:
+            after = int(step["after_minutes"])
+        except (KeyError, TypeError, ValueError):
+            raise SettingsError(f"bot idle rule {i + 1} needs after_minutes") from None
+        action = step.get("action")
+        if action not in ("nudge", "close") or after < 1:
+            raise SettingsError(f"bot idle rule {i + 1}: action is nudge or close, after_minutes ≥ 1")
+        steps.append(IdleStep(after, action, str(step.get("text") or "")))
+    if any(s.action == "close" for s in steps[:-1]):
+        raise SettingsError("only the last bot idle rule may close the chat")
+    return tuple(steps)
+
+
+async def get(session: AsyncSession, brand_id: int) -> BrandSettings:
+    row = await session.get(DeskSettingsRow, brand_id)
+    if row is None:
+        return BrandSettings(bot_idle_rules=DEFAULT_BOT_IDLE_RULES)
+    return BrandSettings(row.unattended_close_minutes, row.idle_close_minutes, row.bot_enabled,
+                         parse_idle_rules(row.bot_idle_rules))
+
+
+async def update(session: AsyncSession, brand_id: int, *, unattended_close_minutes: int | None = None,
+                 idle_close_minutes: int | None = None, bot_enabled: bool | None = None,
+                 bot_idle_rules: list | None = None) -> BrandSettings:
+    validate_timeouts(unattended_close_minutes, idle_close_minutes)
+    if bot_idle_rules is not None:
+        parse_idle_rules(bot_idle_rules)
+    row = await session.get(DeskSettingsRow, brand_id)
+    if row is None:
+        row = DeskSettingsRow(brand_id=brand_id, bot_idle_rules=[
+            {"after_minutes": s.after_minutes, "action": s.action, "text": s.text}
+            for s in DEFAULT_BOT_IDLE_RULES])
+        session.add(row)
+    if unattended_close_minutes is not None:
+        row.unattended_close_minutes = unattended_close_minutes
+    if idle_close_minutes is not None:
+        row.idle_close_minutes = idle_close_minutes
+    if bot_enabled is not None:
+        row.bot_enabled = bot_enabled
+    if bot_idle_rules is not None:
+        row.bot_idle_rules = bot_idle_rules
+    await session.flush()
+    return await get(session, brand_id)
+
+
+DEFAULT_BOT_IDLE_RULES = (
+    IdleStep(10, "nudge", "Are you still there? Ask me anything, or write *agent* to talk to a person."),
+    IdleStep(20, "close", "I'll close this chat for now. Write again any time and I'll be here."),
+)

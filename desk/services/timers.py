@@ -1,0 +1,96 @@
+"""The source document's timers, derived from the chats themselves.
+
+No timer rows to create or cancel: a chat's due time follows from its state and
+timestamps, so any message (which moves `last_activity_at` / `last_user_message_at`)
+resets it, and a restart loses nothing. Each close is a conditional UPDATE
+(`routing.close`), so several desk workers running this at once close a chat once.
+
+- unattended: handed over, no operator joined (waiting or unattended) for the
+  brand's `unattended_close_minutes` (15 min – 1 month) → closed;
+- idle: an operator has it and nobody wrote for `idle_close_minutes` (≤ 24 h) →
+  closed;
+- bot idle rules: where the bot has the chat, its steps (nudge, then close) count
+  from the user's last message; a user message starts them over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import Brand, Chat, ChatState, PhoneNumber, Sender, WhatsAppBusinessAccount, utcnow
+from desk.services import outbox, routing, settings
+
+log = logging.getLogger(__name__)
+
+UNATTENDED_CLOSE_TEXT = "Sorry, nobody could take your chat in time, so it has been closed. Write again any time."
+IDLE_CLOSE_TEXT = "This chat was closed after a period without messages. Write again any time."
+
+
+@dataclass
+class TimerReport:
+    closed_unattended: int = 0
+    closed_idle: int = 0
+    bot_nudges: int = 0
+    closed_by_bot_rules: int = 0
+
+
+async def _chats_of_brand(session: AsyncSession, brand_id: int, *conditions):
+    rows = await session.execute(
+        select(Chat).join(PhoneNumber, PhoneNumber.id == Chat.phone_number_id)
+        .join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+        .where(WhatsAppBusinessAccount.brand_id == brand_id, *conditions).limit(200))
+    return rows.scalars().all()
+
+
+async def _close(session: AsyncSession, chat: Chat, reason: str, text: str) -> bool:
+    if not await routing.close(session, chat.id, by="timer", reason=reason):
+        return False  # another worker closed it first
+    await outbox.send_system_text(session, chat, text)
+    return True
+
+
+async def run_once(session: AsyncSession, now: dt.datetime | None = None) -> TimerReport:
+    now = now or utcnow()
+    report = TimerReport()
+    for brand_id in (await session.execute(select(Brand.id))).scalars().all():
+        cfg = await settings.get(session, brand_id)
+        cutoff = now - dt.timedelta(minutes=cfg.unattended_close_minutes)
+        for chat in await _chats_of_brand(session, brand_id,
+                                          Chat.state.in_([ChatState.waiting, ChatState.unattended]),
+                                          Chat.handed_off_at <= cutoff):
+            report.closed_unattended += await _close(session, chat, "unattended", UNATTENDED_CLOSE_TEXT)
+        cutoff = now - dt.timedelta(minutes=cfg.idle_close_minutes)
+        for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.open,
+                                          Chat.last_activity_at <= cutoff):
+            report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT)
+        if cfg.bot_enabled and cfg.bot_idle_rules:
+            await _bot_idle_rules(session, brand_id, cfg.bot_idle_rules, now, report)
+    return report
+
+
+async def _bot_idle_rules(session, brand_id, rules, now, report) -> None:
+    # Step k is due `sum(after_minutes of steps 0..k)` after the user's last message.
+    for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.bot,
+                                      Chat.bot_idle_step < len(rules),
+                                      Chat.last_user_message_at.isnot(None)):
+        step = chat.bot_idle_step
+        due = chat.last_user_message_at + dt.timedelta(minutes=sum(r.after_minutes for r in rules[:step + 1]))
+        if due > now:
+            continue
+        won = await session.execute(update(Chat).where(Chat.id == chat.id, Chat.bot_idle_step == step,
+                                                       Chat.state == ChatState.bot)
+                                    .values(bot_idle_step=step + 1).execution_options(synchronize_session=False))
+        if won.rowcount != 1:
+            continue
+        rule = rules[step]
+        if rule.action == "close":
+            if await routing.close(session, chat.id, by="bot", reason="bot idle timeout"):
+                await outbox.send_system_text(session, chat, rule.text, sender=Sender.bot)
+                report.closed_by_bot_rules += 1
+        else:
+            await outbox.send_system_text(session, chat, rule.text, sender=Sender.bot)
+            report.bot_nudges += 1

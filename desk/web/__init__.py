@@ -1,0 +1,1 @@
+"""The desk's HTTP side: the operator console and its JSON API."""

@@ -1,0 +1,632 @@
+"""The console's JSON API: sign-in, inbox lists, chats, transcripts and the operator's actions.
+
+Each handler runs in one session and transaction; a refusal from a service
+(RoutingError, CannotSend, ...) becomes a 4xx with the service's own words, and
+the transaction is rolled back. After a write that queues an outbound message or
+a push, the desk worker is woken (if this process runs one).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+
+from aiohttp import web
+
+from desk.attachments import RULES, AttachmentRefused, MediaStore, check_outbound
+from desk.models import ChatState, Department, Message, NumberState, Operator, OperatorStatus, Role, utcnow
+from desk.services import conversations, operators, outbox, routing, tickets
+from desk.services.operators import OperatorError
+from desk.services.outbox import CannotSend
+from desk.services.routing import RoutingError
+from desk.services.settings import SettingsError
+from desk.services.tickets import TicketError
+from desk.web import auth, queries
+from desk.web.app import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, SESSIONS, SETTINGS, THROTTLE,
+                          json_error)
+from desk.web.events import stream
+from desk.web.writes import ConsoleError
+
+log = logging.getLogger(__name__)
+
+CONFLICT = (RoutingError, CannotSend, TicketError)
+INVALID = (SettingsError, OperatorError, ConsoleError, AttachmentRefused)
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+def kick_worker(app: web.Application) -> None:
+    """Wake the outbox sender now (registered by desk.worker when it runs in this process)."""
+    try:
+        from desk.worker import WORKER_KICK
+    except ImportError:  # pragma: no cover
+        return
+    kick = app.get(WORKER_KICK)
+    if callable(kick):
+        kick()
+
+
+def endpoint(*, admin: bool = False, kicks: bool = False):
+    """Run the handler as `fn(request, session, me)` in one transaction."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        async def view(request: web.Request):
+            console = request["console_session"]
+            async with request.app[SESSIONS]() as session:
+                async with session.begin():
+                    me = await queries.operator(session, console.operator_id)
+                    if me is None or not me.active:
+                        request.app[CONSOLE_SESSIONS].drop(console.token)
+                        raise json_error(401, "Your account is no longer active.", signed_in=False)
+                    if admin and me.role != Role.admin:
+                        raise json_error(403, "Only admins can do this.")
+                    try:
+                        resp = await fn(request, session, me)
+                    except CONFLICT as exc:
+                        raise json_error(409, str(exc)) from None
+                    except INVALID as exc:
+                        raise json_error(422, str(exc)) from None
+            if kicks:
+                kick_worker(request.app)
+            return resp
+
+        return view
+
+    return wrap
+
+
+async def body(request: web.Request, *, optional: bool = False) -> dict:
+    if optional and not await request.read():
+        return {}
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise json_error(400, "The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise json_error(400, "The request body must be a JSON object.")
+    return data
+
+
+def int_param(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except (KeyError, ValueError):
+        raise json_error(400, f"{name} must be a number") from None
+
+
+def _int(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise json_error(400, f"{name} must be a number") from None
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def phone(wa_id: str | None) -> str:
+    """`+44 7700 900123` from a WhatsApp id (digits of the number)."""
+    if not wa_id:
+        return ""
+    try:
+        import phonenumbers
+
+        return phonenumbers.format_number(phonenumbers.parse("+" + wa_id),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except Exception:  # noqa: BLE001 - any odd id is shown as it is
+        return "+" + wa_id
+
+
+async def chat_or_404(session, me: Operator, chat_id: int):
+    chat = await queries.visible_chat(session, me, chat_id)
+    if chat is None:
+        raise json_error(404, "No such chat, or it belongs to another department.")
+    return chat
+
+
+# --- serialisers ---------------------------------------------------------------------------
+
+def operator_json(op: Operator, load: int | None = None) -> dict:
+    return {"id": op.id, "name": op.name, "email": op.email, "role": op.role.value,
+            "status": op.status.value, "active": op.active, "max_chats": op.max_concurrent_chats,
+            "departments": [{"id": d.id, "name": d.name} for d in op.departments],
+            "load": load, "last_seen_at": iso(op.last_seen_at)}
+
+
+def preview(msg: Message | None) -> dict | None:
+    if msg is None:
+        return None
+    text = msg.body
+    if not text:
+        text = f"[{msg.media_filename or msg.type}]"
+    return {"text": text[:200], "sender": msg.sender.value, "at": iso(msg.wa_timestamp), "status": msg.status}
+
+
+def media_kind(mime: str | None, type_: str) -> str:
+    if type_ in ("image", "sticker") or (mime or "").startswith("image/"):
+        return "image"
+    if type_ == "video" or (mime or "").startswith("video/"):
+        return "video"
+    if type_ == "audio" or (mime or "").startswith("audio/"):
+        return "audio"
+    return "document"
+
+
+def message_json(m: Message) -> dict:
+    item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
+            "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
+            "status_at": iso(m.status_at), "media": None}
+    if m.media_sha256:
+        item["media"] = {"url": f"/api/media/{m.media_sha256}", "mime": m.media_mime, "size": m.media_size,
+                         "filename": m.media_filename, "kind": media_kind(m.media_mime, m.type)}
+    elif m.type in ("image", "video", "audio", "document", "sticker"):
+        item["media"] = {"url": None, "mime": None, "size": None, "filename": m.media_filename,
+                         "kind": media_kind(None, m.type)}
+    payload = m.payload if isinstance(m.payload, dict) else {}
+    if m.type == "interactive" and not m.body:
+        body = (payload.get("interactive") or {}).get("body") or {}
+        item["body"] = body.get("text")
+    if m.type == "location":
+        loc = payload.get("location") or {}
+        item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
+        item["location"] = {"latitude": loc.get("latitude"), "longitude": loc.get("longitude")}
+    if m.type == "template" and not m.body:
+        item["body"] = f"Template: {(payload.get('template') or {}).get('name', '?')}"
+    return item
+
+
+def list_item(chat, last: Message | None, depts: dict, ops: dict) -> dict:
+    contact = chat.contact
+    return {"id": chat.id, "state": chat.state.value, "name": contact.profile_name, "wa_id": contact.wa_id,
+            "phone": phone(contact.wa_id), "department": depts.get(chat.department_id),
+            "operator": ops.get(chat.operator_id), "operator_id": chat.operator_id,
+            "handed_off_at": iso(chat.handed_off_at), "assigned_at": iso(chat.assigned_at),
+            "last_activity_at": iso(chat.last_activity_at), "closed_at": iso(chat.closed_at),
+            "last_user_message_at": iso(chat.last_user_message_at), "last": preview(last)}
+
+
+def composer(chat, me: Operator, number, operator_name: str | None) -> dict:
+    """Whether `me` can answer now, and if not, why (the same checks as outbox.send_operator_text)."""
+    now = utcnow()
+    closes = chat.last_user_message_at + outbox.WINDOW if chat.last_user_message_at else None
+    base = {"window_open": outbox.window_open(chat, now), "window_closes_at": iso(closes)}
+    if chat.state == ChatState.closed:
+        by = f" by {chat.closed_by}" if chat.closed_by else ""
+        why = f" ({chat.close_reason})" if chat.close_reason else ""
+        return {**base, "enabled": False, "kind": "closed",
+                "reason": f"This chat was closed{by}{why}. A closed chat cannot be answered."}
+    if chat.state == ChatState.bot:
+        return {**base, "enabled": False, "kind": "bot",
+                "reason": "The bot is handling this chat. It comes to the desk when the user asks for a person."}
+    if chat.state in (ChatState.waiting, ChatState.unattended):
+        return {**base, "enabled": False, "kind": "pick", "reason": "Pick this chat to answer it."}
+    if chat.operator_id != me.id and me.role != Role.admin:
+        return {**base, "enabled": False, "kind": "other",
+                "reason": f"{operator_name or 'Another operator'} has this chat: only its operator can answer."}
+    if number is not None and number.state == NumberState.disconnected:
+        return {**base, "enabled": False, "kind": "disconnected",
+                "reason": "This WhatsApp number is disconnected: an admin must reconnect it."}
+    if not base["window_open"]:
+        return {**base, "enabled": False, "kind": "window",
+                "reason": "The user last wrote more than 24 hours ago. Outside WhatsApp's 24-hour window "
+                          "only approved templates can be sent."}
+    return {**base, "enabled": True, "kind": "ok", "reason": None}
+
+
+def lead_json(lead) -> dict:
+    return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company,
+            "interest": lead.interest, "phone": lead.phone, "consent": lead.consent,
+            "created_at": iso(lead.created_at), "crm_state": lead.crm_state, "crm_id": lead.crm_id,
+            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id}
+
+
+def actions(chat, me: Operator) -> dict:
+    mine = chat.operator_id == me.id
+    admin = me.role == Role.admin
+    live = chat.state in (ChatState.waiting, ChatState.unattended, ChatState.open)
+    return {
+        "pick": chat.state in (ChatState.waiting, ChatState.unattended),
+        "transfer": live and (admin or mine or chat.state != ChatState.open),
+        "close": (live and (admin or mine or chat.state != ChatState.open))
+        or (admin and chat.state == ChatState.bot),
+        "ticket": True,
+    }
+
+
+async def chat_detail(session, me: Operator, chat) -> dict:
+    number = await queries.number(session, chat.phone_number_id)
+    depts = await queries.names(session, Department, [chat.department_id])
+    ops = await queries.names(session, Operator, [chat.operator_id])
+    leads = await queries.leads_of_contact(session, chat.contact_id)
+    tags = await queries.tags_of_chat(session, chat.id)
+    history = await queries.previous_chats(session, me, chat)
+    contact = chat.contact
+    return {
+        "id": chat.id, "state": chat.state.value,
+        "contact": {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id,
+                    "phone": phone(contact.wa_id), "since": iso(contact.created_at)},
+        "number": {"id": number.id, "display": number.display_phone_number, "state": number.state.value}
+        if number else None,
+        "department": {"id": chat.department_id, "name": depts.get(chat.department_id)}
+        if chat.department_id else None,
+        "operator": {"id": chat.operator_id, "name": ops.get(chat.operator_id)} if chat.operator_id else None,
+        "opened_at": iso(chat.opened_at), "handed_off_at": iso(chat.handed_off_at),
+        "assigned_at": iso(chat.assigned_at), "last_activity_at": iso(chat.last_activity_at),
+        "last_user_message_at": iso(chat.last_user_message_at),
+        "closed_at": iso(chat.closed_at), "closed_by": chat.closed_by, "close_reason": chat.close_reason,
+        "tags": [{"id": t.id, "name": t.name} for t in tags],
+        "leads": [lead_json(lead) for lead in leads],
+        "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
+                      "closed_at": iso(c.closed_at)} for c in history],
+        "composer": composer(chat, me, number, ops.get(chat.operator_id)),
+        "actions": actions(chat, me),
+        "now": iso(utcnow()),
+    }
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def login(request: web.Request) -> web.Response:
+    from desk.web.app import _same_origin
+
+    if not _same_origin(request):
+        raise json_error(403, "This request came from another site and was refused.")
+    if not auth.same_token(request.cookies.get(auth.LOGIN_CSRF_COOKIE), request.headers.get(auth.CSRF_HEADER)):
+        raise json_error(403, "The sign-in form expired: reload the page and try again.")
+    data = await body(request)
+    email = str(data.get("email") or "").strip().lower()
+    password = data.get("password")
+    if not email or not isinstance(password, str) or not password:
+        raise json_error(400, "Enter your email and password.")
+    throttle = request.app[THROTTLE]
+    address = _client_address(request)
+    wait = throttle.retry_after(email, address)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        raise json_error(429, f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
+                         headers={"Retry-After": str(wait)})
+    async with request.app[SESSIONS]() as session, session.begin():
+        op = await operators.authenticate(session, email, password)
+        if op is None:
+            throttle.failed(email, address)
+            raise json_error(401, "Wrong email or password.")
+        throttle.succeeded(email, address)
+        me = operator_json(op)
+    store = request.app[CONSOLE_SESSIONS]
+    store.drop(request.cookies.get(auth.SESSION_COOKIE))  # never keep a token from before sign-in
+    console = store.create(op.id)
+    resp = web.json_response({"ok": True, "me": me})
+    resp.set_cookie(auth.SESSION_COOKIE, console.token, httponly=True, samesite="Lax",
+                    secure=request.app[COOKIE_SECURE], path="/", max_age=auth.ABSOLUTE_TIMEOUT)
+    resp.del_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
+    return resp
+
+
+async def logout(request: web.Request) -> web.Response:
+    store = request.app[CONSOLE_SESSIONS]
+    console = request["console_session"]
+    store.drop(console.token)
+    if not store.has_operator(console.operator_id):
+        await set_offline(request.app, {console.operator_id})
+    resp = web.json_response({"ok": True})
+    resp.del_cookie(auth.SESSION_COOKIE, path="/")
+    return resp
+
+
+async def set_offline(app: web.Application, operator_ids) -> None:
+    """Operators without a console session get no more chats routed to them."""
+    async with app[SESSIONS]() as session, session.begin():
+        for operator_id in operator_ids:
+            try:
+                await operators.set_status(session, operator_id, OperatorStatus.offline)
+            except OperatorError:
+                pass  # deleted meanwhile
+
+
+@endpoint()
+async def me_view(request, session, me):
+    console = request["console_session"]
+    data = operator_json(me, await routing.open_chats_of(session, me.id))
+    data.update(csrf_token=console.csrf, idle_timeout=auth.IDLE_TIMEOUT, absolute_timeout=auth.ABSOLUTE_TIMEOUT)
+    return web.json_response(data)
+
+
+@endpoint()
+async def set_status(request, session, me):
+    data = await body(request)
+    await operators.set_status(session, me.id, data.get("status"))
+    assigned = []
+    if me.status == OperatorStatus.online:
+        await session.flush()
+        assigned = await routing.assign_waiting(session)
+    return web.json_response({"status": me.status.value, "assigned": assigned})
+
+
+# --- inbox ---------------------------------------------------------------------------------
+
+@endpoint()
+async def counts(request, session, me):
+    return web.json_response({**await queries.counts(session, me), "now": iso(utcnow())})
+
+
+@endpoint()
+async def inbox(request, session, me):
+    which = request.match_info["list"]
+    if which not in queries.LISTS or (which == "bot" and me.role != Role.admin):
+        raise json_error(404, f"no list {which!r}")
+    chats = await queries.inbox(session, me, which)
+    last = await queries.last_messages(session, [c.id for c in chats])
+    depts = await queries.names(session, Department, [c.department_id for c in chats])
+    ops = await queries.names(session, Operator, [c.operator_id for c in chats])
+    return web.json_response({"list": which, "now": iso(utcnow()),
+                              "chats": [list_item(c, last.get(c.id), depts, ops) for c in chats]})
+
+
+@endpoint()
+async def chat_view(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    return web.json_response(await chat_detail(session, me, chat))
+
+
+@endpoint()
+async def transcript(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    messages = await conversations.transcript(session, chat.id)
+    return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages]})
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    sha = request.match_info["sha256"].lower()
+    try:
+        path = MediaStore(request.app[SETTINGS].media_dir).path_for(sha)
+    except ValueError:
+        raise json_error(404, "No such file.") from None
+    console = request["console_session"]
+    async with request.app[SESSIONS]() as session:
+        me = await queries.operator(session, console.operator_id)
+        ref = await queries.media_visible(session, me, sha) if me is not None and me.active else None
+    if ref is None or not path.is_file():
+        raise json_error(404, "No such file.")
+    mime = ref.mime or "application/octet-stream"
+    inline = mime.split("/")[0] in ("image", "audio", "video") and mime != "image/svg+xml"
+    name = (ref.filename or sha[:12]).replace('"', "").replace("\r", "").replace("\n", "")
+    disposition = "inline" if inline else "attachment"
+    return web.FileResponse(path, headers={
+        "Content-Type": mime, "Content-Disposition": f'{disposition}; filename="{name}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, max-age=3600"})
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    token = request["console_session"].token
+    store = request.app[CONSOLE_SESSIONS]
+    return await stream(request, request.app[FEED], lambda: store.valid(token))
+
+
+# --- actions -------------------------------------------------------------------------------
+
+@endpoint()
+async def pick(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    await routing.pick(session, chat.id, me)
+    await session.refresh(chat)
+    return web.json_response(await chat_detail(session, me, chat))
+
+
+@endpoint(kicks=True)
+async def reply(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    data = await body(request)
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise json_error(400, "text must be a string")
+    msg = await outbox.send_operator_text(session, chat.id, me, text)
+    return web.json_response({"message": message_json(msg)}, status=201)
+
+
+@endpoint()
+async def attach(request, session, me):
+    """Operator attachments: checked against the product's rules (as the page does before upload)."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    number = await queries.number(session, chat.phone_number_id)
+    state = composer(chat, me, number, None)
+    if not state["enabled"]:
+        raise json_error(409, state["reason"])
+    if not request.content_type.startswith("multipart/"):
+        raise json_error(400, "Send the file as multipart/form-data.")
+    reader = await request.multipart()
+    part = await reader.next()
+    while part is not None and part.name != "file":
+        part = await reader.next()
+    if part is None or not part.filename:
+        raise json_error(400, "No file in the request.")
+    declared = request.headers.get("X-File-Size")
+    mime = part.headers.get("Content-Type")
+    if mime and mime.split(";")[0].strip().lower() == "application/octet-stream":
+        mime = None  # the browser does not know the type: judge by the name
+    check_outbound(part.filename, int(declared) if declared and declared.isdigit() and int(declared) > 0 else 1,
+                   mime)  # refuse by name, type and declared size before reading the body
+    limit = max(r.max_bytes for r in RULES) + 1
+    size = 0
+    while chunk := await part.read_chunk(256 * 1024):
+        size += len(chunk)
+        if size > limit:
+            break
+    rule = check_outbound(part.filename, size, mime)
+    raise json_error(501, f"{part.filename} passed the checks ({rule.kind}), but sending attachments from "
+                          "the console is not supported yet: the outbox cannot upload media to WhatsApp.")
+
+
+@endpoint()
+async def transfer(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    if not actions(chat, me)["transfer"]:
+        raise json_error(409, "Only the chat's operator or an admin can transfer it.")
+    data = await body(request)
+    brand_id = await queries.brand_of_chat(session, chat)
+    if data.get("operator_id") is not None:
+        target = await queries.operator(session, _int(data["operator_id"], "operator_id"))
+        if target is None or target.brand_id != brand_id:
+            raise json_error(404, "No such operator in this brand.")
+        if target.id == chat.operator_id and chat.state == ChatState.open:
+            raise json_error(409, f"{target.name} already has this chat.")
+        dept_ids = [d.id for d in target.departments]
+        to_dept = None
+        if target.role != Role.admin and chat.department_id not in dept_ids:
+            if not dept_ids:
+                raise json_error(409, f"{target.name} is in no department and could not see this chat.")
+            to_dept = dept_ids[0]  # so that the operator can see the chat
+        result = await routing.transfer(session, chat.id, to_operator=target, to_department_id=to_dept)
+    elif data.get("department_id") is not None:
+        dept_id = _int(data["department_id"], "department_id")
+        depts = {d.id for d in await queries.departments(session, brand_id)}
+        if dept_id not in depts:
+            raise json_error(404, "No such department in this brand.")
+        result = await routing.transfer(session, chat.id, to_department_id=dept_id)
+    else:
+        raise json_error(400, "Transfer to an operator (operator_id) or a department (department_id).")
+    await session.flush()
+    await session.refresh(chat)
+    return web.json_response({"state": result.state.value, "operator": result.operator_name,
+                              "position": result.position, "visible": (await queries.visible_chat(
+                                  session, me, chat.id)) is not None})
+
+
+@endpoint()
+async def close(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    if chat.state == ChatState.closed:
+        raise json_error(409, "This chat is already closed.")
+    if not actions(chat, me)["close"]:
+        raise json_error(409, "Only the chat's operator or an admin can close it.")
+    data = await body(request, optional=True)
+    reason = " ".join(str(data.get("reason") or "").split())[:500] or "closed by the operator"
+    if not await routing.close(session, chat.id, by=me.email, reason=reason):
+        raise json_error(409, "This chat is already closed.")
+    await session.refresh(chat)
+    return web.json_response(await chat_detail(session, me, chat))
+
+
+@endpoint()
+async def add_tag(request, session, me):
+    from desk.web import writes
+
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    data = await body(request)
+    brand_id = await queries.brand_of_chat(session, chat)
+    tags = await queries.tags(session, brand_id)
+    tag = None
+    if data.get("tag_id") is not None:
+        tag_id = _int(data["tag_id"], "tag_id")
+        tag = next((t for t in tags if t.id == tag_id), None)
+    elif data.get("name"):
+        name = " ".join(str(data["name"]).split())
+        tag = next((t for t in tags if t.name.lower() == name.lower()), None)
+        if tag is None and me.role == Role.admin:
+            tag = await writes.create_tag(session, brand_id, name)
+            await session.flush()
+    if tag is None:
+        raise json_error(422, "No such tag: an admin can add it under Admin › Tags.")
+    await writes.tag_chat(session, chat.id, tag)
+    return web.json_response({"tags": [{"id": t.id, "name": t.name}
+                                       for t in await queries.tags_of_chat(session, chat.id)]})
+
+
+@endpoint()
+async def remove_tag(request, session, me):
+    from desk.web import writes
+
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    await writes.untag_chat(session, chat.id, int_param(request, "tag_id"))
+    return web.json_response({"tags": [{"id": t.id, "name": t.name}
+                                       for t in await queries.tags_of_chat(session, chat.id)]})
+
+
+@endpoint(kicks=True)
+async def push_lead(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    lead = await queries.lead(session, int_param(request, "lead_id"))
+    if lead is None or lead.contact_id != chat.contact_id:
+        raise json_error(404, "No such lead for this contact.")
+    job = await tickets.enqueue_lead_push(session, lead.id)
+    if job is None:
+        raise json_error(409, "No CRM is configured (CRM_ADAPTER is none): the lead was not pushed.")
+    state = getattr(job.state, "value", job.state)
+    return web.json_response({"lead": lead_json(lead), "job": {"id": job.id, "adapter": job.adapter,
+                                                               "state": state}}, status=202)
+
+
+@endpoint(kicks=True)
+async def create_ticket(request, session, me):
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    data = await body(request, optional=True)
+    subject = data.get("subject") if isinstance(data.get("subject"), str) else None
+    ticket = await tickets.create_ticket_from_chat(session, chat.id, me.email, subject or None)
+    return web.json_response({"id": ticket.id, "subject": ticket.subject}, status=201)
+
+
+# --- lookups for the reply box and dialogs -------------------------------------------------
+
+@endpoint()
+async def canned(request, session, me):
+    return web.json_response([{"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": c.text}
+                              for c in await queries.canned(session, me.brand_id)])
+
+
+async def articles(request: web.Request) -> web.Response:
+    return web.json_response(request.app[ARTICLES])
+
+
+async def attachment_rules(request: web.Request) -> web.Response:
+    """The product's attachment rules (desk.attachments.RULES), for the page's own pre-upload check."""
+    return web.json_response([{"kind": r.kind, "max_bytes": r.max_bytes, "extensions": sorted(r.extensions),
+                               "mime_types": sorted(r.mime_types)} for r in RULES])
+
+
+@endpoint()
+async def tag_list(request, session, me):
+    return web.json_response([{"id": t.id, "name": t.name} for t in await queries.tags(session, me.brand_id)])
+
+
+@endpoint()
+async def directory(request, session, me):
+    """Departments and active operators of the brand, for transfers."""
+    ops = [o for o in await queries.operators(session, me.brand_id) if o.active]
+    loads = await queries.open_loads(session, [o.id for o in ops])
+    return web.json_response({
+        "departments": [{"id": d.id, "name": d.name} for d in await queries.departments(session, me.brand_id)],
+        "operators": [operator_json(o, loads.get(o.id, 0)) for o in ops]})
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/login", login)
+    r.add_post("/api/logout", logout)
+    r.add_get("/api/me", me_view)
+    r.add_put("/api/me/status", set_status)
+    r.add_get("/api/events", events)
+    r.add_get("/api/counts", counts)
+    r.add_get("/api/inbox/{list}", inbox)
+    r.add_get("/api/chats/{chat_id}", chat_view)
+    r.add_get("/api/chats/{chat_id}/messages", transcript)
+    r.add_post("/api/chats/{chat_id}/pick", pick)
+    r.add_post("/api/chats/{chat_id}/reply", reply)
+    r.add_post("/api/chats/{chat_id}/attachments", attach)
+    r.add_post("/api/chats/{chat_id}/transfer", transfer)
+    r.add_post("/api/chats/{chat_id}/close", close)
+    r.add_post("/api/chats/{chat_id}/tags", add_tag)
+    r.add_delete("/api/chats/{chat_id}/tags/{tag_id}", remove_tag)
+    r.add_post("/api/chats/{chat_id}/leads/{lead_id}/push", push_lead)
+    r.add_post("/api/chats/{chat_id}/ticket", create_ticket)
+    r.add_get("/api/media/{sha256}", media)
+    r.add_get("/api/canned", canned)
+    r.add_get("/api/articles", articles)
+    r.add_get("/api/attachment-rules", attachment_rules)
+    r.add_get("/api/tags", tag_list)
+    r.add_get("/api/directory", directory)

@@ -1,0 +1,1074 @@
+/* tsunagi operator console.
+ *
+ * Safety rule: everything that comes from data (what customers wrote, their names,
+ * anything from the API) goes into the page as text (textContent / text nodes via
+ * `h()`), never as HTML. The only markup built from strings is the static icon set.
+ */
+"use strict";
+
+// ---------------------------------------------------------------- helpers
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const circle = (cx, cy, r) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
+const ICONS = {
+  clock: [circle(12, 12, 9), "M12 7v5l3 2"],
+  chat: ["M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"],
+  alert: ["M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z", "M12 9v4", "M12 17h.01"],
+  archive: ["M3 4h18v5H3z", "M5 9v11h14V9", "M10 13h4"],
+  bot: ["M5 9h14v10a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1z", "M12 5v4", circle(12, 4, 1), "M9 14h.01", "M15 14h.01", "M2 13v3", "M22 13v3"],
+  phone: ["M5 3h4l2 5-2.5 1.5a11 11 0 0 0 6 6L16 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 5a2 2 0 0 1 2-2z"],
+  users: [circle(9, 8, 3.5), "M2.5 20c0-3.6 2.9-6.5 6.5-6.5s6.5 2.9 6.5 6.5", "M16 4.6a3.5 3.5 0 0 1 0 6.8", "M18 14c2 .9 3.5 3 3.5 6"],
+  timer: [circle(12, 13, 8), "M12 9v4l2.5 2", "M9 2h6"],
+  zap: ["M13 2 4 14h7l-1 8 9-12h-7z"],
+  tag: ["M3 12V3h9l9 9-9 9z", circle(7.5, 7.5, 1.3)],
+  search: [circle(11, 11, 7), "m20 20-4-4"],
+  send: ["M22 2 11 13", "M22 2 15 22l-4-9-9-4z"],
+  clip: ["M21 11.5 12.5 20a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7.5"],
+  book: ["M4 4h6a3 3 0 0 1 3 3v13a2 2 0 0 0-2-2H4z", "M20 4h-6a3 3 0 0 0-3 3v13a2 2 0 0 1 2-2h7z"],
+  transfer: ["M4 8h14l-4-4", "M20 16H6l4 4"],
+  check: ["M5 12.5 10 17.5 20 7"],
+  x: ["M6 6l12 12", "M18 6 6 18"],
+  ticket: ["M4 6h16v4a2 2 0 0 0 0 4v4H4v-4a2 2 0 0 0 0-4z", "M14 6v12"],
+  upload: ["M12 15V3", "M7 8l5-5 5 5", "M4 15v5h16v-5"],
+  file: ["M6 2h8l5 5v15H6z", "M14 2v5h5", "M9 13h6", "M9 17h6"],
+  take: ["M12 3v12", "M7 10l5 5 5-5", "M4 17v4h16v-4"],
+  lock: ["M5 11h14v10H5z", "M8 11V7a4 4 0 0 1 8 0v4"],
+  info: [circle(12, 12, 9), "M12 11v6", "M12 7.5h.01"],
+  slash: ["M15 4 9 20"],
+  inbox: ["M3 13h5l2 3h4l2-3h5", "M5 5h14l2 8v6H3v-6z"],
+};
+function icon(name, cls = "icon") {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", cls);
+  svg.setAttribute("aria-hidden", "true");
+  for (const d of ICONS[name] || []) {
+    const p = document.createElementNS(NS, "path");
+    p.setAttribute("d", d);
+    svg.append(p);
+  }
+  return svg;
+}
+
+const S = {
+  me: null, csrf: null, view: "inbox", list: null, chatId: null, adminPage: null,
+  counts: {}, chats: [], detail: null, messages: [], msgKey: "", offset: 0,
+  canned: [], articles: [], rules: [], tags: [], drafts: new Map(), search: "",
+};
+const LISTS = {
+  waiting: { title: "Waiting", empty: ["Nobody is waiting", "Chats the bot hands over to your departments queue here."] },
+  mine: { title: "My chats", empty: ["No open chats", "Pick a waiting chat, or go online to get chats assigned."] },
+  unattended: { title: "Unattended", empty: ["Nothing unattended", "Chats nobody joined in time land here; they close automatically."] },
+  closed: { title: "Closed", empty: ["No closed chats yet", "The 50 most recently closed chats of your departments."] },
+  bot: { title: "With the bot", empty: ["No chats with the bot", "Conversations the bot is handling right now."] },
+};
+
+class ApiError extends Error {
+  constructor(message, status) { super(message); this.status = status; }
+}
+
+async function api(method, path, body, { background = false, headers = {} } = {}) {
+  const opts = { method, credentials: "same-origin", headers: { ...headers } };
+  if (method !== "GET") opts.headers["X-CSRF-Token"] = S.csrf || "";
+  if (background) opts.headers["X-Background"] = "1";
+  if (body instanceof FormData) opts.body = body;
+  else if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(path, opts);
+  } catch (_) {
+    throw new ApiError("The desk cannot be reached. Check your connection.", 0);
+  }
+  let data = null;
+  try { data = await resp.json(); } catch (_) { /* empty or not JSON */ }
+  if (resp.status === 401) { signedOut(); throw new ApiError((data && data.error) || "Signed out", 401); }
+  if (!resp.ok) throw new ApiError((data && data.error) || `${resp.status} ${resp.statusText}`, resp.status);
+  return data;
+}
+
+function toast(text, kind = "") {
+  const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: "Click to dismiss", onclick: () => el.remove() },
+    icon(kind === "error" ? "alert" : kind === "ok" ? "check" : "info"), h("span", { text }));
+  $("#toasts").append(el);
+  setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
+}
+
+function signedOut() {
+  if (S.leaving) return;
+  S.leaving = true;
+  location.href = "/login?expired=1";
+}
+
+// ---- time and numbers
+const now = () => Date.now() + S.offset;
+const parse = (iso) => (iso ? new Date(iso).getTime() : null);
+function syncClock(serverNow) { if (serverNow) S.offset = parse(serverNow) - Date.now(); }
+function duration(ms, { seconds = true } = {}) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400), hrs = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  if (d) return `${d}d ${hrs}h`;
+  if (hrs) return `${hrs}h ${String(m).padStart(2, "0")}m`;
+  if (m) return seconds ? `${m}m ${String(sec).padStart(2, "0")}s` : `${m}m`;
+  return seconds ? `${sec}s` : "now";
+}
+function relative(iso) {
+  const t = parse(iso);
+  if (!t) return "";
+  const diff = now() - t;
+  if (diff < 60000) return "now";
+  if (diff < 3600000) return `${Math.floor(diff / 60000)}m`;
+  if (diff < 86400000) return `${Math.floor(diff / 3600000)}h`;
+  if (diff < 7 * 86400000) return `${Math.floor(diff / 86400000)}d`;
+  return new Date(t).toLocaleDateString([], { day: "numeric", month: "short" });
+}
+const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "");
+function stamp(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const sameDay = d.toDateString() === new Date(now()).toDateString();
+  return sameDay ? `Today ${clock(iso)}` : d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+function dayLabel(iso) {
+  const d = new Date(iso);
+  const today = new Date(now());
+  const yesterday = new Date(now() - 86400000);
+  if (d.toDateString() === today.toDateString()) return "Today";
+  if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return d.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+}
+const MB = 1024 * 1024;
+const human = (n) => (n >= MB / 10 ? `${(n / MB).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`);
+
+function initials(name, fallback) {
+  const words = String(name || "").trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return String(fallback || "?").slice(-2);
+  return (words[0][0] + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
+}
+const PALETTE = ["#2563eb", "#0d9488", "#7c3aed", "#db2777", "#ea580c", "#0891b2", "#4f46e5", "#059669", "#b45309", "#9333ea"];
+function avatar(name, key, cls = "avatar") {
+  let hash = 0;
+  for (const ch of String(key || name || "")) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const el = h("span", { class: cls, text: initials(name, key) });
+  el.style.background = PALETTE[hash % PALETTE.length];
+  return el;
+}
+const displayName = (c) => c.name || c.phone || `+${c.wa_id}`;
+
+// ---------------------------------------------------------------- modal
+function modal({ title, body, actions }) {
+  const root = $("#modal-root");
+  const close = () => { root.replaceChildren(); document.removeEventListener("keydown", onKey); };
+  const onKey = (e) => { if (e.key === "Escape") close(); };
+  const footer = h("footer");
+  for (const a of actions || []) {
+    const btn = h("button", { class: `btn ${a.kind || ""}`, type: "button" }, a.icon ? icon(a.icon) : null, a.label);
+    btn.addEventListener("click", async () => {
+      if (!a.run) return close();
+      btn.disabled = true;
+      try { if ((await a.run()) !== false) close(); } finally { btn.disabled = false; }
+    });
+    footer.append(btn);
+  }
+  const box = h("div", { class: "modal", role: "dialog", "aria-modal": "true", "aria-label": title },
+    h("header", { text: title }), h("div", { class: "content" }, body), footer);
+  const backdrop = h("div", { class: "backdrop", onclick: (e) => { if (e.target === backdrop) close(); } }, box);
+  root.replaceChildren(backdrop);
+  document.addEventListener("keydown", onKey);
+  const first = box.querySelector("input, textarea, select");
+  if (first) setTimeout(() => first.focus(), 0);
+  return { close, box };
+}
+
+// ---------------------------------------------------------------- boot
+async function boot() {
+  for (const el of $$("[data-icon]")) el.replaceWith(icon(el.dataset.icon));
+  try {
+    await loadMe();
+  } catch (_) { return; }
+  const [rules, canned, articles, tags] = await Promise.all([
+    api("GET", "/api/attachment-rules"), api("GET", "/api/canned"), api("GET", "/api/articles"), api("GET", "/api/tags")]);
+  Object.assign(S, { rules, canned, articles, tags });
+  for (const el of $$(".admin-only")) el.hidden = S.me.role !== "admin";
+  $("#status-switch").addEventListener("click", (e) => {
+    const btn = e.target.closest("button[data-status]");
+    if (btn) setStatus(btn.dataset.status);
+  });
+  $("#signout").addEventListener("click", signOut);
+  $("#search").addEventListener("input", (e) => { S.search = e.target.value.trim().toLowerCase(); renderList(); });
+  buildConversation();
+  window.addEventListener("hashchange", route);
+  await loadCounts();
+  if (!location.hash) history.replaceState(null, "", `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
+  await route();
+  connectEvents();
+  setInterval(tick, 1000);
+  // Idle means nobody touched the page: typing a long reply keeps the session alive.
+  for (const type of ["keydown", "pointerdown"]) document.addEventListener(type, activity, { passive: true });
+}
+
+let lastTouch = Date.now();
+function activity() {
+  if (Date.now() - lastTouch < 5 * 60000) return;
+  lastTouch = Date.now();
+  api("GET", "/api/me").catch(() => {});
+}
+
+async function loadMe(background = false) {
+  const me = await api("GET", "/api/me", undefined, { background });
+  S.me = me;
+  S.csrf = me.csrf_token;
+  $("#me-name").textContent = me.name;
+  $("#me-email").textContent = `${me.role === "admin" ? "Admin" : "Operator"} · ${me.departments.map((d) => d.name).join(", ") || "no department"}`;
+  const av = $("#me-avatar");
+  av.firstChild && av.firstChild.nodeType === 3 ? (av.firstChild.textContent = initials(me.name)) : av.prepend(document.createTextNode(initials(me.name)));
+  av.style.background = "#2563eb";
+  renderStatus();
+}
+
+function renderStatus() {
+  $("#me-dot").className = `dot ${S.me.status}`;
+  for (const b of $$("#status-switch button")) {
+    b.classList.toggle("on", b.dataset.status === S.me.status);
+    b.setAttribute("aria-checked", String(b.dataset.status === S.me.status));
+    b.setAttribute("role", "radio");
+  }
+}
+
+async function setStatus(status) {
+  try {
+    const r = await api("PUT", "/api/me/status", { status });
+    S.me.status = r.status;
+    renderStatus();
+    toast(status === "online" ? "You are online: waiting chats of your departments come to you."
+      : status === "away" ? "You are away: no new chats are assigned to you." : "You are offline.", "ok");
+    if (r.assigned && r.assigned.length) scheduleRefresh();
+  } catch (e) { toast(e.message, "error"); }
+}
+
+async function signOut() {
+  try { await api("POST", "/api/logout"); } catch (_) { /* signed out anyway */ }
+  S.leaving = true;
+  location.href = "/login";
+}
+
+let routeSeq = 0;
+async function route() {
+  const seq = ++routeSeq;
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "admin" && S.me.role === "admin") {
+    S.view = "admin";
+    S.adminPage = parts[1] || "numbers";
+    $("#app").className = "app mode-admin";
+    markNav();
+    await renderAdmin(S.adminPage);
+    return;
+  }
+  const list = LISTS[parts[1]] && (parts[1] !== "bot" || S.me.role === "admin") ? parts[1] : "waiting";
+  const chatId = parts[2] ? Number(parts[2]) || null : null;
+  const listChanged = list !== S.list || S.view !== "inbox";
+  S.view = "inbox";
+  $("#app").className = "app mode-inbox";
+  S.list = list;
+  markNav();
+  if (listChanged) {
+    $("#list-title").textContent = LISTS[list].title;
+    $("#chat-list").replaceChildren();
+    S.chats = [];
+    await loadList();
+    if (seq !== routeSeq) return;  // the operator went elsewhere meanwhile
+  } else renderList();
+  if (chatId !== S.chatId) await openChat(chatId);
+}
+
+function markNav() {
+  for (const a of $$(".nav-item")) {
+    a.classList.toggle("active", S.view === "inbox" ? a.dataset.list === S.list : a.dataset.admin === S.adminPage);
+  }
+}
+
+// ---------------------------------------------------------------- inbox
+async function loadCounts(background = false) {
+  const c = await api("GET", "/api/counts", undefined, { background });
+  syncClock(c.now);
+  S.counts = c;
+  for (const el of $$("[data-count]")) {
+    const n = c[el.dataset.count] || 0;
+    el.textContent = String(n);
+    el.classList.toggle("zero", n === 0);
+    el.classList.toggle("hot", n > 0 && (el.dataset.count === "waiting" || el.dataset.count === "unattended"));
+  }
+  const waiting = (c.waiting || 0) + (c.unattended || 0);
+  document.title = waiting ? `(${waiting}) tsunagi · console` : "tsunagi · console";
+}
+
+async function loadList(background = false) {
+  if (S.view !== "inbox") return;
+  const which = S.list;
+  const data = await api("GET", `/api/inbox/${which}`, undefined, { background });
+  if (which !== S.list) return;
+  syncClock(data.now);
+  S.chats = data.chats;
+  renderList();
+}
+
+function renderList() {
+  const box = $("#chat-list");
+  const q = S.search;
+  const chats = S.chats.filter((c) => !q || [c.name, c.phone, c.wa_id].some((v) => v && String(v).toLowerCase().includes(q)));
+  $("#list-sub").textContent = S.chats.length ? `${S.chats.length}` : "";
+  if (!chats.length) {
+    const [title, text] = q ? ["No match", "No chat in this list matches your search."] : LISTS[S.list].empty;
+    box.replaceChildren(h("div", { class: "empty" }, icon("inbox"), h("b", { text: title }), h("span", { text })));
+    return;
+  }
+  const items = [];
+  if (S.list === "waiting" || S.list === "unattended") {
+    const groups = new Map();
+    for (const c of chats) {
+      const key = c.department || "No department";
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(c);
+    }
+    for (const [dept, group] of groups) {
+      items.push(h("div", { class: "group-head" }, h("span", { text: dept }), h("span", { text: `${group.length} waiting` })));
+      items.push(...group.map(chatItem));
+    }
+  } else items.push(...chats.map(chatItem));
+  box.replaceChildren(...items);
+}
+
+function chatItem(c) {
+  const last = c.last;
+  const who = last ? { user: "", bot: "Bot: ", operator: "Operator: ", system: "Desk: " }[last.sender] : "";
+  const needsReply = c.state === "open" && last && last.sender === "user";
+  const meta = h("div", { class: "meta" }, h("span", { class: `badge ${c.state}`, text: c.state }));
+  if (c.department && S.list !== "waiting" && S.list !== "unattended") meta.append(h("span", { class: "badge dept", text: c.department }));
+  if ((c.state === "waiting" || c.state === "unattended") && c.handed_off_at) {
+    meta.append(h("span", { class: "wait", dataset: { since: c.handed_off_at, prefix: "waiting " } }, icon("clock"), h("span", { text: "" })));
+  } else if (needsReply && last.at) {
+    meta.append(h("span", { class: "wait", dataset: { since: last.at, prefix: "unanswered " } }, icon("clock"), h("span", { text: "" })));
+  }
+  if (c.state === "closed" && c.operator) meta.append(h("span", { class: "number", text: c.operator }));
+  const time = c.state === "closed" ? c.closed_at : (last ? last.at : c.last_activity_at);
+  const el = h("div", {
+    class: `chat-item${c.id === S.chatId ? " active" : ""}${needsReply ? " needs-reply" : ""}`,
+    role: "button", tabindex: "0", dataset: { chatId: c.id },
+    onclick: () => { location.hash = `#/inbox/${S.list}/${c.id}`; },
+    onkeydown: (e) => { if (e.key === "Enter") location.hash = `#/inbox/${S.list}/${c.id}`; },
+  },
+  avatar(c.name, c.wa_id),
+  h("div", {},
+    h("div", { class: "row" }, h("span", { class: "name", text: displayName(c) }), h("span", { class: "time", dataset: { rel: time || "" }, text: relative(time) })),
+    c.name ? h("div", { class: "number", text: c.phone }) : null,
+    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? last.text : "No messages"),
+    meta));
+  tickOne(el);
+  return el;
+}
+
+// ---------------------------------------------------------------- conversation
+const C = {};
+
+function buildConversation() {
+  C.head = h("div", { class: "conv-head" });
+  C.tagbar = h("div", { class: "tagbar" });
+  C.messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
+  C.notice = h("div", { class: "notice", hidden: true });
+  C.text = h("textarea", { id: "reply", rows: "3", placeholder: "Write a reply…  Type / for canned responses", "aria-label": "Reply" });
+  C.file = h("input", { type: "file", hidden: true, id: "attach-input" });
+  C.template = h("select", { disabled: true, hidden: true, "aria-label": "Approved templates" },
+    h("option", { text: "Approved templates: none yet" }));
+  C.hint = h("span", { class: "window-hint" });
+  C.send = h("button", { class: "btn primary", type: "button", id: "send" }, icon("send"), "Send");
+  C.cannedBtn = h("button", { class: "btn ghost small", type: "button", title: "Canned responses (type /)" }, icon("zap"), "Canned");
+  C.faqBtn = h("button", { class: "btn ghost small", type: "button", title: "Insert a FAQ article" }, icon("book"), "FAQ");
+  C.attachBtn = h("button", { class: "btn ghost small", type: "button", title: "Attach a file" }, icon("clip"), "Attach");
+  C.popup = h("div", { class: "popup", hidden: true, role: "listbox" });
+  C.editor = h("div", { class: "editor" }, C.text,
+    h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, C.template, h("span", { class: "grow" }), C.hint, C.send));
+  C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.editor);
+  $("#conv").append(C.head, C.tagbar, C.messages, C.composer);
+
+  C.messages.addEventListener("scroll", () => {
+    S.stickToEnd = C.messages.scrollHeight - C.messages.scrollTop - C.messages.clientHeight < 40;
+  });
+  C.send.addEventListener("click", sendReply);
+  C.text.addEventListener("keydown", onReplyKey);
+  C.text.addEventListener("input", () => { S.drafts.set(S.chatId, C.text.value); updateCannedPopup(); });
+  C.text.addEventListener("blur", () => setTimeout(() => { C.popup.hidden = true; }, 150));
+  C.cannedBtn.addEventListener("click", () => {
+    insertAtCaret(C.text.value && !/\s$/.test(C.text.value.slice(0, C.text.selectionStart)) ? " /" : "/");
+    updateCannedPopup();
+  });
+  C.faqBtn.addEventListener("click", openArticles);
+  C.attachBtn.addEventListener("click", () => C.file.click());
+  C.file.addEventListener("change", onFileChosen);
+}
+
+async function openChat(chatId) {
+  if (S.chatId) S.drafts.set(S.chatId, C.text.value);
+  S.chatId = chatId;
+  S.detail = null;
+  S.messages = [];
+  S.msgKey = "";
+  for (const el of $$(".chat-item")) el.classList.toggle("active", Number(el.dataset.chatId) === chatId);
+  if (!chatId) {
+    $("#conv").hidden = true;
+    $("#conv-empty").hidden = false;
+    $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "Select a conversation" }),
+      h("span", { text: "Pick a chat from the list to read it and answer." }));
+    $("#side-pane").replaceChildren();
+    return;
+  }
+  $("#conv-empty").hidden = true;
+  $("#conv").hidden = false;
+  C.messages.replaceChildren();
+  C.text.value = S.drafts.get(chatId) || "";
+  await loadChat(false, true);
+}
+
+async function loadChat(background = false, scrollToEnd = false) {
+  const chatId = S.chatId;
+  if (!chatId) return;
+  let detail, transcript;
+  try {
+    [detail, transcript] = await Promise.all([
+      api("GET", `/api/chats/${chatId}`, undefined, { background }),
+      api("GET", `/api/chats/${chatId}/messages`, undefined, { background })]);
+  } catch (e) {
+    if (chatId !== S.chatId) return;
+    if (e.status === 404) {
+      $("#conv").hidden = true;
+      $("#conv-empty").hidden = false;
+      $("#conv-empty").replaceChildren(icon("lock"), h("b", { text: "This chat is not available" }), h("span", { text: e.message }));
+      $("#side-pane").replaceChildren();
+    } else if (!background) toast(e.message, "error");
+    return;
+  }
+  if (chatId !== S.chatId) return;
+  syncClock(detail.now);
+  S.detail = detail;
+  renderHead(detail);
+  renderTags(detail);
+  renderComposer(detail);
+  renderSide(detail);
+  renderMessages(transcript.messages, scrollToEnd);
+}
+
+function renderHead(d) {
+  const c = d.contact;
+  const subParts = [c.phone];
+  if (d.department) subParts.push(d.department.name);
+  if (d.operator) subParts.push(d.operator.id === S.me.id ? "with you" : `with ${d.operator.name}`);
+  if (d.number) subParts.push(`to ${d.number.display || d.number.id}`);
+  const buttons = [];
+  const a = d.actions;
+  if (a.pick) buttons.push(h("button", { class: "btn primary", type: "button", id: "pick", onclick: pickChat }, icon("take"), "Pick"));
+  buttons.push(h("button", { class: "btn", type: "button", id: "transfer", disabled: !a.transfer, onclick: openTransfer,
+    title: a.transfer ? "Transfer to another operator or department" : "Only the chat's operator or an admin can transfer it" }, icon("transfer"), "Transfer"));
+  buttons.push(h("button", { class: "btn danger", type: "button", id: "close-chat", disabled: !a.close, onclick: openClose,
+    title: a.close ? "Close this chat" : d.state === "closed" ? "This chat is closed" : "Only the chat's operator or an admin can close it" }, icon("x"), "Close"));
+  C.head.replaceChildren(
+    avatar(c.name, c.wa_id, "avatar lg"),
+    h("div", { class: "title" },
+      h("b", {}, h("span", { class: "nm", id: "contact-name", text: c.name || c.phone })),
+      h("div", { class: "sub", title: subParts.join(" · ") }, h("span", { class: `badge ${d.state}`, text: d.state }), " ", subParts.join(" · "))),
+    h("div", { class: "conv-actions" }, buttons));
+}
+
+function extraActions(d) {
+  const lead = d.leads[0];
+  return [
+    h("button", { class: "btn small", type: "button", id: "push-lead", disabled: !lead, onclick: () => pushLead(lead),
+      title: lead ? "Send this lead's details to the CRM" : "No lead was captured for this contact" }, icon("upload"), "Push lead to CRM"),
+    h("button", { class: "btn small", type: "button", id: "create-ticket", onclick: openTicket,
+      title: "Turn this chat into a helpdesk ticket" }, icon("ticket"), "Create ticket"),
+  ];
+}
+
+function renderTags(d) {
+  const chips = d.tags.map((t) => h("span", { class: "tag" }, t.name,
+    h("button", { type: "button", title: `Remove ${t.name}`, "aria-label": `Remove tag ${t.name}`, onclick: () => removeTag(t) }, "×")));
+  const add = h("button", { class: "tag-add", type: "button", text: "+ Add tag" });
+  add.addEventListener("click", () => {
+    const listId = "tag-options";
+    const input = h("input", { class: "tag-input", list: listId, placeholder: "Tag name, Enter", "aria-label": "Tag" });
+    const options = h("datalist", { id: listId }, S.tags.filter((t) => !d.tags.some((x) => x.id === t.id)).map((t) => h("option", { value: t.name })));
+    input.addEventListener("keydown", async (e) => {
+      if (e.key === "Escape") renderTags(S.detail);
+      if (e.key !== "Enter" || !input.value.trim()) return;
+      try {
+        const r = await api("POST", `/api/chats/${d.id}/tags`, { name: input.value.trim() });
+        S.detail.tags = r.tags;
+        if (S.me.role === "admin") S.tags = await api("GET", "/api/tags");
+        renderTags(S.detail);
+      } catch (err) { toast(err.message, "error"); }
+    });
+    input.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== input) renderTags(S.detail); }, 200));
+    add.replaceWith(input, options);
+    input.focus();
+  });
+  C.tagbar.replaceChildren(h("span", { class: "lbl" }, icon("tag")), ...chips, add, h("span", { class: "grow" }), ...extraActions(d));
+}
+
+async function removeTag(tag) {
+  try {
+    const r = await api("DELETE", `/api/chats/${S.detail.id}/tags/${tag.id}`);
+    S.detail.tags = r.tags;
+    renderTags(S.detail);
+  } catch (e) { toast(e.message, "error"); }
+}
+
+function renderComposer(d) {
+  const cp = d.composer;
+  const enabled = cp.enabled;
+  C.text.disabled = !enabled;
+  C.send.disabled = !enabled;
+  for (const b of [C.cannedBtn, C.faqBtn, C.attachBtn]) { b.disabled = !enabled; b.hidden = cp.kind === "window"; }
+  C.editor.classList.toggle("disabled", !enabled);
+  C.template.hidden = cp.kind !== "window";
+  C.text.placeholder = enabled ? `Reply to ${d.contact.name || d.contact.phone}…  Type / for canned responses` : "";
+  C.notice.dataset.kind = cp.kind;
+  if (enabled) {
+    C.notice.hidden = true;
+  } else {
+    const kind = { window: "warn", pick: "info", closed: "muted" }[cp.kind] || "muted";
+    C.notice.className = `notice ${kind}`;
+    const extra = [];
+    if (cp.kind === "pick" && d.actions.pick) extra.push(h("button", { class: "btn primary small", type: "button", onclick: pickChat }, icon("take"), "Pick chat"));
+    C.notice.replaceChildren(icon(cp.kind === "window" ? "clock" : cp.kind === "closed" ? "lock" : "info"),
+      h("span", { class: "grow", id: "composer-reason", text: cp.reason }), ...extra);
+    C.notice.hidden = false;
+  }
+  updateWindowHint();
+}
+
+function updateWindowHint() {
+  const d = S.detail;
+  if (!d || !d.composer.enabled || !d.composer.window_closes_at) { C.hint.textContent = ""; return; }
+  const left = parse(d.composer.window_closes_at) - now();
+  C.hint.textContent = left > 0 ? `Window: ${duration(left, { seconds: false })} left` : "Window closed";
+  C.hint.title = "WhatsApp's 24-hour customer-service window: free-form replies only inside it";
+  C.hint.className = `window-hint${left < 3600000 ? " soon" : ""}`;
+}
+
+const TICKS = {
+  queued: ["clock", "pending", "Queued"], sending: ["clock", "pending", "Sending"], accepted: ["✓", "", "Accepted by WhatsApp"],
+  sent: ["✓", "", "Sent"], delivered: ["✓✓", "", "Delivered"], read: ["✓✓", "read", "Read"], failed: ["⚠", "failed", "Not delivered"],
+};
+
+function messageFoot(m) {
+  const foot = h("div", { class: "foot" }, h("span", { text: clock(m.at), title: new Date(m.at).toLocaleString() }));
+  if (m.direction === "out") {
+    const [mark, cls, label] = TICKS[m.status] || ["", "", m.status];
+    const t = h("span", { class: `ticks ${cls}`, title: label, "aria-label": label, dataset: { status: m.status } });
+    if (mark === "clock") t.append(icon("clock", "icon tiny")); else t.textContent = mark;
+    foot.append(t);
+  }
+  return foot;
+}
+
+function messageEl(m, showWho) {
+  const bubble = h("div", { class: "bubble" });
+  const md = m.media;
+  if (md) {
+    if (!md.url) bubble.append(h("div", { class: "missing-media", text: `[${md.kind}${md.filename ? ": " + md.filename : ""} — not stored]` }));
+    else if (md.kind === "image") {
+      const img = h("img", { class: "media", src: md.url, alt: md.filename || "image" });
+      img.addEventListener("load", () => { if (S.stickToEnd) C.messages.scrollTop = C.messages.scrollHeight; });
+      img.addEventListener("click", () => window.open(md.url, "_blank", "noopener"));
+      bubble.append(img);
+    } else if (md.kind === "video") bubble.append(h("video", { class: "media", src: md.url, controls: true, preload: "metadata" }));
+    else if (md.kind === "audio") bubble.append(h("audio", { class: "media", src: md.url, controls: true, preload: "metadata" }));
+    else {
+      bubble.append(h("a", { class: "doc", href: md.url, download: md.filename || "", rel: "noopener" }, icon("file"),
+        h("span", {}, h("span", { class: "fn", text: md.filename || "document" }), h("span", { class: "sz", text: [md.mime, md.size ? human(md.size) : ""].filter(Boolean).join(" · ") }))));
+    }
+  }
+  if (m.body) bubble.append(h("span", { class: "text", text: m.body }));
+  else if (!md) bubble.append(h("span", { class: "text missing-media", text: `[${m.type}]` }));
+  const who = { user: S.detail ? displayName(S.detail.contact) : "User", bot: "Bot", operator: "Operator", system: "Desk" }[m.sender];
+  const el = h("div", { class: `msg ${m.sender}${m.status === "failed" ? " failed" : ""}`, dataset: { id: m.id } },
+    showWho ? h("div", { class: "who", text: who }) : null, bubble, messageFoot(m));
+  if (m.error) el.append(h("div", { class: "err", text: m.error }));
+  return el;
+}
+
+function renderMessages(list, scrollToEnd) {
+  const box = C.messages;
+  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  const key = list.map((m) => m.id).join(",");
+  if (key !== S.msgKey) {
+    const mineAdded = list.length > S.messages.length && list.slice(S.messages.length).some((m) => m.direction === "out");
+    const nodes = [];
+    let day = "", prev = null;
+    for (const m of list) {
+      const label = dayLabel(m.at);
+      if (label !== day) { nodes.push(h("div", { class: "day", text: label })); day = label; prev = null; }
+      nodes.push(messageEl(m, !prev || prev.sender !== m.sender));
+      prev = m;
+    }
+    if (!list.length) nodes.push(h("div", { class: "empty" }, h("span", { text: "No messages yet." })));
+    box.replaceChildren(...nodes);
+    S.msgKey = key;
+    if (scrollToEnd || nearBottom || mineAdded) { box.scrollTop = box.scrollHeight; S.stickToEnd = true; }
+  } else {
+    const old = new Map(S.messages.map((m) => [m.id, m]));
+    for (const m of list) {
+      const before = old.get(m.id);
+      if (before && (before.status !== m.status || before.error !== m.error)) {
+        const el = box.querySelector(`.msg[data-id="${m.id}"]`);
+        if (el) el.replaceWith(messageEl(m, !!el.querySelector(".who")));
+      }
+    }
+  }
+  S.messages = list;
+}
+
+function renderSide(d) {
+  const c = d.contact;
+  const side = [];
+  side.push(h("section", {}, h("div", { class: "contact-card" }, avatar(c.name, c.wa_id, "avatar lg"),
+    h("b", { text: c.name || "Unknown name" }), h("span", { class: "sub", text: c.phone }),
+    h("span", { class: "sub", text: "WhatsApp" + (d.number ? ` · to ${d.number.display || d.number.id}` : "") }))));
+  const windowText = d.composer.window_closes_at
+    ? (parse(d.composer.window_closes_at) > now() ? `open, ${duration(parse(d.composer.window_closes_at) - now(), { seconds: false })} left` : "closed")
+    : "not opened by the user";
+  const kv = [["State", d.state], ["Department", d.department ? d.department.name : "—"], ["Operator", d.operator ? d.operator.name : "—"],
+    ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
+    ["24h window", windowText]];
+  if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
+  side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
+  const lead = d.leads[0];
+  const leadSec = h("section", { id: "lead-panel" }, h("h3", {}, h("span", { text: "Lead" }),
+    lead ? h("span", { class: "crm" }, h("span", { class: `dot ${lead.crm_state === "pushed" ? "online" : lead.crm_state === "failed" ? "" : "away"}` }), `CRM: ${lead.crm_state}`) : null));
+  if (lead) {
+    leadSec.append(dl([["Name", lead.name || "—"], ["Email", lead.email || "—"], ["Company", lead.company || "—"], ["Interest", lead.interest || "—"],
+      ["Phone", lead.phone || "—"], ["Consent", lead.consent ? "yes" : "no"], ["Captured", stamp(lead.created_at)]]
+      .concat(lead.crm_id ? [["CRM id", lead.crm_id]] : [])));
+    leadSec.append(h("button", { class: "btn", type: "button", onclick: () => pushLead(lead) }, icon("upload"),
+      lead.crm_state === "pushed" ? "Push again" : "Push lead to CRM"));
+    if (d.leads.length > 1) leadSec.append(h("div", { class: "muted", text: `${d.leads.length - 1} earlier lead(s) for this contact.` }));
+  } else leadSec.append(h("div", { class: "muted", text: "No lead captured for this contact yet." }));
+  side.push(leadSec);
+  if (d.previous.length) {
+    side.push(h("section", {}, h("h3", { text: "Previous chats" }), d.previous.map((p) => h("div", { class: "prev" },
+      h("a", { href: `#/inbox/${S.list}/${p.id}`, text: `#${p.id} · ${stamp(p.opened_at)}` }), h("span", { class: `badge ${p.state}`, text: p.state })))));
+  }
+  $("#side-pane").replaceChildren(...side);
+}
+
+function dl(pairs) {
+  return h("dl", { class: "kv" }, pairs.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+}
+
+// ---- actions
+async function pickChat() {
+  try {
+    await api("POST", `/api/chats/${S.chatId}/pick`);
+    toast("The chat is yours: answer away.", "ok");
+    location.hash = `#/inbox/mine/${S.chatId}`;
+    scheduleRefresh();
+  } catch (e) { toast(e.message, "error"); scheduleRefresh(); }
+}
+
+async function sendReply() {
+  const text = C.text.value.trim();
+  if (!text || C.send.disabled) return;
+  C.send.disabled = true;
+  try {
+    await api("POST", `/api/chats/${S.chatId}/reply`, { text });
+    C.text.value = "";
+    S.drafts.delete(S.chatId);
+    C.popup.hidden = true;
+    await loadChat(false, true);
+  } catch (e) {
+    toast(e.message, "error");
+  } finally {
+    C.send.disabled = !(S.detail && S.detail.composer.enabled);
+    C.text.focus();
+  }
+}
+
+function onReplyKey(e) {
+  if (!C.popup.hidden) {
+    const opts = $$(".opt", C.popup);
+    let i = opts.findIndex((o) => o.classList.contains("sel"));
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      i = (i + (e.key === "ArrowDown" ? 1 : -1) + opts.length) % opts.length;
+      opts.forEach((o, j) => o.classList.toggle("sel", j === i));
+      opts[i].scrollIntoView({ block: "nearest" });
+      return;
+    }
+    if ((e.key === "Enter" || e.key === "Tab") && opts[i]) { e.preventDefault(); opts[i].click(); return; }
+    if (e.key === "Escape") { C.popup.hidden = true; return; }
+  }
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(); }
+}
+
+function insertAtCaret(text) {
+  const ta = C.text;
+  const start = ta.selectionStart, end = ta.selectionEnd;
+  ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
+  ta.selectionStart = ta.selectionEnd = start + text.length;
+  ta.focus();
+  S.drafts.set(S.chatId, ta.value);
+}
+
+function slashQuery() {
+  const before = C.text.value.slice(0, C.text.selectionStart);
+  const m = before.match(/(^|\s)\/([\w-]*)$/);
+  return m ? { query: m[2].toLowerCase(), start: before.length - m[2].length - 1 } : null;
+}
+
+function updateCannedPopup() {
+  const q = slashQuery();
+  if (!q) { C.popup.hidden = true; return; }
+  const hits = S.canned.filter((c) => c.shortcut.startsWith(q.query) || c.title.toLowerCase().includes(q.query)).slice(0, 8);
+  const rows = hits.map((c, i) => h("div", { class: `opt${i === 0 ? " sel" : ""}`, role: "option",
+    onmousedown: (e) => e.preventDefault(),
+    onclick: () => {
+      const ta = C.text, cur = slashQuery();
+      if (!cur) return;
+      ta.value = ta.value.slice(0, cur.start) + c.text + ta.value.slice(ta.selectionStart);
+      ta.selectionStart = ta.selectionEnd = cur.start + c.text.length;
+      S.drafts.set(S.chatId, ta.value);
+      C.popup.hidden = true;
+      ta.focus();
+    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: c.text })));
+  C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? "Canned responses" : "No canned responses yet (admins add them)" }),
+    ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: `Nothing matches /${q.query}` }))] : []));
+  C.popup.hidden = false;
+}
+
+function openArticles() {
+  const search = h("input", { class: "field", type: "search", placeholder: "Search articles", "aria-label": "Search articles" });
+  const list = h("div", { class: "pick-list" });
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    const hits = S.articles.filter((a) => !q || (a.title + " " + a.area + " " + a.answer).toLowerCase().includes(q));
+    list.replaceChildren(...(hits.length ? hits.map((a) => h("div", { class: "article", onclick: () => { insertAtCaret(a.answer); dlg.close(); } },
+      h("b", { text: a.title }), h("small", { text: a.area }), h("p", { text: a.answer })))
+      : [h("div", { class: "empty", text: S.articles.length ? "No article matches." : "No FAQ articles available." })]));
+  };
+  search.addEventListener("input", render);
+  render();
+  const dlg = modal({ title: "Insert a FAQ article", body: [search, list], actions: [{ label: "Cancel" }] });
+}
+
+function checkOutbound(name, size, mime) {
+  // The same rules and words as desk.attachments.check_outbound (rules come from the server).
+  const dot = name.lastIndexOf(".");
+  const ext = dot >= 0 ? name.slice(dot + 1).toLowerCase() : "";
+  const rule = S.rules.find((r) => r.extensions.includes(ext));
+  if (!rule) {
+    const allowed = S.rules.map((r) => `${r.kind}: ${r.extensions.join("/")}`).join(", ");
+    throw new Error(`'.${ext || "?"}' files cannot be sent on WhatsApp here (${allowed})`);
+  }
+  const type = (mime || "").split(";")[0].trim().toLowerCase();
+  if (type && type !== "application/octet-stream" && !rule.mime_types.includes(type)) {
+    throw new Error(`${name} says it is ${mime}, which is not an allowed ${rule.kind} type`);
+  }
+  if (size <= 0) throw new Error(`${name} is empty`);
+  if (size > rule.max_bytes) throw new Error(`${name} is ${(size / MB).toFixed(1)} MB; a ${rule.kind} may be at most ${Math.floor(rule.max_bytes / MB)} MB`);
+  return rule;
+}
+
+async function onFileChosen() {
+  const file = C.file.files[0];
+  C.file.value = "";
+  if (!file) return;
+  try {
+    checkOutbound(file.name, file.size, file.type);
+  } catch (e) {
+    toast(`Not sent: ${e.message}`, "error");
+    return;
+  }
+  const form = new FormData();
+  form.append("file", file, file.name);
+  try {
+    await api("POST", `/api/chats/${S.chatId}/attachments`, form, { headers: { "X-File-Size": String(file.size) } });
+    toast(`${file.name} sent.`, "ok");
+    loadChat(false, true);
+  } catch (e) { toast(e.message, "error"); }
+}
+
+async function openTransfer() {
+  let dir;
+  try { dir = await api("GET", "/api/directory"); } catch (e) { toast(e.message, "error"); return; }
+  const d = S.detail;
+  let mode = "operator", chosen = null;
+  const list = h("div", { class: "pick-list" });
+  const seg = h("div", { class: "seg" });
+  const render = () => {
+    seg.replaceChildren(...["operator", "department"].map((m) => h("button", { type: "button", class: mode === m ? "on" : "",
+      onclick: () => { mode = m; chosen = null; render(); } }, m === "operator" ? "Operator" : "Department")));
+    const opts = mode === "operator"
+      ? dir.operators.filter((o) => !(d.operator && o.id === d.operator.id)).map((o) => h("div", {
+        class: `opt${chosen === o.id ? " sel" : ""}${o.status === "offline" ? " offline" : ""}`, onclick: () => { chosen = o.id; render(); } },
+        avatar(o.name, o.email), h("div", { class: "grow" }, h("b", { text: o.name + (o.id === S.me.id ? " (you)" : "") }),
+          h("small", { text: `${o.departments.map((x) => x.name).join(", ") || "no department"} · ${o.load}/${o.max_chats} chats` })),
+        h("span", { class: "dot " + o.status, title: o.status }), h("small", { text: o.status })))
+      : dir.departments.map((x) => h("div", { class: `opt${chosen === x.id ? " sel" : ""}`, onclick: () => { chosen = x.id; render(); } },
+        icon("users"), h("div", { class: "grow" }, h("b", { text: x.name }),
+          h("small", { text: d.department && d.department.id === x.id ? "current department: back to its queue" : "joins this department's queue" }))));
+    list.replaceChildren(...(opts.length ? opts : [h("div", { class: "empty", text: "Nobody to transfer to." })]));
+  };
+  render();
+  modal({
+    title: "Transfer chat", body: [h("p", { text: `Hand ${displayName(d.contact)} to a colleague or another department.` }), seg, list],
+    actions: [{ label: "Cancel" }, { label: "Transfer", kind: "primary", icon: "transfer", run: async () => {
+      if (!chosen) { toast("Choose who gets the chat.", "error"); return false; }
+      try {
+        const r = await api("POST", `/api/chats/${d.id}/transfer`, mode === "operator" ? { operator_id: chosen } : { department_id: chosen });
+        toast(r.operator ? `Transferred to ${r.operator}.` : r.state === "waiting" ? `Back in the queue (position ${r.position}).` : `Chat is now ${r.state}.`, "ok");
+        if (!r.visible) location.hash = `#/inbox/${S.list}`;
+        scheduleRefresh();
+      } catch (e) { toast(e.message, "error"); return false; }
+    } }],
+  });
+}
+
+function openClose() {
+  const reason = h("input", { class: "field", placeholder: "Reason (optional), e.g. resolved", maxlength: "500", "aria-label": "Reason" });
+  modal({
+    title: "Close this chat?",
+    body: [h("p", { text: "A closed chat cannot be answered. If the user writes again, a new chat starts with the bot." }), reason],
+    actions: [{ label: "Cancel" }, { label: "Close chat", kind: "danger solid", icon: "x", run: async () => {
+      try {
+        await api("POST", `/api/chats/${S.chatId}/close`, { reason: reason.value.trim() || undefined });
+        toast("Chat closed.", "ok");
+        scheduleRefresh();
+      } catch (e) { toast(e.message, "error"); return false; }
+    } }],
+  });
+}
+
+function openTicket() {
+  const d = S.detail;
+  const subject = h("input", { class: "field", maxlength: "255", "aria-label": "Subject" });
+  subject.value = `WhatsApp chat with ${d.contact.name || d.contact.phone} (${d.contact.phone})`;
+  modal({
+    title: "Create a helpdesk ticket",
+    body: [h("p", { text: "The ticket gets the whole transcript, in WhatsApp-timestamp order." }), subject],
+    actions: [{ label: "Cancel" }, { label: "Create ticket", kind: "primary", icon: "ticket", run: async () => {
+      try {
+        const t = await api("POST", `/api/chats/${d.id}/ticket`, { subject: subject.value.trim() || undefined });
+        toast(`Ticket #${t.id} created.`, "ok");
+      } catch (e) { toast(e.message, "error"); return false; }
+    } }],
+  });
+}
+
+async function pushLead(lead) {
+  if (!lead) return;
+  try {
+    const r = await api("POST", `/api/chats/${S.chatId}/leads/${lead.id}/push`);
+    toast(r.job.state === "sent" ? `Already in the CRM (${r.job.adapter}).` : `Lead queued for the CRM (${r.job.adapter}).`, "ok");
+    scheduleRefresh();
+  } catch (e) { toast(e.message, "error"); }
+}
+
+// ---------------------------------------------------------------- admin
+async function renderAdmin(page) {
+  const pane = $("#admin-pane");
+  const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, canned: adminCanned, tags: adminTags };
+  try {
+    pane.replaceChildren(...await (pages[page] || adminNumbers)());
+  } catch (e) {
+    pane.replaceChildren(h("div", { class: "form-error", text: e.message }));
+  }
+}
+
+const th = (...names) => h("thead", {}, h("tr", {}, names.map((n) => h("th", { text: n }))));
+
+async function adminNumbers() {
+  const rows = await api("GET", "/api/admin/numbers");
+  return [h("h1", { text: "WhatsApp numbers" }),
+    h("p", { class: "lead-in", text: "Each number belongs to a WhatsApp Business Account and routes its chats to one department. A number whose token Meta refuses (partner access removed) stops working until it is reconnected." }),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th("Number", "Business account", "Department", "State", "Token"),
+      h("tbody", {}, rows.length ? rows.map((n) => h("tr", {},
+        h("td", { class: "nowrap" }, h("b", { text: n.display || n.id }), h("div", { class: "muted small", text: `id ${n.id}` })),
+        h("td", { class: "nowrap" }, h("div", { text: n.waba.name }), h("div", { class: "muted small", text: `WABA ${n.waba.id}` })),
+        h("td", { text: n.department || "—" }),
+        h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), n.state),
+          n.reason ? h("div", { class: "reason", text: n.reason }) : null,
+          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null),
+        h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" })))
+        : h("tr", {}, h("td", { colspan: "5", class: "muted", text: "No numbers yet." })))))];
+}
+
+async function adminTeam() {
+  const t = await api("GET", "/api/admin/team");
+  return [h("h1", { text: "Departments & team" }),
+    h("p", { class: "lead-in", text: "Handed-over chats queue in their number's department; the online member with the fewest open chats gets the next one." }),
+    h("div", { class: "card" }, h("h2", { text: "Departments" }), h("table", { class: "grid" }, th("Department", "Members"),
+      h("tbody", {}, t.departments.map((d) => h("tr", {}, h("td", {}, h("b", { text: d.name })),
+        h("td", { class: "members", text: d.members.join(", ") || "nobody yet" })))))),
+    h("div", { class: "card" }, h("h2", { text: "Operators" }), h("table", { class: "grid" }, th("Name", "Role", "Departments", "Status", "Open chats", "Account"),
+      h("tbody", {}, t.operators.map((o) => h("tr", {},
+        h("td", {}, h("b", { text: o.name }), h("div", { class: "muted", text: o.email })),
+        h("td", { text: o.role }), h("td", { text: o.departments.map((d) => d.name).join(", ") || "—" }),
+        h("td", {}, h("span", { class: "state-pill" }, h("span", { class: `dot ${o.status}` }), o.status)),
+        h("td", { class: "num", text: `${o.load} / ${o.max_chats}` }),
+        h("td", { text: o.active ? "active" : "deactivated" }))))))];
+}
+
+async function adminTimeouts() {
+  const s = await api("GET", "/api/admin/settings");
+  const unattended = h("input", { class: "field num", type: "number", id: "unattended", min: s.limits.unattended[0], max: s.limits.unattended[1] });
+  unattended.value = s.unattended_close_minutes;
+  const idle = h("input", { class: "field num", type: "number", id: "idle", min: s.limits.idle[0], max: s.limits.idle[1] });
+  idle.value = s.idle_close_minutes;
+  const bot = h("input", { type: "checkbox", id: "bot-enabled" });
+  bot.checked = s.bot_enabled;
+  const result = h("div", { hidden: true });
+  const save = h("button", { class: "btn primary", type: "button", id: "save-timeouts" }, icon("check"), "Save");
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/settings", { unattended_close_minutes: Number(unattended.value), idle_close_minutes: Number(idle.value), bot_enabled: bot.checked });
+      result.className = "form-ok"; result.textContent = "Saved.";
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  const row = (label, help, control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })), control);
+  return [h("h1", { text: "Timeouts" }),
+    h("p", { class: "lead-in", text: "When the desk closes chats by itself. Any message from either side resets the idle timer." }),
+    h("div", { class: "card" }, h("div", { class: "body" },
+      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (44,640 minutes).", h("div", {}, unattended, h("span", { class: "unit", text: "minutes" }))),
+      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1,440 minutes).", h("div", {}, idle, h("span", { class: "unit", text: "minutes" }))),
+      row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
+      h("div", {}, save), result)),
+    h("div", { class: "card" }, h("h2", { text: "Bot idle rules" }), h("table", { class: "grid" }, th("After", "Action", "Message"),
+      h("tbody", {}, s.bot_idle_rules.map((r) => h("tr", {}, h("td", { class: "num", text: `${r.after_minutes} min` }), h("td", { text: r.action }), h("td", { text: r.text })))))),
+  ];
+}
+
+async function adminCanned() {
+  const rows = await api("GET", "/api/admin/canned");
+  const shortcut = h("input", { class: "field", placeholder: "shortcut, e.g. thanks", maxlength: "40", "aria-label": "Shortcut" });
+  const title = h("input", { class: "field", placeholder: "Title", maxlength: "200", "aria-label": "Title" });
+  const text = h("textarea", { class: "field", placeholder: "Text sent to the user", "aria-label": "Text" });
+  const result = h("div", { hidden: true });
+  const add = h("button", { class: "btn primary", type: "button" }, "Add canned response");
+  add.addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/admin/canned", { shortcut: shortcut.value, title: title.value, text: text.value });
+      S.canned = await api("GET", "/api/canned");
+      renderAdmin("canned");
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
+  });
+  return [h("h1", { text: "Canned responses" }),
+    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these." }),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th("Shortcut", "Title", "Text", ""),
+      h("tbody", {}, rows.length ? rows.map((c) => h("tr", {}, h("td", {}, h("code", { text: "/" + c.shortcut })), h("td", { text: c.title }),
+        h("td", { class: "muted", text: c.text }),
+        h("td", {}, h("button", { class: "btn danger small", type: "button", onclick: async () => {
+          try { await api("DELETE", `/api/admin/canned/${c.id}`); S.canned = await api("GET", "/api/canned"); renderAdmin("canned"); } catch (e) { toast(e.message, "error"); }
+        } }, "Delete"))))
+        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No canned responses yet." }))))),
+    h("div", { class: "card" }, h("h2", { text: "New canned response" }), h("div", { class: "body" },
+      h("div", { class: "inline-form" }, shortcut, title, text, add), result))];
+}
+
+async function adminTags() {
+  const rows = await api("GET", "/api/admin/tags");
+  const name = h("input", { class: "field", placeholder: "New tag", maxlength: "60", "aria-label": "Tag name" });
+  const result = h("div", { hidden: true });
+  const add = async () => {
+    try {
+      await api("POST", "/api/admin/tags", { name: name.value });
+      S.tags = await api("GET", "/api/tags");
+      renderAdmin("tags");
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
+  };
+  name.addEventListener("keydown", (e) => { if (e.key === "Enter") add(); });
+  return [h("h1", { text: "Tags" }),
+    h("p", { class: "lead-in", text: "Operators label chats with these tags." }),
+    h("div", { class: "card" }, h("div", { class: "body" },
+      h("div", { class: "chips" }, rows.length ? rows.map((t) => h("span", { class: "tag" }, t.name, h("small", { text: `${t.chats} chat${t.chats === 1 ? "" : "s"}` }),
+        h("button", { type: "button", title: `Delete ${t.name}`, onclick: async () => {
+          try { await api("DELETE", `/api/admin/tags/${t.id}`); S.tags = await api("GET", "/api/tags"); renderAdmin("tags"); } catch (e) { toast(e.message, "error"); }
+        } }, "×"))) : h("span", { class: "muted", text: "No tags yet." })))),
+    h("div", { class: "card" }, h("h2", { text: "New tag" }), h("div", { class: "body" }, h("div", { class: "inline-form" }, name,
+      h("button", { class: "btn primary", type: "button", onclick: add }, "Add tag")), result))];
+}
+
+// ---------------------------------------------------------------- live updates
+let refreshing = false, refreshAgain = false, refreshTimer = null;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 60);
+}
+async function refresh() {
+  if (refreshing) { refreshAgain = true; return; }
+  refreshing = true;
+  try {
+    const jobs = [loadCounts(true)];
+    if (S.view === "inbox") jobs.push(loadList(true), loadChat(true));
+    await Promise.all(jobs);
+  } catch (_) { /* shown on the next user action */ } finally {
+    refreshing = false;
+    if (refreshAgain) { refreshAgain = false; scheduleRefresh(); }
+  }
+}
+
+let events = null;
+function connectEvents() {
+  events = new EventSource("/api/events");
+  events.addEventListener("hello", () => { $("#conn").hidden = true; scheduleRefresh(); });
+  events.addEventListener("change", () => scheduleRefresh());
+  events.addEventListener("session", () => signedOut());
+  events.onerror = () => {
+    if (S.leaving) return;
+    $("#conn").hidden = false;
+    if (events.readyState === EventSource.CLOSED) {
+      setTimeout(async () => {
+        try { await api("GET", "/api/me", undefined, { background: true }); connectEvents(); } catch (_) { setTimeout(connectEvents, 3000); }
+      }, 2000);
+    }
+  };
+}
+
+function tickOne(root) {
+  for (const el of root.querySelectorAll("[data-since]")) {
+    const ms = now() - parse(el.dataset.since);
+    el.lastChild.textContent = (el.dataset.prefix || "") + duration(ms);
+    el.classList.toggle("long", ms > 10 * 60000);
+  }
+}
+let ticks = 0;
+function tick() {
+  tickOne(document);
+  if (++ticks % 30 === 0) {
+    for (const el of $$("[data-rel]")) el.textContent = relative(el.dataset.rel);
+    updateWindowHint();
+  }
+}
+
+boot();

@@ -1,0 +1,235 @@
+"""The FAQ knowledge base: the one source of the bot's answers and the console's articles.
+
+Articles live in `knowledge/faq/<area>.yml` (one file per area)::
+
+    area: Shipping and delivery          # shown to operators
+    articles:
+      - id: shipping_time                # snake_case, unique across all files
+        title: Delivery times
+        human_only: false                # true: a person should handle it
+        answer: >-                       # WhatsApp formatting: *bold*, _italic_
+          Orders ship the same day ...
+        buttons:                         # optional, at most 10, titles <= 20 chars
+          - {title: Get a quote, payload: /sales_inquiry}
+        questions: [...]                 # 10-15 training variants
+        test_questions: [...]            # 3-5 held-out variants (tests/nlu only)
+
+`load_articles()` reads and validates every file and raises `KnowledgeError` with
+every problem found (file, article, what is wrong). `python -m knowledge.build`
+turns the articles into the bot's training data (see knowledge/build.py).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+FAQ_DIR = Path(__file__).resolve().parent / "faq"
+
+MIN_QUESTIONS, MAX_QUESTIONS = 10, 15
+MIN_TEST_QUESTIONS, MAX_TEST_QUESTIONS = 3, 5
+MAX_BUTTONS = 10            # WhatsApp: up to 3 reply buttons, or a list of up to 10 rows
+BUTTON_TITLE_LIMIT = 20     # WhatsApp reply-button title limit
+TEXT_LIMIT = 4096           # WhatsApp text body
+INTERACTIVE_BODY_LIMIT = 1024  # body of a message with buttons
+HANDOVER_ANSWER = ("That's something a colleague from our team will handle personally. "
+                   "Someone will reply here shortly.")
+
+_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_ARTICLE_KEYS = {"id", "title", "human_only", "answer", "buttons", "questions", "test_questions"}
+_FILE_KEYS = {"area", "articles"}
+# Rasa's training-data syntax gives these a meaning ([text](entity), {"entity": ...}).
+_RESERVED_CHARS = set("[]{}")
+
+
+class KnowledgeError(ValueError):
+    """The knowledge base is invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid knowledge base:\n  - " + "\n  - ".join(problems))
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One FAQ topic: the answer and the ways users ask for it."""
+
+    id: str
+    area: str          # the file's stem, e.g. "shipping"
+    area_title: str    # e.g. "Shipping and delivery"
+    title: str
+    answer: str
+    human_only: bool
+    questions: tuple[str, ...]
+    test_questions: tuple[str, ...]
+    buttons: tuple[Button, ...] = ()
+
+    @property
+    def intent(self) -> str:
+        """The retrieval intent the NLU predicts for this article."""
+        return f"faq/{self.id}"
+
+    @property
+    def response(self) -> str:
+        return f"utter_faq/{self.id}"
+
+
+def normalize_question(text: str) -> str:
+    """Case, accents, punctuation and spacing folded: how duplicates are detected."""
+    text = unicodedata.normalize("NFKD", text).casefold()
+    text = text.replace("’", "'")
+    text = re.sub(r"[^\w' ]+", " ", text)
+    return " ".join(text.split())
+
+
+def load_articles(directory: Path | str = FAQ_DIR) -> list[Article]:
+    """Every article of every `*.yml` in `directory`, validated, in file then list order."""
+    directory = Path(directory)
+    problems: list[str] = []
+    articles: list[Article] = []
+    files = sorted(directory.glob("*.yml"))
+    if not files:
+        raise KnowledgeError([f"{directory}: no *.yml files"])
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            problems.append(f"{path.name}: not valid YAML: {exc}")
+            continue
+        articles.extend(_parse_file(path, doc, problems))
+    problems.extend(_cross_checks(articles))
+    if problems:
+        raise KnowledgeError(problems)
+    return articles
+
+
+def articles_by_id(articles: Iterable[Article] | None = None) -> dict[str, Article]:
+    return {a.id: a for a in (load_articles() if articles is None else articles)}
+
+
+def _parse_file(path: Path, doc: Any, problems: list[str]) -> list[Article]:
+    where = path.name
+    if not isinstance(doc, dict):
+        problems.append(f"{where}: expected a mapping with 'area' and 'articles'")
+        return []
+    for key in sorted(set(doc) - _FILE_KEYS):
+        problems.append(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(_FILE_KEYS))})")
+    area_title = doc.get("area")
+    if not isinstance(area_title, str) or not area_title.strip():
+        problems.append(f"{where}: 'area' must be a non-empty title")
+        area_title = path.stem
+    raw = doc.get("articles")
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: 'articles' must be a non-empty list")
+        return []
+    result = []
+    for index, item in enumerate(raw):
+        article = _parse_article(path.stem, area_title.strip(), f"{where}[{index}]", item, problems)
+        if article is not None:
+            result.append(article)
+    return result
+
+
+def _texts(value: Any, field: str, where: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(f"{where}: '{field}' must be a list of non-empty strings")
+        return ()
+    texts = tuple(" ".join(v.split()) for v in value)
+    for text in texts:
+        if _RESERVED_CHARS & set(text):
+            problems.append(f"{where}: {field} {text!r} contains one of [ ] {{ }} (Rasa annotation syntax)")
+    return texts
+
+
+def _parse_article(area: str, area_title: str, where: str, item: Any,
+                   problems: list[str]) -> Article | None:
+    if not isinstance(item, dict):
+        problems.append(f"{where}: an article must be a mapping")
+        return None
+    article_id = item.get("id")
+    if not isinstance(article_id, str) or not _ID.match(article_id):
+        problems.append(f"{where}: 'id' must be snake_case (got {article_id!r})")
+        return None
+    where = f"{where} ({article_id})"
+    for key in sorted(set(item) - _ARTICLE_KEYS):
+        problems.append(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(_ARTICLE_KEYS))})")
+
+    title = item.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(f"{where}: 'title' must be a non-empty string")
+        title = article_id
+    human_only = item.get("human_only", False)
+    if not isinstance(human_only, bool):
+        problems.append(f"{where}: 'human_only' must be true or false")
+        human_only = False
+    answer = item.get("answer")
+    if answer is None and human_only:
+        answer = HANDOVER_ANSWER
+    if not isinstance(answer, str) or not answer.strip():
+        problems.append(f"{where}: 'answer' must be a non-empty string")
+        answer = ""
+    answer = answer.strip()
+
+    buttons: list[Button] = []
+    raw_buttons = item.get("buttons") or []
+    if not isinstance(raw_buttons, list):
+        problems.append(f"{where}: 'buttons' must be a list")
+        raw_buttons = []
+    for b in raw_buttons:
+        if not (isinstance(b, dict) and set(b) == {"title", "payload"}
+                and all(isinstance(b[k], str) and b[k].strip() for k in b)):
+            problems.append(f"{where}: each button needs a 'title' and a 'payload' (got {b!r})")
+            continue
+        if len(b["title"]) > BUTTON_TITLE_LIMIT:
+            problems.append(f"{where}: button title {b['title']!r} is longer than "
+                            f"{BUTTON_TITLE_LIMIT} characters (WhatsApp's limit)")
+        buttons.append(Button(b["title"].strip(), b["payload"].strip()))
+    if len(buttons) > MAX_BUTTONS:
+        problems.append(f"{where}: {len(buttons)} buttons; WhatsApp shows at most {MAX_BUTTONS}")
+    limit = INTERACTIVE_BODY_LIMIT if buttons else TEXT_LIMIT
+    if len(answer) > limit:
+        problems.append(f"{where}: answer is {len(answer)} characters; the limit is {limit}")
+
+    questions = _texts(item.get("questions"), "questions", where, problems)
+    tests = _texts(item.get("test_questions"), "test_questions", where, problems)
+    if questions and not MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS:
+        problems.append(f"{where}: {len(questions)} questions; "
+                        f"give {MIN_QUESTIONS}-{MAX_QUESTIONS} training variants")
+    if tests and not MIN_TEST_QUESTIONS <= len(tests) <= MAX_TEST_QUESTIONS:
+        problems.append(f"{where}: {len(tests)} test_questions; "
+                        f"give {MIN_TEST_QUESTIONS}-{MAX_TEST_QUESTIONS} held-out variants")
+    return Article(id=article_id, area=area, area_title=area_title, title=title.strip(),
+                   answer=answer, human_only=human_only, questions=questions,
+                   test_questions=tests, buttons=tuple(buttons))
+
+
+def _cross_checks(articles: list[Article]) -> list[str]:
+    """Ids unique; no question variant twice anywhere (training or held out)."""
+    problems = []
+    seen_ids: dict[str, str] = {}
+    for a in articles:
+        if a.id in seen_ids:
+            problems.append(f"duplicate article id {a.id!r} (in {seen_ids[a.id]}.yml and {a.area}.yml)")
+        seen_ids.setdefault(a.id, a.area)
+    seen: dict[str, tuple[str, str]] = {}
+    for a in articles:
+        for field, texts in (("questions", a.questions), ("test_questions", a.test_questions)):
+            for text in texts:
+                key = normalize_question(text)
+                if key in seen:
+                    other_id, other_field = seen[key]
+                    problems.append(f"duplicate question {text!r}: in {a.id}.{field} "
+                                    f"and {other_id}.{other_field}")
+                else:
+                    seen[key] = (a.id, field)
+    return problems

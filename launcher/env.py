@@ -1,0 +1,86 @@
+"""The environment every process gets: the user's settings over safe local defaults.
+
+Order: the real environment wins, then a `.env` file at the project root (never
+committed), then generated demo secrets kept in `var/demo.env` (so a restart keeps
+them), then defaults that point the channel at the local Cloud API simulator.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+GENERATED_SECRETS = ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN",
+                     "DEMO_OPERATOR_PASSWORD")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _demo_secrets() -> dict[str, str]:
+    path = VAR / "demo.env"
+    values = read_env_file(path)
+    missing = [k for k in GENERATED_SECRETS if k not in values]
+    if missing:
+        VAR.mkdir(parents=True, exist_ok=True)
+        values.update({k: secrets.token_urlsafe(24) for k in missing})
+        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        path.chmod(0o600)
+    return values
+
+
+def ports(base: dict[str, str] | None = None) -> dict[str, int]:
+    env = base or {}
+    return {
+        "rasa": int(env.get("RASA_PORT", 5005)),
+        "actions": int(env.get("ACTIONS_PORT", 5055)),
+        "desk": int(env.get("DESK_PORT", 8000)),
+        "simulator": int(env.get("SIM_PORT", 8090)),
+    }
+
+
+def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -> dict[str, str]:
+    """The full environment for the stack; `overrides` (tests) win over everything."""
+    env: dict[str, str] = {}
+    env.update(_demo_secrets())
+    env.update(read_env_file(ROOT / ".env"))
+    env.update(os.environ)
+    env.update(overrides or {})
+    p = ports(env)
+    defaults = {
+        "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+        "WHATSAPP_WABA_ID": "200000000000001",
+        "SIM_DISPLAY_PHONE_NUMBER": "15550000001",
+        "WHATSAPP_GRAPH_API_URL": f"http://127.0.0.1:{p['simulator']}/v21.0",
+        "SIM_WEBHOOK_URL": f"http://127.0.0.1:{p['rasa']}/webhooks/whatsapp/webhook",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{p['actions']}/webhook",
+        "RASA_TRACKER_DB": str(var_dir / "rasa_tracker.db"),
+        "DESK_DATABASE_URL": f"sqlite+aiosqlite:///{var_dir / 'desk.db'}",
+        "DESK_MEDIA_DIR": str(var_dir / "media"),
+        "RASA_INTERFACE": "127.0.0.1",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    env.setdefault("SIM_WABA_ID", env["WHATSAPP_WABA_ID"])
+    env.setdefault("SIM_PORT", str(p["simulator"]))
+    env.setdefault("DESK_PORT", str(p["desk"]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # Rasa: no telemetry prompts or calls from a closed network, quiet TensorFlow.
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    return env

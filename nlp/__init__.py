@@ -1,0 +1,1 @@
+"""The project's own spaCy pipeline (built locally; spaCy models cannot be downloaded here)."""

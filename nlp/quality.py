@@ -1,0 +1,238 @@
+"""The bot's measured quality, for trainers: `make quality` (python -m nlp.quality).
+
+1. checks that the FAQ training data is generated from the current knowledge/;
+2. trains the model on data/ (`rasa train`; Rasa reuses its cache for whatever did
+   not change, so an unchanged bot is "trained" in seconds);
+3. evaluates the NLU on the held-out set tests/nlu/ (never part of data/) and prints
+   intent F1 (weighted), response-selection accuracy (which FAQ answer), entity F1
+   (spaCy entity ruler) and what the worst intents and FAQ topics are confused with;
+4. runs the test stories: `rasa test core --stories tests/stories
+   --fail-on-prediction-errors`.
+
+Exits non-zero if a figure is below its threshold or a test story fails.
+
+    python -m nlp.quality [--no-train] [--no-core] [--model models/tsunagi.tar.gz]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "tsunagi.tar.gz"
+TEST_NLU = ROOT / "tests" / "nlu"
+TEST_STORIES = ROOT / "tests" / "stories"
+RESULTS = ROOT / "results" / "quality"
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+
+INTENT_F1_MIN = 0.90
+RESPONSE_ACCURACY_MIN = 0.90
+ENTITY_F1_MIN = 0.90
+ENTITY_EXTRACTOR = "SpacyEntityExtractor"
+_SUMMARY_ROWS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+
+
+@dataclass
+class LabelScore:
+    label: str
+    f1: float
+    support: int
+    confused_with: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class NluQuality:
+    """Figures of one evaluation of a model on a held-out set."""
+
+    intent_f1: float
+    intent_accuracy: float
+    response_accuracy: float | None
+    response_f1: float | None
+    entity_f1: dict[str, float]
+    intents: list[LabelScore]
+    responses: list[LabelScore]
+    examples: int
+    errors: list[dict[str, Any]]
+
+    def failures(self) -> list[str]:
+        problems = []
+        if self.intent_f1 < INTENT_F1_MIN:
+            problems.append(f"intent F1 {self.intent_f1:.3f} < {INTENT_F1_MIN}")
+        if self.response_accuracy is None or self.response_accuracy < RESPONSE_ACCURACY_MIN:
+            problems.append(f"response-selection accuracy {self.response_accuracy} < "
+                            f"{RESPONSE_ACCURACY_MIN}")
+        entity = self.entity_f1.get(ENTITY_EXTRACTOR)
+        if entity is None or entity < ENTITY_F1_MIN:
+            problems.append(f"entity F1 ({ENTITY_EXTRACTOR}) {entity} < {ENTITY_F1_MIN}")
+        return problems
+
+
+def _labels(report: dict[str, Any]) -> list[LabelScore]:
+    scores = [LabelScore(label, float(row.get("f1-score", 0.0)), int(row.get("support", 0)),
+                         dict(row.get("confused_with") or {}))
+              for label, row in report.items()
+              if label not in _SUMMARY_ROWS and isinstance(row, dict)]
+    return sorted(scores, key=lambda s: (s.f1, -s.support, s.label))
+
+
+def quiet_rasa() -> None:
+    """Rasa's warnings and errors only (its evaluation logs every parse at debug level)."""
+    import logging
+
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
+def _entity_spans(entities: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
+    return {(int(e["start"]), int(e["end"]), str(e["entity"])) for e in entities}
+
+
+async def entity_f1(processor: Any, test_data: Path = TEST_NLU) -> float:
+    """Strict span F1 of the entity ruler: (start, end, type) must match exactly.
+
+    Rasa's own NLU evaluation leaves out pre-trained extractors such as
+    SpacyEntityExtractor (rasa.nlu.test.PRETRAINED_EXTRACTORS), so it is measured
+    here, over every held-out example (false positives count too).
+    """
+    from rasa.core.channels import UserMessage
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    data = TrainingDataImporter.load_from_dict(
+        training_data_paths=[str(test_data)], domain_path=str(ROOT / "domain.yml")).get_nlu_data()
+    tp = fp = fn = 0
+    for example in data.nlu_examples:
+        parsed = await processor.parse_message(UserMessage(example.get("text")))
+        predicted = _entity_spans([e for e in parsed.get("entities", [])
+                                   if e.get("extractor") == ENTITY_EXTRACTOR])
+        gold = _entity_spans(example.get("entities") or [])
+        tp += len(predicted & gold)
+        fp += len(predicted - gold)
+        fn += len(gold - predicted)
+    if tp == 0:
+        return 0.0
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    return 2 * precision * recall / (precision + recall)
+
+
+async def evaluate_nlu(model: Path = MODEL, test_data: Path = TEST_NLU,
+                       out: Path | None = None) -> NluQuality:
+    """Run Rasa's NLU evaluation (rasa.nlu.test.run_evaluation) of `model` on `test_data`."""
+    from rasa.core.agent import Agent
+    from rasa.nlu.test import run_evaluation
+
+    quiet_rasa()
+    agent = Agent.load(model_path=str(model))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    result = await run_evaluation(str(test_data), agent.processor,
+                                  output_directory=str(out) if out else None,
+                                  errors=out is not None, disable_plotting=True,
+                                  report_as_dict=True, domain_path=str(ROOT / "domain.yml"))
+    intent = result["intent_evaluation"] or {}
+    response = result.get("response_selection_evaluation") or {}
+    entity = result.get("entity_evaluation") or {}
+    predictions = intent.get("predictions") or []
+    errors = [p for p in predictions if p.get("intent") != p.get("predicted")]
+    errors += [p for p in response.get("predictions") or []
+               if p.get("intent_response_key_target") != p.get("intent_response_key_prediction")]
+    return NluQuality(
+        intent_f1=float(intent.get("f1_score", 0.0)),
+        intent_accuracy=float(intent.get("accuracy", 0.0)),
+        response_accuracy=float(response["accuracy"]) if response else None,
+        response_f1=float(response["f1_score"]) if response else None,
+        entity_f1={**{name: float(r.get("f1_score", 0.0)) for name, r in entity.items()},
+                   ENTITY_EXTRACTOR: await entity_f1(agent.processor, test_data)},
+        intents=_labels(intent.get("report") or {}),
+        responses=_labels(response.get("report") or {}),
+        examples=len(predictions),
+        errors=errors,
+    )
+
+
+def format_quality(q: NluQuality, worst: int = 5) -> str:
+    def confusions(scores: list[LabelScore]) -> list[str]:
+        lines = []
+        for s in [s for s in scores if s.f1 < 1.0][:worst]:
+            conf = ", ".join(f"{label} ×{n}" for label, n in
+                             sorted(s.confused_with.items(), key=lambda kv: -kv[1])) or "—"
+            lines.append(f"    {s.label:<34} F1 {s.f1:.2f} (n={s.support})  confused with: {conf}")
+        return lines or ["    (none below 1.00)"]
+
+    rs = "n/a" if q.response_accuracy is None else f"{q.response_accuracy:.3f}"
+    entity = ", ".join(f"{k} {v:.3f}" for k, v in q.entity_f1.items()) or "n/a"
+    lines = [
+        f"held-out NLU evaluation ({q.examples} examples, tests/nlu/)",
+        f"  intent F1 (weighted)          {q.intent_f1:.3f}   (accuracy {q.intent_accuracy:.3f}; "
+        f"goal ≥ {INTENT_F1_MIN})",
+        f"  response-selection accuracy   {rs}   (goal ≥ {RESPONSE_ACCURACY_MIN})",
+        f"  entity F1                     {entity}   (goal ≥ {ENTITY_F1_MIN})",
+        "  worst intents:", *confusions(q.intents),
+        "  worst FAQ topics:", *confusions(q.responses),
+    ]
+    return "\n".join(lines)
+
+
+def _run(cmd: list[str]) -> int:
+    print("$ " + " ".join(os.path.relpath(c, ROOT) if c.startswith(str(ROOT)) else c for c in cmd),
+          flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--no-train", action="store_true", help="evaluate the existing model")
+    parser.add_argument("--no-core", action="store_true", help="skip the test stories")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from knowledge.build import main as build_main
+    if build_main(["--check"]) != 0:
+        return 1
+
+    if not args.no_train:
+        started = time.monotonic()
+        if _run([RASA, "train", "--fixed-model-name", args.model.name.removesuffix(".tar.gz"),
+                 "--out", str(args.model.parent), "--quiet"]) != 0:
+            return 1
+        print(f"training: {time.monotonic() - started:.0f} s (cached components are reused)")
+    if not args.model.exists():
+        print(f"no model at {args.model}: run `make train`", file=sys.stderr)
+        return 1
+
+    quality = asyncio.run(evaluate_nlu(args.model, TEST_NLU, args.out / "nlu"))
+    print(format_quality(quality))
+    print(f"  details: {os.path.relpath(args.out / 'nlu', ROOT)}/ (reports, errors)")
+    failures = quality.failures()
+
+    if not args.no_core:
+        code = _run([RASA, "test", "core", "--model", str(args.model), "--stories",
+                     str(TEST_STORIES), "--fail-on-prediction-errors", "--out",
+                     str(args.out / "core"), "--quiet"])
+        if code != 0:
+            failures.append(f"test stories failed (see {os.path.relpath(args.out / 'core', ROOT)}/"
+                            "failed_test_stories.yml)")
+        else:
+            print("test stories: all passed")
+
+    if failures:
+        print("QUALITY CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    print("quality: all goals met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""The user's and the tester's side: JSON endpoints under ``/_sim/``.
+
+These are not Meta's: they let a person (the web page) or a test write as a
+WhatsApp user, inspect what the business sent, inject faults and move the
+clock.  Errors answer ``{"error": "<reason>"}`` with 400/404.
+"""
+from __future__ import annotations
+
+import asyncio
+from functools import wraps
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from . import inbound
+from .core import Simulator
+from .errors import CATALOG, GraphError
+from .graph_api import SIM_KEY
+from .inbound import ControlError
+from .state import Fault, Number
+from .validation import normalize_phone
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Default HTTP status / delivery mode of each injectable fault code.
+ASYNC_FAULTS = {131047, 131026, 131049, 131053, 131052}
+
+
+def control(handler: Handler) -> Handler:
+    @wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ControlError as err:
+            return web.json_response({"error": str(err)}, status=err.status)
+        except GraphError as err:
+            return web.json_response({"error": err.body()["error"]}, status=400)
+        except ValueError as err:
+            return web.json_response({"error": str(err)}, status=400)
+    return wrapper
+
+
+def sim_of(request: web.Request) -> Simulator:
+    return request.app[SIM_KEY]
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ControlError("body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    return body
+
+
+def number_from(sim: Simulator, value: Any) -> Number:
+    pnid = str(value or sim.config.phone_number_id)
+    number = sim.state.get_number(pnid)
+    if number is None:
+        raise ControlError(f"unknown phone_number_id {pnid}", 404)
+    return number
+
+
+def wa_id_from(request: web.Request) -> str:
+    wa_id = normalize_phone(request.match_info["wa_id"])
+    if wa_id is None:
+        raise ControlError("wa_id must be a phone number (digits, E.164 without +)")
+    return wa_id
+
+
+def _int(value: Any, name: str, default: int = 0) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ControlError(f"{name} must be an integer") from None
+
+
+# -- health, config, settings ----------------------------------------------------
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@control
+async def get_settings(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    cfg = sim.config
+    return web.json_response({
+        "settings": sim.state.settings.public(),
+        "config": {
+            "default_phone_number_id": cfg.phone_number_id,
+            "throughput_per_second": cfg.throughput_per_second,
+            "pair_rate_burst": cfg.pair_rate_burst,
+            "pair_rate_interval_s": cfg.pair_rate_interval_s,
+            "pricing_model": cfg.pricing_model,
+            "status_conversation": cfg.status_conversation,
+            "api_versions": list(cfg.api_versions),
+            "signing": bool(cfg.app_secret),
+        },
+    })
+
+
+@control
+async def post_settings(request: web.Request) -> web.Response:
+    """Change run-time knobs: webhook_url, auto_read, status_delay_ms,
+    window_error (async|sync), status_order (in_order|reversed|shuffled), status_duplicates,
+    webhook_max_attempts, webhook_retry_base_ms, webhook_retry_max_ms."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    s = sim.state.settings
+    unknown = set(body) - set(s.public())
+    if unknown:
+        raise ControlError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "webhook_url" in body:
+        s.webhook_url = str(body["webhook_url"])
+    if "auto_read" in body:
+        s.auto_read = bool(body["auto_read"])
+    if "window_error" in body:
+        if body["window_error"] not in ("async", "sync"):
+            raise ControlError("window_error must be async or sync")
+        s.window_error = body["window_error"]
+    if "status_order" in body:
+        if body["status_order"] not in ("in_order", "reversed", "shuffled"):
+            raise ControlError("status_order must be in_order, reversed or shuffled")
+        s.status_order = body["status_order"]
+    for key in ("status_delay_ms", "status_duplicates", "webhook_max_attempts",
+                "webhook_retry_base_ms", "webhook_retry_max_ms"):
+        if key in body:
+            value = _int(body[key], key)
+            if value < (1 if key in ("status_duplicates", "webhook_max_attempts") else 0):
+                raise ControlError(f"{key} is out of range")
+            setattr(s, key, value)
+    return web.json_response({"settings": s.public()})
+
+
+# -- numbers and templates ----------------------------------------------------------
+
+@control
+async def get_numbers(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    return web.json_response({"numbers": [
+        {k: v for k, v in n.public().items() if k != "access_token"}
+        for n in sim.state.list_numbers()
+    ]})
+
+
+@control
+async def post_numbers(request: web.Request) -> web.Response:
+    """Body: phone_number_id, access_token, display_phone_number, waba_id, verified_name?"""
+    sim = sim_of(request)
+    number = sim.register_number(await json_body(request))
+    return web.json_response({"number": number.public()}, status=201)
+
+
+@control
+async def get_sim_templates(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    waba_id = request.query.get("waba_id")
+    return web.json_response({"templates": [
+        {**t.public(), "waba_id": t.waba_id} for t in sim.state.list_templates(waba_id)
+    ]})
+
+
+@control
+async def post_sim_templates(request: web.Request) -> web.Response:
+    """Body: name, language, category, status?, waba_id?, and either
+    components (Meta's shape) or body/header/footer/buttons."""
+    sim = sim_of(request)
+    t = sim.register_template(await json_body(request))
+    return web.json_response({"template": {**t.public(), "waba_id": t.waba_id}}, status=201)
+
+
+@control
+async def delete_sim_templates(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    q = request.query
+    if not q.get("name"):
+        raise ControlError("name is required")
+    n = sim.state.delete_template(q.get("waba_id") or sim.config.waba_id, q["name"], q.get("language"))
+    return web.json_response({"deleted": n})
+
+
+# -- users ------------------------------------------------------------------------------
+
+@control
+async def post_user_message(request: web.Request) -> web.Response:
+    """A WhatsApp user writes to a business number.  Body: ``type`` plus the
+    type's fields (see :mod:`simulator.inbound`), ``phone_number_id``?,
+    ``profile_name``?, ``context_message_id``?, ``duplicate``?, ``delay_ms``?"""
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    duplicate = _int(body.get("duplicate"), "duplicate", 1)
+    delay_ms = _int(body.get("delay_ms"), "delay_ms", 0)
+    if not 1 <= duplicate <= 20 or not 0 <= delay_ms <= 600_000:
+        raise ControlError("duplicate must be 1..20 and delay_ms 0..600000")
+    mtype, obj, context, extra = inbound.build(sim, number, wa_id, body)
+    result = await sim.user_message(number, wa_id, str(body.get("profile_name") or f"User {wa_id[-4:]}"),
+                                    mtype, obj, context, duplicate=duplicate, delay_ms=delay_ms, extra=extra)
+    return web.json_response(result, status=202 if delay_ms else 200)
+
+
+@control
+async def get_user_messages(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    number = number_from(sim, request.query.get("phone_number_id"))
+    return web.json_response({
+        "phone_number_id": number.phone_number_id,
+        "wa_id": wa_id,
+        "window_open": sim.state.window_open(number.phone_number_id, wa_id, sim.clock.now()),
+        "event_cursor": sim.state.event_seq,
+        "messages": [m.public() for m in sim.state.thread(number.phone_number_id, wa_id)],
+    })
+
+
+@control
+async def post_user_read(request: web.Request) -> web.Response:
+    """The user reads the chat: ``read`` statuses for delivered messages
+    (all, or ``message_ids``).  Useful with auto_read off."""
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    ids = body.get("message_ids")
+    if ids is not None and not isinstance(ids, list):
+        raise ControlError("message_ids must be a list")
+    read = await sim.user_reads(number, wa_id, ids)
+    return web.json_response({"read": read})
+
+
+# -- inspection ---------------------------------------------------------------------------
+
+@control
+async def get_messages(request: web.Request) -> web.Response:
+    """Outbound messages the business sent; ``since`` is a cursor (the
+    ``cursor`` of a previous answer), optional phone_number_id / wa_id filters."""
+    sim = sim_of(request)
+    q = request.query
+    since = _int(q.get("since"), "since", 0)
+    items = sim.state.outbound_since(since, q.get("phone_number_id") or None, q.get("wa_id") or None)
+    cursor = max([m.seq for m in items], default=since)
+    return web.json_response({"messages": [m.public() for m in items], "cursor": cursor})
+
+
+@control
+async def get_webhooks(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    since = _int(request.query.get("since"), "since", 0)
+    items = sim.state.deliveries_since(since)
+    kind = request.query.get("kind")
+    if kind:
+        items = [d for d in items if d.kind == kind]
+    return web.json_response({"deliveries": [d.public() for d in items],
+                              "cursor": max([d.id for d in items], default=since)})
+
+
+@control
+async def get_events(request: web.Request) -> web.Response:
+    """Long-poll: new message/status events after ``since`` (waits up to
+    ``timeout`` seconds, default 25, for one to happen)."""
+    sim = sim_of(request)
+    q = request.query
+    since = _int(q.get("since"), "since", 0)
+    timeout = min(max(float(q.get("timeout", 25) or 0), 0.0), 60.0)
+    pnid, wa_id = q.get("phone_number_id") or None, q.get("wa_id") or None
+    if since > sim.state.event_seq:  # the state was reset since the client's last call
+        return web.json_response({"events": [], "cursor": sim.state.event_seq, "reset": True})
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        events = sim.state.events_since(since, pnid, wa_id)
+        remaining = deadline - loop.time()
+        if events or remaining <= 0:
+            break
+        await sim.state.wait_changed(remaining)
+    # The cursor moves past events of other chats too, so a filtered poll
+    # does not see them again.
+    cursor = max([e["seq"] for e in events] + [since, sim.state.event_seq if not events else 0])
+    return web.json_response({"events": events, "cursor": cursor})
+
+
+@control
+async def get_sim_media(request: web.Request) -> web.Response:
+    """The bytes of a media id, without a token (for the web page)."""
+    sim = sim_of(request)
+    m = sim.state.get_media(request.match_info["media_id"])
+    if m is None:
+        raise ControlError("unknown media id", 404)
+    return web.Response(body=m.data, content_type=m.mime_type)
+
+
+# -- faults, clock, reset -------------------------------------------------------------
+
+@control
+async def post_faults(request: web.Request) -> web.Response:
+    """Inject a fault for the next ``count`` calls of a number (-1 = until
+    ``DELETE /_sim/faults``).  Body: ``code`` (a Meta error code, e.g. 131000,
+    1, 2, 131016, 130429, 131056, 190, 200, 131047, 131026) or ``http_status``
+    alone for a bare HTTP error; ``mode`` sync|async|http (default: async for
+    delivery errors such as 131047, else sync); ``endpoint`` messages|media|any;
+    ``details``; ``phone_number_id``."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    code = body.get("code")
+    code = None if code is None else _int(code, "code")
+    http_status = body.get("http_status")
+    http_status = None if http_status is None else _int(http_status, "http_status")
+    if code is None and http_status is None:
+        raise ControlError("give a code and/or an http_status")
+    mode = body.get("mode") or ("http" if code is None else "async" if code in ASYNC_FAULTS else "sync")
+    if mode not in ("sync", "async", "http"):
+        raise ControlError("mode must be sync, async or http")
+    if code is not None and code not in CATALOG and http_status is None and mode == "sync":
+        raise ControlError(f"unknown code {code}: give http_status too")
+    endpoint = body.get("endpoint", "messages")
+    if endpoint not in ("messages", "media", "any"):
+        raise ControlError("endpoint must be messages, media or any")
+    count = _int(body.get("count"), "count", 1)
+    if count == 0 or count < -1:
+        raise ControlError("count must be positive, or -1 for until cleared")
+    fault = Fault(code=code, remaining=count, http_status=http_status, mode=mode, endpoint=endpoint,
+                  details=body.get("details"))
+    sim.state.add_fault(number.phone_number_id, fault)
+    return web.json_response({"fault": fault.public(), "phone_number_id": number.phone_number_id}, status=201)
+
+
+@control
+async def get_faults(request: web.Request) -> web.Response:
+    return web.json_response({"faults": sim_of(request).state.list_faults()})
+
+
+@control
+async def delete_faults(request: web.Request) -> web.Response:
+    sim_of(request).state.clear_faults(request.query.get("phone_number_id") or None)
+    return web.json_response({"faults": {}})
+
+
+@control
+async def post_clock(request: web.Request) -> web.Response:
+    """Move the clock forward: ``advance_seconds`` and/or ``advance_hours``."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    try:
+        seconds = float(body.get("advance_seconds", 0)) + 3600 * float(body.get("advance_hours", 0))
+    except (TypeError, ValueError):
+        raise ControlError("advance_seconds / advance_hours must be numbers") from None
+    if seconds < 0:
+        raise ControlError("the clock only moves forward")
+    now = sim.clock.advance(seconds)
+    return web.json_response({"now": int(now), "offset_seconds": sim.clock.offset})
+
+
+@control
+async def get_clock(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    return web.json_response({"now": int(sim.clock.now()), "offset_seconds": sim.clock.offset})
+
+
+@control
+async def post_reset(request: web.Request) -> web.Response:
+    sim_of(request).reset()
+    return web.json_response({"reset": True})
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/_sim/health", health)
+    r.add_get("/_sim/settings", get_settings)
+    r.add_post("/_sim/settings", post_settings)
+    r.add_get("/_sim/numbers", get_numbers)
+    r.add_post("/_sim/numbers", post_numbers)
+    r.add_get("/_sim/templates", get_sim_templates)
+    r.add_post("/_sim/templates", post_sim_templates)
+    r.add_delete("/_sim/templates", delete_sim_templates)
+    r.add_post("/_sim/users/{wa_id}/messages", post_user_message)
+    r.add_get("/_sim/users/{wa_id}/messages", get_user_messages)
+    r.add_post("/_sim/users/{wa_id}/read", post_user_read)
+    r.add_get("/_sim/messages", get_messages)
+    r.add_get("/_sim/webhooks", get_webhooks)
+    r.add_get("/_sim/events", get_events)
+    r.add_get("/_sim/media/{media_id}", get_sim_media)
+    r.add_post("/_sim/faults", post_faults)
+    r.add_get("/_sim/faults", get_faults)
+    r.add_delete("/_sim/faults", delete_faults)
+    r.add_post("/_sim/clock", post_clock)
+    r.add_get("/_sim/clock", get_clock)
+    r.add_post("/_sim/reset", post_reset)

@@ -1,0 +1,174 @@
+"""Sign-in, sessions, CSRF and throttling of the console API (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+import aiohttp
+
+from desk.web import auth
+from tests.console.conftest import PASSWORD, signed_in
+
+
+async def _status_with_token(client, path: str, token: str) -> int:
+    """GET with only this session token (no cookie jar)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as raw:
+        async with raw.get(client.make_url(path), headers={"Cookie": f"{auth.SESSION_COOKIE}={token}"}) as resp:
+            return resp.status
+
+
+def _set_cookie(resp, name):
+    for header in resp.headers.getall("Set-Cookie", []):
+        cookie = SimpleCookie()
+        cookie.load(header)
+        if name in cookie:
+            return header, cookie[name]
+    return None, None
+
+
+async def test_sign_in_sets_a_hardened_session_cookie_and_me_works(make_console):
+    console = await make_console()
+    assert (await console.get("/api/me")).status == 401
+    page = await console.get("/")
+    assert page.history and page.history[0].status == 302 and page.url.path == "/login"
+    resp = await console.login("Alice@Acme.test")
+    assert resp.status == 200, await resp.text()
+    header, morsel = _set_cookie(resp, auth.SESSION_COOKIE)
+    assert morsel is not None and len(morsel.value) >= 40
+    lowered = header.lower()
+    assert "httponly" in lowered and "samesite=lax" in lowered and "secure" not in lowered
+    me = await (await console.get("/api/me")).json()
+    assert me["email"] == "alice@acme.test" and me["role"] == "operator" and me["csrf_token"]
+    assert [d["name"] for d in me["departments"]] == ["Support"]
+    page = await console.get("/")
+    assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+async def test_secure_flag_when_configured(aiohttp_client, console_settings, desk, monkeypatch):
+    from tests.console.conftest import Console
+    from desk.web.app import create_app
+
+    monkeypatch.setenv("DESK_COOKIE_SECURE", "1")
+    console = Console(await aiohttp_client(create_app(console_settings)))
+    # The jar does not send Secure cookies over http: read the login CSRF token from the header instead.
+    resp = await console.client.get("/login")
+    header, morsel = _set_cookie(resp, auth.LOGIN_CSRF_COOKIE)
+    assert "secure" in header.lower()
+    resp = await console.client.post("/api/login", json={"email": "alice@acme.test", "password": PASSWORD},
+                                     headers={"X-CSRF-Token": morsel.value,
+                                              "Cookie": f"{auth.LOGIN_CSRF_COOKIE}={morsel.value}"})
+    assert resp.status == 200, await resp.text()
+    header, _ = _set_cookie(resp, auth.SESSION_COOKIE)
+    assert "secure" in header.lower() and "httponly" in header.lower()
+
+
+async def test_wrong_password_and_unknown_email_are_refused_alike(make_console):
+    console = await make_console()
+    wrong = await console.login("alice@acme.test", "not the password")
+    unknown = await console.login("nobody@acme.test", "not the password")
+    assert wrong.status == unknown.status == 401
+    assert (await wrong.json()) == (await unknown.json()) == {"error": "Wrong email or password."}
+    assert (await console.get("/api/me")).status == 401
+
+
+async def test_five_failures_throttle_that_email_from_that_address(make_console):
+    console = await make_console()
+    for _ in range(5):
+        assert (await console.login("alice@acme.test", "wrong password!")).status == 401
+    blocked = await console.login("alice@acme.test")  # even the right password now
+    assert blocked.status == 429
+    body = await blocked.json()
+    assert "Too many failed sign-ins" in body["error"] and "minute" in body["error"]
+    assert int(blocked.headers["Retry-After"]) > 0
+    other = await console.login("carol@acme.test")  # another account is not locked out
+    assert other.status == 200
+
+
+async def test_login_needs_the_double_submit_token(make_console):
+    console = await make_console()
+    await console.get("/login")
+    resp = await console.client.post("/api/login", json={"email": "alice@acme.test", "password": PASSWORD})
+    assert resp.status == 403
+    resp = await console.client.post("/api/login", json={"email": "alice@acme.test", "password": PASSWORD},
+                                     headers={"X-CSRF-Token": "forged"})
+    assert resp.status == 403
+
+
+async def test_state_changes_need_the_csrf_token(make_console, desk):
+    chat_id = await desk.seed_chat("447700900001")
+    console = await signed_in(make_console, "alice")
+    for headers in ({}, {"X-CSRF-Token": "nope"}):
+        resp = await console.client.post(f"/api/chats/{chat_id}/pick", headers=headers)
+        assert resp.status == 403 and "CSRF" in (await resp.json())["error"]
+        resp = await console.client.put("/api/me/status", json={"status": "online"}, headers=headers)
+        assert resp.status == 403
+    # A right token from another site is refused too (Origin check).
+    resp = await console.post(f"/api/chats/{chat_id}/pick", headers={"Origin": "https://evil.example"})
+    assert resp.status == 403
+    assert (await console.post(f"/api/chats/{chat_id}/pick")).status == 200
+
+
+async def test_logout_ends_the_session_and_sets_the_operator_offline(make_console):
+    console = await signed_in(make_console, "alice")
+    assert (await console.put("/api/me/status", {"status": "online"})).status == 200
+    old_cookie = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/"))[auth.SESSION_COOKIE].value
+    assert (await console.post("/api/logout")).status == 200
+    assert (await console.get("/api/me")).status == 401
+    # The old token is dead even if a client kept it.
+    assert await _status_with_token(console.client, "/api/me", old_cookie) == 401
+    again = await signed_in(make_console, "alice")
+    me = await (await again.get("/api/me")).json()
+    assert me["status"] == "offline"
+
+
+async def test_a_new_sign_in_gets_a_new_token(make_console):
+    console = await signed_in(make_console, "alice")
+    first = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/"))[auth.SESSION_COOKIE].value
+    assert (await console.login("alice@acme.test")).status == 200
+    second = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/"))[auth.SESSION_COOKIE].value
+    assert first != second
+    assert await _status_with_token(console.client, "/api/me", first) == 401
+    assert await _status_with_token(console.client, "/api/me", second) == 200
+
+
+def test_sessions_expire_when_idle_and_after_twelve_hours():
+    now = [1000.0]
+    store = auth.SessionStore(clock=lambda: now[0])
+    s = store.create(1)
+    now[0] += auth.IDLE_TIMEOUT - 5
+    assert store.get(s.token) is s             # a request keeps it alive...
+    now[0] += auth.IDLE_TIMEOUT - 5
+    assert store.get(s.token, touch=False) is s  # ...a background refresh does not
+    now[0] += 10
+    assert store.get(s.token) is None           # 30 minutes after the last real request
+    s = store.create(1)
+    for _ in range(int(auth.ABSOLUTE_TIMEOUT // (auth.IDLE_TIMEOUT - 60)) + 1):
+        now[0] += auth.IDLE_TIMEOUT - 60
+        store.get(s.token)
+    assert store.get(s.token) is None           # never longer than 12 hours
+    assert store.sweep() == {1}
+
+
+async def test_admin_pages_are_for_admins_only(make_console):
+    operator = await signed_in(make_console, "alice")
+    assert (await operator.get("/api/admin/numbers")).status == 403
+    admin = await signed_in(make_console, "ada")
+    resp = await admin.get("/api/admin/numbers")
+    assert resp.status == 200
+    numbers = await resp.json()
+    assert {n["department"] for n in numbers} == {"Support", "Sales"}
+
+
+def test_throttle_forgets_old_failures():
+    now = [0.0]
+    throttle = auth.LoginThrottle(clock=lambda: now[0])
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT):
+        throttle.failed("a@b.test", "10.0.0.1")
+    assert throttle.retry_after("a@b.test", "10.0.0.1") > 0
+    assert throttle.retry_after("a@b.test", "10.0.0.2") == 0  # another address
+    now[0] += auth.THROTTLE_WINDOW + 1
+    assert throttle.retry_after("a@b.test", "10.0.0.1") == 0
+    throttle.failed("x@b.test", "10.0.0.3")
+    now[0] += auth.THROTTLE_WINDOW + 1
+    throttle.prune()
+    assert not throttle._account and not throttle._address

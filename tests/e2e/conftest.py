@@ -1,0 +1,97 @@
+"""The real system as processes: simulator, desk, action server and Rasa server,
+on free ports with their own SQLite files; always stopped after the module."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from launcher.env import ROOT, build_env
+from launcher.stack import Stack, migrate
+
+MODEL = ROOT / "models" / "tsunagi.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    """Tiny JSON client over urllib (the tests' own, independent of project code)."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def request(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                payload = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as err:
+            payload, status = err.read(), err.code
+        try:
+            return status, json.loads(payload)
+        except ValueError:
+            return status, payload.decode(errors="replace")
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.3):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    return last
+
+
+def desk_rows(stack, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read the desk's SQLite database directly (the console API needs a sign-in)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    conn = sqlite3.connect(make_url(stack.env["DESK_DATABASE_URL"]).database, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` (make test trains first)")
+    var = tmp_path_factory.mktemp("var")
+    env = build_env({
+        "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()),
+        "DESK_PORT": str(free_port()), "SIM_PORT": str(free_port()),
+        "WHATSAPP_VERIFY_TOKEN": "e2e-verify", "WHATSAPP_APP_SECRET": "e2e-app-secret",
+        "WHATSAPP_ACCESS_TOKEN": "e2e-access-token",
+        "SIM_STATUS_DELAY_MS": "20",
+    }, var_dir=var)
+    # build_env fills ports-derived URLs from the values above.
+    migrate(env)
+    s = Stack(env, MODEL, var / "logs")
+    s.start()
+    s.http = {svc.name: Http(svc.base_url) for svc in s.services}
+    try:
+        yield s
+    finally:
+        s.stop()

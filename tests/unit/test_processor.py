@@ -1,0 +1,146 @@
+"""The inbox processor on a real database, with a local HTTP server as the Graph API."""
+import asyncio
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select, update
+
+from connectors.whatsapp.graph import GraphClient
+from connectors.whatsapp.processor import InboxProcessor
+from desk.models import Chat, EventState, Message, WebhookEvent
+from desk.services import numbers
+from tests.unit.test_payloads import envelope, message
+
+
+@pytest.fixture
+async def graph_api(aiohttp_server):
+    calls = []
+
+    async def messages(request):
+        calls.append((request.match_info["pnid"], request.headers.get("Authorization"), await request.json()))
+        return web.json_response({"success": True})
+
+    app = web.Application()
+    app.router.add_post("/v21.0/{pnid}/messages", messages)
+    server = await aiohttp_server(app)
+    client = GraphClient(str(server.make_url("/v21.0")), max_attempts=1)
+    yield client, calls
+    await client.close()
+
+
+@pytest.fixture
+async def processor(sessions, graph_api):
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    turns = []
+
+    async def deliver(item, chat_id, opens_chat):
+        turns.append((item.wamid, item.text, chat_id))
+
+    proc = InboxProcessor(sessions, graph_api[0], "default-token", deliver)
+    proc.turns = turns
+    yield proc
+    await proc.stop()
+
+
+def text_from(wa_id: str, wamid: str, body: str, ts: int = 1700000000) -> dict:
+    msg = message("text", {"body": body})
+    value = msg["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = wa_id
+    value["messages"][0].update({"from": wa_id, "id": wamid, "timestamp": str(ts)})
+    return msg
+
+
+async def run(processor, body):
+    for user in await processor.accept(body):
+        processor.kick(*user)
+    await processor.idle()
+
+
+async def test_a_message_reaches_the_bot_once_and_is_marked_read(processor, graph_api, sessions):
+    body = text_from("1555", "wamid.A", "hello")
+    await run(processor, body)
+    await run(processor, body)  # Meta redelivers
+    assert processor.turns == [("wamid.A", "hello", processor.turns[0][2])]
+    _, calls = graph_api
+    assert calls == [("111", "Bearer default-token",
+                      {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.A"})]
+    async with sessions() as s:
+        msg = (await s.execute(select(Message))).scalar_one()
+        assert (msg.body, msg.sender.value, msg.status) == ("hello", "user", "received")
+
+
+async def test_one_users_messages_are_processed_in_order(processor):
+    bodies = [text_from("1555", f"wamid.{i}", f"m{i}", ts=1700000000 + i) for i in range(6)]
+    for b in bodies:
+        for user in await processor.accept(b):
+            processor.kick(*user)
+    await processor.idle()
+    assert [t[1] for t in processor.turns] == [f"m{i}" for i in range(6)]
+
+
+async def test_unknown_number_is_recorded_and_ignored(processor, sessions):
+    await run(processor, envelope({"contacts": [], "messages": [{
+        "from": "1555", "id": "wamid.X", "timestamp": "1700000000", "type": "text",
+        "text": {"body": "hi"}}]}, phone_number_id="999"))
+    assert processor.turns == []
+    async with sessions() as s:
+        event = (await s.execute(select(WebhookEvent))).scalar_one()
+        assert event.state == EventState.ignored
+        assert (await s.execute(select(Chat))).first() is None
+
+
+async def test_recorded_but_unprocessed_events_are_processed_by_the_sweep(processor):
+    # accept() without kick(): as if the process died right after the 200.
+    await processor.accept(text_from("1555", "wamid.R", "after restart"))
+    assert processor.turns == []
+    await processor.sweep_once()
+    await processor.idle()
+    assert [t[1] for t in processor.turns] == ["after restart"]
+
+
+async def test_a_failing_turn_is_retried_without_reordering(processor, sessions):
+    fail = {"wamid.F1"}
+    original = processor.deliver
+
+    async def flaky(item, chat_id, opens_chat):
+        if item.wamid in fail:
+            fail.discard(item.wamid)
+            raise RuntimeError("action server unreachable")
+        await original(item, chat_id, opens_chat)
+
+    processor.deliver = flaky
+    for i in (1, 2):
+        for user in await processor.accept(text_from("1555", f"wamid.F{i}", f"f{i}", 1700000000 + i)):
+            processor.kick(*user)
+    await processor.idle()
+    assert processor.turns == []  # f2 waits behind the failed f1, which waits its backoff
+    await processor.sweep_once()
+    await processor.idle()
+    assert processor.turns == []
+    async with sessions() as s, s.begin():  # the backoff has passed
+        await s.execute(update(WebhookEvent).values(locked_until=None))
+    await processor.sweep_once()
+    await processor.idle()
+    assert [t[1] for t in processor.turns] == ["f1", "f2"]
+
+
+async def test_statuses_move_forward_only(processor, sessions):
+    from desk.services import conversations
+    from desk.models import Sender
+    async with sessions() as s, s.begin():
+        chat = await conversations.current_chat(s, "111", "1555")
+        out = await conversations.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text",
+                                                  body="hi", payload={})
+        await conversations.mark_sent(s, out.id, "wamid.OUT")
+
+    def status(name, ts):
+        return envelope({"statuses": [{"id": "wamid.OUT", "status": name, "timestamp": str(ts),
+                                       "recipient_id": "1555"}]})
+    await run(processor, status("delivered", 1700000002))
+    await run(processor, status("sent", 1700000001))  # late, out of order
+    async with sessions() as s:
+        assert (await s.get(Message, out.id)).status == "delivered"
+    await run(processor, status("read", 1700000003))
+    async with sessions() as s:
+        assert (await s.get(Message, out.id)).status == "read"
