@@ -1,22 +1,34 @@
 """Handing a chat to a person: the bot offers the departments, the desk routes it.
 
-Thin over desk.services.routing. When the desk has the chat, the conversation is
-paused (Rasa logs the user's messages, runs no actions) and the channel stops
-sending messages to the bot; when the chat is closed, the next user message starts
-a new chat with the bot and the channel resumes the conversation.
+Thin over desk.services.routing and desk.services.tickets. When the desk has the
+chat, the conversation is paused (Rasa logs the user's messages, runs no actions)
+and the channel stops sending messages to the bot; when the chat is closed, the
+next user message starts a new chat with the bot and the channel resumes the
+conversation.
+
+Three ways in: the user asks (the `speak_to_human` FAQ article is human-only), a
+topic the business marks human-only (knowledge/faq/*.yml), or two failed
+understandings in a row (ActionNluFallback). When nobody of the department is
+online or away, the bot says so and offers to leave a message, which becomes a
+helpdesk ticket with the chat's transcript, or to wait in the queue anyway.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.desk_access import desk_transaction
 from actions.whatsapp_context import whatsapp_metadata
 from desk.models import ChatState
-from desk.services import routing
+from desk.services import routing, tickets
+
+# Two misunderstandings in a row and the bot offers a person.
+FALLBACKS_BEFORE_HANDOFF = 2
+TICKET_MESSAGE_MIN_CHARS = 3
 
 
 def handoff_text(result: routing.HandoffResult, department: str) -> str:
@@ -25,13 +37,41 @@ def handoff_text(result: routing.HandoffResult, department: str) -> str:
     if result.state == ChatState.waiting:
         ahead = "You're next" if result.position == 1 else f"You're number {result.position} in the queue"
         return f"{ahead} for {department}. A colleague will join this chat shortly — you can keep writing here."
-    return (f"Nobody from {department} is available right now. Your chat is on our list and a colleague "
-            "will reply here as soon as possible — feel free to describe your question in the meantime.")
+    return (f"Your chat is on the list for {department}. A colleague will reply here as soon as someone "
+            "is back — feel free to describe your question in the meantime.")
+
+
+def _payload(intent: str, **entities: str) -> str:
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False, separators=(',', ':'))}"
+
+
+def _chosen(choices: list[routing.DepartmentChoice], wanted: str | None,
+            text: str | None) -> routing.DepartmentChoice | None:
+    """The department named by the slot, else one named in the user's words, else the number's own."""
+    by_name = {c.name.casefold(): c for c in choices}
+    if wanted and wanted.casefold() in by_name:
+        return by_name[wanted.casefold()]
+    words = (text or "").casefold()
+    named = [c for c in choices if c.name.casefold() in words]
+    if len(named) == 1:
+        return named[0]
+    return choices[0] if choices else None
+
+
+def _leave_loop(tracker: Tracker) -> list[dict[str, Any]]:
+    """A form interrupted by the handoff must not be waiting when the bot resumes."""
+    if (tracker.active_loop or {}).get("name"):
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return []
 
 
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
-                    department: str | None) -> list[dict[str, Any]]:
-    """Queue the chat in the named department (the number's own if none) and pause the bot."""
+                    department: str | None, *, queue_anyway: bool = False) -> list[dict[str, Any]]:
+    """Queue the chat in the chosen department and pause the bot.
+
+    With nobody of that department online or away, offer to leave a message
+    instead, unless the user already chose to wait (`queue_anyway`).
+    """
     meta = whatsapp_metadata(tracker)
     chat_id = meta.get("desk_chat_id")
     if not chat_id or not meta.get("phone_number_id"):
@@ -39,18 +79,38 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
         return []
     async with desk_transaction() as session:
         choices = await routing.departments_for_number(session, meta["phone_number_id"])
-        choice = next((c for c in choices if c.name.lower() == str(department or "").lower()),
-                      choices[0] if choices else None)
+        choice = _chosen(choices, department, (tracker.latest_message or {}).get("text"))
         if choice is None:
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
+        if not choice.available and not queue_anyway:
+            dispatcher.utter_message(response="utter_nobody_available", department=choice.name, buttons=[
+                {"title": "Leave a message", "payload": "/leave_message"},
+                {"title": "Wait for a colleague", "payload": _payload("wait_for_agent", department=choice.name)}])
+            return [SlotSet("department", choice.name)]
         try:
             result = await routing.hand_off(session, int(chat_id), choice.id)
         except routing.RoutingError as exc:
             dispatcher.utter_message(text=f"I couldn't hand this chat over: {exc}.")
             return []
     dispatcher.utter_message(text=handoff_text(result, choice.name))
-    return [SlotSet("department", choice.name), ConversationPaused()]
+    return [*_leave_loop(tracker), SlotSet("department", choice.name), ConversationPaused()]
+
+
+async def offer_departments(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Buttons with the brand's departments, or the handoff itself when there is only one."""
+    meta = whatsapp_metadata(tracker)
+    if not meta.get("phone_number_id"):
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return []
+    async with desk_transaction() as session:
+        choices = await routing.departments_for_number(session, meta["phone_number_id"])
+    if len(choices) <= 1:
+        return await hand_over(dispatcher, tracker, choices[0].name if choices else None)
+    # WhatsApp shows at most 10 choices (a list message); the channel picks the form.
+    dispatcher.utter_message(response="utter_ask_department", buttons=[
+        {"title": c.name, "payload": _payload("choose_department", department=c.name)} for c in choices[:10]])
+    return []
 
 
 class ActionOfferDepartments(Action):
@@ -61,25 +121,101 @@ class ActionOfferDepartments(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        meta = whatsapp_metadata(tracker)
-        if not meta.get("phone_number_id"):
-            dispatcher.utter_message(response="utter_handoff_unavailable")
-            return []
-        async with desk_transaction() as session:
-            choices = await routing.departments_for_number(session, meta["phone_number_id"])
-        if len(choices) <= 1:
-            return await hand_over(dispatcher, tracker, choices[0].name if choices else None)
-        dispatcher.utter_message(response="utter_ask_department", buttons=[
-            {"title": c.name, "payload": f'/choose_department{{"department":"{c.name}"}}'} for c in choices[:10]])
-        return []
+        return await offer_departments(dispatcher, tracker)
 
 
 class ActionHandoff(Action):
-    """Hands the chat to the department the user chose (slot `department`)."""
+    """Hands the chat to the department the user chose (slot `department`).
+
+    After "Wait for a colleague" (intent wait_for_agent) the chat is queued even
+    though nobody is online: operators see it under "unattended".
+    """
 
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        return await hand_over(dispatcher, tracker, tracker.get_slot("department"))
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        return await hand_over(dispatcher, tracker, tracker.get_slot("department"),
+                               queue_anyway=intent == "wait_for_agent")
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row the NLU did not understand."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionNluFallback(Action):
+    """Asks to rephrase; after the second misunderstanding in a row, offers a person."""
+
+    def name(self) -> str:
+        return "action_nlu_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if consecutive_fallbacks(tracker) < FALLBACKS_BEFORE_HANDOFF:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        dispatcher.utter_message(response="utter_fallback_handoff")
+        return await offer_departments(dispatcher, tracker)
+
+
+class ValidateLeaveMessageForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_leave_message_form"
+
+    def validate_ticket_message(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: dict[str, Any]) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())
+        if len(text) < TICKET_MESSAGE_MIN_CHARS or text.startswith("/"):
+            dispatcher.utter_message(response="utter_invalid_ticket_message")
+            return {"ticket_message": None}
+        return {"ticket_message": text}
+
+
+class ActionLeaveMessage(Action):
+    """Turns the user's message (and the chat so far) into a helpdesk ticket."""
+
+    def name(self) -> str:
+        return "action_leave_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        meta = whatsapp_metadata(tracker)
+        chat_id = meta.get("desk_chat_id")
+        message = tracker.get_slot("ticket_message") or ""
+        department = tracker.get_slot("department") or "our team"
+        reset = [SlotSet("ticket_message", None)]
+        if not chat_id:
+            dispatcher.utter_message(response="utter_ticket_failed")
+            return reset
+        who = meta.get("profile_name") or (f"+{meta['wa_id']}" if meta.get("wa_id") else "a WhatsApp user")
+        subject = f"[{department}] {who}: {message}"
+        try:
+            async with desk_transaction() as session:
+                ticket = await tickets.create_ticket_from_chat(session, int(chat_id), "bot", subject[:200])
+        except tickets.TicketError:
+            dispatcher.utter_message(response="utter_ticket_failed")
+            return reset
+        dispatcher.utter_message(response="utter_ticket_created", ticket_id=ticket.id, department=department)
+        return reset
+
+
+class ActionStopLeaveMessage(Action):
+    """"Stop" while the bot waits for the message: nothing is stored."""
+
+    def name(self) -> str:
+        return "action_stop_leave_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_ticket_not_left")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("ticket_message", None)]

@@ -37,10 +37,8 @@ def services(env: dict[str, str], model: Path) -> list[Service]:
     return [
         Service("simulator", [py, "-m", "simulator"], url["simulator"], "/_sim/health"),
         Service("desk", [py, "-m", "desk", "serve"], url["desk"], "/health"),
-        # `rasa run actions` is a wrapper around this module; calling it directly
-        # skips loading Rasa's whole CLI.
-        Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions",
-                            "--port", str(p["actions"])],
+        # rasa_sdk's app (what `rasa run actions` serves) plus the bot idle rules.
+        Service("actions", [py, "-m", "actions.server", "--port", str(p["actions"])],
                 url["actions"], "/health"),
         Service("rasa", [str(VENV_BIN / "rasa"), "run", "--credentials", "credentials.yml",
                          "--endpoints", env.get("RASA_ENDPOINTS", "endpoints.yml"), "--model", str(model),

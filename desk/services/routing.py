@@ -60,7 +60,8 @@ async def _free_operator(session: AsyncSession, department_id: int) -> Operator 
     return row[0] if row else None
 
 
-async def _anyone_available(session: AsyncSession, department_id: int) -> bool:
+async def anyone_available(session: AsyncSession, department_id: int) -> bool:
+    """Is an active member of the department online or away (so a queued chat will be seen)?"""
     return (await session.execute(select(Operator.id)
             .join(operator_departments, operator_departments.c.operator_id == Operator.id)
             .where(operator_departments.c.department_id == department_id, Operator.active.is_(True),
@@ -98,7 +99,7 @@ async def hand_off(session: AsyncSession, chat_id: int, department_id: int | Non
     if department_id is None:
         raise RoutingError("this number has no department to hand chats to")
     now = utcnow()
-    available = await _anyone_available(session, department_id)
+    available = await anyone_available(session, department_id)
     await session.execute(update(Chat).where(Chat.id == chat.id).values(
         state=ChatState.waiting if available else ChatState.unattended,
         department_id=department_id, handed_off_at=now, last_activity_at=now)
@@ -193,4 +194,4 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
     brand_id = (await session.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
     depts = (await session.execute(select(Department).where(Department.brand_id == brand_id)
                                    .order_by(Department.id != number.department_id, Department.name))).scalars().all()
-    return [DepartmentChoice(d.id, d.name, await _anyone_available(session, d.id)) for d in depts]
+    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in depts]

@@ -10,7 +10,9 @@ resets it, and a restart loses nothing. Each close is a conditional UPDATE
 - idle: an operator has it and nobody wrote for `idle_close_minutes` (≤ 24 h) →
   closed;
 - bot idle rules: where the bot has the chat, its steps (nudge, then close) count
-  from the user's last message; a user message starts them over.
+  from the user's last message; a user message starts them over. They belong to
+  the bot, so the action server runs them (`actions/bot_idle.py` calls
+  `run_bot_idle_rules`); the desk worker runs `run_once`, the operator timers.
 """
 from __future__ import annotations
 
@@ -67,6 +69,15 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None) -> Tim
         for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.open,
                                           Chat.last_activity_at <= cutoff):
             report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT)
+    return report
+
+
+async def run_bot_idle_rules(session: AsyncSession, now: dt.datetime | None = None) -> TimerReport:
+    """The due steps of every brand's bot idle rules (nudges go out through the outbox)."""
+    now = now or utcnow()
+    report = TimerReport()
+    for brand_id in (await session.execute(select(Brand.id))).scalars().all():
+        cfg = await settings.get(session, brand_id)
         if cfg.bot_enabled and cfg.bot_idle_rules:
             await _bot_idle_rules(session, brand_id, cfg.bot_idle_rules, now, report)
     return report

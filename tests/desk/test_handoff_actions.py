@@ -3,8 +3,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionHandoff, ActionOfferDepartments
-from desk.models import Chat, ChatState, Department, WhatsAppBusinessAccount
+from actions.faq import ActionAnswerFaq
+from actions.handoff import (ActionHandoff, ActionLeaveMessage, ActionNluFallback, ActionOfferDepartments,
+                             ValidateLeaveMessageForm)
+from desk.models import Chat, ChatState, Department, Ticket, WhatsAppBusinessAccount
 from tests.desk import seed
 
 
@@ -49,16 +51,123 @@ async def test_several_departments_are_offered_as_buttons(sessions, desk):
     assert msg["buttons"][1]["payload"] == '/choose_department{"department":"Sales"}'
 
 
-async def test_chosen_department_with_nobody_online_says_so(sessions, desk):
+async def test_chosen_department_with_nobody_online_offers_a_message_or_the_queue(sessions, desk):
     async with sessions() as s, s.begin():
         await seed.department(s, desk["brand_id"], "Sales")
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], {"department": "sales"}), {})
+    assert events == [{"event": "slot", "timestamp": None, "name": "department", "value": "Sales"}]
+    [msg] = dispatcher.messages
+    assert msg["response"] == "utter_nobody_available" and msg["department"] == "Sales"
+    assert [b["payload"] for b in msg["buttons"]] == ["/leave_message", '/wait_for_agent{"department":"Sales"}']
+    async with sessions() as s:
+        assert (await s.get(Chat, desk["chat_id"])).state == ChatState.bot  # not queued yet
+
+
+async def test_waiting_anyway_queues_the_chat_as_unattended(sessions, desk):
+    t = tracker(desk["chat_id"], {"department": "Support"})
+    t.latest_message["intent"] = {"name": "wait_for_agent"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, t, {})
     assert events[-1]["event"] == "pause"
-    assert "Nobody from Sales is available right now" in dispatcher.messages[0]["text"]
+    assert "on the list for Support" in dispatcher.messages[0]["text"]
     async with sessions() as s:
         chat = await s.get(Chat, desk["chat_id"])
-        assert chat.state == ChatState.unattended and chat.department_id is not None
+        assert chat.state == ChatState.unattended and chat.department_id == desk["support"].id
+
+
+async def test_a_typed_department_name_is_understood(sessions, desk):
+    async with sessions() as s, s.begin():
+        sales = await seed.department(s, desk["brand_id"], "Sales")
+        await seed.operator(s, desk["brand_id"], "Bo", [sales])
+    t = tracker(desk["chat_id"])
+    t.latest_message["text"] = "put me through to sales please"
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, t, {})
+    assert events[-1]["event"] == "pause"
+    assert dispatcher.messages[0]["text"].startswith("You're now connected with Bo from Sales")
+
+
+async def test_a_handoff_in_the_middle_of_a_form_leaves_the_form(sessions, desk):
+    async with sessions() as s, s.begin():
+        await seed.operator(s, desk["brand_id"], "Ana", [await s.get(Department, desk["support"].id)])
+    t = tracker(desk["chat_id"])
+    t.active_loop = {"name": "lead_form"}
+    events = await ActionOfferDepartments().run(CollectingDispatcher(), t, {})
+    assert [e["event"] for e in events] == ["active_loop", "slot", "slot", "pause"]
+    assert events[0]["name"] is None
+
+
+def fallback_tracker(chat_id, intents):
+    t = tracker(chat_id)
+    t.events = [{"event": "user", "text": "x", "parse_data": {"intent": {"name": name}}} for name in intents]
+    return t
+
+
+async def test_the_first_misunderstanding_asks_to_rephrase(sessions, desk):
+    dispatcher = CollectingDispatcher()
+    events = await ActionNluFallback().run(dispatcher, fallback_tracker(desk["chat_id"],
+                                                                        ["nlu_fallback", "greet", "nlu_fallback"]), {})
+    assert events == [] and [m["response"] for m in dispatcher.messages] == ["utter_default"]
+
+
+async def test_the_second_misunderstanding_in_a_row_offers_a_person(sessions, desk):
+    async with sessions() as s, s.begin():
+        await seed.operator(s, desk["brand_id"], "Ana", [await s.get(Department, desk["support"].id)])
+    dispatcher = CollectingDispatcher()
+    events = await ActionNluFallback().run(dispatcher, fallback_tracker(desk["chat_id"],
+                                                                        ["greet", "nlu_fallback", "nlu_fallback"]), {})
+    assert dispatcher.messages[0]["response"] == "utter_fallback_handoff"
+    assert events[-1]["event"] == "pause"
+    async with sessions() as s:
+        assert (await s.get(Chat, desk["chat_id"])).state == ChatState.open
+
+
+async def test_a_human_only_faq_is_answered_then_handed_over(sessions, desk):
+    async with sessions() as s, s.begin():
+        await seed.operator(s, desk["brand_id"], "Ana", [await s.get(Department, desk["support"].id)])
+    t = tracker(desk["chat_id"])
+    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/double_charged"}}}
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerFaq().run(dispatcher, t, {})
+    assert dispatcher.messages[0]["response"] == "utter_faq/double_charged"
+    assert events[-1]["event"] == "pause"
+
+
+async def test_an_ordinary_faq_is_only_answered(sessions, desk):
+    t = tracker(desk["chat_id"])
+    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/shipping_time"}}}
+    dispatcher = CollectingDispatcher()
+    assert await ActionAnswerFaq().run(dispatcher, t, {}) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/shipping_time"]
+    async with sessions() as s:
+        assert (await s.get(Chat, desk["chat_id"])).state == ChatState.bot
+
+
+async def test_a_left_message_becomes_a_ticket_with_the_transcript(sessions, desk):
+    async with sessions() as s, s.begin():
+        await seed.chat_from(s, "441", "my parcel arrived damaged, order 1234")
+    t = tracker(desk["chat_id"], {"ticket_message": "my parcel arrived damaged, order 1234",
+                                  "department": "Support"})
+    dispatcher = CollectingDispatcher()
+    events = await ActionLeaveMessage().run(dispatcher, t, {})
+    assert events == [{"event": "slot", "timestamp": None, "name": "ticket_message", "value": None}]
+    [msg] = dispatcher.messages
+    assert msg["response"] == "utter_ticket_created"
+    async with sessions() as s:
+        ticket = await s.get(Ticket, msg["ticket_id"])
+        assert ticket.chat_id == desk["chat_id"] and ticket.created_by == "bot"
+        assert ticket.subject.startswith("[Support] +441: my parcel arrived damaged")
+        assert "my parcel arrived damaged, order 1234" in ticket.description
+
+
+def test_a_too_short_message_is_asked_again():
+    dispatcher = CollectingDispatcher()
+    assert ValidateLeaveMessageForm().validate_ticket_message(" ok ", dispatcher, tracker(1), {}) == \
+        {"ticket_message": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_ticket_message"
+    assert ValidateLeaveMessageForm().validate_ticket_message("  where is   my order? ", dispatcher,
+                                                              tracker(1), {}) == {"ticket_message": "where is my order?"}
 
 
 async def test_without_whatsapp_context_the_bot_apologises(desk):

@@ -94,7 +94,8 @@ async def test_bot_idle_rules_nudge_then_close_and_a_user_message_starts_over(se
 
     async def tick(minutes):
         async with sessions() as s, s.begin():
-            return await timers.run_once(s, now=t0 + dt.timedelta(minutes=minutes))
+            assert (await timers.run_once(s, now=t0 + dt.timedelta(minutes=minutes))).bot_nudges == 0
+            return await timers.run_bot_idle_rules(s, now=t0 + dt.timedelta(minutes=minutes))
 
     assert (await tick(9)).bot_nudges == 0
     assert (await tick(10)).bot_nudges == 1

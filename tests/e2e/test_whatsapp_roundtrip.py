@@ -103,3 +103,49 @@ def test_the_desk_records_the_transcript_with_delivery_status(stack):
     rows = wait_for(transcript_complete, timeout=20)
     assert rows, "bot messages never reached delivered/read"
     assert [r[0] for r in rows[:2]] == ["user", "bot"] and rows[0][1] == "hello"
+
+
+def tap(stack, wa_id: str, button_id: str) -> dict:
+    status, result = stack.http["simulator"].post(
+        f"/_sim/users/{wa_id}/messages", {"type": "button_reply", "id": button_id, "profile_name": "Kerry Fisher"})
+    assert status == 200, result
+    return result
+
+
+def test_asking_for_a_person_with_nobody_online_leaves_a_ticket(stack):
+    user = "447700900555"
+    say(stack, user, "can I speak to a real person please")
+    answer, offer = replies_after(stack, user, 0, expected=2)
+    assert "connect you with a colleague" in answer
+    assert offer.startswith("Nobody from Support is available right now"), offer
+    buttons = outbound_to(stack, user)[1]["request"]["interactive"]["action"]["buttons"]
+    assert [b["reply"]["title"] for b in buttons] == ["Leave a message", "Wait for a colleague"]
+
+    tap(stack, user, "/leave_message")
+    [ask] = replies_after(stack, user, 2)
+    assert ask.startswith("Please write your message")
+    say(stack, user, "My parcel 1234 arrived damaged, please call me back")
+    [thanks] = replies_after(stack, user, 3)
+    assert "ticket *#" in thanks, thanks
+    [(created_by, subject, description)] = desk_rows(stack, """
+        SELECT tickets.created_by, tickets.subject, tickets.description FROM tickets
+        JOIN contacts ON contacts.id = tickets.contact_id WHERE contacts.wa_id = ?""", (user,))
+    assert created_by == "bot" and "My parcel 1234 arrived damaged" in subject
+    assert "My parcel 1234 arrived damaged, please call me back" in description
+
+
+def test_waiting_for_a_colleague_pauses_the_bot(stack):
+    user = "447700900556"
+    say(stack, user, "I want to talk to a human")
+    replies_after(stack, user, 0, expected=2)
+    tap(stack, user, '/wait_for_agent{"department":"Support"}')
+    [queued] = replies_after(stack, user, 2)
+    assert "on the list for Support" in queued
+    assert desk_rows(stack, """SELECT chats.state FROM chats JOIN contacts ON contacts.id = chats.contact_id
+                               WHERE contacts.wa_id = ?""", (user,)) == [("unattended",)]
+    say(stack, user, "hello? is anyone there")
+    # The desk records the message for the operators; the bot stays quiet.
+    assert wait_for(lambda: desk_rows(stack, """SELECT count(*) FROM messages JOIN chats ON chats.id = messages.chat_id
+        JOIN contacts ON contacts.id = chats.contact_id WHERE contacts.wa_id = ? AND messages.body = ?""",
+                                      (user, "hello? is anyone there"))[0][0] == 1, timeout=20)
+    assert wait_for(lambda: len(outbound_to(stack, user)) > 3, timeout=5) is False
