@@ -98,6 +98,21 @@ function el(tag, cls, text) {
   if (text !== undefined && text !== null) e.textContent = String(text);
   return e;
 }
+// WhatsApp's formatting (*bold*, _italic_, ~strike~, ```mono```) as DOM nodes, never HTML.
+const WA_FORMAT = /```([\s\S]+?)```|(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])|(?<![\w_])_(\S(?:[^_\n]*\S)?)_(?![\w_])|(?<![\w~])~(\S(?:[^~\n]*\S)?)~(?![\w~])/g;
+function formatted(cls, text) {
+  const box = el("div", cls);
+  const s = text === undefined || text === null ? "" : String(text);
+  let last = 0;
+  for (const m of s.matchAll(WA_FORMAT)) {
+    if (m.index > last) box.appendChild(document.createTextNode(s.slice(last, m.index)));
+    const tag = m[1] !== undefined ? "code" : m[2] !== undefined ? "b" : m[3] !== undefined ? "i" : "s";
+    box.appendChild(el(tag, "", m[1] ?? m[2] ?? m[3] ?? m[4]));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) box.appendChild(document.createTextNode(s.slice(last)));
+  return box;
+}
 function safeUrl(u) {
   try { const url = new URL(String(u), location.href); return (url.protocol === "http:" || url.protocol === "https:") ? url.href : null; }
   catch (_) { return null; }
@@ -159,7 +174,7 @@ function renderInteractive(row, bubble, m) {
     if (it.header.type === "text") bubble.appendChild(el("div", "hdr", it.header.text));
     else renderMedia(bubble, it.header.type, it.header[it.header.type]);
   }
-  bubble.appendChild(el("div", "", (it.body || {}).text));
+  bubble.appendChild(formatted("", (it.body || {}).text));
   if (it.footer) bubble.appendChild(el("div", "ftr", it.footer.text));
   const reply = el("div", "reply");
   const action = it.action || {};
@@ -198,7 +213,7 @@ function renderInteractive(row, bubble, m) {
 function renderTemplate(row, bubble, m) {
   const r = m.rendered || {};
   if (r.header) bubble.appendChild(el("div", "hdr", r.header));
-  bubble.appendChild(el("div", "", r.body));
+  bubble.appendChild(formatted("", r.body));
   if (r.footer) bubble.appendChild(el("div", "ftr", r.footer));
   const quick = (r.buttons || []).filter((b) => b.type === "QUICK_REPLY");
   if (quick.length) {
@@ -215,7 +230,7 @@ function renderTemplate(row, bubble, m) {
 function renderContent(row, bubble, m) {
   const c = m.content;
   switch (m.type) {
-    case "text": bubble.appendChild(el("div", "", c && c.body)); break;
+    case "text": bubble.appendChild(formatted("", c && c.body)); break;
     case "image": case "video": case "audio": case "document": case "sticker": renderMedia(bubble, m.type, c || {}); break;
     case "location": bubble.appendChild(el("div", "", "\uD83D\uDCCD " + [c.name, c.address].filter(Boolean).join(", ") + " (" + c.latitude + ", " + c.longitude + ")")); break;
     case "contacts": for (const k of c || []) bubble.appendChild(el("div", "", "\uD83D\uDC64 " + ((k.name && k.name.formatted_name) || "contact"))); break;
