@@ -15,6 +15,16 @@
                  [--idle-close-minutes N] [--bot-enabled yes|no]
     canned add --brand B --shortcut S --title T --text TEXT | canned list [--brand B]
     tag add --brand B NAME | tag list [--brand B]
+    credits buy --brand B --credits N [--note TEXT] | credits balance --brand B
+    credits ledger --brand B [--month YYYY-MM] | credits set-warning --brand B --usd AMOUNT
+    template add --waba W --name N --language en_US --category MARKETING|UTILITY|AUTHENTICATION
+                 (--body TEXT [--header TEXT] [--footer TEXT] [--button TEXT ...] | --components-file F)
+                 [--status PENDING|APPROVED|REJECTED]
+    template list [--brand B | --waba W] [--status S]
+    template set-status --waba W --name N --language L APPROVED|PENDING|REJECTED|PAUSED|DISABLED [--reason R]
+    template send --number PHONE_NUMBER_ID --to WA_ID --name N --language L [--param P ...] [--header-param P]
+    billing report --brand B --month YYYY-MM [--format csv|json]
+    billing account --brand B
 
 List and show commands take `--json`. Exit status 0 on success; otherwise 1 (or 2
 for a usage error) with a one-line reason on stderr.
@@ -45,7 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.config import DeskSettings
 from desk.models import (Brand, CannedResponse, Department, NumberState, Operator, OperatorStatus,
-                         PhoneNumber, Role, Tag, WhatsAppBusinessAccount, utcnow)
+                         PhoneNumber, Role, Tag, WhatsAppBusinessAccount)
 from desk.services import numbers
 from desk.services import operators as operator_service
 
@@ -56,7 +66,6 @@ PROG = "python -m desk admin"
 from desk.services.settings import (IDLE_MAX_MINUTES, IDLE_MIN_MINUTES,  # noqa: E402
                                     UNATTENDED_MAX_MINUTES, UNATTENDED_MIN_MINUTES)
 
-_DIGITS = re.compile(r"^[0-9]{1,64}$")
 _SHORTCUT = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -150,18 +159,6 @@ def _name(value: str, what: str, max_len: int) -> str:
     return value
 
 
-def _e164(display: str) -> str:
-    import phonenumbers
-
-    try:
-        parsed = phonenumbers.parse(display, None)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_possible_number(parsed):
-        raise AdminError(f"not a phone number in international form (+country...): {display!r}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
 # --- output --------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
@@ -217,13 +214,7 @@ async def brand_list(session, args):
 
 async def waba_add(session, args):
     brand = await _brand(session, args.brand)
-    if not _DIGITS.match(args.id):
-        raise AdminError(f"a WABA id is Meta's numeric id, not {args.id!r}")
-    existing = await session.get(WhatsAppBusinessAccount, args.id)
-    if existing is not None:
-        raise AdminError(f"WABA {args.id} is already registered")
-    waba = WhatsAppBusinessAccount(id=args.id, brand_id=brand.id, name=_name(args.name, "WABA name", 200))
-    session.add(waba)
+    waba = await numbers.add_waba(session, brand.id, args.id, args.name)
     await session.flush()
     print(f"WABA {waba.id} ({waba.name}) added to brand {brand.name}")
 
@@ -241,20 +232,14 @@ async def number_add(session, args):
     waba = await session.get(WhatsAppBusinessAccount, args.waba)
     if waba is None:
         raise AdminError(f"no WABA {args.waba!r} (see: waba list)")
-    if not _DIGITS.match(args.id):
-        raise AdminError(f"a phone number id is Meta's numeric id, not {args.id!r}")
-    display = _e164(args.display)
+    numbers.e164(args.display)  # the number's own errors before the department's
     dept = await _department(session, waba.brand_id, args.department)
-    token = args.token
-    existing = await session.get(PhoneNumber, args.id)
-    if existing is not None:
-        raise AdminError(f"number {args.id} is already registered (WABA {existing.waba_id})")
-    session.add(PhoneNumber(id=args.id, waba_id=waba.id, display_phone_number=display,
-                            department_id=dept.id, access_token=token, state=NumberState.connected,
-                            state_changed_at=utcnow()))
+    number = await numbers.add_number(session, waba_id=waba.id, phone_number_id=args.id, display=args.display,
+                                      department_id=dept.id, access_token=args.token)
     await session.flush()
-    source = "own token" if token else "default token (WHATSAPP_ACCESS_TOKEN)"
-    print(f"number {args.id} ({display}) added to WABA {waba.id}, department {dept.name}, {source}")
+    source = "own token" if args.token else "default token (WHATSAPP_ACCESS_TOKEN)"
+    print(f"number {number.id} ({number.display_phone_number}) added to WABA {waba.id}, "
+          f"department {dept.name}, {source}")
 
 
 async def number_list(session, args):
@@ -274,27 +259,20 @@ async def number_list(session, args):
 
 
 async def number_reconnect(session, args):
-    number = await session.get(PhoneNumber, args.id)
-    if number is None:
-        raise AdminError(f"no number {args.id!r} (see: number list)")
-    token = args.token
-    if token:
-        number.access_token = token
-    was = number.state
-    await numbers.mark_connected(session, number.id)
+    number, was = await numbers.reconnect(session, args.id, args.token)
     print(f"number {number.id} ({number.display_phone_number}) connected"
           + (" (it was already)" if was == NumberState.connected else "")
-          + ("; new token stored" if token else ""))
+          + ("; new token stored" if args.token else ""))
 
 
 async def department_add(session, args):
+    from desk.services import departments
+
     brand = await _brand(session, args.brand)
-    name = _name(args.name, "department name", 200)
-    if (await session.execute(select(Department.id).where(
-            Department.brand_id == brand.id, Department.name == name))).first():
-        raise AdminError(f"department {name!r} already exists in brand {brand.name}")
-    dept = Department(brand_id=brand.id, name=name)
-    session.add(dept)
+    try:
+        dept = await departments.add(session, brand.id, args.name)
+    except departments.DepartmentError as exc:
+        raise AdminError(f"{exc} in brand {brand.name}") from None
     await session.flush()
     print(f"department {dept.id} created: {dept.name} ({brand.name})")
 
@@ -560,6 +538,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("name")
     p = action(tag, "list", tag_list, "list tags", json_out=True)
     p.add_argument("--brand")
+
+    from desk.billing import cli as billing_cli  # credits, templates, billing reports
+
+    billing_cli.configure(areas, action, sys.modules[__name__])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,6 +34,15 @@ RULES = (
 )
 
 
+# The type a file is uploaded to WhatsApp as, by its extension (Meta's names: mp3 is audio/mpeg).
+MIME_BY_EXTENSION = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "pdf": "application/pdf",
+                     "3gp": "video/3gpp", "mp4": "video/mp4", "mp3": "audio/mpeg", "mpeg": "audio/mpeg",
+                     "ogg": "audio/ogg", "amr": "audio/amr"}
+# What the first bytes of a file of this extension must be (formats with a fixed signature).
+_MAGIC = {"png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
+          "pdf": (b"%PDF-",), "ogg": (b"OggS",), "amr": (b"#!AMR",)}
+
+
 class AttachmentRefused(ValueError):
     """The file breaks the product's attachment rules; the message says which."""
 
@@ -57,6 +66,16 @@ def check_outbound(filename: str, size: int, mime_type: str | None = None) -> At
         raise AttachmentRefused(f"{filename} is {_human(size)}; a {rule.kind} may be at most "
                                 f"{rule.max_bytes // MB} MB")
     return rule
+
+
+def check_content(filename: str, data: bytes) -> str:
+    """The MIME type to send `data` as; AttachmentRefused when the bytes are not what
+    the name says (a renamed file would only fail later, at WhatsApp)."""
+    ext = Path(filename).suffix.lower().lstrip(".")
+    magic = _MAGIC.get(ext)
+    if magic and not any(data.startswith(m) for m in magic):
+        raise AttachmentRefused(f"{filename} is not a real .{ext} file (its content does not match the name)")
+    return MIME_BY_EXTENSION[ext]
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,27 @@ async def seed(database_url: str, env: dict[str, str]) -> str:
                 await operators.create_operator(
                     session, brand_id=brand_id, email=DEMO_EMAIL, name="Demo Admin", role="admin",
                     password=env["DEMO_OPERATOR_PASSWORD"], departments=["Support", "Sales"])
+            await seed_billing(session, brand_id, number.waba_id)
             return DEMO_EMAIL
     finally:
         await engine.dispose()
+
+
+DEMO_CREDITS = 25  # USD 50.00 of conversations once the month's 1,000 free ones are used
+
+
+async def seed_billing(session, brand_id: int, waba_id: str) -> None:
+    """Credits for the demo brand (bought once) and the demo templates (two approved,
+    one pending), the same ones the simulator loads from SIM_TEMPLATES_FILE."""
+    from desk.billing import ledger, templates
+
+    if not any(e.kind == "purchase" for e in await ledger.entries(session, brand_id)):
+        await ledger.buy_credits(session, brand_id, DEMO_CREDITS, by="demo seed", note="demo credits")
+    for item in templates.demo_templates():
+        if await templates.find(session, waba_id, item["name"], item["language"]) is None:
+            await templates.register(session, waba_id=waba_id, name=item["name"], language=item["language"],
+                                     category=item["category"], components=item["components"],
+                                     status=item["status"])
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import enum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -273,6 +274,19 @@ class Operator(Base):
     departments = relationship(Department, secondary=operator_departments, lazy="selectin")
 
 
+class ConsoleSession(Base):
+    """A signed-in console session. Only a hash of the cookie's token is stored:
+    a copy of the table does not let anyone sign in. Several console instances
+    share the table, and a restart keeps everyone signed in."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_operator", "operator_id"),)
+    token_hash = Column(String(64), primary_key=True)  # sha256 hex of the cookie token
+    operator_id = Column(ForeignKey("operators.id", ondelete="CASCADE"), nullable=False)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    last_seen_at = Column(Utc(), nullable=False, default=utcnow)
+
+
 class Tag(Base):
     __tablename__ = "tags"
     __table_args__ = (UniqueConstraint("brand_id", "name"),)
@@ -357,3 +371,93 @@ class IntegrationJob(Base):
     external_id = Column(String(200))
     created_at = Column(Utc(), nullable=False, default=utcnow)
     done_at = Column(Utc())
+
+
+# --- billing: conversations, prepaid credits, templates (rules in desk/billing) -------
+# Money is integer micro-USD (1 USD = 1,000,000): exact on SQLite and PostgreSQL alike;
+# desk.billing converts to Decimal at its edges.
+
+class ConversationCategory(str, enum.Enum):
+    """The source document's conversation-based pricing (2022)."""
+    user_initiated = "user_initiated"          # the business answers inside the 24-hour window
+    business_initiated = "business_initiated"  # the business opens it with an approved template
+
+
+class BillingAccount(Base):
+    """One row per brand: the row a charge locks, so a brand's charges run one at a
+    time (no overdraft). The balance is not stored here: it is the ledger's sum."""
+
+    __tablename__ = "billing_accounts"
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    low_balance_micros = Column(BigInteger, nullable=False, default=10_000_000)
+    lock_version = Column(BigInteger, nullable=False, default=0)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class BilledConversation(Base):
+    """A 24-hour WhatsApp conversation between a business number and a user."""
+
+    __tablename__ = "wa_conversations"
+    __table_args__ = (
+        Index("ix_wa_conversations_pair", "phone_number_id", "wa_id", "expires_at"),
+        Index("ix_wa_conversations_tier", "waba_id", "month", "billable"),
+        Index("ix_wa_conversations_brand_month", "brand_id", "month"),
+    )
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id"), nullable=False)
+    waba_id = Column(String(64), nullable=False)
+    phone_number_id = Column(String(64), nullable=False)
+    wa_id = Column(String(32), nullable=False)
+    market = Column(String(64), nullable=False)
+    category = Column(_enum(ConversationCategory), nullable=False)
+    opened_at = Column(Utc(), nullable=False)
+    expires_at = Column(Utc(), nullable=False)
+    month = Column(String(7), nullable=False)       # free-tier month, "YYYY-MM" in UTC
+    state = Column(String(10), nullable=False, default="open")  # open | void (never went out)
+    billable = Column(Boolean, nullable=False, default=True)    # counts toward the free tier
+    free_tier = Column(Boolean, nullable=False)
+    rate_micros = Column(BigInteger, nullable=False)  # the market's rate for the category
+    cost_micros = Column(BigInteger, nullable=False)  # what it costs the brand (0 in the free tier)
+    opened_by = Column(String(20), nullable=False)    # bot | operator | system | template
+    opening_message_id = Column(ForeignKey("messages.id", ondelete="SET NULL"))
+    meta_conversation_id = Column(String(128), unique=True)
+    meta_category = Column(String(40))
+    meta_billable = Column(Boolean)
+    meta_pricing_model = Column(String(10))
+    reconciled_at = Column(Utc())
+    note = Column(Text)
+
+
+class CreditEntry(Base):
+    """The append-only credit ledger (the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_brand_time", "brand_id", "created_at"),)
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id"), nullable=False)
+    kind = Column(String(20), nullable=False)   # purchase | conversation | reconciliation | refund | adjustment
+    credits = Column(Integer)                   # purchases: credits bought
+    amount_micros = Column(BigInteger, nullable=False)  # signed change of the balance
+    fee_micros = Column(BigInteger, nullable=False, default=0)  # purchases: the 3% fee paid on top
+    conversation_id = Column(ForeignKey("wa_conversations.id"))
+    note = Column(Text)
+    created_by = Column(String(100))
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class MessageTemplate(Base):
+    """A WABA's message template, as registered with Meta (status as Meta reports it)."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("waba_id", "name", "language"),)
+    id = Column(Integer, primary_key=True)
+    waba_id = Column(ForeignKey("wabas.id", ondelete="CASCADE"), nullable=False)
+    name = Column(String(512), nullable=False)
+    language = Column(String(15), nullable=False)
+    category = Column(String(20), nullable=False)  # MARKETING | UTILITY | AUTHENTICATION
+    status = Column(String(20), nullable=False)    # APPROVED | PENDING | REJECTED | PAUSED | DISABLED
+    status_reason = Column(Text)
+    components = Column(JSON, nullable=False)
+    meta_template_id = Column(String(64))
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    updated_at = Column(Utc(), nullable=False, default=utcnow)

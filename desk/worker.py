@@ -16,6 +16,8 @@ from sqlalchemy.orm import sessionmaker
 
 from connectors.whatsapp.graph import GraphClient
 from connectors.whatsapp.settings import META_GRAPH_API_URL
+from desk.attachments import MediaStore
+from desk.config import DeskSettings
 from desk.services import outbox, routing, timers
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,10 @@ WORKER_KICK = web.AppKey("worker_kick", object)  # a callable: wake the worker n
 
 class DeskWorker:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str, *,
-                 interval: float = 1.0, timer_interval: float = 15.0, extra_jobs=()):
+                 interval: float = 1.0, timer_interval: float = 15.0, extra_jobs=(),
+                 media_store: MediaStore | None = None):
         self.sessions = sessions
+        self.media_store = media_store  # operator attachments are uploaded from here
         self.graph = graph
         self.default_token = default_token
         self.interval = interval
@@ -40,7 +44,8 @@ class DeskWorker:
     def from_env(cls, sessions: sessionmaker) -> "DeskWorker":
         graph = GraphClient(os.environ.get("WHATSAPP_GRAPH_API_URL") or META_GRAPH_API_URL,
                             messages_per_second=float(os.environ.get("WHATSAPP_MESSAGES_PER_SECOND", 80)))
-        return cls(sessions, graph, os.environ.get("WHATSAPP_ACCESS_TOKEN", ""))
+        return cls(sessions, graph, os.environ.get("WHATSAPP_ACCESS_TOKEN", ""),
+                   media_store=MediaStore(DeskSettings.from_env().media_dir))
 
     def kick(self) -> None:
         self._wake.set()
@@ -52,7 +57,7 @@ class DeskWorker:
         if timers_too:
             async with self.sessions() as session, session.begin():
                 report = await timers.run_once(session)
-        sent = await outbox.run_once(self.sessions, self.graph, self.default_token)
+        sent = await outbox.run_once(self.sessions, self.graph, self.default_token, media_store=self.media_store)
         for job in self.extra_jobs:
             await job()
         return {"assigned": assigned, "timers": report, "sent": sent}

@@ -75,6 +75,8 @@ def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -
     for key, value in defaults.items():
         env.setdefault(key, value)
     env.setdefault("SIM_WABA_ID", env["WHATSAPP_WABA_ID"])
+    # The simulator knows the demo's templates, as the desk does (desk/demo.py).
+    env.setdefault("SIM_TEMPLATES_FILE", str(ROOT / "desk" / "billing" / "demo_templates.json"))
     env.setdefault("SIM_PORT", str(p["simulator"]))
     env.setdefault("DESK_PORT", str(p["desk"]))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))

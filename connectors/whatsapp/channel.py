@@ -20,6 +20,7 @@ from connectors.whatsapp.processor import (InboxProcessor, conversation_id,
                                            split_conversation_id)
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
+from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
 from desk.services import conversations, numbers
@@ -88,12 +89,20 @@ class WhatsAppOutput(OutputChannel):
                 await conversations.mark_failed(session, record.id,
                                                 "number disconnected: reconnect it in the desk")
                 return
+            # After the chat's row is written: chat, then brand billing lock, as everywhere.
+            decision = await billing_check(session, phone_number_id, wa_id, message)
+            if isinstance(decision, str):  # e.g. no free tier or credit left: recorded, not sent
+                log.warning("whatsapp: bot reply to %s not sent: %s", wa_id, decision)
+                await conversations.mark_failed(session, record.id, f"not sent: {decision}")
+                return
+            await decision.attach(session, record.id)
         try:
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:
             log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
             async with sessions() as session, session.begin():
                 await conversations.mark_failed(session, record.id, str(exc))
+                await billing.message_failed(session, record.id)
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
             return
@@ -134,6 +143,20 @@ class WhatsAppOutput(OutputChannel):
             log.error("whatsapp: custom payload without a 'type' ignored: %r", json_message)
             return
         await self._send(recipient_id, {k: v for k, v in json_message.items() if k != "to"})
+
+
+async def billing_check(session, phone_number_id: str, wa_id: str, message: dict):
+    """The desk's checks for a bot reply (an approved template with the right
+    parameters; the billing check): the decision, or the refusal's reason."""
+    from desk.billing import templates
+
+    try:
+        if message.get("type") == "template":
+            await templates.check_message(session, phone_number_id, message)
+        return await billing.authorize_send(session, phone_number_id=phone_number_id, wa_id=wa_id,
+                                            is_template=message.get("type") == "template", sender="bot")
+    except (billing.SendRefused, templates.TemplateError) as exc:
+        return str(exc)
 
 
 async def resume_if_paused(agent, sender_id: str) -> None:

@@ -130,6 +130,8 @@ class InboxProcessor:
                                                            at=item.timestamp, error=error)
                 if item.status == "failed":
                     log.warning("whatsapp: message %s failed: %s", item.wamid, error)
+                if msg is not None:
+                    await billing_status(session, item, msg)
                 return EventState.done if msg is not None else EventState.ignored
         # Outside the transaction: a download may take a while. A failure raises and
         # the event is retried (media ids stay valid for 7 days).
@@ -194,6 +196,19 @@ class InboxProcessor:
         """Wait until every scheduled drain has finished (for tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def billing_status(session, item: StatusUpdate, msg) -> None:
+    """Billing's side of a status: a failed opening message is not charged; Meta's
+    conversation and pricing objects are reconciled with the desk's record."""
+    from desk.billing import conversations as billing
+
+    if item.status == "failed":
+        await billing.message_failed(session, msg.id)
+    elif item.conversation or item.pricing:
+        await billing.reconcile_status(session, msg, phone_number_id=item.phone_number_id,
+                                       wa_id=item.recipient_id, conversation=item.conversation,
+                                       pricing=item.pricing, at=item.timestamp)
 
 
 def _envelope(item: InboundMessage | StatusUpdate) -> dict:

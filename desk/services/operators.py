@@ -171,3 +171,47 @@ async def list_operators(session: AsyncSession, brand_id: int | None = None,
     if not include_inactive:
         query = query.where(Operator.active.is_(True))
     return list((await session.execute(query)).scalars())
+
+
+async def _active_admins(session: AsyncSession, brand_id: int) -> list[int]:
+    rows = await session.execute(select(Operator.id).where(
+        Operator.brand_id == brand_id, Operator.role == Role.admin, Operator.active.is_(True)))
+    return list(rows.scalars())
+
+
+async def _keep_an_admin(session: AsyncSession, op: Operator) -> None:
+    if op.role == Role.admin and op.active and await _active_admins(session, op.brand_id) == [op.id]:
+        raise OperatorError(f"{op.email} is the brand's last active admin: make someone else an admin first")
+
+
+async def set_name(session: AsyncSession, operator_id: int, name: str) -> Operator:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise OperatorError("the name must have 1 to 200 characters")
+    op = await get(session, operator_id)
+    op.name = name
+    return op
+
+
+async def set_role(session: AsyncSession, operator_id: int, role: Role | str) -> Operator:
+    """admin or operator; the brand's last active admin stays one."""
+    role = _role(role)
+    op = await get(session, operator_id)
+    if role != op.role and role != Role.admin:
+        await _keep_an_admin(session, op)
+    op.role = role
+    return op
+
+
+async def deactivate_keeping_an_admin(session: AsyncSession, operator_id: int) -> Operator:
+    """`deactivate`, refused for the brand's last active admin (the console's own rule:
+    nobody would be left to manage the brand from it)."""
+    await _keep_an_admin(session, await get(session, operator_id))
+    return await deactivate(session, operator_id)
+
+
+async def reactivate(session: AsyncSession, operator_id: int) -> Operator:
+    """The operator may sign in again (offline until they go online)."""
+    op = await get(session, operator_id)
+    op.active = True
+    return op

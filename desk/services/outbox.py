@@ -9,6 +9,7 @@ crash is resent only if no status for it came back within a grace period.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -17,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, sessionmaker
 
 from connectors.whatsapp.graph import GraphClient, GraphError
-from connectors.whatsapp.outbound import TEXT_LIMIT
+from connectors.whatsapp.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT
+from desk.attachments import MediaStore, StoredMedia
 from desk.models import (Chat, ChatState, JobState, Message, NumberState, OutboxMessage,
                          PhoneNumber, Role, Sender, utcnow)
+from desk.billing import conversations as billing
 from desk.services import conversations, numbers
 
 log = logging.getLogger(__name__)
@@ -42,11 +45,26 @@ def window_open(chat: Chat, now: dt.datetime | None = None) -> bool:
 
 
 async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: dict,
-                  body: str) -> Message:
-    """Record a transcript message and its outbox row (the caller's transaction)."""
+                  body: str, *, billed_as: str | None = None) -> Message:
+    """Record a transcript message and its outbox row (the caller's transaction).
+
+    The billing check comes first (desk.billing): a message that would open a paid
+    conversation with neither free tier nor credit left is refused with CannotSend.
+    """
     wa_id = chat.contact.wa_id
+    last_activity = chat.last_activity_at
     msg = await conversations.record_outbound(session, chat_id=chat.id, sender=sender,
                                               type=message["type"], body=body, payload=message)
+    try:  # after the chat's row is written: chat, then the brand's billing lock, everywhere
+        decision = await billing.authorize_send(
+            session, phone_number_id=chat.phone_number_id, wa_id=wa_id,
+            is_template=message["type"] == "template", sender=billed_as or sender.value)
+    except billing.SendRefused as exc:
+        await session.delete(msg)
+        chat.last_activity_at = last_activity
+        await session.flush()
+        raise CannotSend(str(exc)) from None
+    await decision.attach(session, msg.id)
     row = OutboxMessage(message_id=msg.id, phone_number_id=chat.phone_number_id, wa_id=wa_id,
                         request={})
     session.add(row)
@@ -62,6 +80,34 @@ async def send_operator_text(session: AsyncSession, chat_id: int, operator, text
         raise CannotSend("the message is empty")
     if len(text) > TEXT_LIMIT:
         raise CannotSend(f"the message is {len(text)} characters; WhatsApp allows {TEXT_LIMIT}")
+    chat = await _operator_may_send(session, chat_id, operator)
+    return await enqueue(session, chat, Sender.operator, {"type": "text", "text": {"body": text}}, text)
+
+
+async def send_operator_media(session: AsyncSession, chat_id: int, operator, media: StoredMedia, *,
+                              kind: str, filename: str, caption: str | None = None) -> Message:
+    """An operator's attachment, already checked against the product's rules
+    (desk.attachments.check_outbound) and kept in the media store: queued like a
+    reply. The worker uploads the file to the number (POST /{phone-number-id}/media)
+    when it sends the row, then sends the media message with the id it got."""
+    if kind not in MEDIA_KINDS:
+        raise CannotSend(f"'{kind}' is not a WhatsApp media type")
+    caption = (caption or "").strip() or None
+    if caption and kind not in ("image", "document", "video"):
+        raise CannotSend(f"WhatsApp shows no caption on {kind} messages")
+    if caption and len(caption) > INTERACTIVE_BODY_LIMIT:
+        raise CannotSend(f"the caption is {len(caption)} characters; WhatsApp allows {INTERACTIVE_BODY_LIMIT}")
+    chat = await _operator_may_send(session, chat_id, operator)
+    content = {k: v for k, v in (("caption", caption), ("filename", filename if kind == "document" else None)) if v}
+    msg = await enqueue(session, chat, Sender.operator, {"type": kind, kind: content}, caption)
+    msg.media_sha256, msg.media_mime, msg.media_size = media.sha256, media.mime_type, media.size
+    msg.media_filename = filename
+    await session.flush()
+    return msg
+
+
+async def _operator_may_send(session: AsyncSession, chat_id: int, operator) -> Chat:
+    """The chat, if `operator` may send to it now; else CannotSend with the reason."""
     chat = await session.get(Chat, chat_id)
     if chat is None:
         raise CannotSend(f"no chat {chat_id}")
@@ -74,14 +120,34 @@ async def send_operator_text(session: AsyncSession, chat_id: int, operator, text
     number = await session.get(PhoneNumber, chat.phone_number_id)
     if number.state == NumberState.disconnected:
         raise CannotSend("this WhatsApp number is disconnected: an admin must reconnect it")
-    return await enqueue(session, chat, Sender.operator, {"type": "text", "text": {"body": text}}, text)
+    return chat
 
 
 async def send_system_text(session: AsyncSession, chat: Chat, text: str, sender: Sender = Sender.system) -> Message | None:
     """A desk notice to the user (closing note, idle nudge) — only inside the window."""
     if not text or not window_open(chat):
         return None
-    return await enqueue(session, chat, sender, {"type": "text", "text": {"body": text}}, text)
+    try:
+        return await enqueue(session, chat, sender, {"type": "text", "text": {"body": text}}, text)
+    except CannotSend as exc:  # no free tier or credit left for a new conversation
+        log.warning("outbox: notice to chat %s not sent: %s", chat.id, exc)
+        return None
+
+
+async def send_template_message(session: AsyncSession, chat: Chat, message: dict, text: str, *,
+                                sender: Sender = Sender.system, by: str = "template") -> Message:
+    """A checked template (desk.billing.templates.send_template), queued for sending."""
+    if chat.state == ChatState.closed:
+        raise CannotSend("this chat is closed: it cannot be answered")
+    number = await session.get(PhoneNumber, chat.phone_number_id)
+    if number.state == NumberState.disconnected:
+        raise CannotSend("this WhatsApp number is disconnected: an admin must reconnect it")
+    try:
+        return await enqueue(session, chat, sender, message, text, billed_as="template")
+    except CannotSend as exc:
+        log.warning("outbox: template %s to %s (%s) refused: %s",
+                    message.get("template", {}).get("name"), chat.contact.wa_id, by, exc)
+        raise
 
 
 def _due(now: dt.datetime):
@@ -114,20 +180,52 @@ async def claim(session: AsyncSession, now: dt.datetime, limit: int = 20) -> lis
 
 
 async def run_once(sessions: sessionmaker, graph: GraphClient, default_token: str,
-                   now: dt.datetime | None = None) -> int:
-    """Send what is due; returns how many rows were handled."""
+                   now: dt.datetime | None = None, media_store: MediaStore | None = None) -> int:
+    """Send what is due; returns how many rows were handled. Rows of operator
+    attachments need `media_store` (the files are uploaded from it)."""
     now = now or utcnow()
     async with sessions() as session, session.begin():
         rows = await claim(session, now)
         work = [(r.id, r.message_id, r.phone_number_id, r.request, r.attempts) for r in rows]
     for row_id, message_id, phone_number_id, request, attempts in work:
         await _send_one(sessions, graph, default_token, row_id, message_id, phone_number_id,
-                        request, attempts, now)
+                        request, attempts, now, media_store)
     return len(work)
 
 
+class _MediaUnavailable(Exception):
+    """The attachment's file is not in the media store: it can never be sent."""
+
+
+def _needs_upload(request: dict) -> bool:
+    kind = request.get("type")
+    return kind in MEDIA_KINDS and not ({"id", "link"} & set(request.get(kind) or {}))
+
+
+async def _upload(graph: GraphClient, media_store: MediaStore | None, phone_number_id: str, token: str,
+                  request: dict, media: tuple[str | None, str | None, str | None]) -> dict:
+    """Upload the attachment to the number; the request with the media id in it."""
+    sha, mime, filename = media
+    if media_store is None or not sha:
+        raise _MediaUnavailable("the attachment's file is not available to this worker (DESK_MEDIA_DIR)")
+    path = media_store.path_for(sha)
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        raise _MediaUnavailable(f"the attachment's file is missing from the media store ({sha[:12]})") from None
+    kind = request["type"]
+    try:
+        media_id = await graph.upload_media(phone_number_id, token, data, mime or "application/octet-stream",
+                                            filename or f"{kind}-{sha[:12]}")
+    except GraphError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - network errors and timeouts: temporary, like a 5xx
+        raise GraphError(599, None, f"media upload: {type(exc).__name__}: {exc}") from None
+    return {**request, kind: {**request[kind], "id": media_id}}
+
+
 async def _send_one(sessions, graph, default_token, row_id, message_id, phone_number_id,
-                    request, attempts, now) -> None:
+                    request, attempts, now, media_store=None) -> None:
     async with sessions() as session, session.begin():
         msg = await session.get(Message, message_id)
         if attempts > 1 and msg.wamid:  # a status webhook proved the earlier attempt went out
@@ -140,8 +238,23 @@ async def _send_one(sessions, graph, default_token, row_id, message_id, phone_nu
             return
         creds = await numbers.credentials_for(session, phone_number_id, default_token)
         msg.status, msg.status_at = "sending", now
+        media = (msg.media_sha256, msg.media_mime, msg.media_filename) if _needs_upload(request) else None
     try:
+        if media is not None:
+            # Uploaded once per row: the id is kept, so a retry sends without uploading
+            # again (a crash in between only costs a second upload, never a second message).
+            request = await _upload(graph, media_store, phone_number_id, creds.access_token, request, media)
+            async with sessions() as session, session.begin():
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                    request=request).execution_options(synchronize_session=False))
         wamid = await graph.send(phone_number_id, creds.access_token, request)
+    except _MediaUnavailable as exc:
+        async with sessions() as session, session.begin():
+            await conversations.mark_failed(session, message_id, str(exc))
+            await billing.message_failed(session, message_id)
+            await _finish(session, row_id, JobState.failed, str(exc))
+        log.warning("outbox: message %s failed: %s", message_id, exc)
+        return
     except GraphError as exc:
         async with sessions() as session, session.begin():
             if exc.auth:
@@ -157,6 +270,7 @@ async def _send_one(sessions, graph, default_token, row_id, message_id, phone_nu
             if exc.reengagement:
                 reason = "outside the 24-hour window: only an approved template can be sent (131047)"
             await conversations.mark_failed(session, message_id, reason)
+            await billing.message_failed(session, message_id)  # never reached the user: not charged
             await _finish(session, row_id, JobState.failed, reason)
         log.warning("outbox: message %s failed: %s", message_id, exc)
         return

@@ -1,21 +1,188 @@
-"""Admin-only API: numbers, team, timeouts, canned responses and tags of the admin's brand."""
+"""Admin-only API: WABAs and numbers, departments and operators, timeouts and bot
+idle rules, canned responses and tags of the admin's brand.
+
+Everything the admin CLI (desk/admin.py) can change for a brand can be changed
+here, through the same services. Every route needs an admin's console session;
+the changes also need the CSRF token (desk.web.app.require_session). Tokens and
+passwords go in, never out.
+"""
 from __future__ import annotations
+
+from decimal import Decimal
 
 from aiohttp import web
 
+from desk.billing import conversations as billing_conversations
+from desk.billing import ledger, policy, report
+from desk.billing import templates as billing_templates
+from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
+from desk.services import departments as department_service
+from desk.services import numbers as number_service
+from desk.services import operators as operator_service
 from desk.services import settings as brand_settings
 from desk.web import queries, writes
-from desk.web.api import _int, body, endpoint, int_param, iso, json_error, operator_json
+from desk.web.api import _int, body, endpoint, int_param, iso, json_error, operator_json, template_json
+from desk.web.app import CONSOLE_SESSIONS
+
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    if value is not None and not isinstance(value, (str, int)):
+        raise json_error(400, f"{key} must be text")
+    return "" if value is None else str(value)
+
+
+def _number_json(n, w, depts: dict) -> dict:
+    return {"id": n.id, "display": n.display_phone_number, "waba": {"id": w.id, "name": w.name},
+            "department": depts.get(n.department_id), "department_id": n.department_id,
+            "state": n.state.value, "reason": n.state_reason, "state_changed_at": iso(n.state_changed_at),
+            "own_token": bool(n.access_token)}
 
 
 @endpoint(admin=True)
 async def numbers(request, session, me):
     rows = await queries.numbers(session, me.brand_id)
     depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
-    return web.json_response([{
-        "id": n.id, "display": n.display_phone_number, "waba": {"id": w.id, "name": w.name},
-        "department": depts.get(n.department_id), "state": n.state.value, "reason": n.state_reason,
-        "state_changed_at": iso(n.state_changed_at), "own_token": bool(n.access_token)} for n, w in rows])
+    return web.json_response([_number_json(n, w, depts) for n, w in rows])
+
+
+async def _brand_number(session, me, phone_number_id: str):
+    number = await queries.number(session, phone_number_id)
+    if number is None or number.waba.brand_id != me.brand_id:
+        raise json_error(404, "No such number in this brand.")
+    return number
+
+
+@endpoint(admin=True)
+async def number_add(request, session, me):
+    data = await body(request)
+    number = await number_service.add_number(
+        session, waba_id=_text(data, "waba_id"), phone_number_id=_text(data, "id"), display=_text(data, "display"),
+        department_id=_int(data.get("department_id"), "department_id"),
+        access_token=_text(data, "access_token") or None, brand_id=me.brand_id)
+    await session.flush()
+    depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
+    waba = await session.get(WhatsAppBusinessAccount, number.waba_id)
+    return web.json_response(_number_json(number, waba, depts), status=201)
+
+
+@endpoint(admin=True)
+async def number_update(request, session, me):
+    number = await _brand_number(session, me, request.match_info["number_id"])
+    data = await body(request)
+    if data.get("department_id") is None:
+        raise json_error(400, "Give the department_id the number's chats go to.")
+    await number_service.set_department(session, number.id, _int(data["department_id"], "department_id"))
+    depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
+    return web.json_response(_number_json(number, number.waba, depts))
+
+
+@endpoint(admin=True)
+async def number_reconnect(request, session, me):
+    """After the partner access was granted again on Meta's side (or with a new token)."""
+    number = await _brand_number(session, me, request.match_info["number_id"])
+    data = await body(request, optional=True)
+    number, was = await number_service.reconnect(session, number.id, _text(data, "access_token") or None)
+    depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
+    return web.json_response({**_number_json(number, number.waba, depts), "was": was.value})
+
+
+@endpoint(admin=True)
+async def wabas(request, session, me):
+    return web.json_response([{"id": w.id, "name": w.name, "numbers": n}
+                              for w, n in await queries.wabas(session, me.brand_id)])
+
+
+@endpoint(admin=True)
+async def waba_add(request, session, me):
+    data = await body(request)
+    waba = await number_service.add_waba(session, me.brand_id, _text(data, "id"), _text(data, "name"))
+    return web.json_response({"id": waba.id, "name": waba.name, "numbers": 0}, status=201)
+
+
+@endpoint(admin=True)
+async def department_add(request, session, me):
+    dept = await department_service.add(session, me.brand_id, _text(await body(request), "name"))
+    await session.flush()
+    return web.json_response({"id": dept.id, "name": dept.name, "members": []}, status=201)
+
+
+@endpoint(admin=True)
+async def department_rename(request, session, me):
+    dept = await department_service.rename(session, me.brand_id, int_param(request, "department_id"),
+                                           _text(await body(request), "name"))
+    return web.json_response({"id": dept.id, "name": dept.name})
+
+
+async def _brand_operator(session, me, operator_id: int):
+    op = await queries.operator(session, operator_id)
+    if op is None or op.brand_id != me.brand_id:
+        raise json_error(404, "No such operator in this brand.")
+    return op
+
+
+async def _department_names(session, me, ids) -> list[str]:
+    if not isinstance(ids, list):
+        raise json_error(400, "department_ids must be a list")
+    by_id = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
+    wanted = [_int(i, "department_ids") for i in ids]
+    missing = [i for i in wanted if i not in by_id]
+    if missing:
+        raise json_error(422, "No such department in this brand.")
+    return [by_id[i] for i in wanted]
+
+
+@endpoint(admin=True)
+async def operator_add(request, session, me):
+    data = await body(request)
+    password = data.get("password")
+    if not isinstance(password, str):
+        raise json_error(400, "Give the new operator a password.")
+    op = await operator_service.create_operator(
+        session, brand_id=me.brand_id, email=_text(data, "email"), name=_text(data, "name"), password=password,
+        role=_text(data, "role") or Role.operator.value,
+        departments=await _department_names(session, me, data.get("department_ids") or []),
+        max_concurrent_chats=_int(data.get("max_chats", 5), "max_chats"))
+    await session.flush()
+    return web.json_response(operator_json(op, 0), status=201)
+
+
+@endpoint(admin=True)
+async def operator_update(request, session, me):
+    """Name, role, departments, capacity, and active (deactivate / reactivate)."""
+    op = await _brand_operator(session, me, int_param(request, "operator_id"))
+    data = await body(request)
+    if data.get("name") is not None:
+        await operator_service.set_name(session, op.id, _text(data, "name"))
+    if data.get("role") is not None:
+        await operator_service.set_role(session, op.id, _text(data, "role"))
+    if data.get("department_ids") is not None:
+        await operator_service.set_departments(session, op.id,
+                                               await _department_names(session, me, data["department_ids"]))
+    if data.get("max_chats") is not None:
+        await operator_service.set_max_chats(session, op.id, _int(data["max_chats"], "max_chats"))
+    if data.get("active") is not None:
+        if data["active"] is True and not op.active:
+            await operator_service.reactivate(session, op.id)
+        elif data["active"] is False and op.active:
+            if op.id == me.id:
+                raise json_error(409, "You cannot deactivate your own account.")
+            await operator_service.deactivate_keeping_an_admin(session, op.id)
+            # Signed out everywhere, in the same transaction.
+            await request.app[CONSOLE_SESSIONS].drop_operator(op.id, session)
+    await session.flush()
+    loads = await queries.open_loads(session, [op.id])
+    return web.json_response(operator_json(op, loads.get(op.id, 0)))
+
+
+@endpoint(admin=True)
+async def operator_password(request, session, me):
+    op = await _brand_operator(session, me, int_param(request, "operator_id"))
+    password = (await body(request)).get("password")
+    if not isinstance(password, str):
+        raise json_error(400, "Give the new password.")
+    await operator_service.set_password(session, op.id, password)
+    return web.json_response({"ok": True})
 
 
 @endpoint(admin=True)
@@ -81,6 +248,16 @@ async def canned_create(request, session, me):
 
 
 @endpoint(admin=True)
+async def canned_update(request, session, me):
+    data = await body(request)
+    canned = await writes.update_canned(session, me.brand_id, int_param(request, "canned_id"), data.get("shortcut"),
+                                        data.get("title"), data.get("text"))
+    if canned is None:
+        raise json_error(404, "No such canned response.")
+    return web.json_response(_canned_json(canned))
+
+
+@endpoint(admin=True)
 async def canned_delete(request, session, me):
     if not await writes.delete_canned(session, me.brand_id, int_param(request, "canned_id")):
         raise json_error(404, "No such canned response.")
@@ -109,15 +286,126 @@ async def tags_delete(request, session, me):
     return web.json_response({"ok": True})
 
 
+# --- credits and templates (desk.billing) -------------------------------------------------
+
+def _months_back(n: int) -> list[str]:
+    now = utcnow()
+    year, month, out = now.year, now.month, []
+    for _ in range(n):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(out))
+
+
+def _usd(value) -> str:
+    return policy.usd(value)
+
+
+@endpoint(admin=True)
+async def credits(request, session, me):
+    """Balance, the free tier per WABA this month, the ledger and six months of usage."""
+    status = await ledger.status(session, me.brand_id)
+    months = _months_back(6)
+    usage = []
+    for month in months:
+        r = await report.monthly_report(session, me.brand_id, month)
+        c = r["conversations"]
+        usage.append({"month": month, "total": c["total"], "free": c["free"], "paid": c["paid"],
+                      "not_billable": c["not_billable"], "cost_usd": _usd(Decimal(c["cost_usd"])),
+                      "bought": r["credits"]["bought"], "spent_usd": _usd(Decimal(r["credits"]["spent_usd"]))})
+    tiers = [{"waba": {"id": w.id, "name": w.name}, "used": await billing_conversations.tier_used(session, w.id, months[-1]),
+              "limit": policy.FREE_TIER_PER_MONTH} for w, _ in await queries.wabas(session, me.brand_id)]
+    entries = list(reversed(await ledger.entries(session, me.brand_id)))[:100]
+    return web.json_response({
+        "balance_usd": _usd(status.balance), "credits": str(status.credits), "low_balance": status.low_balance,
+        "low_balance_threshold_usd": _usd(status.low_balance_threshold), "warning": status.warning,
+        "price": {"credit_usd": _usd(policy.CREDIT_PRICE_USD), "fee_rate": str(policy.PURCHASE_FEE_RATE)},
+        "month": months[-1], "free_tier": tiers, "usage": usage,
+        "ledger": [{"id": e.id, "at": iso(e.created_at), "kind": e.kind, "credits": e.credits,
+                    "amount_usd": _usd(policy.from_micros(e.amount_micros)),
+                    "fee_usd": _usd(policy.from_micros(e.fee_micros or 0)), "note": e.note, "by": e.created_by}
+                   for e in entries]})
+
+
+@endpoint(admin=True)
+async def credits_buy(request, session, me):
+    """Record a purchase of credits (payment happens outside the desk): USD 2 each + 3%."""
+    data = await body(request)
+    n = data.get("credits")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise json_error(400, "credits must be a whole number")
+    purchase = await ledger.buy_credits(session, me.brand_id, n, by=me.email)
+    return web.json_response({"credits": purchase.credits, "value_usd": _usd(purchase.value),
+                              "fee_usd": _usd(purchase.fee), "total_usd": _usd(purchase.total),
+                              "balance_usd": _usd(purchase.balance)}, status=201)
+
+
+@endpoint(admin=True)
+async def templates_list(request, session, me):
+    return web.json_response([template_json(t) for t in await billing_templates.list_templates(session, brand_id=me.brand_id)])
+
+
+async def _brand_waba(session, me, waba_id: str):
+    waba = await session.get(WhatsAppBusinessAccount, str(waba_id or ""))
+    if waba is None or waba.brand_id != me.brand_id:
+        raise json_error(422, "No such WhatsApp Business Account in this brand.")
+    return waba
+
+
+@endpoint(admin=True)
+async def templates_register(request, session, me):
+    """Add a template to a WABA's registry, PENDING until Meta's review is recorded."""
+    data = await body(request)
+    waba = await _brand_waba(session, me, _text(data, "waba_id"))
+    buttons = data.get("buttons") or []
+    if not isinstance(buttons, list):
+        raise json_error(400, "buttons must be a list of texts")
+    components = billing_templates.components_from(_text(data, "body"), _text(data, "header") or None,
+                                           _text(data, "footer") or None, [str(b) for b in buttons if str(b).strip()])
+    t = await billing_templates.register(session, waba_id=waba.id, name=_text(data, "name").strip(),
+                                 language=_text(data, "language").strip(), category=_text(data, "category"),
+                                 components=components)
+    return web.json_response(template_json(t), status=201)
+
+
+@endpoint(admin=True)
+async def templates_status(request, session, me):
+    """Record Meta's review of a template (APPROVED, REJECTED, ...) as Meta reports it."""
+    t = await session.get(MessageTemplate, int_param(request, "template_id"))
+    if t is None:
+        raise json_error(404, "No such template.")
+    await _brand_waba(session, me, t.waba_id)
+    data = await body(request)
+    t = await billing_templates.set_status(session, waba_id=t.waba_id, name=t.name, language=t.language,
+                                   status=_text(data, "status"), reason=_text(data, "reason") or None)
+    return web.json_response(template_json(t))
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/admin/numbers", numbers)
+    r.add_post("/api/admin/numbers", number_add)
+    r.add_put("/api/admin/numbers/{number_id}", number_update)
+    r.add_post("/api/admin/numbers/{number_id}/reconnect", number_reconnect)
+    r.add_get("/api/admin/wabas", wabas)
+    r.add_post("/api/admin/wabas", waba_add)
     r.add_get("/api/admin/team", team)
+    r.add_post("/api/admin/departments", department_add)
+    r.add_put("/api/admin/departments/{department_id}", department_rename)
+    r.add_post("/api/admin/operators", operator_add)
+    r.add_put("/api/admin/operators/{operator_id}", operator_update)
+    r.add_put("/api/admin/operators/{operator_id}/password", operator_password)
     r.add_get("/api/admin/settings", get_settings)
     r.add_put("/api/admin/settings", put_settings)
     r.add_get("/api/admin/canned", canned_list)
     r.add_post("/api/admin/canned", canned_create)
+    r.add_put("/api/admin/canned/{canned_id}", canned_update)
     r.add_delete("/api/admin/canned/{canned_id}", canned_delete)
+    r.add_get("/api/admin/credits", credits)
+    r.add_post("/api/admin/credits", credits_buy)
+    r.add_get("/api/admin/templates", templates_list)
+    r.add_post("/api/admin/templates", templates_register)
+    r.add_put("/api/admin/templates/{template_id}/status", templates_status)
     r.add_get("/api/admin/tags", tags_list)
     r.add_post("/api/admin/tags", tags_create)
     r.add_delete("/api/admin/tags/{tag_id}", tags_delete)

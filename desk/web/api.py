@@ -7,6 +7,7 @@ a push, the desk worker is woken (if this process runs one).
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import json
@@ -14,9 +15,15 @@ import logging
 
 from aiohttp import web
 
-from desk.attachments import RULES, AttachmentRefused, MediaStore, check_outbound
-from desk.models import ChatState, Department, Message, NumberState, Operator, OperatorStatus, Role, utcnow
+from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content, check_outbound
+from desk.models import ChatState, Department, Message, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
 from desk.services import conversations, operators, outbox, routing, tickets
+from desk.billing import conversations as billing
+from desk.billing import templates as billing_templates
+from desk.billing.ledger import LedgerError
+from desk.billing.templates import TemplateError
+from desk.services.departments import DepartmentError
+from desk.services.numbers import NumberError
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
 from desk.services.routing import RoutingError
@@ -31,7 +38,8 @@ from desk.web.writes import ConsoleError
 log = logging.getLogger(__name__)
 
 CONFLICT = (RoutingError, CannotSend, TicketError)
-INVALID = (SettingsError, OperatorError, ConsoleError, AttachmentRefused)
+INVALID = (SettingsError, OperatorError, ConsoleError, AttachmentRefused, NumberError, DepartmentError,
+           TemplateError, LedgerError)
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -53,15 +61,9 @@ def endpoint(*, admin: bool = False, kicks: bool = False):
     def wrap(fn):
         @functools.wraps(fn)
         async def view(request: web.Request):
-            console = request["console_session"]
             async with request.app[SESSIONS]() as session:
                 async with session.begin():
-                    me = await queries.operator(session, console.operator_id)
-                    if me is None or not me.active:
-                        request.app[CONSOLE_SESSIONS].drop(console.token)
-                        raise json_error(401, "Your account is no longer active.", signed_in=False)
-                    if admin and me.role != Role.admin:
-                        raise json_error(403, "Only admins can do this.")
+                    me = await signed_in_operator(request, session, admin=admin)
                     try:
                         resp = await fn(request, session, me)
                     except CONFLICT as exc:
@@ -75,6 +77,16 @@ def endpoint(*, admin: bool = False, kicks: bool = False):
         return view
 
     return wrap
+
+
+async def signed_in_operator(request: web.Request, session, *, admin: bool = False) -> Operator:
+    """The operator of the request's console session (401 if deactivated, 403 if not an admin)."""
+    me = await queries.operator(session, request["console_session"].operator_id)
+    if me is None or not me.active:  # deactivation deletes the sessions too
+        raise json_error(401, "Your account is no longer active.", signed_in=False)
+    if admin and me.role != Role.admin:
+        raise json_error(403, "Only admins can do this.")
+    return me
 
 
 async def body(request: web.Request, *, optional: bool = False) -> dict:
@@ -216,6 +228,38 @@ def composer(chat, me: Operator, number, operator_name: str | None) -> dict:
     return {**base, "enabled": True, "kind": "ok", "reason": None}
 
 
+async def composer_now(session, chat, me: Operator, number, operator_name: str | None) -> dict:
+    """`composer` plus the billing check: with neither free tier nor credit left, a
+    message that would open a paid conversation cannot be sent, and the box says so.
+    Outside the window it lists the number's approved templates instead of free text."""
+    state = composer(chat, me, number, operator_name)
+    if state["kind"] not in ("ok", "window"):
+        return state
+    template_mode = state["kind"] == "window"
+    reason = await billing.check_send(session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id,
+                                      is_template=template_mode)
+    if template_mode:
+        found = await billing_templates.approved_for_number(session, chat.phone_number_id)
+        state["templates"] = [template_json(t) for t in found]
+        state["template_reason"] = reason or (None if found else
+                                              "No approved templates for this number's WhatsApp Business "
+                                              "Account yet: an admin registers them under Admin › Templates.")
+        return state
+    if reason:
+        return {**state, "enabled": False, "kind": "credits",
+                "reason": f"Nothing can be sent now: {reason} (this month's free conversations are used up)."}
+    return state
+
+
+def template_json(t) -> dict:
+    def text(kind):
+        comp = next((c for c in t.components if str(c.get("type", "")).upper() == kind), None)
+        return comp.get("text") if comp else None
+    return {"id": t.id, "waba_id": t.waba_id, "name": t.name, "language": t.language, "category": t.category,
+            "status": t.status, "status_reason": t.status_reason, "header": text("HEADER"), "body": text("BODY"),
+            "footer": text("FOOTER"), "params": billing_templates.expected_params(t)}
+
+
 def lead_json(lead) -> dict:
     return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company,
             "interest": lead.interest, "phone": lead.phone, "consent": lead.consent,
@@ -261,7 +305,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "leads": [lead_json(lead) for lead in leads],
         "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
                       "closed_at": iso(c.closed_at)} for c in history],
-        "composer": composer(chat, me, number, ops.get(chat.operator_id)),
+        "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
         "actions": actions(chat, me),
         "now": iso(utcnow()),
     }
@@ -299,9 +343,8 @@ async def login(request: web.Request) -> web.Response:
             raise json_error(401, "Wrong email or password.")
         throttle.succeeded(email, address)
         me = operator_json(op)
-    store = request.app[CONSOLE_SESSIONS]
-    store.drop(request.cookies.get(auth.SESSION_COOKIE))  # never keep a token from before sign-in
-    console = store.create(op.id)
+    # Never keep a token from before sign-in: the old session (if any) is deleted.
+    console = await request.app[CONSOLE_SESSIONS].create(op.id, replaces=request.cookies.get(auth.SESSION_COOKIE))
     resp = web.json_response({"ok": True, "me": me})
     resp.set_cookie(auth.SESSION_COOKIE, console.token, httponly=True, samesite="Lax",
                     secure=request.app[COOKIE_SECURE], path="/", max_age=auth.ABSOLUTE_TIMEOUT)
@@ -312,8 +355,8 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     store = request.app[CONSOLE_SESSIONS]
     console = request["console_session"]
-    store.drop(console.token)
-    if not store.has_operator(console.operator_id):
+    await store.drop(console.token)
+    if not await store.has_operator(console.operator_id):
         await set_offline(request.app, {console.operator_id})
     resp = web.json_response({"ok": True})
     resp.del_cookie(auth.SESSION_COOKIE, path="/")
@@ -406,7 +449,7 @@ async def media(request: web.Request) -> web.StreamResponse:
 async def events(request: web.Request) -> web.StreamResponse:
     token = request["console_session"].token
     store = request.app[CONSOLE_SESSIONS]
-    return await stream(request, request.app[FEED], lambda: store.valid(token))
+    return await stream(request, request.app[FEED], lambda: store.valid(token))  # an awaitable
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -430,37 +473,85 @@ async def reply(request, session, me):
     return web.json_response({"message": message_json(msg)}, status=201)
 
 
-@endpoint()
-async def attach(request, session, me):
-    """Operator attachments: checked against the product's rules (as the page does before upload)."""
-    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
-    number = await queries.number(session, chat.phone_number_id)
-    state = composer(chat, me, number, None)
+def _clean_filename(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[-255:] or "file"
+
+
+async def attach(request: web.Request) -> web.Response:
+    """An operator's attachment: refused by name, type and size before it is read, by
+    content after; kept in the media store and queued (the worker uploads it to the
+    number and sends the media message: desk.services.outbox.send_operator_media)."""
+    chat_id = int_param(request, "chat_id")
+    async with request.app[SESSIONS]() as session:  # short: no transaction while the file arrives
+        me = await signed_in_operator(request, session)
+        chat = await chat_or_404(session, me, chat_id)
+        state = await composer_now(session, chat, me, await queries.number(session, chat.phone_number_id), None)
     if not state["enabled"]:
         raise json_error(409, state["reason"])
     if not request.content_type.startswith("multipart/"):
         raise json_error(400, "Send the file as multipart/form-data.")
     reader = await request.multipart()
-    part = await reader.next()
+    caption, part = None, await reader.next()
     while part is not None and part.name != "file":
+        if part.name == "caption":
+            caption = (await part.text())[:4096]
         part = await reader.next()
     if part is None or not part.filename:
         raise json_error(400, "No file in the request.")
+    filename = _clean_filename(part.filename)
     declared = request.headers.get("X-File-Size")
     mime = part.headers.get("Content-Type")
     if mime and mime.split(";")[0].strip().lower() == "application/octet-stream":
         mime = None  # the browser does not know the type: judge by the name
-    check_outbound(part.filename, int(declared) if declared and declared.isdigit() and int(declared) > 0 else 1,
-                   mime)  # refuse by name, type and declared size before reading the body
-    limit = max(r.max_bytes for r in RULES) + 1
-    size = 0
-    while chunk := await part.read_chunk(256 * 1024):
-        size += len(chunk)
-        if size > limit:
-            break
-    rule = check_outbound(part.filename, size, mime)
-    raise json_error(501, f"{part.filename} passed the checks ({rule.kind}), but sending attachments from "
-                          "the console is not supported yet: the outbox cannot upload media to WhatsApp.")
+    try:
+        # Refused by name, type and declared size before the body is read.
+        rule = check_outbound(filename, int(declared) if declared and declared.isdigit() and int(declared) > 0
+                              else 1, mime)
+        chunks, size = [], 0
+        while chunk := await part.read_chunk(256 * 1024):
+            size += len(chunk)
+            if size > rule.max_bytes:
+                break
+            chunks.append(chunk)
+        rule = check_outbound(filename, size, mime)
+        data = b"".join(chunks)
+        stored_mime = check_content(filename, data)
+    except AttachmentRefused as exc:
+        raise json_error(422, str(exc)) from None
+    stored = await asyncio.to_thread(MediaStore(request.app[SETTINGS].media_dir).save, data, stored_mime)
+    async with request.app[SESSIONS]() as session, session.begin():
+        me = await signed_in_operator(request, session)
+        chat = await chat_or_404(session, me, chat_id)
+        try:
+            msg = await outbox.send_operator_media(session, chat.id, me, stored, kind=rule.kind,
+                                                   filename=filename, caption=caption)
+        except CannotSend as exc:
+            raise json_error(409, str(exc)) from None
+        item = message_json(msg)
+    kick_worker(request.app)
+    return web.json_response({"message": item}, status=201)
+
+
+@endpoint(kicks=True)
+async def send_template(request, session, me):
+    """An approved template, e.g. outside the 24-hour window where free text cannot go."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    state = composer(chat, me, await queries.number(session, chat.phone_number_id), None)
+    if state["kind"] not in ("ok", "window"):
+        raise json_error(409, state["reason"])
+    data = await body(request)
+    params = {}
+    for key in ("body_params", "header_params"):
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            raise json_error(400, f"{key} must be a list of texts")
+        params[key] = value
+    msg = await billing_templates.send_template(
+        session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id, name=str(data.get("name") or ""),
+        language=str(data.get("language") or ""), sender=Sender.operator, by=me.email, **params)
+    return web.json_response({"message": message_json(msg)}, status=201)
 
 
 @endpoint()
@@ -618,6 +709,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/chats/{chat_id}/pick", pick)
     r.add_post("/api/chats/{chat_id}/reply", reply)
     r.add_post("/api/chats/{chat_id}/attachments", attach)
+    r.add_post("/api/chats/{chat_id}/template", send_template)
     r.add_post("/api/chats/{chat_id}/transfer", transfer)
     r.add_post("/api/chats/{chat_id}/close", close)
     r.add_post("/api/chats/{chat_id}/tags", add_tag)

@@ -93,7 +93,7 @@ async def require_session(request: web.Request, handler):
     store = request.app[CONSOLE_SESSIONS]
     token = request.cookies.get(auth.SESSION_COOKIE)
     background = request.path == "/api/events" or request.headers.get(auth.BACKGROUND_HEADER) == "1"
-    session = store.get(token, touch=not background)
+    session = await store.get(token, touch=not background)
     if session is None:
         raise json_error(401, "Your session has ended: sign in again.", signed_in=False)
     if request.method in UNSAFE:
@@ -106,7 +106,7 @@ async def require_session(request: web.Request, handler):
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    if not request.app[CONSOLE_SESSIONS].valid(request.cookies.get(auth.SESSION_COOKIE)):
+    if not await request.app[CONSOLE_SESSIONS].valid(request.cookies.get(auth.SESSION_COOKIE)):
         raise web.HTTPFound("/login")
     return _page("console.html")
 
@@ -147,7 +147,6 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     settings = settings or DeskSettings.from_env()
     app = web.Application(middlewares=[security_headers, require_session], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
-    app[CONSOLE_SESSIONS] = auth.SessionStore()
     app[THROTTLE] = auth.LoginThrottle()
     app[COOKIE_SECURE] = (os.environ.get("DESK_COOKIE_SECURE") == "1") if cookie_secure is None else cookie_secure
     app[ARTICLES] = _load_articles()
@@ -155,6 +154,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     async def database(app: web.Application):
         engine = create_engine(settings.database_url)
         app[SESSIONS] = session_factory(engine)
+        app[CONSOLE_SESSIONS] = auth.SessionStore(app[SESSIONS])
         app[FEED] = ChangeFeed(app[SESSIONS])
         sweeper = asyncio.create_task(_sweep_sessions(app))
         yield
@@ -179,13 +179,15 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
 
 
 async def _sweep_sessions(app: web.Application) -> None:
-    """Forget expired sessions; an operator left with none goes offline (no more chats routed)."""
+    """Delete expired sessions; an operator left with none goes offline (no more chats routed).
+
+    Every console instance sweeps; the deletes are idempotent, so that is harmless."""
     from desk.web import api
 
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         with contextlib.suppress(Exception):
             app[THROTTLE].prune()
-            gone = app[CONSOLE_SESSIONS].sweep()
+            gone = await app[CONSOLE_SESSIONS].sweep()
             if gone:
                 await api.set_offline(app, gone)

@@ -1,21 +1,32 @@
-"""Console sign-in: server-side sessions, CSRF tokens and login throttling.
+"""Console sign-in: sessions in the desk database, CSRF tokens and login throttling.
 
-Sessions live in this process's memory, keyed by a random token in an HttpOnly
-cookie: one console instance only (several instances need a shared session table).
-A session ends after 30 minutes without a request the operator made, or 12 hours
-after sign-in, whichever comes first; signing in always issues a new token.
+Sessions are rows of `console_sessions`, so several console instances share them
+and a restart signs nobody out. The cookie carries a random token; the table
+stores only its SHA-256, so a copy of the database does not let anyone in. A
+session ends after 30 minutes without a request the operator made, or 12 hours
+after sign-in, whichever comes first; signing in always issues a new token and
+signing out deletes the row.
 
-CSRF: every state-changing request carries the session's own token in the
-`X-CSRF-Token` header (the page reads it from `GET /api/me`). The sign-in request,
-which has no session yet, uses a double-submit cookie set by the sign-in page.
+CSRF: every state-changing request carries the session's CSRF token in the
+`X-CSRF-Token` header (the page reads it from `GET /api/me`). The token is an
+HMAC of the session token, so nothing more is stored and it cannot be turned back
+into the cookie. The sign-in request, which has no session yet, uses a
+double-submit cookie set by the sign-in page.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import secrets
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import delete, func, or_, select, update
+
+from desk.models import ConsoleSession, utcnow
 
 SESSION_COOKIE = "tsunagi_session"
 LOGIN_CSRF_COOKIE = "tsunagi_login_csrf"
@@ -26,76 +37,117 @@ BACKGROUND_HEADER = "X-Background"
 
 IDLE_TIMEOUT = 30 * 60
 ABSOLUTE_TIMEOUT = 12 * 60 * 60
+# last_seen_at is written at most this often per session (not on every request).
+TOUCH_EVERY = 30
 
 THROTTLE_WINDOW = 15 * 60
 THROTTLE_MAX_PER_ACCOUNT = 5     # failures per email and address
 THROTTLE_MAX_PER_ADDRESS = 50    # failures per address, whatever the email (password spraying)
 
 
-@dataclass
-class ConsoleSession:
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token(token: str) -> str:
+    return hmac.new(token.encode(), b"tsunagi console csrf", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session as a request sees it (the token only lives in the cookie)."""
+
     token: str
     operator_id: int
-    csrf: str
-    created: float
-    last_seen: float
+    created: dt.datetime
+    last_seen: dt.datetime
 
-    def expired(self, now: float) -> bool:
-        return now - self.last_seen > IDLE_TIMEOUT or now - self.created > ABSOLUTE_TIMEOUT
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.token)
 
 
-@dataclass
 class SessionStore:
-    """In-memory sessions of this process (see the module docstring)."""
+    """Console sessions in the desk database (see the module docstring)."""
 
-    clock: callable = time.monotonic
-    _sessions: dict[str, ConsoleSession] = field(default_factory=dict)
-    _expired_operators: set[int] = field(default_factory=set)  # found expired since the last sweep
+    def __init__(self, sessions, clock: Callable[[], dt.datetime] = utcnow):
+        self.sessions = sessions  # async_sessionmaker of the desk database
+        self.clock = clock
 
-    def create(self, operator_id: int) -> ConsoleSession:
+    def _live(self, now: dt.datetime):
+        return (ConsoleSession.last_seen_at > now - dt.timedelta(seconds=IDLE_TIMEOUT),
+                ConsoleSession.created_at > now - dt.timedelta(seconds=ABSOLUTE_TIMEOUT))
+
+    async def create(self, operator_id: int, *, replaces: str | None = None) -> SessionInfo:
+        """A new session (new token); the session of `replaces`, if any, is deleted."""
         now = self.clock()
-        session = ConsoleSession(secrets.token_urlsafe(32), operator_id, secrets.token_urlsafe(32), now, now)
-        self._sessions[session.token] = session
-        return session
+        token = secrets.token_urlsafe(32)
+        async with self.sessions() as session, session.begin():
+            if replaces:
+                await session.execute(delete(ConsoleSession).where(
+                    ConsoleSession.token_hash == token_hash(replaces)))
+            session.add(ConsoleSession(token_hash=token_hash(token), operator_id=operator_id,
+                                       created_at=now, last_seen_at=now))
+        return SessionInfo(token, operator_id, now, now)
 
-    def get(self, token: str | None, *, touch: bool = True) -> ConsoleSession | None:
+    async def get(self, token: str | None, *, touch: bool = True) -> SessionInfo | None:
+        """The live session of this token; `touch` counts the request as activity.
+
+        An expired row is left for `sweep()`, which also sets its operator offline."""
+        if not token or len(token) > 200:
+            return None
+        now = self.clock()
+        key = token_hash(token)
+        async with self.sessions() as session, session.begin():
+            row = (await session.execute(select(ConsoleSession).where(
+                ConsoleSession.token_hash == key, *self._live(now)))).scalar_one_or_none()
+            if row is None:
+                return None
+            if touch and (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY:
+                await session.execute(update(ConsoleSession).where(ConsoleSession.token_hash == key)
+                                      .values(last_seen_at=now).execution_options(synchronize_session=False))
+                row.last_seen_at = now
+            return SessionInfo(token, row.operator_id, row.created_at, row.last_seen_at)
+
+    async def valid(self, token: str | None) -> bool:
+        return await self.get(token, touch=False) is not None
+
+    async def drop(self, token: str | None) -> None:
         if not token:
-            return None
-        session = self._sessions.get(token)
-        if session is None:
-            return None
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
+
+    async def drop_operator(self, operator_id: int, session=None) -> None:
+        """Sign an operator out everywhere (in the caller's transaction when given)."""
+        stmt = delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id)
+        if session is not None:
+            await session.execute(stmt)
+            return
+        async with self.sessions() as own, own.begin():
+            await own.execute(stmt)
+
+    async def has_operator(self, operator_id: int) -> bool:
         now = self.clock()
-        if session.expired(now):
-            self._sessions.pop(token, None)
-            self._expired_operators.add(session.operator_id)
-            return None
-        if touch:
-            session.last_seen = now
-        return session
+        async with self.sessions() as session:
+            n = (await session.execute(select(func.count()).select_from(ConsoleSession).where(
+                ConsoleSession.operator_id == operator_id, *self._live(now)))).scalar_one()
+        return n > 0
 
-    def valid(self, token: str | None) -> bool:
-        return self.get(token, touch=False) is not None
-
-    def drop(self, token: str | None) -> ConsoleSession | None:
-        return self._sessions.pop(token, None) if token else None
-
-    def drop_operator(self, operator_id: int) -> None:
-        for token in [t for t, s in self._sessions.items() if s.operator_id == operator_id]:
-            self._sessions.pop(token, None)
-
-    def has_operator(self, operator_id: int) -> bool:
+    async def sweep(self) -> set[int]:
+        """Delete expired sessions; the operators who have no live session left."""
         now = self.clock()
-        return any(s.operator_id == operator_id and not s.expired(now) for s in self._sessions.values())
-
-    def sweep(self) -> set[int]:
-        """Forget expired sessions; the operators who have no session left."""
-        now = self.clock()
-        gone = {t: s.operator_id for t, s in self._sessions.items() if s.expired(now)}
-        for token in gone:
-            del self._sessions[token]
-        ended = set(gone.values()) | self._expired_operators
-        self._expired_operators = set()
-        return {op for op in ended if not self.has_operator(op)}
+        idle_cut = now - dt.timedelta(seconds=IDLE_TIMEOUT)
+        abs_cut = now - dt.timedelta(seconds=ABSOLUTE_TIMEOUT)
+        expired = or_(ConsoleSession.last_seen_at <= idle_cut, ConsoleSession.created_at <= abs_cut)
+        async with self.sessions() as session, session.begin():
+            ended = set((await session.execute(select(ConsoleSession.operator_id).where(expired))).scalars())
+            if not ended:
+                return set()
+            await session.execute(delete(ConsoleSession).where(expired))
+            still = set((await session.execute(select(ConsoleSession.operator_id).where(
+                ConsoleSession.operator_id.in_(ended), *self._live(now)))).scalars())
+        return ended - still
 
 
 def same_token(expected: str | None, given: str | None) -> bool:

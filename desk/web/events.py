@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.5
 KEEPALIVE = 15.0
+SESSION_CHECK = 5.0  # how often a stream re-reads its session (a database query)
 
 
 class ChangeFeed:
@@ -73,7 +74,10 @@ class ChangeFeed:
 
 
 async def stream(request: web.Request, feed: ChangeFeed, still_signed_in) -> web.StreamResponse:
-    """`GET /api/events`: `change` events, and `session` when the sign-in ended."""
+    """`GET /api/events`: `change` events, and `session` when the sign-in ended.
+
+    `still_signed_in()` returns an awaitable bool; it is asked at most every
+    SESSION_CHECK seconds, not on every event."""
     resp = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-store",
         "X-Accel-Buffering": "no"})
@@ -82,6 +86,8 @@ async def stream(request: web.Request, feed: ChangeFeed, still_signed_in) -> web
     try:
         await resp.write(b"retry: 2000\nevent: hello\ndata: {}\n\n")
         idle = 0.0
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while True:
             try:
                 item = await asyncio.wait_for(queue.get(), timeout=1.0)
@@ -89,9 +95,11 @@ async def stream(request: web.Request, feed: ChangeFeed, still_signed_in) -> web
                 item = ...
             if item is None:
                 break
-            if not still_signed_in():
-                await resp.write(b"event: session\ndata: {\"signed_in\": false}\n\n")
-                break
+            if loop.time() - checked >= SESSION_CHECK:
+                checked = loop.time()
+                if not await still_signed_in():
+                    await resp.write(b"event: session\ndata: {\"signed_in\": false}\n\n")
+                    break
             if item is ...:
                 idle += 1.0
                 if idle >= KEEPALIVE:

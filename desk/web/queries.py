@@ -163,6 +163,16 @@ async def numbers(session: AsyncSession, brand_id: int) -> list[tuple[PhoneNumbe
     return [tuple(r) for r in rows.all()]
 
 
+async def wabas(session: AsyncSession, brand_id: int) -> list[tuple[WhatsAppBusinessAccount, int]]:
+    """The brand's WABAs with how many numbers each has."""
+    rows = await session.execute(
+        select(WhatsAppBusinessAccount, func.count(PhoneNumber.id))
+        .outerjoin(PhoneNumber, PhoneNumber.waba_id == WhatsAppBusinessAccount.id)
+        .where(WhatsAppBusinessAccount.brand_id == brand_id)
+        .group_by(WhatsAppBusinessAccount.id).order_by(WhatsAppBusinessAccount.name, WhatsAppBusinessAccount.id))
+    return [(w, n) for w, n in rows.all()]
+
+
 async def number(session: AsyncSession, phone_number_id: str) -> PhoneNumber | None:
     return await session.get(PhoneNumber, phone_number_id)
 

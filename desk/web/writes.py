@@ -81,6 +81,28 @@ async def create_canned(session: AsyncSession, brand_id: int, shortcut, title, t
     return canned
 
 
+async def update_canned(session: AsyncSession, brand_id: int, canned_id: int, shortcut, title,
+                        text) -> CannedResponse | None:
+    canned = await session.get(CannedResponse, canned_id)
+    if canned is None or canned.brand_id != brand_id:
+        return None
+    shortcut = str(shortcut or "").strip().lstrip("/").lower()
+    if not SHORTCUT.match(shortcut):
+        raise ConsoleError("a shortcut has 1 to 40 characters: lower-case letters, digits, - and _")
+    title = " ".join(str(title or "").split())
+    if not title or len(title) > 200:
+        raise ConsoleError("a title has 1 to 200 characters")
+    text = str(text or "").strip()
+    if not text or len(text) > 4096:
+        raise ConsoleError("the text has 1 to 4096 characters (WhatsApp's limit)")
+    if (await session.execute(select(CannedResponse.id).where(
+            CannedResponse.brand_id == brand_id, CannedResponse.shortcut == shortcut,
+            CannedResponse.id != canned_id))).first():
+        raise ConsoleError(f"the shortcut /{shortcut} is already used")
+    canned.shortcut, canned.title, canned.text = shortcut, title, text
+    return canned
+
+
 async def delete_canned(session: AsyncSession, brand_id: int, canned_id: int) -> bool:
     result = await session.execute(delete(CannedResponse).where(
         CannedResponse.id == canned_id, CannedResponse.brand_id == brand_id))

@@ -153,6 +153,10 @@ async def test_outside_the_24h_window_free_text_fails_with_131047(harness):
 
 
 async def test_an_approved_template_may_open_a_conversation(harness):
+    from desk.billing import templates
+    async with harness.runtime.sessions() as s, s.begin():  # approved in the desk's registry too
+        await templates.register(s, waba_id=WABA, name="hello_world", language="en_US", category="UTILITY",
+                                 components=templates.components_from("Welcome!"), status="APPROVED")
     await harness.output.send_custom_json(conversation_id(PNID, USER),
                                           outbound.template_message(USER, "hello_world", "en_US"))
 

@@ -131,22 +131,80 @@ async def test_a_new_sign_in_gets_a_new_token(make_console):
     assert await _status_with_token(console.client, "/api/me", second) == 200
 
 
-def test_sessions_expire_when_idle_and_after_twelve_hours():
-    now = [1000.0]
-    store = auth.SessionStore(clock=lambda: now[0])
-    s = store.create(1)
-    now[0] += auth.IDLE_TIMEOUT - 5
-    assert store.get(s.token) is s             # a request keeps it alive...
-    now[0] += auth.IDLE_TIMEOUT - 5
-    assert store.get(s.token, touch=False) is s  # ...a background refresh does not
-    now[0] += 10
-    assert store.get(s.token) is None           # 30 minutes after the last real request
-    s = store.create(1)
-    for _ in range(int(auth.ABSOLUTE_TIMEOUT // (auth.IDLE_TIMEOUT - 60)) + 1):
-        now[0] += auth.IDLE_TIMEOUT - 60
-        store.get(s.token)
-    assert store.get(s.token) is None           # never longer than 12 hours
-    assert store.sweep() == {1}
+async def test_sessions_expire_when_idle_and_after_twelve_hours(sessions, desk):
+    import datetime as dt
+
+    now = [dt.datetime(2030, 1, 1, 9, 0, tzinfo=dt.timezone.utc)]
+    store = auth.SessionStore(sessions, clock=lambda: now[0])
+    ada, alice = desk.operators["ada"], desk.operators["alice"]
+    s = await store.create(alice)
+    other = await store.create(ada)
+    tick = dt.timedelta(seconds=auth.IDLE_TIMEOUT - 5)
+    now[0] += tick
+    assert (await store.get(s.token)).operator_id == alice       # a request keeps it alive...
+    assert await store.get(other.token, touch=False) is not None
+    now[0] += tick
+    assert await store.get(s.token, touch=False) is not None     # ...a background refresh does not
+    now[0] += dt.timedelta(seconds=10)
+    assert await store.get(s.token) is None                      # 30 minutes after the last real request
+    assert await store.get(other.token) is None
+    assert await store.sweep() == {alice, ada}
+    assert await store.sweep() == set()
+
+    s = await store.create(alice)
+    step = dt.timedelta(seconds=auth.IDLE_TIMEOUT - 60)
+    for _ in range(int(auth.ABSOLUTE_TIMEOUT // step.total_seconds()) + 1):
+        now[0] += step
+        await store.get(s.token)
+    assert await store.get(s.token) is None                      # never longer than 12 hours
+    kept = await store.create(alice)                             # a second sign-in of the same operator
+    assert await store.sweep() == set()                          # ...keeps her online
+    assert await store.has_operator(alice)
+    await store.drop(kept.token)
+    assert not await store.has_operator(alice)
+
+
+async def test_the_database_keeps_only_a_hash_of_the_token(make_console, desk):
+    from sqlalchemy import select
+
+    from desk.models import ConsoleSession
+
+    console = await signed_in(make_console, "alice")
+    token = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/"))[auth.SESSION_COOKIE].value
+    async with desk.sessions() as session:
+        rows = (await session.execute(select(ConsoleSession))).scalars().all()
+    assert [r.operator_id for r in rows] == [desk.operators["alice"]]
+    assert rows[0].token_hash == auth.token_hash(token) != token
+    assert console.csrf == auth.csrf_token(token) and token not in console.csrf
+    # A request that only knows the stored hash gets nowhere.
+    assert await _status_with_token(console.client, "/api/me", rows[0].token_hash) == 401
+
+
+async def test_sessions_work_across_console_instances_and_restarts(aiohttp_client, console_settings, desk):
+    from desk.web.app import create_app
+    from tests.console.conftest import Console
+
+    first = Console(await aiohttp_client(create_app(console_settings, cookie_secure=False)))
+    assert (await first.login("alice@acme.test")).status == 200
+    token = first.client.session.cookie_jar.filter_cookies(first.client.make_url("/"))[auth.SESSION_COOKIE].value
+    # A second instance on the same database (another process behind the load balancer).
+    second = await aiohttp_client(create_app(console_settings, cookie_secure=False))
+    assert await _status_with_token(second, "/api/me", token) == 200
+    # A state change on the other instance with the CSRF token the first one handed out.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as raw:
+        async with raw.put(second.make_url("/api/me/status"), json={"status": "away"}, headers={
+                "Cookie": f"{auth.SESSION_COOKIE}={token}", auth.CSRF_HEADER: first.csrf}) as resp:
+            assert resp.status == 200, await resp.text()
+    # The first instance restarts: the session is still there.
+    await first.client.close()
+    restarted = await aiohttp_client(create_app(console_settings, cookie_secure=False))
+    assert await _status_with_token(restarted, "/api/me", token) == 200
+    # Signing out on one instance ends the session everywhere.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as raw:
+        async with raw.post(restarted.make_url("/api/logout"), headers={
+                "Cookie": f"{auth.SESSION_COOKIE}={token}", auth.CSRF_HEADER: first.csrf}) as resp:
+            assert resp.status == 200
+    assert await _status_with_token(second, "/api/me", token) == 401
 
 
 async def test_admin_pages_are_for_admins_only(make_console):

@@ -18,7 +18,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from desk.attachments import MediaStore
-from desk.models import CannedResponse, Chat, ChatState, Message, OperatorStatus, OutboxMessage, Sender, Tag, utcnow
+from desk.models import (CannedResponse, Chat, ChatState, Message, Operator, OperatorStatus, OutboxMessage, Sender, Tag,
+                         utcnow)
 from desk.services import conversations, leads, numbers, routing
 from tests.console.conftest import PASSWORD, SALES_NUMBER
 
@@ -248,12 +249,161 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await sign_in(page, base, "ada@acme.test")
     await page.goto(f"{base}/#/admin/numbers")
     await expect(page.locator(".admin-pane h1")).to_have_text("WhatsApp numbers")
-    await expect(page.locator(".admin-pane")).to_contain_text("partner access removed")
+    sales_row = page.locator(f'tr[data-number="{SALES_NUMBER}"]')
+    await expect(sales_row).to_contain_text("partner access removed")
+    await expect(sales_row.locator(".state-pill")).to_have_text("disconnected")
+    await page.evaluate("document.getElementById('toasts').replaceChildren()")
     await page.screenshot(path=str(SHOTS / "console-admin.png"))
+    # Reconnect it with a new token (never shown again).
+    await sales_row.locator("button", has_text="Reconnect").click()
+    await page.fill("#f-access_token", "a-new-token-from-meta")
+    await page.click(".modal .btn.primary")
+    await expect(sales_row.locator(".state-pill")).to_have_text("connected")
+    await expect(page.locator(".admin-pane")).not_to_contain_text("a-new-token-from-meta")
+    # Add a WABA and a number on it.
+    await page.click("#add-waba")
+    await page.fill("#f-id", "200000000000002")
+    await page.fill("#f-name", "Acme Japan")
+    await page.click(".modal .btn.primary")
+    await expect(page.locator(".admin-pane")).to_contain_text("Acme Japan")
+    await page.click("#add-number")
+    await page.select_option("#f-waba_id", "200000000000002")
+    await page.fill("#f-id", "100000000000003")
+    await page.fill("#f-display", "12345")
+    await page.click(".modal .btn.primary")
+    await expect(page.locator(".modal .form-error")).to_contain_text("international form")  # stays open, says why
+    await page.fill("#f-display", "+81 3 1234 5678")
+    await page.select_option("#f-department_id", label="Sales")
+    await page.click(".modal .btn.primary")
+    await expect(page.locator('tr[data-number="100000000000003"]')).to_contain_text("+81312345678")
+
+    # A new operator, created with a password and a department.
+    await page.goto(f"{base}/#/admin/team")
+    await page.click("#add-operator")
+    await page.fill("#f-email", "dan@acme.test")
+    await page.fill("#f-name", "Dan Sales")
+    await page.locator("#f-department_ids label", has_text="Sales").locator("input").check()
+    await page.fill("#f-password", "a long enough passphrase")
+    await page.evaluate("document.getElementById('toasts').replaceChildren()")
+    await page.screenshot(path=str(SHOTS / "console-admin-team.png"))
+    await page.click(".modal .btn.primary")
+    dan = page.locator('tr[data-operator="dan@acme.test"]')
+    await expect(dan).to_contain_text("Sales")
+    await dan.locator("button", has_text="Deactivate").click()
+    await page.click(".modal .btn.danger")
+    await expect(dan).to_contain_text("deactivated")
+
     await page.goto(f"{base}/#/admin/timeouts")
     await page.fill("#unattended", "5")
     await page.click("#save-timeouts")
     await expect(page.locator(".admin-pane .form-error")).to_contain_text("15 minutes to 1 month")
+    # Bot idle rules: a nudge after 5 minutes, then close after 10 more.
+    await page.click("#add-rule")
+    rules = page.locator("tr.rule")
+    await expect(rules).to_have_count(3)
+    await rules.nth(1).locator("button", has_text="Remove").click()
+    await rules.nth(1).locator("select").select_option("close")
+    await rules.nth(0).locator("select").select_option("close")
+    await page.click("#save-rules")
+    await expect(page.locator(".admin-pane .form-error").last).to_contain_text("only the last bot idle rule may close")
+    await rules.nth(0).locator("select").select_option("nudge")
+    await rules.nth(0).locator("input").fill("5")
+    await rules.nth(1).locator("textarea").fill("Closing this chat for now. Write again any time!")
+    await page.click("#save-rules")
+    await expect(page.locator(".admin-pane .form-ok")).to_have_text("Saved.")
+    async with desk.sessions() as session:
+        from desk.services import settings as brand_settings
+        saved = await brand_settings.get(session, desk.brand_id)
+        assert [(r.after_minutes, r.action) for r in saved.bot_idle_rules] == [(5, "nudge"), (10, "close")]
+        assert saved.bot_idle_rules[1].text == "Closing this chat for now. Write again any time!"
+    await page.fill("#unattended", "1440")
+    await page.click("#save-timeouts")
+    await expect(page.locator(".admin-pane .form-ok").first).to_have_text("Saved.")
+    await page.evaluate("document.getElementById('toasts').replaceChildren(); "
+                        "document.getElementById('admin-pane').scrollTop = 0")
+    await page.set_viewport_size({"width": 1440, "height": 1080})
+    await page.screenshot(path=str(SHOTS / "console-admin-timeouts.png"))
     assert await page.evaluate("typeof window.__xss") == "undefined"
     assert errors == []
     await context.close()
+
+
+async def test_templates_outside_the_window_and_the_credits_page(desk, console_settings, browser):
+    """An operator answers a chat whose 24-hour window has closed with an approved
+    template; an admin buys credits and reads the month's usage."""
+    from desk.billing import templates
+    from desk.models import BilledConversation, ConversationCategory, WhatsAppBusinessAccount
+    from desk.web.app import create_app
+
+    expect = playwright_api.expect
+    chat_id = await desk.seed_chat("447700900123", texts=("Where is my parcel?", "I want a person"),
+                                   user_wrote_at=utcnow() - dt.timedelta(hours=30))
+    async with desk.sessions() as session, session.begin():
+        await routing.pick(session, chat_id, await session.get(Operator, desk.operators["alice"]))
+        await templates.register(session, waba_id="200000000000001", name="order_update", language="en",
+                                 category="UTILITY", status="APPROVED", components=templates.components_from(
+                                     "Hi {{1}}, your order {{2}} has shipped. Reply here with any question.",
+                                     footer="Acme support"))
+        waba = await session.get(WhatsAppBusinessAccount, "200000000000001")
+        # Earlier months' conversations, as the billing module records them (for the usage chart).
+        today = utcnow()
+        for months_ago, free, paid in ((3, 40, 0), (2, 75, 0), (1, 120, 6), (0, 18, 0)):
+            year, month = today.year, today.month - months_ago
+            while month < 1:
+                year, month = year - 1, month + 12
+            at = today.replace(year=year, month=month, day=1, hour=12)
+            for i in range(free + paid):
+                session.add(BilledConversation(
+                    brand_id=waba.brand_id, waba_id=waba.id, phone_number_id="100000000000001", wa_id=f"4477009{i:05d}",
+                    market="United Kingdom", category=ConversationCategory.user_initiated, opened_at=at,
+                    expires_at=at + dt.timedelta(hours=24), month=f"{year:04d}-{month:02d}", state="open",
+                    billable=True, free_tier=i < free, rate_micros=38800, cost_micros=0 if i < free else 38800,
+                    opened_by="operator"))
+
+    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        context = await browser.new_context(viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await sign_in(page, base, "alice@acme.test")
+        await page.goto(f"{base}/#/inbox/mine/{chat_id}")
+        await expect(page.locator("#composer-reason")).to_contain_text("only approved templates can be sent")
+        await expect(page.locator("#reply")).to_be_hidden()
+        await expect(page.locator("#template-select")).to_contain_text("order_update (en)")
+        await page.fill('.tpl-params input[data-part="body"][data-n="1"]', "Kerry")
+        await page.fill('.tpl-params input[data-part="body"][data-n="2"]', "#A-20931")
+        await expect(page.locator(".tpl-preview")).to_contain_text("Hi Kerry, your order #A-20931 has shipped.")
+        await page.screenshot(path=str(SHOTS / "console-template.png"))
+        await page.click("#send-template")
+        await expect(page.locator(".msg.operator .bubble").last).to_contain_text("your order #A-20931 has shipped")
+        async with desk.sessions() as session:
+            row = (await session.execute(select(OutboxMessage))).scalars().one()
+            assert row.request["type"] == "template" and row.request["template"]["name"] == "order_update"
+
+        await page.click("#signout")
+        await page.wait_for_url("**/login")
+        await sign_in(page, base, "ada@acme.test")
+        await page.goto(f"{base}/#/admin/credits")
+        await expect(page.locator("#balance")).to_have_text("USD 0.00")
+        await expect(page.locator("#credit-warning")).to_contain_text("No credit left")
+        await expect(page.locator(".chart .col")).to_have_count(6)
+        await page.click("#buy")
+        await page.fill("#buy-credits", "2")
+        await expect(page.locator("#buy-total")).to_have_text("2 credits: USD 4.00 + 3% fee 0.12 = USD 4.12")
+        await page.click(".modal .btn.primary")
+        await expect(page.locator("#balance")).to_have_text("USD 4.00")
+        await expect(page.locator(".admin-pane table.grid")).to_contain_text("Purchase")
+        await page.evaluate("document.getElementById('toasts').replaceChildren()")
+        await page.screenshot(path=str(SHOTS / "console-admin-credits.png"))
+        await page.goto(f"{base}/#/admin/templates")
+        await expect(page.locator('tr[data-template="order_update"]')).to_contain_text("approved")
+        await page.screenshot(path=str(SHOTS / "console-admin-templates.png"))
+        assert errors == []
+        await context.close()
+    finally:
+        await runner.cleanup()

@@ -218,17 +218,55 @@ async def test_attachments_are_checked_against_the_product_rules(make_console, d
     alice = await signed_in(make_console, "alice")
     await alice.post(f"/api/chats/{chat_id}/pick")
 
-    async def upload(name, data, mime):
+    async def upload(name, data, mime, caption=None, headers=None):
         form = aiohttp.FormData()
+        if caption is not None:
+            form.add_field("caption", caption)
         form.add_field("file", data, filename=name, content_type=mime)
-        return await alice.client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=alice.headers())
+        return await alice.client.post(f"/api/chats/{chat_id}/attachments", data=form,
+                                       headers=alice.headers(**(headers or {})))
 
     resp = await upload("setup.exe", b"MZ", "application/octet-stream")
     assert resp.status == 422 and "'.exe' files cannot be sent" in (await resp.json())["error"]
     resp = await upload("big.png", b"0" * (5 * 1024 * 1024 + 1), "image/png")
     assert resp.status == 422 and "at most 5 MB" in (await resp.json())["error"]
-    resp = await upload("photo.png", b"\x89PNG", "image/png")
-    assert resp.status == 501 and "not supported yet" in (await resp.json())["error"]
+    resp = await upload("manual.pdf", b"%PDF-1.4", "application/pdf", headers={"X-File-Size": str(21 * 1024 * 1024)})
+    assert resp.status == 422 and "at most 20 MB" in (await resp.json())["error"]  # by the declared size
+    resp = await upload("invoice.pdf", b"<html><script>alert(1)</script>", "application/pdf")
+    assert resp.status == 422 and "not a real .pdf file" in (await resp.json())["error"]
+    resp = await upload("photo.png", b"\x89PNG\r\n\x1a\n", "text/html")
+    assert resp.status == 422 and "not an allowed image type" in (await resp.json())["error"]
+    assert await outbox_rows(desk, chat_id) == []
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    resp = await upload("label.png", png, "image/png", caption="The label")
+    assert resp.status == 201, await resp.text()
+    sent = (await resp.json())["message"]
+    assert (sent["type"], sent["body"], sent["status"], sent["sender"]) == ("image", "The label", "queued", "operator")
+    assert sent["media"]["kind"] == "image" and sent["media"]["filename"] == "label.png"
+    [row] = await outbox_rows(desk, chat_id)
+    assert row.request["type"] == "image" and row.request["image"] == {"caption": "The label"}
+    served = await alice.get(sent["media"]["url"])
+    assert served.status == 200 and await served.read() == png and served.headers["Content-Type"] == "image/png"
+    transcript = await (await alice.get(f"/api/chats/{chat_id}/messages")).json()
+    assert transcript["messages"][-1]["media"]["url"] == sent["media"]["url"]
+    from desk.web.api import _clean_filename
+    assert _clean_filename("C:\\fakepath\\label.png") == _clean_filename("../../label.png") == "label.png"
+    # A document keeps its name for WhatsApp.
+    resp = await upload("terms.pdf", b"%PDF-1.4 terms", "application/pdf")
+    assert resp.status == 201
+    assert (await outbox_rows(desk, chat_id))[-1].request["document"] == {"filename": "terms.pdf"}
+    # Another operator of the department cannot send into Alice's chat.
+    carol = await signed_in(make_console, "carol")
+    form = aiohttp.FormData()
+    form.add_field("file", png, filename="x.png", content_type="image/png")
+    resp = await carol.client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=carol.headers())
+    assert resp.status == 409 and "only its operator" in (await resp.json())["error"]
+    # No CSRF token, no upload.
+    form = aiohttp.FormData()
+    form.add_field("file", png, filename="x.png", content_type="image/png")
+    resp = await alice.client.post(f"/api/chats/{chat_id}/attachments", data=form)
+    assert resp.status == 403
     rules = await (await alice.get("/api/attachment-rules")).json()
     assert {r["kind"]: r["max_bytes"] // (1024 * 1024) for r in rules} == {
         "image": 5, "document": 20, "video": 15, "audio": 15}

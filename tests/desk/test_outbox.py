@@ -171,3 +171,110 @@ async def test_auth_error_disconnects_the_number(sessions, sim, graph, open_chat
         assert (await s.get(PhoneNumber, seed.PNID)).state == NumberState.disconnected
         msg = (await s.execute(select(Message).where(Message.sender == "operator"))).scalar_one()
         assert msg.status == "failed" and "190" in msg.error
+
+
+# --- operator attachments: upload to the number, then a media message ------------------
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+async def _queue_photo(sessions, open_chat, media_store, caption="the label"):
+    from desk.attachments import check_outbound
+
+    rule = check_outbound("label.png", len(PNG), "image/png")
+    stored = media_store.save(PNG, "image/png")
+    async with sessions() as s, s.begin():
+        msg = await outbox.send_operator_media(s, open_chat["chat_id"], open_chat["ana"], stored,
+                                               kind=rule.kind, filename="label.png", caption=caption)
+        return msg.id
+
+
+async def test_an_attachment_is_uploaded_to_the_number_then_sent_once(sessions, sim, graph, open_chat, tmp_path):
+    from desk.attachments import MediaStore
+
+    store = MediaStore(tmp_path / "media")
+    message_id = await _queue_photo(sessions, open_chat, store)
+    async with sessions() as s:
+        msg = await s.get(Message, message_id)
+        assert (msg.status, msg.type, msg.body, msg.media_filename) == ("queued", "image", "the label", "label.png")
+        row = (await s.execute(select(OutboxMessage))).scalar_one()
+        assert row.request["image"] == {"caption": "the label"}  # no media id until the worker uploads
+    assert await outbox.run_once(sessions, graph, TOKEN, media_store=store) == 1
+    assert await outbox.run_once(sessions, graph, TOKEN, media_store=store) == 0
+    [sent] = await outbound(sim)
+    assert sent["type"] == "image" and sent["request"]["image"]["caption"] == "the label"
+    media_id = sent["request"]["image"]["id"]
+    # The simulator holds the very bytes the operator attached.
+    body = await (await sim.get(f"/_sim/media/{media_id}")).read()
+    assert body == PNG
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage))).scalar_one()
+        msg = await s.get(Message, message_id)
+        assert row.state == JobState.sent and row.request["image"]["id"] == media_id
+        assert msg.wamid == sent["wamid"] and msg.media_sha256 == store.save(PNG, "image/png").sha256
+
+
+async def test_a_failed_upload_is_retried_and_the_message_sent_once(sessions, sim, graph, open_chat, tmp_path):
+    from desk.attachments import MediaStore
+
+    store = MediaStore(tmp_path / "media")
+    await sim.post("/_sim/faults", json={"http_status": 503, "count": 1, "endpoint": "media"})
+    await _queue_photo(sessions, open_chat, store, caption=None)
+    await outbox.run_once(sessions, graph, TOKEN, media_store=store)
+    assert await outbound(sim) == []
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage))).scalar_one()
+        assert row.state == JobState.pending and "media upload" in row.last_error and "id" not in row.request["image"]
+    later = utcnow() + dt.timedelta(minutes=5)
+    await outbox.run_once(sessions, graph, TOKEN, now=later, media_store=store)
+    await outbox.run_once(sessions, graph, TOKEN, now=later, media_store=store)
+    [sent] = await outbound(sim)
+    assert sent["type"] == "image" and "caption" not in sent["request"]["image"]
+
+
+async def test_an_uploaded_file_is_not_uploaded_again_when_the_send_is_retried(sessions, sim, graph, open_chat,
+                                                                                tmp_path):
+    from desk.attachments import MediaStore
+
+    store = MediaStore(tmp_path / "media")
+    graph.max_attempts = 1
+    await sim.post("/_sim/faults", json={"http_status": 503, "count": 1, "endpoint": "messages"})
+    await _queue_photo(sessions, open_chat, store)
+    await outbox.run_once(sessions, graph, TOKEN, media_store=store)  # uploaded; the send fails
+    async with sessions() as s:
+        first_id = (await s.execute(select(OutboxMessage))).scalar_one().request["image"]["id"]
+    store.path_for(store.save(PNG, "image/png").sha256).unlink()  # a second upload would now fail for good
+    await outbox.run_once(sessions, graph, TOKEN, now=utcnow() + dt.timedelta(minutes=5), media_store=store)
+    [sent] = await outbound(sim)
+    assert sent["request"]["image"]["id"] == first_id
+
+
+async def test_an_attachment_whose_file_is_gone_fails_with_a_reason(sessions, sim, graph, open_chat, tmp_path):
+    from desk.attachments import MediaStore
+
+    store = MediaStore(tmp_path / "media")
+    message_id = await _queue_photo(sessions, open_chat, store)
+    store.path_for(store.save(PNG, "image/png").sha256).unlink()
+    await outbox.run_once(sessions, graph, TOKEN, media_store=store)
+    assert await outbound(sim) == []
+    async with sessions() as s:
+        msg = await s.get(Message, message_id)
+        assert msg.status == "failed" and "missing from the media store" in msg.error
+
+
+async def test_attachments_follow_the_reply_rules(sessions, open_chat, tmp_path):
+    from desk.attachments import MediaStore
+
+    stored = MediaStore(tmp_path / "media").save(PNG, "image/png")
+    async with sessions() as s, s.begin():
+        await routing.close(s, open_chat["chat_id"], by="test", reason="done")
+        with pytest.raises(outbox.CannotSend, match="closed"):
+            await outbox.send_operator_media(s, open_chat["chat_id"], open_chat["ana"], stored,
+                                             kind="image", filename="label.png")
+        with pytest.raises(outbox.CannotSend, match="no caption on audio"):
+            await outbox.send_operator_media(s, open_chat["chat_id"], open_chat["ana"], stored,
+                                             kind="audio", filename="a.mp3", caption="hi")
+    async with sessions() as s:
+        assert (await s.execute(select(OutboxMessage))).first() is None

@@ -55,6 +55,7 @@ const ICONS = {
   info: [circle(12, 12, 9), "M12 11v6", "M12 7.5h.01"],
   slash: ["M15 4 9 20"],
   inbox: ["M3 13h5l2 3h4l2-3h5", "M5 5h14l2 8v6H3v-6z"],
+  coins: [circle(9, 9, 6), circle(15, 15, 6)],
 };
 function icon(name, cls = "icon") {
   const NS = "http://www.w3.org/2000/svg";
@@ -399,8 +400,7 @@ function buildConversation() {
   C.notice = h("div", { class: "notice", hidden: true });
   C.text = h("textarea", { id: "reply", rows: "3", placeholder: "Write a reply…  Type / for canned responses", "aria-label": "Reply" });
   C.file = h("input", { type: "file", hidden: true, id: "attach-input" });
-  C.template = h("select", { disabled: true, hidden: true, "aria-label": "Approved templates" },
-    h("option", { text: "Approved templates: none yet" }));
+  C.template = h("div", { class: "template-box", id: "template-box", hidden: true });
   C.hint = h("span", { class: "window-hint" });
   C.send = h("button", { class: "btn primary", type: "button", id: "send" }, icon("send"), "Send");
   C.cannedBtn = h("button", { class: "btn ghost small", type: "button", title: "Canned responses (type /)" }, icon("zap"), "Canned");
@@ -408,8 +408,8 @@ function buildConversation() {
   C.attachBtn = h("button", { class: "btn ghost small", type: "button", title: "Attach a file" }, icon("clip"), "Attach");
   C.popup = h("div", { class: "popup", hidden: true, role: "listbox" });
   C.editor = h("div", { class: "editor" }, C.text,
-    h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, C.template, h("span", { class: "grow" }), C.hint, C.send));
-  C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.editor);
+    h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.hint, C.send));
+  C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.template, C.editor);
   $("#conv").append(C.head, C.tagbar, C.messages, C.composer);
 
   C.messages.addEventListener("scroll", () => {
@@ -549,21 +549,82 @@ function renderComposer(d) {
   C.send.disabled = !enabled;
   for (const b of [C.cannedBtn, C.faqBtn, C.attachBtn]) { b.disabled = !enabled; b.hidden = cp.kind === "window"; }
   C.editor.classList.toggle("disabled", !enabled);
-  C.template.hidden = cp.kind !== "window";
+  C.editor.hidden = cp.kind === "window";
+  renderTemplates(d);
   C.text.placeholder = enabled ? `Reply to ${d.contact.name || d.contact.phone}…  Type / for canned responses` : "";
   C.notice.dataset.kind = cp.kind;
   if (enabled) {
     C.notice.hidden = true;
   } else {
-    const kind = { window: "warn", pick: "info", closed: "muted" }[cp.kind] || "muted";
+    const kind = { window: "warn", pick: "info", closed: "muted", credits: "warn" }[cp.kind] || "muted";
     C.notice.className = `notice ${kind}`;
     const extra = [];
     if (cp.kind === "pick" && d.actions.pick) extra.push(h("button", { class: "btn primary small", type: "button", onclick: pickChat }, icon("take"), "Pick chat"));
-    C.notice.replaceChildren(icon(cp.kind === "window" ? "clock" : cp.kind === "closed" ? "lock" : "info"),
+    C.notice.replaceChildren(icon(cp.kind === "window" ? "clock" : cp.kind === "closed" ? "lock" : cp.kind === "credits" ? "coins" : "info"),
       h("span", { class: "grow", id: "composer-reason", text: cp.reason }), ...extra);
     C.notice.hidden = false;
   }
   updateWindowHint();
+}
+
+// Outside the 24-hour window: approved templates instead of free text (desk.billing.templates).
+function renderTemplates(d) {
+  const cp = d.composer;
+  if (cp.kind !== "window") { C.template.hidden = true; C.template.replaceChildren(); C.tplKey = ""; return; }
+  const key = `${d.id}:${(cp.templates || []).map((t) => t.id).join(",")}:${cp.template_reason || ""}`;
+  C.template.hidden = false;
+  if (key === C.tplKey) return;  // keep what the operator typed across live refreshes
+  C.tplKey = key;
+  const list = cp.templates || [];
+  if (!list.length) {
+    C.template.replaceChildren(h("div", { class: "muted", id: "template-reason", text: cp.template_reason || "No approved templates." }));
+    return;
+  }
+  const select = h("select", { class: "field", id: "template-select", "aria-label": "Approved template" },
+    list.map((t, i) => h("option", { value: String(i), text: `${t.name} (${t.language}) · ${t.category.toLowerCase()}` })));
+  const params = h("div", { class: "tpl-params" });
+  const preview = h("div", { class: "tpl-preview" });
+  const reason = cp.template_reason ? h("div", { class: "form-error", id: "template-reason", text: cp.template_reason }) : null;
+  const send = h("button", { class: "btn primary", type: "button", id: "send-template", disabled: !!cp.template_reason }, icon("send"), "Send template");
+  let inputs = { header: [], body: [] };
+  const fill = (text, values) => (text || "").replace(/\{\{\s*(\d+)\s*\}\}/g, (m, n) => values[Number(n) - 1] || m);
+  const update = () => {
+    const t = list[Number(select.value)];
+    const hv = inputs.header.map((x) => x.value), bv = inputs.body.map((x) => x.value);
+    preview.replaceChildren(...[t.header ? h("b", { text: fill(t.header, hv) }) : null, h("span", { text: fill(t.body, bv) }),
+      t.footer ? h("small", { text: t.footer }) : null].filter(Boolean));
+  };
+  const choose = () => {
+    const t = list[Number(select.value)];
+    inputs = { header: [], body: [] };
+    const fields = [];
+    for (const part of ["header", "body"]) {
+      for (let i = 1; i <= t.params[part]; i++) {
+        const input = h("input", { class: "field", placeholder: `${part} {{${i}}}`, "aria-label": `${part} parameter ${i}`, dataset: { part, n: i } });
+        input.addEventListener("input", update);
+        inputs[part].push(input);
+        fields.push(input);
+      }
+    }
+    params.replaceChildren(...fields);
+    update();
+  };
+  select.addEventListener("change", choose);
+  send.addEventListener("click", async () => {
+    const t = list[Number(select.value)];
+    send.disabled = true;
+    try {
+      await api("POST", `/api/chats/${d.id}/template`, { name: t.name, language: t.language,
+        header_params: inputs.header.map((x) => x.value), body_params: inputs.body.map((x) => x.value) });
+      toast(`Template ${t.name} queued for sending.`, "ok");
+      C.tplKey = "";
+      await loadChat(false, true);
+    } catch (e) { toast(e.message, "error"); } finally { send.disabled = !!cp.template_reason; }
+  });
+  C.template.replaceChildren(h("div", { class: "tpl-head" }, h("b", { text: "Approved templates" }),
+    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." })),
+  h("div", { class: "tpl-row" }, select, params), preview, ...(reason ? [reason] : []), h("div", { class: "tpl-actions" }, send));
+  choose();
 }
 
 function updateWindowHint() {
@@ -802,19 +863,38 @@ async function onFileChosen() {
   const file = C.file.files[0];
   C.file.value = "";
   if (!file) return;
+  let rule;
   try {
-    checkOutbound(file.name, file.size, file.type);
+    rule = checkOutbound(file.name, file.size, file.type);
   } catch (e) {
     toast(`Not sent: ${e.message}`, "error");
     return;
   }
-  const form = new FormData();
-  form.append("file", file, file.name);
-  try {
-    await api("POST", `/api/chats/${S.chatId}/attachments`, form, { headers: { "X-File-Size": String(file.size) } });
-    toast(`${file.name} sent.`, "ok");
-    loadChat(false, true);
-  } catch (e) { toast(e.message, "error"); }
+  const chatId = S.chatId;
+  const captioned = ["image", "document", "video"].includes(rule.kind);
+  const caption = h("input", { class: "field", id: "attach-caption", maxlength: "1024", placeholder: "Caption (optional)", "aria-label": "Caption" });
+  const preview = h("div", { class: "attach-preview" });
+  if (rule.kind === "image") {
+    const url = URL.createObjectURL(file);
+    const img = h("img", { src: url, alt: file.name });
+    img.addEventListener("load", () => URL.revokeObjectURL(url));
+    preview.append(img);
+  } else preview.append(icon("file"));
+  preview.append(h("div", {}, h("b", { text: file.name }), h("small", { text: `${rule.kind} · ${human(file.size)} (at most ${Math.floor(rule.max_bytes / MB)} MB)` })));
+  modal({
+    title: `Send to ${S.detail ? displayName(S.detail.contact) : "the user"}`,
+    body: [preview, captioned ? caption : h("p", { class: "muted", text: "WhatsApp shows no caption on audio messages." })],
+    actions: [{ label: "Cancel" }, { label: "Send", kind: "primary", icon: "send", run: async () => {
+      const form = new FormData();
+      if (captioned && caption.value.trim()) form.append("caption", caption.value.trim());
+      form.append("file", file, file.name);
+      try {
+        await api("POST", `/api/chats/${chatId}/attachments`, form, { headers: { "X-File-Size": String(file.size) } });
+        toast(`${file.name} queued for sending.`, "ok");
+        if (chatId === S.chatId) await loadChat(false, true);
+      } catch (e) { toast(`Not sent: ${e.message}`, "error"); return false; }
+    } }],
+  });
 }
 
 async function openTransfer() {
@@ -896,7 +976,8 @@ async function pushLead(lead) {
 // ---------------------------------------------------------------- admin
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
-  const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, canned: adminCanned, tags: adminTags };
+  const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
+    canned: adminCanned, tags: adminTags };
   try {
     pane.replaceChildren(...await (pages[page] || adminNumbers)());
   } catch (e) {
@@ -906,36 +987,174 @@ async function renderAdmin(page) {
 
 const th = (...names) => h("thead", {}, h("tr", {}, names.map((n) => h("th", { text: n }))));
 
+// A form in a modal: fields [{ name, label, type, value, options, help, placeholder }]; `submit(values)`
+// returns false (or throws) to keep it open. Errors show inside the form.
+function formModal({ title, intro, fields, submitLabel, submit }) {
+  const controls = {};
+  const error = h("div", { class: "form-error", hidden: true, role: "alert" });
+  const rows = fields.map((f) => {
+    let control;
+    if (f.type === "select") {
+      control = h("select", { class: "field", id: `f-${f.name}` }, f.options.map((o) => h("option", { value: o.value, text: o.label })));
+      if (f.value != null) control.value = String(f.value);
+    } else if (f.type === "checks") {
+      control = h("div", { class: "checks", id: `f-${f.name}` }, f.options.length ? f.options.map((o) => h("label", {},
+        h("input", { type: "checkbox", value: o.value, checked: (f.value || []).includes(o.value) }), " ", o.label))
+        : h("span", { class: "muted", text: "None yet." }));
+    } else if (f.type === "textarea") {
+      control = h("textarea", { class: "field", id: `f-${f.name}`, rows: "4", maxlength: f.maxlength || null });
+      control.value = f.value || "";
+    } else {
+      control = h("input", { class: "field", id: `f-${f.name}`, type: f.type || "text", placeholder: f.placeholder || "",
+        autocomplete: f.type === "password" ? "new-password" : "off", min: f.min, max: f.max, maxlength: f.maxlength || null });
+      if (f.value != null) control.value = String(f.value);
+    }
+    controls[f.name] = { f, control };
+    return h("div", { class: "mfield" }, h("label", { for: `f-${f.name}`, text: f.label }), control,
+      f.help ? h("small", { class: "muted", text: f.help }) : null);
+  });
+  const values = () => Object.fromEntries(Object.entries(controls).map(([name, { f, control }]) => [name,
+    f.type === "checks" ? $$("input:checked", control).map((x) => Number(x.value))
+      : f.type === "number" ? (control.value === "" ? null : Number(control.value)) : control.value]));
+  return modal({
+    title, body: [intro ? h("p", { text: intro }) : null, ...rows, error],
+    actions: [{ label: "Cancel" }, { label: submitLabel || "Save", kind: "primary", icon: "check", run: async () => {
+      error.hidden = true;
+      try {
+        if ((await submit(values())) === false) return false;
+      } catch (e) { error.textContent = e.message; error.hidden = false; return false; }
+    } }],
+  });
+}
+
+const deptOptions = (depts) => depts.map((d) => ({ value: d.id, label: d.name }));
+
 async function adminNumbers() {
-  const rows = await api("GET", "/api/admin/numbers");
-  return [h("h1", { text: "WhatsApp numbers" }),
-    h("p", { class: "lead-in", text: "Each number belongs to a WhatsApp Business Account and routes its chats to one department. A number whose token Meta refuses (partner access removed) stops working until it is reconnected." }),
-    h("div", { class: "card" }, h("table", { class: "grid" }, th("Number", "Business account", "Department", "State", "Token"),
-      h("tbody", {}, rows.length ? rows.map((n) => h("tr", {},
+  const [rows, wabas, team] = await Promise.all([api("GET", "/api/admin/numbers"), api("GET", "/api/admin/wabas"), api("GET", "/api/admin/team")]);
+  const depts = team.departments;
+  const reload = () => renderAdmin("numbers");
+  const addWaba = () => formModal({
+    title: "Add a WhatsApp Business Account", intro: "The WABA's id and name as Meta's Business Manager shows them.",
+    fields: [{ name: "id", label: "WABA id", placeholder: "e.g. 200000000000002" }, { name: "name", label: "Name", maxlength: 200 }],
+    submitLabel: "Add WABA",
+    submit: async (v) => { await api("POST", "/api/admin/wabas", v); toast(`WABA ${v.name} added.`, "ok"); reload(); },
+  });
+  const addNumber = () => formModal({
+    title: "Add a number", intro: "Templates and media do not move with a number from another provider: register the templates again for this WABA.",
+    fields: [
+      { name: "waba_id", label: "Business account", type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
+      { name: "id", label: "Phone number id", placeholder: "Meta's id, e.g. 100000000000003" },
+      { name: "display", label: "Number", placeholder: "+15550001234", help: "In international form, with the country code." },
+      { name: "department_id", label: "Department", type: "select", options: deptOptions(depts), help: "Handed-over chats of this number queue here." },
+      { name: "access_token", label: "Access token (optional)", type: "password", help: "Leave empty to use the default token (WHATSAPP_ACCESS_TOKEN). Never shown again." }],
+    submitLabel: "Add number",
+    submit: async (v) => { const n = await api("POST", "/api/admin/numbers", { ...v, department_id: Number(v.department_id) }); toast(`${n.display} added.`, "ok"); reload(); },
+  });
+  const reconnect = (n) => formModal({
+    title: `Reconnect ${n.display || n.id}`,
+    intro: "Once the partner access is granted again on Meta's side, mark the number connected. Give a new token if Meta issued one.",
+    fields: [{ name: "access_token", label: "New access token (optional)", type: "password", help: "Empty: keep the current token." }],
+    submitLabel: "Reconnect",
+    submit: async (v) => { await api("POST", `/api/admin/numbers/${n.id}/reconnect`, v); toast(`${n.display || n.id} is connected.`, "ok"); reload(); },
+  });
+  const moveNumber = async (n, select) => {
+    try {
+      await api("PUT", `/api/admin/numbers/${n.id}`, { department_id: Number(select.value) });
+      toast(`${n.display || n.id} now routes to ${select.selectedOptions[0].textContent}.`, "ok");
+    } catch (e) { toast(e.message, "error"); select.value = String(n.department_id); }
+  };
+  const deptSelect = (n) => {
+    const sel = h("select", { class: "field small", "aria-label": `Department of ${n.display || n.id}` },
+      deptOptions(depts).map((o) => h("option", { value: o.value, text: o.label })));
+    sel.value = String(n.department_id);
+    sel.addEventListener("change", () => moveNumber(n, sel));
+    return sel;
+  };
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "WhatsApp numbers" }),
+      h("p", { class: "lead-in", text: "Each number belongs to a WhatsApp Business Account and routes its chats to one department. A number whose token Meta refuses (partner access removed) stops working until it is reconnected." })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-waba", onclick: addWaba }, "Add WABA"),
+      h("button", { class: "btn primary", type: "button", id: "add-number", onclick: addNumber, disabled: !wabas.length || !depts.length }, "Add number"))),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th("Number", "Business account", "Department", "State", "Token", ""),
+      h("tbody", {}, rows.length ? rows.map((n) => h("tr", { dataset: { number: n.id } },
         h("td", { class: "nowrap" }, h("b", { text: n.display || n.id }), h("div", { class: "muted small", text: `id ${n.id}` })),
         h("td", { class: "nowrap" }, h("div", { text: n.waba.name }), h("div", { class: "muted small", text: `WABA ${n.waba.id}` })),
-        h("td", { text: n.department || "—" }),
+        h("td", {}, deptSelect(n)),
         h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), n.state),
           n.reason ? h("div", { class: "reason", text: n.reason }) : null,
           n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null),
-        h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" })))
-        : h("tr", {}, h("td", { colspan: "5", class: "muted", text: "No numbers yet." })))))];
+        h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" }),
+        h("td", { class: "nowrap" }, h("button", { class: `btn small${n.state === "disconnected" ? " primary" : ""}`, type: "button",
+          onclick: () => reconnect(n) }, n.state === "disconnected" ? "Reconnect" : "Replace token"))))
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No numbers yet." }))))),
+    h("div", { class: "card" }, h("h2", { text: "Business accounts" }), h("table", { class: "grid" }, th("WABA", "Id", "Numbers"),
+      h("tbody", {}, wabas.length ? wabas.map((w) => h("tr", {}, h("td", {}, h("b", { text: w.name })), h("td", { class: "muted", text: w.id }),
+        h("td", { class: "num", text: String(w.numbers) })))
+        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: "No business accounts yet: add one first." })))))];
 }
 
 async function adminTeam() {
   const t = await api("GET", "/api/admin/team");
-  return [h("h1", { text: "Departments & team" }),
-    h("p", { class: "lead-in", text: "Handed-over chats queue in their number's department; the online member with the fewest open chats gets the next one." }),
-    h("div", { class: "card" }, h("h2", { text: "Departments" }), h("table", { class: "grid" }, th("Department", "Members"),
-      h("tbody", {}, t.departments.map((d) => h("tr", {}, h("td", {}, h("b", { text: d.name })),
-        h("td", { class: "members", text: d.members.join(", ") || "nobody yet" })))))),
-    h("div", { class: "card" }, h("h2", { text: "Operators" }), h("table", { class: "grid" }, th("Name", "Role", "Departments", "Status", "Open chats", "Account"),
-      h("tbody", {}, t.operators.map((o) => h("tr", {},
-        h("td", {}, h("b", { text: o.name }), h("div", { class: "muted", text: o.email })),
+  const reload = () => renderAdmin("team");
+  const addDept = () => formModal({
+    title: "New department", fields: [{ name: "name", label: "Name", maxlength: 200 }], submitLabel: "Add department",
+    submit: async (v) => { await api("POST", "/api/admin/departments", v); toast(`Department ${v.name.trim()} added.`, "ok"); reload(); },
+  });
+  const renameDept = (d) => formModal({
+    title: `Rename ${d.name}`, fields: [{ name: "name", label: "Name", value: d.name, maxlength: 200 }],
+    submit: async (v) => { await api("PUT", `/api/admin/departments/${d.id}`, v); reload(); },
+  });
+  const common = (o = {}) => [
+    { name: "name", label: "Name", value: o.name, maxlength: 200 },
+    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }] },
+    { name: "department_ids", label: "Departments", type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
+    { name: "max_chats", label: "Concurrent chats", type: "number", value: o.max_chats || 5, min: 1, max: 100 },
+  ];
+  const addOperator = () => formModal({
+    title: "New operator",
+    fields: [{ name: "email", label: "Email", type: "email", maxlength: 320 }, ...common(),
+      { name: "password", label: "Password", type: "password", help: "At least 10 characters. Give it to the person over a safe channel; they sign in with their email." }],
+    submitLabel: "Create operator",
+    submit: async (v) => { const o = await api("POST", "/api/admin/operators", v); toast(`${o.name} can now sign in.`, "ok"); reload(); },
+  });
+  const editOperator = (o) => formModal({
+    title: `Edit ${o.name}`, intro: o.email, fields: common(o),
+    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}`, v); toast(`${v.name} saved.`, "ok"); reload(); },
+  });
+  const setPassword = (o) => formModal({
+    title: `New password for ${o.name}`, fields: [{ name: "password", label: "Password", type: "password", help: "At least 10 characters." }],
+    submitLabel: "Set password",
+    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}/password`, v); toast("Password changed.", "ok"); },
+  });
+  const setActive = (o, active) => modal({
+    title: active ? `Reactivate ${o.name}?` : `Deactivate ${o.name}?`,
+    body: h("p", { text: active ? "They can sign in again; chats are routed to them once they go online."
+      : "They are signed out at once, cannot sign in and get no more chats. Their past chats keep their name." }),
+    actions: [{ label: "Cancel" }, { label: active ? "Reactivate" : "Deactivate", kind: active ? "primary" : "danger solid", run: async () => {
+      try { await api("PUT", `/api/admin/operators/${o.id}`, { active }); toast(`${o.name} ${active ? "reactivated" : "deactivated"}.`, "ok"); reload(); } catch (e) { toast(e.message, "error"); return false; }
+    } }],
+  });
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Departments & team" }),
+      h("p", { class: "lead-in", text: "Handed-over chats queue in their number's department; the online member with the fewest open chats gets the next one. Operators see only the chats of their departments." })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-department", onclick: addDept }, "Add department"),
+      h("button", { class: "btn primary", type: "button", id: "add-operator", onclick: addOperator }, "Add operator"))),
+    h("div", { class: "card" }, h("h2", { text: "Departments" }), h("table", { class: "grid" }, th("Department", "Members", ""),
+      h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", {}, h("td", {}, h("b", { text: d.name })),
+        h("td", { class: "members", text: d.members.join(", ") || "nobody yet" }),
+        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => renameDept(d) }, "Rename"))))
+        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: "No departments yet." }))))),
+    h("div", { class: "card" }, h("h2", { text: "Operators" }), h("table", { class: "grid" }, th("Name", "Role", "Departments", "Status", "Open chats", "Account", ""),
+      h("tbody", {}, t.operators.map((o) => h("tr", { class: o.active ? "" : "inactive", dataset: { operator: o.email } },
+        h("td", {}, h("b", { text: o.name + (o.id === S.me.id ? " (you)" : "") }), h("div", { class: "muted", text: o.email })),
         h("td", { text: o.role }), h("td", { text: o.departments.map((d) => d.name).join(", ") || "—" }),
         h("td", {}, h("span", { class: "state-pill" }, h("span", { class: `dot ${o.status}` }), o.status)),
         h("td", { class: "num", text: `${o.load} / ${o.max_chats}` }),
-        h("td", { text: o.active ? "active" : "deactivated" }))))))];
+        h("td", { text: o.active ? "active" : "deactivated" }),
+        h("td", { class: "nowrap right" },
+          h("button", { class: "btn small ghost", type: "button", onclick: () => editOperator(o) }, "Edit"),
+          h("button", { class: "btn small ghost", type: "button", onclick: () => setPassword(o) }, "Password"),
+          o.id === S.me.id ? null : h("button", { class: `btn small ${o.active ? "danger" : ""}`, type: "button", onclick: () => setActive(o, !o.active) },
+            o.active ? "Deactivate" : "Reactivate"))))))),
+  ];
 }
 
 async function adminTimeouts() {
@@ -964,9 +1183,149 @@ async function adminTimeouts() {
       row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1,440 minutes).", h("div", {}, idle, h("span", { class: "unit", text: "minutes" }))),
       row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
       h("div", {}, save), result)),
-    h("div", { class: "card" }, h("h2", { text: "Bot idle rules" }), h("table", { class: "grid" }, th("After", "Action", "Message"),
-      h("tbody", {}, s.bot_idle_rules.map((r) => h("tr", {}, h("td", { class: "num", text: `${r.after_minutes} min` }), h("td", { text: r.action }), h("td", { text: r.text })))))),
+    botRulesCard(s.bot_idle_rules),
   ];
+}
+
+function botRulesCard(initial) {
+  // Steps run one after the other while the bot has the chat and the user is silent; only the last may close.
+  const rules = initial.map((r) => ({ ...r }));
+  const body = h("tbody", {});
+  const result = h("div", { hidden: true });
+  const render = () => {
+    body.replaceChildren(...rules.map((r, i) => {
+      const after = h("input", { class: "field num", type: "number", min: "1", "aria-label": `Rule ${i + 1}: minutes` });
+      after.value = r.after_minutes;
+      after.addEventListener("input", () => { r.after_minutes = Number(after.value); });
+      const action = h("select", { class: "field", "aria-label": `Rule ${i + 1}: action` },
+        h("option", { value: "nudge", text: "Send a nudge" }), h("option", { value: "close", text: "Send and close" }));
+      action.value = r.action;
+      action.addEventListener("change", () => { r.action = action.value; });
+      const text = h("textarea", { class: "field", rows: "2", maxlength: "1024", "aria-label": `Rule ${i + 1}: message` });
+      text.value = r.text;
+      text.addEventListener("input", () => { r.text = text.value; });
+      return h("tr", { class: "rule" }, h("td", { class: "nowrap" }, after, h("span", { class: "unit", text: "min" })), h("td", {}, action), h("td", { class: "wide" }, text),
+        h("td", {}, h("button", { class: "btn small ghost", type: "button", title: "Remove this rule", onclick: () => { rules.splice(i, 1); render(); } }, "Remove")));
+    }));
+    if (!rules.length) body.append(h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No rules: the bot leaves silent chats open." })));
+  };
+  render();
+  const add = h("button", { class: "btn", type: "button", id: "add-rule", onclick: () => { rules.push({ after_minutes: 10, action: "nudge", text: "" }); render(); } }, "Add rule");
+  const save = h("button", { class: "btn primary", type: "button", id: "save-rules" }, icon("check"), "Save rules");
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/settings", { bot_idle_rules: rules });
+      result.className = "form-ok"; result.textContent = "Saved.";
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  return h("div", { class: "card" }, h("h2", { text: "Bot idle rules" }),
+    h("div", { class: "body" }, h("p", { class: "muted", text: "While the bot has a chat and the user says nothing: each step waits its minutes after the previous one (the first after the user's last message). Any message from the user starts over." })),
+    h("table", { class: "grid" }, th("After", "Action", "Message", ""), body),
+    h("div", { class: "body" }, h("div", { class: "inline-form" }, add, save), result));
+}
+
+async function adminTemplates() {
+  const [rows, wabas] = await Promise.all([api("GET", "/api/admin/templates"), api("GET", "/api/admin/wabas")]);
+  const reload = () => renderAdmin("templates");
+  const register = () => formModal({
+    title: "Register a template",
+    intro: "As submitted to Meta for this WABA. It stays pending until you record Meta's review; only approved templates are offered to operators. Templates do not move with a number from another provider.",
+    fields: [
+      { name: "waba_id", label: "Business account", type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
+      { name: "name", label: "Name", placeholder: "order_update", help: "Lower-case letters, digits and _ (Meta's rule)." },
+      { name: "language", label: "Language", value: "en", placeholder: "en, en_US, ja" },
+      { name: "category", label: "Category", type: "select", value: "UTILITY", options: ["UTILITY", "MARKETING", "AUTHENTICATION"].map((c) => ({ value: c, label: c })) },
+      { name: "header", label: "Header (optional)", maxlength: 60 },
+      { name: "body", label: "Body", type: "textarea", maxlength: 1024, help: "{{1}}, {{2}}… are filled in by the operator when sending." },
+      { name: "footer", label: "Footer (optional)", maxlength: 60 }],
+    submitLabel: "Register",
+    submit: async (v) => { const t = await api("POST", "/api/admin/templates", v); toast(`${t.name} registered (pending).`, "ok"); reload(); },
+  });
+  const review = (t) => formModal({
+    title: `Meta's review of ${t.name} (${t.language})`,
+    fields: [{ name: "status", label: "Status", type: "select", value: t.status, options: ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"].map((x) => ({ value: x, label: x })) },
+      { name: "reason", label: "Reason (optional)", value: t.status_reason || "" }],
+    submit: async (v) => { await api("PUT", `/api/admin/templates/${t.id}/status`, v); reload(); },
+  });
+  const waba = Object.fromEntries(wabas.map((w) => [w.id, w.name]));
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Message templates" }),
+      h("p", { class: "lead-in", text: "Outside the 24-hour customer-service window WhatsApp delivers only approved templates. Operators pick from the approved ones of the chat's business account." })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, "Register template"))),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th("Template", "Business account", "Category", "Text", "Status", ""),
+      h("tbody", {}, rows.length ? rows.map((t) => h("tr", { dataset: { template: t.name } },
+        h("td", { class: "nowrap" }, h("b", { text: t.name }), h("div", { class: "muted small", text: t.language })),
+        h("td", { class: "nowrap", text: waba[t.waba_id] || t.waba_id }),
+        h("td", { text: t.category.toLowerCase() }),
+        h("td", { class: "tpl-text" }, t.header ? h("b", { text: t.header }) : null, h("div", { text: t.body }), t.footer ? h("small", { class: "muted", text: t.footer }) : null),
+        h("td", {}, h("span", { class: `tpl-status ${t.status.toLowerCase()}`, text: t.status.toLowerCase() }),
+          t.status_reason ? h("div", { class: "reason", text: t.status_reason }) : null),
+        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => review(t) }, "Record review"))))
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No templates yet." })))))];
+}
+
+async function adminCredits() {
+  const c = await api("GET", "/api/admin/credits");
+  const reload = () => renderAdmin("credits");
+  const price = Number(c.price.credit_usd), feeRate = Number(c.price.fee_rate);
+  const money = (n) => n.toFixed(2);
+  const buy = () => {
+    const count = h("input", { class: "field num", type: "number", id: "buy-credits", min: "1", value: "10", "aria-label": "Credits" });
+    const total = h("div", { class: "buy-total", id: "buy-total" });
+    const show = () => {
+      const n = Math.max(0, Math.floor(Number(count.value) || 0));
+      const value = n * price, fee = Math.round(value * feeRate * 100) / 100;
+      total.textContent = `${n} credit${n === 1 ? "" : "s"}: USD ${money(value)} + ${Math.round(feeRate * 100)}% fee ${money(fee)} = USD ${money(value + fee)}`;
+    };
+    count.addEventListener("input", show);
+    show();
+    modal({
+      title: "Buy credits",
+      body: [h("p", { text: `One credit costs USD ${c.price.credit_usd}; each purchase adds a ${Math.round(feeRate * 100)}% fee. Conversation costs are deducted from the balance once the month's free conversations are used.` }), count, total],
+      actions: [{ label: "Cancel" }, { label: "Buy", kind: "primary", icon: "coins", run: async () => {
+        try {
+          const p = await api("POST", "/api/admin/credits", { credits: Math.floor(Number(count.value)) });
+          toast(`Bought ${p.credits} credits for USD ${p.total_usd}. Balance USD ${p.balance_usd}.`, "ok");
+          reload();
+        } catch (e) { toast(e.message, "error"); return false; }
+      } }],
+    });
+  };
+  const peak = Math.max(1, ...c.usage.map((u) => u.total));
+  const chart = h("div", { class: "chart", role: "img", "aria-label": "Conversations per month: free and paid" },
+    c.usage.map((u) => {
+      const col = h("div", { class: "col", title: `${u.month}: ${u.total} conversations (${u.free} free, ${u.paid} paid), USD ${u.cost_usd}` });
+      const bar = h("div", { class: "bar" });
+      for (const [part, n] of [["paid", u.paid], ["free", u.free], ["other", u.not_billable]]) {
+        if (!n) continue;
+        const seg = h("div", { class: `seg ${part}` });
+        seg.style.height = `${(n / peak) * 100}%`;
+        bar.append(seg);
+      }
+      col.append(h("span", { class: "n", text: String(u.total) }), bar, h("span", { class: "m", text: u.month }),
+        h("span", { class: "cost", text: `USD ${u.cost_usd}` }));
+      return col;
+    }));
+  const KIND = { purchase: "Purchase", conversation: "Conversation", reconciliation: "Reconciliation", refund: "Refund", adjustment: "Adjustment" };
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Credits" }),
+      h("p", { class: "lead-in", text: "Each business account gets its first 1,000 conversations of every calendar month free (unused ones do not carry over); after that conversations are paid from prepaid credits. With neither, nothing that would open a paid conversation is sent." })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn primary", type: "button", id: "buy", onclick: buy }, icon("coins"), "Buy credits"))),
+    c.warning ? h("div", { class: "notice warn banner", id: "credit-warning" }, icon("alert"), h("span", { text: c.warning[0].toUpperCase() + c.warning.slice(1) })) : null,
+    h("div", { class: "stats" },
+      h("div", { class: "card stat" }, h("small", { text: "Balance" }), h("b", { id: "balance", text: `USD ${c.balance_usd}` }), h("span", { class: "muted", text: `${Number(c.credits)} credit${Number(c.credits) === 1 ? "" : "s"}` })),
+      ...c.free_tier.map((t) => h("div", { class: "card stat" }, h("small", { text: `Free conversations ${c.month} · ${t.waba.name}` }),
+        h("b", { text: `${Math.max(0, t.limit - t.used)} left` }), h("span", { class: "muted", text: `${t.used} of ${t.limit} used` })))),
+    h("div", { class: "card" }, h("h2", { text: "Monthly usage" }), h("div", { class: "body" }, chart,
+      h("div", { class: "legend" }, h("span", { class: "key free" }), "free", h("span", { class: "key paid" }), "paid", h("span", { class: "key other" }), "not billable"))),
+    h("div", { class: "card" }, h("h2", { text: "Ledger" }), h("table", { class: "grid" }, th("When", "Entry", "Amount", "Fee", "By", "Note"),
+      h("tbody", {}, c.ledger.length ? c.ledger.map((e) => h("tr", {},
+        h("td", { class: "nowrap", text: stamp(e.at) }),
+        h("td", { text: KIND[e.kind] || e.kind, title: e.kind }, e.credits ? h("span", { class: "muted", text: ` · ${e.credits} credits` }) : null),
+        h("td", { class: `num ${e.amount_usd.startsWith("-") ? "neg" : "pos"}`, text: `USD ${e.amount_usd}` }),
+        h("td", { class: "num", text: Number(e.fee_usd) ? `USD ${e.fee_usd}` : "—" }),
+        h("td", { text: e.by || "—" }), h("td", { class: "muted", text: e.note || "" })))
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No entries yet." })))))];
 }
 
 async function adminCanned() {
@@ -988,7 +1347,12 @@ async function adminCanned() {
     h("div", { class: "card" }, h("table", { class: "grid" }, th("Shortcut", "Title", "Text", ""),
       h("tbody", {}, rows.length ? rows.map((c) => h("tr", {}, h("td", {}, h("code", { text: "/" + c.shortcut })), h("td", { text: c.title }),
         h("td", { class: "muted", text: c.text }),
-        h("td", {}, h("button", { class: "btn danger small", type: "button", onclick: async () => {
+        h("td", { class: "nowrap right" }, h("button", { class: "btn ghost small", type: "button", onclick: () => formModal({
+          title: `Edit /${c.shortcut}`,
+          fields: [{ name: "shortcut", label: "Shortcut", value: c.shortcut, maxlength: 40 }, { name: "title", label: "Title", value: c.title, maxlength: 200 },
+            { name: "text", label: "Text sent to the user", type: "textarea", value: c.text, maxlength: 4096 }],
+          submit: async (v) => { await api("PUT", `/api/admin/canned/${c.id}`, v); S.canned = await api("GET", "/api/canned"); renderAdmin("canned"); },
+        }) }, "Edit"), " ", h("button", { class: "btn danger small", type: "button", onclick: async () => {
           try { await api("DELETE", `/api/admin/canned/${c.id}`); S.canned = await api("GET", "/api/canned"); renderAdmin("canned"); } catch (e) { toast(e.message, "error"); }
         } }, "Delete"))))
         : h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No canned responses yet." }))))),

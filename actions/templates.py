@@ -1,0 +1,91 @@
+"""Template sends from the bot: thin over desk.billing.templates.
+
+`action_follow_up_lead` follows up a captured lead with the approved template
+`lead_follow_up` (body: {{1}} the lead's first name, {{2}} their interest) — e.g.
+the next day, when the 24-hour window has closed and only a template may open a
+conversation. The template goes through the desk's outbox, so it passes the same
+checks as every send: approved, right parameters, and the billing check (free tier
+or enough credit for a business-initiated conversation). The result is in the
+slots `follow_up_status` (queued | refused) and `follow_up_reason`.
+
+The user is read from the Rasa conversation id `<phone_number_id>_<wa_id>` (also
+present when the action is triggered without a user message). Template name and
+language: LEAD_FOLLOW_UP_TEMPLATE (default lead_follow_up) and
+LEAD_FOLLOW_UP_LANGUAGE (default en_US).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    status: str            # queued | refused
+    reason: str | None
+    message_id: int | None = None
+
+
+def _first_name(name: str | None) -> str | None:
+    name = " ".join((name or "").split())
+    return name.split(" ")[0] if name else None
+
+
+async def follow_up_lead(session, phone_number_id: str, wa_id: str, *, name: str | None = None,
+                         interest: str | None = None, template: str | None = None,
+                         language: str | None = None) -> FollowUp:
+    """Queue the follow-up template to a lead; refusals come back with their reason."""
+    from desk.billing import templates
+    from desk.services import outbox
+    from desk.services.leads import leads_of
+
+    template = template or os.environ.get("LEAD_FOLLOW_UP_TEMPLATE", "lead_follow_up")
+    language = language or os.environ.get("LEAD_FOLLOW_UP_LANGUAGE", "en_US")
+    leads = await leads_of(session, wa_id)
+    lead = leads[-1] if leads else None
+    first = _first_name(name or (lead.name if lead else None))
+    topic = " ".join((interest or (lead.interest if lead else None) or "").split())
+    if not first or not topic:
+        return FollowUp("refused", "no lead to follow up: the name and the interest are unknown")
+    if lead is not None and not lead.consent:
+        return FollowUp("refused", "the lead did not consent to be contacted")
+    try:
+        msg = await templates.send_template(session, phone_number_id=phone_number_id, wa_id=wa_id,
+                                            name=template, language=language,
+                                            body_params=[first, topic[:200]], by="action_follow_up_lead")
+    except (templates.TemplateError, outbox.CannotSend) as exc:
+        return FollowUp("refused", str(exc))
+    return FollowUp("queued", None, msg.id)
+
+
+class ActionFollowUpLead(Action):
+    def name(self) -> str:
+        return "action_follow_up_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        from actions.desk_access import desk_transaction
+        from connectors.whatsapp.processor import split_conversation_id
+
+        try:
+            phone_number_id, wa_id = split_conversation_id(tracker.sender_id)
+        except ValueError:
+            result = FollowUp("refused", "not a WhatsApp conversation")
+        else:
+            async with desk_transaction() as session:
+                result = await follow_up_lead(session, phone_number_id, wa_id,
+                                              name=tracker.get_slot("lead_name"),
+                                              interest=tracker.get_slot("lead_interest"))
+        if result.status == "queued":
+            log.info("follow-up: template queued for %s (message %s)", tracker.sender_id, result.message_id)
+        else:
+            log.warning("follow-up: not sent to %s: %s", tracker.sender_id, result.reason)
+        return [SlotSet("follow_up_status", result.status), SlotSet("follow_up_reason", result.reason)]
