@@ -1,4 +1,5 @@
-"""The bot idle rules, run by the action server (see actions/server.py).
+"""The bot idle rules, run by the action server (actions/server.py, every
+BOT_IDLE_INTERVAL_SECONDS).
 
 Rasa's reminders live in the Rasa server's memory and vanish on a restart, so
 the rules are not reminders: every few seconds this loop asks the desk which
@@ -9,7 +10,6 @@ conditional UPDATE per step keeps several action servers from doing a step twice
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 
@@ -35,18 +35,3 @@ def interval_from_env() -> float:
 async def run_once() -> timers.TimerReport:
     async with desk_transaction() as session:
         return await timers.run_bot_idle_rules(session)
-
-
-async def run_forever(interval: float) -> None:
-    """Until cancelled; a failing round (database down) is logged and retried."""
-    while True:
-        try:
-            report = await run_once()
-            if report.bot_nudges or report.closed_by_bot_rules:
-                log.info("bot idle rules: %d nudge(s), %d chat(s) closed",
-                         report.bot_nudges, report.closed_by_bot_rules)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
-            log.exception("bot idle rules: round failed, retrying in %.0fs", interval)
-        await asyncio.sleep(interval)

@@ -1,8 +1,10 @@
-"""The action server: rasa_sdk's own app plus the bot idle rules loop.
+"""The action server: rasa_sdk's own app plus the bot's durable background work.
 
 `python -m actions.server --port 5055` is what the launcher runs. It is
-`python -m rasa_sdk --actions actions` (what `rasa run actions` runs) with one
-addition: the durable bot idle rules (actions/bot_idle.py) run in this process.
+`python -m rasa_sdk --actions actions` (what `rasa run actions` runs) with two
+loops added, each driven by state in the desk database so that a restart loses
+and repeats nothing: the bot idle rules (actions/bot_idle.py) and the next-day
+lead follow-ups (actions/lead_follow_ups.py).
 """
 from __future__ import annotations
 
@@ -10,29 +12,55 @@ import argparse
 import asyncio
 import logging
 import os
+from typing import Awaitable, Callable
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
 
-from actions import bot_idle
+from actions import bot_idle, lead_follow_ups
 
 log = logging.getLogger(__name__)
+
+
+async def periodic(name: str, round_: Callable[[], Awaitable[object]], interval: float) -> None:
+    """Run `round_` every `interval` seconds until cancelled; a failing round is logged and retried."""
+    while True:
+        try:
+            result = await round_()
+            if result:
+                log.info("%s: %s", name, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+            log.exception("%s: round failed, retrying in %.0fs", name, interval)
+        await asyncio.sleep(interval)
+
+
+async def _bot_idle_round():
+    report = await bot_idle.run_once()
+    return report if (report.bot_nudges or report.closed_by_bot_rules) else None
+
+
+async def _follow_up_round():
+    counts = await lead_follow_ups.run_once()
+    return counts if any(counts.values()) else None
 
 
 def build_app(interval: float):
     app = create_app("actions")
 
     @app.after_server_start
-    async def start_bot_idle_rules(app, _loop):
-        app.ctx.bot_idle = asyncio.create_task(bot_idle.run_forever(interval))
-        log.info("bot idle rules: checked every %.0fs", interval)
+    async def start_background_work(app, _loop):
+        app.ctx.background = [asyncio.create_task(periodic("bot idle rules", _bot_idle_round, interval)),
+                              asyncio.create_task(periodic("lead follow-ups", _follow_up_round, interval))]
+        log.info("bot idle rules and lead follow-ups: checked every %.0fs", interval)
 
     @app.before_server_stop
-    async def stop_bot_idle_rules(app, _loop):
-        task = getattr(app.ctx, "bot_idle", None)
-        if task is not None:
+    async def stop_background_work(app, _loop):
+        tasks = getattr(app.ctx, "background", [])
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     return app
 
@@ -45,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    lead_follow_ups.after_from_env()  # a bad value stops the start with its reason
     build_app(bot_idle.interval_from_env()).run(args.host, args.port, workers=1)
 
 

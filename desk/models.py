@@ -239,6 +239,11 @@ class Lead(Base):
     crm_state = Column(String(16), nullable=False, default="pending")  # pending|pushed|failed
     crm_id = Column(String(200))
     crm_pushed_at = Column(Utc())
+    # The next-day follow-up template (actions/lead_follow_ups.py): None = not yet,
+    # sending | queued | refused | skipped.
+    follow_up_state = Column(String(16))
+    follow_up_reason = Column(Text)
+    followed_up_at = Column(Utc())
 
     contact = relationship(Contact, lazy="joined")
 

@@ -1,0 +1,82 @@
+"""The action server's next-day lead follow-ups (actions/lead_follow_ups.py), on the real desk database."""
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from actions import lead_follow_ups
+from desk.billing import templates
+from desk.models import Lead, OutboxMessage, utcnow
+from desk.services.leads import save_lead
+from tests.billing.helpers import DE_USER, PNID_A, WABA_1, brand, fill_tier
+
+DAY = dt.timedelta(hours=24)
+
+
+@pytest.fixture
+async def desk(sessions, database_url, monkeypatch):
+    monkeypatch.setenv("DESK_DATABASE_URL", database_url)
+    async with sessions() as s, s.begin():
+        b = await brand(s)
+        for item in templates.demo_templates():
+            await templates.register(s, waba_id=WABA_1, name=item["name"], language=item["language"],
+                                     category=item["category"], components=item["components"],
+                                     status=item["status"])
+        lead = await save_lead(s, wa_id=DE_USER, phone_number_id=PNID_A, name="Aiko Tanaka", email="a@example.com",
+                               company=None, interest="tea sets", consent=True)
+        no_consent = await save_lead(s, wa_id="491701234599", phone_number_id=PNID_A, name="Ben Weber",
+                                     email="b@example.com", company=None, interest="mugs", consent=False)
+        return {**b, "lead_id": lead.id, "no_consent_id": no_consent.id, "captured": lead.created_at}
+
+
+async def lead_row(sessions, lead_id):
+    async with sessions() as s:
+        return await s.get(Lead, lead_id)
+
+
+async def outbox_count(sessions):
+    async with sessions() as s:
+        return (await s.execute(select(func.count(OutboxMessage.id)))).scalar_one()
+
+
+async def test_a_lead_is_followed_up_once_after_the_delay(sessions, desk):
+    captured = desk["captured"]
+    assert await lead_follow_ups.run_once(DAY, now=captured + DAY - dt.timedelta(minutes=1)) == \
+        {"queued": 0, "refused": 0}
+    assert (await lead_row(sessions, desk["lead_id"])).follow_up_state is None
+
+    assert (await lead_follow_ups.run_once(DAY, now=captured + DAY))["queued"] == 1
+    lead = await lead_row(sessions, desk["lead_id"])
+    assert (lead.follow_up_state, lead.follow_up_reason) == ("queued", None)
+    assert await outbox_count(sessions) == 1
+    # Later rounds (or a restarted server) do not send it again; no consent, no follow-up.
+    assert await lead_follow_ups.run_once(DAY, now=captured + 2 * DAY) == {"queued": 0, "refused": 0}
+    assert await outbox_count(sessions) == 1
+    assert (await lead_row(sessions, desk["no_consent_id"])).follow_up_state is None
+
+
+async def test_a_refused_follow_up_keeps_its_reason(sessions, desk):
+    async with sessions() as s, s.begin():
+        await fill_tier(s, desk["brand_id"], 1000, utcnow().replace(day=1, hour=0, minute=0, second=0,
+                                                                      microsecond=0))
+    assert (await lead_follow_ups.run_once(DAY, now=utcnow() + DAY))["refused"] == 1
+    lead = await lead_row(sessions, desk["lead_id"])
+    assert lead.follow_up_state == "refused" and lead.follow_up_reason.startswith("no credit")
+    assert await outbox_count(sessions) == 0
+
+
+async def test_two_servers_send_a_follow_up_once(sessions, desk):
+    later = utcnow() + DAY
+    results = await asyncio.gather(lead_follow_ups.run_once(DAY, now=later), lead_follow_ups.run_once(DAY, now=later))
+    assert sorted(r["queued"] for r in results) == [0, 1]
+    assert await outbox_count(sessions) == 1
+
+
+async def test_off_when_the_delay_is_zero(sessions, desk, monkeypatch):
+    monkeypatch.setenv("LEAD_FOLLOW_UP_AFTER_HOURS", "0")
+    assert lead_follow_ups.after_from_env() is None
+    assert await lead_follow_ups.run_once(now=utcnow() + 10 * DAY) == {"queued": 0, "refused": 0}
+    monkeypatch.setenv("LEAD_FOLLOW_UP_AFTER_HOURS", "soon")
+    with pytest.raises(SystemExit, match="LEAD_FOLLOW_UP_AFTER_HOURS"):
+        lead_follow_ups.after_from_env()
