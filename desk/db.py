@@ -12,7 +12,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -21,22 +20,18 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, sqlite_pool_size: int = 0) -> AsyncEngine:
-    """The engine for `url`. On SQLite, `sqlite_pool_size` > 0 keeps that many
-    connections open (the hot path of the Rasa process: bench/ measured a new
-    aiosqlite connection, a thread start, as the largest cost of a turn); the default
-    is SQLAlchemy's NullPool, a connection per session, because a pooled aiosqlite
-    connection cancelled mid-query can hang `dispose()` (its thread is not a daemon),
-    so only a process that stops its tasks gracefully should pool."""
+def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         db_path = make_url(url).database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         # Several processes share the file: WAL lets readers run beside the one writer,
         # and busy_timeout makes a writer wait instead of failing with "locked".
-        pool = ({"poolclass": AsyncAdaptedQueuePool, "pool_size": sqlite_pool_size,
-                 "max_overflow": sqlite_pool_size} if sqlite_pool_size > 0 else {})
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        # SQLAlchemy's NullPool for aiosqlite files: a connection (and thread) per
+        # session. bench/ shows pooling would save much of a turn's time, but a pooled
+        # aiosqlite connection cancelled mid-query hangs engine.dispose() and keeps the
+        # process alive; pooling waits for graceful task shutdown everywhere.
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial

@@ -292,6 +292,24 @@ class ConsoleSession(Base):
     last_seen_at = Column(Utc(), nullable=False, default=utcnow)
 
 
+class LoginAttempt(Base):
+    """A failed console sign-in, so every console instance counts the same failures
+    (see desk.web.auth.LoginThrottle). The email is stored as a SHA-256 of its
+    lower-cased form: whatever an attacker (or an operator who typed a password in
+    the email field) sent is not kept in clear. After a successful sign-in the
+    account's failures from that address lose their email (NULL) but still count for
+    the address. Rows older than the window are pruned."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_account", "email_hash", "address", "attempted_at"),
+                      Index("ix_login_attempts_address", "address", "attempted_at"),
+                      Index("ix_login_attempts_at", "attempted_at"))
+    id = Column(Integer, primary_key=True)
+    email_hash = Column(String(64))  # sha256 hex of the lower-cased email; NULL once cleared
+    address = Column(String(64), nullable=False)
+    attempted_at = Column(Utc(), nullable=False, default=utcnow)
+
+
 class Tag(Base):
     __tablename__ = "tags"
     __table_args__ = (UniqueConstraint("brand_id", "name"),)

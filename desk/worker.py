@@ -44,8 +44,11 @@ class DeskWorker:
     def from_env(cls, sessions: sessionmaker) -> "DeskWorker":
         graph = GraphClient(os.environ.get("WHATSAPP_GRAPH_API_URL") or META_GRAPH_API_URL,
                             messages_per_second=float(os.environ.get("WHATSAPP_MESSAGES_PER_SECOND", 80)))
-        return cls(sessions, graph, os.environ.get("WHATSAPP_ACCESS_TOKEN", ""),
-                   media_store=MediaStore(DeskSettings.from_env().media_dir))
+        from desk.billing.template_sync import PeriodicSync
+
+        token = os.environ.get("WHATSAPP_ACCESS_TOKEN", "")
+        return cls(sessions, graph, token, media_store=MediaStore(DeskSettings.from_env().media_dir),
+                   extra_jobs=PeriodicSync.jobs_from_env(sessions, graph, token))  # TEMPLATE_SYNC_MINUTES
 
     def kick(self) -> None:
         self._wake.set()

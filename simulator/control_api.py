@@ -168,11 +168,25 @@ async def get_sim_templates(request: web.Request) -> web.Response:
 
 @control
 async def post_sim_templates(request: web.Request) -> web.Response:
-    """Body: name, language, category, status?, waba_id?, and either
-    components (Meta's shape) or body/header/footer/buttons."""
+    """Body: name, language, category, status?, reason?, waba_id?, and either
+    components (Meta's shape) or body/header/footer/buttons (an existing
+    template keeps what is left out). When an existing template's status
+    changes (Meta's review: APPROVED, REJECTED with a ``reason``, PAUSED ...),
+    the business gets a signed ``message_template_status_update`` webhook;
+    ``webhook_status`` is the HTTP status of its first attempt."""
     sim = sim_of(request)
-    t = sim.register_template(await json_body(request))
-    return web.json_response({"template": {**t.public(), "waba_id": t.waba_id}}, status=201)
+    body = await json_body(request)
+    name, language = body.get("name"), body.get("language", "en_US")
+    before = sim.state.find_template(str(body.get("waba_id") or sim.config.waba_id), name,
+                                     language.get("code") if isinstance(language, dict) else language) \
+        if isinstance(name, str) else None
+    t = sim.register_template(body)
+    out: dict[str, Any] = {"template": {**t.public(), "waba_id": t.waba_id}, "webhook_status": None}
+    if before is not None and before.status != t.status:
+        delivery = await sim.template_status_changed(t)
+        out["webhook_status"] = delivery.attempts[0]["http_status"] if delivery.attempts else None
+        out["delivery_id"] = delivery.id
+    return web.json_response(out, status=201)
 
 
 @control

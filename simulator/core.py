@@ -87,19 +87,35 @@ class Simulator:
         return self.state.add_number(number)
 
     def register_template(self, body: dict[str, Any]) -> Template:
+        """Add a template, or change one (e.g. its status: Meta's review). For an
+        existing template, fields left out keep their values."""
         waba_id = str(body.get("waba_id") or self.config.waba_id)
         name, language = body.get("name"), body.get("language", "en_US")
         if isinstance(language, dict):
             language = language.get("code")
-        category = str(body.get("category", "UTILITY")).upper()
-        status = str(body.get("status", "APPROVED")).upper()
-        components = components_from_control(body)
+        existing = self.state.find_template(waba_id, name, language) if isinstance(name, str) else None
+        category = str(body.get("category") or (existing.category if existing else "UTILITY")).upper()
+        status = str(body.get("status") or (existing.status if existing else "APPROVED")).upper()
+        if existing is not None and not isinstance(body.get("components"), list) and "body" not in body:
+            components = existing.components
+        else:
+            components = components_from_control(body)
+        reason = body.get("reason")
+        if reason is None:
+            reason = existing.rejected_reason if existing and existing.status == status else "NONE"
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {sorted(CATEGORIES)}")
         if status not in STATUSES:
             raise ValueError(f"status must be one of {sorted(STATUSES)}")
         validate_definition(name, language, category, components)
-        return self.state.upsert_template(waba_id, name, language, category, status, components)
+        return self.state.upsert_template(waba_id, name, language, category, status, components, str(reason))
+
+    async def template_status_changed(self, template: Template):
+        """Meta tells the business about a review (or pause, disable ...): a signed
+        ``message_template_status_update`` webhook of the template's WABA."""
+        return await self.dispatcher.deliver(None, template.status_update(self.clock.now()),
+                                             kind="template_status", settings=self.state.settings,
+                                             status=template.status)
 
     # -- outbound (business -> user) ---------------------------------------
     def accept_outbound(self, number: Number, out: Outbound, request: dict[str, Any],

@@ -10,7 +10,9 @@
   ``GET <url>`` with the bearer token → the bytes; ``DELETE
   /{version}/{media_id}`` → ``{"success": true}``.  Media reference:
   https://developers.facebook.com/documentation/business-messaging/whatsapp/business-phone-numbers/media
-- ``GET|POST|DELETE /{version}/{waba_id}/message_templates`` and
+- ``GET|POST|DELETE /{version}/{waba_id}/message_templates`` (GET: ``fields``,
+  ``limit`` (default 25), ``after``; ``paging.cursors`` and, while more
+  remain, ``paging.next``) and
   ``GET /{version}/{waba_id}/phone_numbers`` (WhatsApp Business Account
   node), ``GET /{version}/{phone_number_id}`` (phone number node).
 
@@ -34,7 +36,7 @@ from .core import Simulator
 from .errors import (GraphError, deprecated_version, expired_token, invalid_token, unknown_object,
                      unknown_path)
 from .state import Fault, Number
-from .templates import check_send, components_from_control, validate_definition
+from .templates import ALL_FIELDS, DEFAULT_FIELDS, check_send, components_from_control, validate_definition
 from .validation import validate_message
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
@@ -290,8 +292,21 @@ def waba_for(request: web.Request, token: str, method: str) -> str:
     return waba_id
 
 
+TEMPLATE_PAGE_SIZE = 25  # the Graph API's default page size
+
+
 def _cursor(i: int) -> str:
     return base64.b64encode(str(i).encode()).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> int:
+    try:
+        value = int(base64.b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"bad cursor {cursor!r}") from None
+    if value < 0:
+        raise ValueError(f"bad cursor {cursor!r}")
+    return value
 
 
 @graph
@@ -300,14 +315,32 @@ async def get_templates(request: web.Request) -> web.Response:
     check_version(request)
     waba_id = waba_for(request, bearer(request), "get")
     q = request.query
-    items = [t.public() for t in sim.state.list_templates(waba_id)
-             if (not q.get("name") or t.name == q["name"])
-             and (not q.get("status") or t.status == q["status"].upper())
-             and (not q.get("language") or t.language == q["language"])
-             and (not q.get("category") or t.category == q["category"].upper())]
-    body: dict[str, Any] = {"data": items}
-    if items:
-        body["paging"] = {"cursors": {"before": _cursor(0), "after": _cursor(len(items) - 1)}}
+    fields = tuple(f.strip() for f in q["fields"].split(",") if f.strip()) if q.get("fields") else DEFAULT_FIELDS
+    unknown_fields = [f for f in fields if f not in ALL_FIELDS]
+    if unknown_fields:
+        raise GraphError(100, f"(#100) Tried accessing nonexisting field ({unknown_fields[0]}) on node type "
+                              "(WhatsAppBusinessHSM)")
+    try:
+        limit = int(q.get("limit") or TEMPLATE_PAGE_SIZE)
+        start = _uncursor(q["after"]) + 1 if q.get("after") else 0
+    except ValueError:
+        raise GraphError(100, "Invalid parameter: limit must be a positive integer and after a cursor "
+                              "from a previous page.") from None
+    if not 1 <= limit <= 1000:
+        raise GraphError(100, "Invalid parameter: limit must be between 1 and 1000.")
+    matching = [t for t in sim.state.list_templates(waba_id)
+                if (not q.get("name") or t.name == q["name"])
+                and (not q.get("status") or t.status == q["status"].upper())
+                and (not q.get("language") or t.language == q["language"])
+                and (not q.get("category") or t.category == q["category"].upper())]
+    page = matching[start:start + limit]
+    body: dict[str, Any] = {"data": [t.public(fields) for t in page]}
+    if page:
+        last = start + len(page) - 1
+        body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(last)}}
+        if last + 1 < len(matching):  # Meta gives `next` only while more remain
+            rel = request.rel_url.update_query({"after": _cursor(last), "limit": str(limit)})
+            body["paging"]["next"] = f"{request.scheme}://{request.host}{rel}"
     return web.json_response(body)
 
 

@@ -120,7 +120,7 @@ class Delivery:
     """One webhook (a signed POST body) and every attempt to deliver it."""
 
     id: int
-    kind: str  # "message" | "status"
+    kind: str  # "message" | "status" | "template_status"
     phone_number_id: str
     wa_id: str | None
     wamid: str | None
@@ -255,7 +255,8 @@ class State:
 
     # -- templates ---------------------------------------------------------
     def upsert_template(self, waba_id: str, name: str, language: str, category: str,
-                        status: str, components: list[dict[str, Any]]) -> Template:
+                        status: str, components: list[dict[str, Any]],
+                        rejected_reason: str = "NONE") -> Template:
         with self._lock:
             key = (waba_id, name, language)
             existing = self.templates.get(key)
@@ -264,7 +265,8 @@ class State:
             else:
                 self._template_seq += 1
                 tid = str(300000000000000 + self._template_seq)
-            t = Template(tid, waba_id, name, language, category.upper(), status.upper(), components)
+            t = Template(tid, waba_id, name, language, category.upper(), status.upper(), components,
+                         rejected_reason or "NONE")
             self.templates[key] = t
             return t
 

@@ -6,6 +6,13 @@ References:
 - "Message template" node, ``GET/POST /<WABA_ID>/message_templates``:
   fields ``id, name, language, status, category, components``;
   creation answers ``{"id", "status", "category"}``.
+- ``message_template_status_update`` webhook reference: ``entry[].id`` is the
+  WABA, ``changes[].value`` holds ``event`` (APPROVED, REJECTED, PAUSED,
+  DISABLED, ...), ``message_template_id`` (an integer), ``message_template_name``,
+  ``message_template_language``, ``reason`` ("NONE" when approved; e.g.
+  INVALID_FORMAT when rejected), ``message_template_category``, and
+  ``disable_info`` / ``other_info`` for disabled / paused templates.
+  https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/message_template_status_update
 - Error codes: 132001 "Template name does not exist in the translation"
   (the template does not exist in that language **or has not been
   approved**), 132000 "Number of parameters does not match the expected
@@ -22,6 +29,8 @@ from .errors import GraphError
 
 CATEGORIES = {"MARKETING", "UTILITY", "AUTHENTICATION"}
 STATUSES = {"APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL"}
+DEFAULT_FIELDS = ("id", "name", "language", "status", "category", "components")
+ALL_FIELDS = DEFAULT_FIELDS + ("rejected_reason",)
 NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
@@ -40,6 +49,7 @@ class Template:
     category: str
     status: str
     components: list[dict[str, Any]] = field(default_factory=list)
+    rejected_reason: str = "NONE"
 
     def component(self, ctype: str) -> dict[str, Any] | None:
         for comp in self.components:
@@ -70,15 +80,39 @@ class Template:
             "header": 1 if media_header else len(placeholders(self.header_text)),
         }
 
-    def public(self) -> dict[str, Any]:
-        return {
+    def public(self, fields: tuple[str, ...] = ALL_FIELDS) -> dict[str, Any]:
+        """The template node; the Graph API returns ``DEFAULT_FIELDS`` unless
+        ``fields=`` asks for others (``id`` always comes)."""
+        full = {
             "id": self.id,
             "name": self.name,
             "language": self.language,
             "status": self.status,
             "category": self.category,
             "components": self.components,
+            "rejected_reason": self.rejected_reason,
         }
+        return {k: v for k, v in full.items() if k == "id" or k in fields}
+
+    def status_update(self, now: float) -> dict[str, Any]:
+        """The ``message_template_status_update`` webhook for this template's status."""
+        value: dict[str, Any] = {
+            "event": self.status,
+            "message_template_id": int(self.id),
+            "message_template_name": self.name,
+            "message_template_language": self.language,
+            "reason": self.rejected_reason if self.status == "REJECTED" else "NONE",
+            "message_template_category": self.category,
+        }
+        if self.status == "DISABLED":
+            value["disable_info"] = {"disable_date": int(now)}
+        if self.status == "PAUSED":
+            value["other_info"] = {"title": "FIRST_PAUSE",
+                                   "description": "Your WhatsApp message template has been paused because "
+                                                  "of low quality."}
+        return {"object": "whatsapp_business_account", "entry": [{
+            "id": self.waba_id, "time": int(now),
+            "changes": [{"value": value, "field": "message_template_status_update"}]}]}
 
 
 def components_from_control(body: dict[str, Any]) -> list[dict[str, Any]]:

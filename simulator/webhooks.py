@@ -112,15 +112,16 @@ class Dispatcher:
             await asyncio.sleep(0.01)
 
     # -- delivery ------------------------------------------------------------
-    async def deliver(self, number: Number, body: dict[str, Any], *, kind: str,
+    async def deliver(self, number: Number | None, body: dict[str, Any], *, kind: str,
                       settings: Settings, wa_id: str | None = None,
                       wamid: str | None = None, status: str | None = None) -> Delivery:
-        """Send one webhook now; on failure, retry in the background.
+        """Send one webhook now; on failure, retry in the background. ``number`` is
+        None for a WABA's own webhooks (template status updates).
 
         Returns the delivery record after its first attempt."""
         raw = encode(body)
         delivery = self.state.add_delivery(
-            kind=kind, phone_number_id=number.phone_number_id, wa_id=wa_id, wamid=wamid,
+            kind=kind, phone_number_id=number.phone_number_id if number else "", wa_id=wa_id, wamid=wamid,
             status=status, body=body, raw=raw.decode("ascii"), signature=sign(self.secret, raw),
             url=settings.webhook_url, created_at=self.now(),
         )

@@ -6,6 +6,7 @@ parsing), recorded durably, answered 200, then processed in the background.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -52,7 +53,10 @@ class ChannelRuntime:
         if self.processor:
             await self.processor.stop()
         await self.graph.close()
-        await self.engine.dispose()
+        try:
+            await asyncio.wait_for(self.engine.dispose(), timeout=10)
+        except asyncio.TimeoutError:
+            log.warning("whatsapp: desk connections did not close within 10 s")
 
 
 class WhatsAppOutput(OutputChannel):

@@ -31,10 +31,18 @@ class GraphError(Exception):
     message: str
     details: str | None = None
     subcode: int | None = None
+    user_title: str | None = None  # Meta's `error_user_title` / `error_user_msg`, meant for people
+    user_msg: str | None = None
 
     def __str__(self) -> str:
         extra = f" ({self.details})" if self.details else ""
         return f"Graph API error {self.code} [HTTP {self.http_status}]: {self.message}{extra}"
+
+    @property
+    def explanation(self) -> str:
+        """The clearest text Meta gave: its message for people, else its message."""
+        human = ": ".join(t for t in (self.user_title, self.user_msg) if t)
+        return f"{human} ({self.message})" if human and self.message else (human or self.message or str(self))
 
     @property
     def retryable(self) -> bool:
@@ -55,7 +63,8 @@ class GraphError(Exception):
             return cls(http_status, None, f"unexpected response: {str(body)[:200]}")
         data = err.get("error_data") if isinstance(err.get("error_data"), dict) else {}
         return cls(http_status, err.get("code"), str(err.get("message", "")),
-                   data.get("details"), err.get("error_subcode"))
+                   data.get("details"), err.get("error_subcode"),
+                   err.get("error_user_title"), err.get("error_user_msg"))
 
 
 class ThroughputLimiter:
@@ -179,6 +188,44 @@ class GraphClient:
             if resp.status != 200 or "id" not in (body or {}):
                 raise GraphError.from_response(resp.status, body)
             return str(body["id"])
+
+    async def waba_request(self, method: str, path: str, token: str, *, json: dict | None = None,
+                           params: dict | None = None, max_attempts: int | None = None) -> dict:
+        """A WhatsApp Business Management call, e.g. `GET {graph}/{waba-id}/message_templates`;
+        returns Meta's JSON, raises GraphError. Retries temporary errors like
+        `post_messages`; give `max_attempts=1` where a retry could repeat a creation."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        headers = {"Authorization": f"Bearer {token}"}
+        max_attempts = max_attempts or self.max_attempts
+        for attempt in range(1, max_attempts + 1):
+            try:
+                async with self._http().request(method, url, json=json, params=params, headers=headers) as resp:
+                    data = await resp.json(content_type=None)
+                    if resp.status == 200 and isinstance(data, dict) and "error" not in data:
+                        return data
+                    error = GraphError.from_response(resp.status, data)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                error = GraphError(599, None, f"{type(exc).__name__}: {exc}")
+            if not error.retryable or attempt == max_attempts:
+                raise error
+            delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            log.warning("whatsapp: %s %s: %s; retry %d/%d in %.1fs", method, path, error, attempt,
+                        max_attempts - 1, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def create_template(self, waba_id: str, token: str, template: dict) -> dict:
+        """POST {graph}/{waba-id}/message_templates (name, language, category, components);
+        Meta answers `{"id", "status", "category"}`. One attempt: after a timeout the
+        template may exist, and a retry would be refused as a duplicate."""
+        return await self.waba_request("POST", f"{waba_id}/message_templates", token, json=template,
+                                       max_attempts=1)
+
+    async def list_templates(self, waba_id: str, token: str, *, after: str | None = None,
+                             limit: int | None = None, fields: str | None = None) -> dict:
+        """One page of GET {graph}/{waba-id}/message_templates: `{"data": [...], "paging": ...}`."""
+        params = {k: str(v) for k, v in (("after", after), ("limit", limit), ("fields", fields)) if v}
+        return await self.waba_request("GET", f"{waba_id}/message_templates", token, params=params or None)
 
     async def mark_read(self, phone_number_id: str, token: str, wamid: str) -> None:
         """Blue ticks for the user: a courtesy, so one attempt and no retries."""

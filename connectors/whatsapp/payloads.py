@@ -4,7 +4,8 @@ A webhook body is `{"object": "whatsapp_business_account", "entry": [{"changes":
 [{"field": "messages", "value": {...}}]}]}`; each `value` carries `metadata`
 (which business number), and `messages` (with `contacts`) or `statuses`. One body
 may hold several items, for several numbers: each item is routed by its own
-`metadata.phone_number_id`.
+`metadata.phone_number_id`. Template reviews come as `field:
+"message_template_status_update"` changes of the WABA (`entry.id`), without a number.
 
 Parsing never trusts shapes: anything missing or of the wrong type raises
 `MalformedPayload` (the request's fault, a 400) instead of an exception deep in
@@ -13,8 +14,11 @@ the handler.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 
@@ -60,6 +64,34 @@ class StatusUpdate:
     @property
     def dedupe_key(self) -> str:
         return f"{self.wamid}:{self.status}"
+
+
+@dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """A `message_template_status_update` change: Meta's review (or a later pause,
+    disable, deletion ...) of one of a WABA's templates. It carries no number:
+    `waba_id` is the entry's id."""
+    waba_id: str
+    template_id: str          # Meta's message_template_id (an integer in the payload)
+    name: str
+    language: str
+    event: str                # APPROVED | REJECTED | PENDING | PAUSED | DISABLED | ...
+    reason: str | None        # "NONE" on approval; e.g. INVALID_FORMAT on rejection
+    timestamp: dt.datetime | None
+    category: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dedupe_key(self) -> str:
+        # Meta sends no event id. A redelivery repeats the same bytes, so the entry's
+        # time plus a digest of the change identify it; two real events differ in one.
+        import hashlib
+        import json
+
+        digest = hashlib.sha256(json.dumps(self.raw, sort_keys=True, separators=(",", ":"),
+                                           default=str).encode()).hexdigest()[:16]
+        when = int(self.timestamp.timestamp()) if self.timestamp else "-"
+        return f"template:{self.waba_id}:{self.template_id}:{self.event}:{when}:{digest}"
 
 
 def _get(obj: Any, key: str, typ: type | tuple = str, required: bool = True) -> Any:
@@ -151,15 +183,50 @@ def _status(status: dict, metadata: dict) -> StatusUpdate:
     )
 
 
-def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate]:
-    """All items of a webhook body, in the order Meta put them."""
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
+
+
+def _template_status(entry: dict, value: Any) -> TemplateStatusUpdate:
+    """Meta's message_template_status_update value (webhooks reference of that name)."""
+    waba_id = entry.get("id")
+    if not isinstance(waba_id, (str, int)) or isinstance(waba_id, bool) or not str(waba_id):
+        raise MalformedPayload("missing 'entry.id' (the WABA)")
+    template_id = _get(value, "message_template_id", (str, int))
+    if isinstance(template_id, bool) or not str(template_id):
+        raise MalformedPayload("'message_template_id' has the wrong type")
+    event = _get(value, "event")
+    if not event.strip():
+        raise MalformedPayload("empty 'event'")
+    time = entry.get("time")
+    return TemplateStatusUpdate(
+        waba_id=str(waba_id), template_id=str(template_id),
+        name=_get(value, "message_template_name"), language=_get(value, "message_template_language"),
+        event=event.strip().upper(), reason=_get(value, "reason", required=False),
+        timestamp=_timestamp(time) if time is not None else None,
+        category=_get(value, "message_template_category", required=False), raw=value)
+
+
+def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate]:
+    """All items of a webhook body, in the order Meta put them.
+
+    Fields other than `messages` and `message_template_status_update` are skipped.
+    A malformed template-status change is logged and skipped, not a 400: refusing
+    the body would lose (and make Meta redeliver) everything else in it.
+    """
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         raise MalformedPayload("not a whatsapp_business_account webhook")
-    items: list[InboundMessage | StatusUpdate] = []
+    items: list[InboundMessage | StatusUpdate | TemplateStatusUpdate] = []
     for entry in _get(body, "entry", list):
         for change in _get(entry, "changes", list):
+            if isinstance(change, dict) and change.get("field") == TEMPLATE_STATUS_FIELD:
+                try:
+                    items.append(_template_status(entry, change.get("value")))
+                except MalformedPayload as exc:
+                    log.warning("whatsapp: ignored a malformed %s change (entry %r): %s; value: %.300r",
+                                TEMPLATE_STATUS_FIELD, entry.get("id"), exc, change.get("value"))
+                continue
             if not isinstance(change, dict) or change.get("field") != "messages":
-                continue  # account/template updates are not chat traffic
+                continue  # other fields (account updates, quality ...) are not handled: acknowledged
             value = _get(change, "value", dict)
             metadata = _get(value, "metadata", dict)
             for msg in _get(value, "messages", list, required=False) or []:

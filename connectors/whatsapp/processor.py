@@ -15,7 +15,8 @@ from typing import Awaitable, Callable
 from sqlalchemy.orm import sessionmaker
 
 from connectors.whatsapp.graph import GraphClient, GraphError
-from connectors.whatsapp.payloads import InboundMessage, StatusUpdate, parse_webhook
+from connectors.whatsapp.payloads import (InboundMessage, StatusUpdate, TemplateStatusUpdate,
+                                           parse_webhook)
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import ChatState, EventState
 from desk.services import conversations, inbox, numbers, outbox
@@ -53,6 +54,7 @@ class InboxProcessor:
         self._locks: dict[Lane, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
+        self._stopping = False
 
     # -- intake -----------------------------------------------------------------
     async def accept(self, body: object) -> list[Lane]:
@@ -66,6 +68,12 @@ class InboxProcessor:
             if isinstance(item, InboundMessage):
                 rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
                                  phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                                 payload=_envelope(item)))
+            elif isinstance(item, TemplateStatusUpdate):
+                # No number: the lane is the WABA's (its id in phone_number_id, no wa_id),
+                # so one WABA's template events are applied in arrival order.
+                rows.append(dict(dedupe_key=item.dedupe_key, kind="template",
+                                 phone_number_id=item.waba_id, wa_id="",
                                  payload=_envelope(item)))
             else:
                 rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
@@ -95,7 +103,7 @@ class InboxProcessor:
 
     async def _drain_lane(self, key: Lane) -> None:
         phone_number_id, wa_id, kind = key
-        while True:
+        while not self._stopping:
             async with self.sessions() as session, session.begin():
                 event = await inbox.claim_next(session, phone_number_id, wa_id, kind)
             if event is None:
@@ -113,6 +121,12 @@ class InboxProcessor:
 
     async def _handle(self, kind: str, envelope: dict) -> EventState:
         item = _from_envelope(kind, envelope)
+        if isinstance(item, TemplateStatusUpdate):
+            from desk.billing import template_sync
+
+            async with self.sessions() as session, session.begin():
+                applied = await template_sync.apply_status_event(session, item)
+            return EventState.done if applied else EventState.ignored
         async with self.sessions() as session, session.begin():
             creds = await numbers.credentials_for(session, item.phone_number_id, self.default_token)
             if creds is None:
@@ -185,12 +199,19 @@ class InboxProcessor:
                 log.exception("whatsapp: inbox sweep failed")
             await asyncio.sleep(self.sweep_seconds)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Let running drains finish their current event (a lane stops before its
+        next claim), then cancel what is still running after the grace period. What
+        is left is in the inbox: the next start's sweep takes it up."""
+        self._stopping = True
         if self._sweeper:
             self._sweeper.cancel()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def idle(self) -> None:
         """Wait until every scheduled drain has finished (for tests)."""
@@ -211,14 +232,16 @@ async def billing_status(session, item: StatusUpdate, msg) -> None:
                                        pricing=item.pricing, at=item.timestamp)
 
 
-def _envelope(item: InboundMessage | StatusUpdate) -> dict:
+def _envelope(item: InboundMessage | StatusUpdate | TemplateStatusUpdate) -> dict:
     data = dataclasses.asdict(item)
-    data["timestamp"] = item.timestamp.isoformat()
+    data["timestamp"] = item.timestamp.isoformat() if item.timestamp else None
     return data
 
 
-def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate:
+def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate | TemplateStatusUpdate:
     import datetime as dt
 
-    data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]))
+    data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None)
+    if kind == "template":
+        return TemplateStatusUpdate(**data)
     return InboundMessage(**data) if kind == "message" else StatusUpdate(**data)

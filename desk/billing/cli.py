@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from desk.billing import accounts, conversations, ledger, policy, report, templates
+from desk.billing import accounts, conversations, ledger, policy, report, template_sync, templates
 from desk.models import Brand, PhoneNumber, WhatsAppBusinessAccount, utcnow
 
 SYNOPSIS = """\
@@ -21,9 +21,10 @@ SYNOPSIS = """\
     credits ledger --brand B [--month YYYY-MM] | credits set-warning --brand B --usd AMOUNT
     template add --waba W --name N --language en_US --category MARKETING|UTILITY|AUTHENTICATION
                  (--body TEXT [--header TEXT] [--footer TEXT] [--button TEXT ...] | --components-file F)
-                 [--status PENDING|APPROVED|REJECTED]
+                 [--no-submit [--status S]]     (submits to Meta unless --no-submit)
+    template sync --waba W [--page-size N] [--json]
     template list [--brand B | --waba W] [--status S]
-    template set-status --waba W --name N --language L APPROVED|PENDING|REJECTED|PAUSED|DISABLED [--reason R]
+    template set-status --waba W --name N --language L APPROVED|PENDING|REJECTED|PAUSED|DISABLED|... [--reason R]
     template send --number PHONE_NUMBER_ID --to WA_ID --name N --language L [--param P ...] [--header-param P]
     billing report --brand B --month YYYY-MM [--format csv|json]
     billing account --brand B"""
@@ -137,9 +138,33 @@ async def template_add(session, args, out):
         components = templates.components_from(args.body, args.header, args.footer, args.button or ())
     else:
         raise BillingCliError("a template needs --body (or --components-file)")
+    if not args.no_submit:
+        if args.status:
+            raise BillingCliError("the status of a submitted template is Meta's to set: "
+                                  "give --status only with --no-submit")
+        async with template_sync.meta_from_env() as (graph, default_token):
+            t = await template_sync.submit(session, graph, waba_id=args.waba, name=args.name,
+                                           language=args.language, category=args.category,
+                                           components=components, default_token=default_token)
+        print(f"template {t.name} ({t.language}, {t.category}) submitted to Meta for WABA {t.waba_id}: "
+              f"{t.status} (Meta id {t.meta_template_id})")
+        return
     t = await templates.register(session, waba_id=args.waba, name=args.name, language=args.language,
-                                 category=args.category, components=components, status=args.status)
-    print(f"template {t.name} ({t.language}, {t.category}) registered for WABA {t.waba_id}: {t.status}")
+                                 category=args.category, components=components, status=args.status or "PENDING")
+    print(f"template {t.name} ({t.language}, {t.category}) recorded for WABA {t.waba_id} without submitting "
+          f"it to Meta: {t.status}")
+
+
+async def template_sync_cmd(session, args, out):
+    async with template_sync.meta_from_env() as (graph, default_token):
+        report = await template_sync.sync_waba(session, graph, args.waba, default_token,
+                                               page_size=args.page_size)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+    print(f"template sync: {report.summary()}")
+    for name in report.deleted:
+        print(f"    {name}: not at Meta any more, marked DELETED")
 
 
 async def template_list(session, args, out):
@@ -240,12 +265,20 @@ def configure(areas, action, out) -> None:
     p.add_argument("--footer")
     p.add_argument("--button", action="append", help="a quick-reply button (repeatable)")
     p.add_argument("--components-file", help="Meta's components as a JSON file")
-    p.add_argument("--status", type=str.upper, choices=templates.STATUSES, default="PENDING")
+    p.add_argument("--status", type=str.upper, choices=templates.STATUSES,
+                   help="with --no-submit only (default PENDING)")
+    p.add_argument("--no-submit", action="store_true",
+                   help="record in the desk only, without submitting to Meta (e.g. a template Meta already has)")
+    p = action(tpl, "sync", bind(template_sync_cmd),
+               "bring the WABA's templates from Meta (statuses, reasons, new and deleted ones)", json_out=True)
+    p.add_argument("--waba", required=True)
+    p.add_argument("--page-size", type=whole, help="templates per page asked of Meta (Meta's default otherwise)")
     p = action(tpl, "list", bind(template_list), "list templates", json_out=True)
     p.add_argument("--brand")
     p.add_argument("--waba")
     p.add_argument("--status", type=str.upper, choices=templates.STATUSES)
-    p = action(tpl, "set-status", bind(template_set_status), "record Meta's review of a template")
+    p = action(tpl, "set-status", bind(template_set_status),
+               "override a template's status by hand (the next sync or status webhook wins)")
     p.add_argument("--waba", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--language", required=True)

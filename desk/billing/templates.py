@@ -3,7 +3,9 @@
 A template is registered with Meta per WABA (name, language, category, components)
 and reviewed there; its status here mirrors Meta's: APPROVED, PENDING, REJECTED
 (and PAUSED / DISABLED, which Meta applies to approved templates with poor
-feedback). Only APPROVED templates are sent. Templates are not carried over when a
+feedback; DELETED when Meta no longer has it). Only APPROVED templates are sent.
+Submitting to Meta, syncing from Meta and Meta's status webhooks are in
+`template_sync.py`; `register` here records without calling Meta. Templates are not carried over when a
 number moves from another provider: register them again.
 
 A send gives one text parameter per `{{n}}` placeholder of the header and body;
@@ -26,7 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.models import Message, MessageTemplate, PhoneNumber, Sender, WhatsAppBusinessAccount, utcnow
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
-STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+# Meta's template statuses (GET message_templates `status`); only APPROVED is sent.
+STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL", "PENDING_DELETION",
+            "DELETED", "ARCHIVED", "LIMIT_EXCEEDED")
+NAMED_PLACEHOLDER_RE = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
 NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Za-z]{4})?$")  # en, en_US, pt_BR, zh_Hant ...
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -172,7 +177,23 @@ async def approved_for_number(session: AsyncSession, phone_number_id: str) -> li
     number = await session.get(PhoneNumber, phone_number_id)
     if number is None:
         return []
-    return await list_templates(session, waba_id=number.waba_id, status="APPROVED")
+    return [t for t in await list_templates(session, waba_id=number.waba_id, status="APPROVED")
+            if unsupported_reason(t) is None]  # e.g. a media header synced from Meta
+
+
+def unsupported_reason(template: MessageTemplate) -> str | None:
+    """Why the desk's sends (text parameters only) cannot fill this template, if they
+    cannot: templates synced from Meta may have media headers or named parameters."""
+    body = _component(template.components or [], "BODY")
+    if body is None or not str(body.get("text") or "").strip():
+        return "it has no body text"
+    header = _component(template.components, "HEADER")
+    if header is not None and str(header.get("format", "TEXT")).upper() != "TEXT":
+        return f"its header is {str(header.get('format')).lower()}, and the desk sends text parameters only"
+    for comp in (header, body):
+        if comp is not None and NAMED_PLACEHOLDER_RE.search(str(comp.get("text") or "")):
+            return "it has named parameters, and the desk fills {{1}}, {{2}} ... only"
+    return None
 
 
 def expected_params(template: MessageTemplate) -> dict[str, int]:
@@ -224,6 +245,9 @@ def prepare(template: MessageTemplate | None, *, name: str, language: str,
     if template.status != "APPROVED":
         raise TemplateError(f"template {name} ({language}) is {template.status.lower()}, not approved: "
                             "only approved templates can be sent")
+    unsupported = unsupported_reason(template)
+    if unsupported:
+        raise TemplateError(f"template {name} ({language}) cannot be sent by the desk: {unsupported}")
     body_params, header_params = list(body_params), list(header_params)
     expected = expected_params(template)
     for kind, given in (("header", header_params), ("body", body_params)):

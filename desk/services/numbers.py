@@ -62,6 +62,15 @@ async def credentials_for(session: AsyncSession, phone_number_id: str,
     return NumberCredentials(number.id, number.access_token or default_token, number.state)
 
 
+async def waba_token(session: AsyncSession, waba_id: str, default_token: str) -> str:
+    """The token for a WABA's own calls (templates): a connected number of the WABA
+    with its own token (the first by id), else the environment's default token."""
+    token = (await session.execute(select(PhoneNumber.access_token).where(
+        PhoneNumber.waba_id == waba_id, PhoneNumber.access_token.is_not(None),
+        PhoneNumber.state == NumberState.connected).order_by(PhoneNumber.id).limit(1))).scalar_one_or_none()
+    return token or default_token
+
+
 async def mark_disconnected(session: AsyncSession, phone_number_id: str, reason: str) -> None:
     """Meta refused our token for this number: show it to admins until reconnected."""
     number = await session.get(PhoneNumber, phone_number_id)

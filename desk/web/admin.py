@@ -8,12 +8,14 @@ passwords go in, never out.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from aiohttp import web
 
 from desk.billing import conversations as billing_conversations
 from desk.billing import ledger, policy, report
+from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
 from desk.services import departments as department_service
@@ -340,6 +342,38 @@ async def credits_buy(request, session, me):
                               "balance_usd": _usd(purchase.balance)}, status=201)
 
 
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_WARNING_USD = re.compile(r"\d{1,7}(\.\d{1,2})?")
+
+
+@endpoint(admin=True)
+async def credits_warning(request, session, me):
+    """Set the balance below which admins are warned (USD, in cents; 0 warns only when empty)."""
+    data = await body(request)
+    raw = data.get("usd")
+    text = str(raw).strip() if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else ""
+    if not _WARNING_USD.fullmatch(text):
+        raise json_error(422, "Enter the warning level in USD, e.g. 20 or 12.50 (0 or more, at most 2 decimals).")
+    await ledger.set_low_balance_threshold(session, me.brand_id, Decimal(text))
+    status = await ledger.status(session, me.brand_id)
+    return web.json_response({"low_balance_threshold_usd": _usd(status.low_balance_threshold),
+                              "low_balance": status.low_balance, "warning": status.warning})
+
+
+@endpoint(admin=True)
+async def credits_report(request, session, me):
+    """The month's billing report (desk.billing.report) as a CSV download."""
+    month = request.query.get("month", "")
+    if not _MONTH.fullmatch(month):
+        raise json_error(400, "month must be of the form YYYY-MM, e.g. 2026-11.")
+    data = await report.monthly_report(session, me.brand_id, month)
+    slug = re.sub(r"[^a-z0-9]+", "-", (data["brand"] or "").lower()).strip("-")[:40] or f"brand-{me.brand_id}"
+    return web.Response(body=report.to_csv(data).encode("utf-8"), headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="tsunagi-billing-{slug}-{month}.csv"',
+        "Cache-Control": "no-store"})
+
+
 @endpoint(admin=True)
 async def templates_list(request, session, me):
     return web.json_response([template_json(t) for t in await billing_templates.list_templates(session, brand_id=me.brand_id)])
@@ -354,7 +388,8 @@ async def _brand_waba(session, me, waba_id: str):
 
 @endpoint(admin=True)
 async def templates_register(request, session, me):
-    """Add a template to a WABA's registry, PENDING until Meta's review is recorded."""
+    """Submit a template to Meta for the WABA, and register it with Meta's id and status
+    (PENDING until Meta's review arrives as a webhook or a sync). Meta's refusal: 422."""
     data = await body(request)
     waba = await _brand_waba(session, me, _text(data, "waba_id"))
     buttons = data.get("buttons") or []
@@ -362,10 +397,27 @@ async def templates_register(request, session, me):
         raise json_error(400, "buttons must be a list of texts")
     components = billing_templates.components_from(_text(data, "body"), _text(data, "header") or None,
                                            _text(data, "footer") or None, [str(b) for b in buttons if str(b).strip()])
-    t = await billing_templates.register(session, waba_id=waba.id, name=_text(data, "name").strip(),
-                                 language=_text(data, "language").strip(), category=_text(data, "category"),
-                                 components=components)
+    async with template_sync.meta_from_env() as (graph, default_token):
+        t = await template_sync.submit(session, graph, waba_id=waba.id, name=_text(data, "name").strip(),
+                                       language=_text(data, "language").strip(),
+                                       category=_text(data, "category"), components=components,
+                                       default_token=default_token)
     return web.json_response(template_json(t), status=201)
+
+
+@endpoint(admin=True)
+async def templates_sync(request, session, me):
+    """Bring the templates of the brand's WABAs (or of `waba_id`) from Meta."""
+    data = await body(request, optional=True)
+    if data.get("waba_id"):
+        wabas = [(await _brand_waba(session, me, _text(data, "waba_id"))).id]
+    else:
+        wabas = [w.id for w, _ in await queries.wabas(session, me.brand_id)]
+    reports = []
+    async with template_sync.meta_from_env() as (graph, default_token):
+        for waba_id in wabas:
+            reports.append((await template_sync.sync_waba(session, graph, waba_id, default_token)).as_dict())
+    return web.json_response({"wabas": reports})
 
 
 @endpoint(admin=True)
@@ -403,8 +455,11 @@ def add_routes(app: web.Application) -> None:
     r.add_delete("/api/admin/canned/{canned_id}", canned_delete)
     r.add_get("/api/admin/credits", credits)
     r.add_post("/api/admin/credits", credits_buy)
+    r.add_put("/api/admin/credits/warning", credits_warning)
+    r.add_get("/api/admin/credits/report", credits_report)
     r.add_get("/api/admin/templates", templates_list)
     r.add_post("/api/admin/templates", templates_register)
+    r.add_post("/api/admin/templates/sync", templates_sync)
     r.add_put("/api/admin/templates/{template_id}/status", templates_status)
     r.add_get("/api/admin/tags", tags_list)
     r.add_post("/api/admin/tags", tags_create)

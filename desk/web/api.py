@@ -12,9 +12,11 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 
 from aiohttp import web
 
+from desk.config import lead_follow_up_after
 from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content, check_outbound
 from desk.models import ChatState, Department, Message, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
 from desk.services import conversations, operators, outbox, routing, tickets
@@ -256,15 +258,35 @@ def template_json(t) -> dict:
         comp = next((c for c in t.components if str(c.get("type", "")).upper() == kind), None)
         return comp.get("text") if comp else None
     return {"id": t.id, "waba_id": t.waba_id, "name": t.name, "language": t.language, "category": t.category,
-            "status": t.status, "status_reason": t.status_reason, "header": text("HEADER"), "body": text("BODY"),
+            "status": t.status, "status_reason": t.status_reason, "meta_template_id": t.meta_template_id,
+            "header": text("HEADER"), "body": text("BODY"),
             "footer": text("FOOTER"), "params": billing_templates.expected_params(t)}
 
 
-def lead_json(lead) -> dict:
+def follow_up_json(lead, after: dt.timedelta | None) -> dict | None:
+    """The lead's next-day follow-up (actions/lead_follow_ups.py) as the lead panel shows it:
+    `due` (at when), `sending`, `sent` (queued at when), `refused` (with the reason), or
+    None when there is nothing to show (skipped, no consent, follow-ups off)."""
+    state = lead.follow_up_state
+    if state is None:
+        if after is None or not lead.consent or lead.phone_number_id is None or lead.created_at is None:
+            return None
+        return {"state": "due", "at": iso(lead.created_at + after), "reason": None}
+    if state == "queued":
+        return {"state": "sent", "at": iso(lead.followed_up_at), "reason": None}
+    if state == "sending":
+        return {"state": "sending", "at": iso(lead.followed_up_at), "reason": None}
+    if state == "refused":
+        return {"state": "refused", "at": iso(lead.followed_up_at), "reason": lead.follow_up_reason}
+    return None  # skipped (or a state this console does not know)
+
+
+def lead_json(lead, follow_up_after: dt.timedelta | None = None) -> dict:
     return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company,
             "interest": lead.interest, "phone": lead.phone, "consent": lead.consent,
             "created_at": iso(lead.created_at), "crm_state": lead.crm_state, "crm_id": lead.crm_id,
-            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id}
+            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id,
+            "follow_up": follow_up_json(lead, follow_up_after)}
 
 
 def actions(chat, me: Operator) -> dict:
@@ -286,6 +308,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     ops = await queries.names(session, Operator, [chat.operator_id])
     leads = await queries.leads_of_contact(session, chat.contact_id)
     tags = await queries.tags_of_chat(session, chat.id)
+    after = lead_follow_up_after()
     history = await queries.previous_chats(session, me, chat)
     contact = chat.contact
     return {
@@ -302,7 +325,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "last_user_message_at": iso(chat.last_user_message_at),
         "closed_at": iso(chat.closed_at), "closed_by": chat.closed_by, "close_reason": chat.close_reason,
         "tags": [{"id": t.id, "name": t.name} for t in tags],
-        "leads": [lead_json(lead) for lead in leads],
+        "leads": [lead_json(lead, after) for lead in leads],
         "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
                       "closed_at": iso(c.closed_at)} for c in history],
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
@@ -331,18 +354,23 @@ async def login(request: web.Request) -> web.Response:
         raise json_error(400, "Enter your email and password.")
     throttle = request.app[THROTTLE]
     address = _client_address(request)
-    wait = throttle.retry_after(email, address)
-    if wait:
-        minutes = max(1, round(wait / 60))
+    # Counted in the database before the password is checked (shared by all console instances).
+    attempt, wait = await throttle.reserve(email, address)
+    if attempt is None:
+        minutes = max(1, math.ceil(wait / 60))
         raise json_error(429, f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
                          headers={"Retry-After": str(wait)})
-    async with request.app[SESSIONS]() as session, session.begin():
-        op = await operators.authenticate(session, email, password)
-        if op is None:
-            throttle.failed(email, address)
-            raise json_error(401, "Wrong email or password.")
-        throttle.succeeded(email, address)
-        me = operator_json(op)
+    try:
+        async with request.app[SESSIONS]() as session, session.begin():
+            op = await operators.authenticate(session, email, password)
+            if op is not None:
+                me = operator_json(op)
+    except BaseException:
+        await asyncio.shield(throttle.release(attempt))
+        raise
+    if op is None:
+        raise json_error(401, "Wrong email or password.")  # the reserved attempt stays: a failure
+    await throttle.succeeded(attempt, email, address)
     # Never keep a token from before sign-in: the old session (if any) is deleted.
     console = await request.app[CONSOLE_SESSIONS].create(op.id, replaces=request.cookies.get(auth.SESSION_COOKIE))
     resp = web.json_response({"ok": True, "me": me})
@@ -649,7 +677,7 @@ async def push_lead(request, session, me):
     if job is None:
         raise json_error(409, "No CRM is configured (CRM_ADAPTER is none): the lead was not pushed.")
     state = getattr(job.state, "value", job.state)
-    return web.json_response({"lead": lead_json(lead), "job": {"id": job.id, "adapter": job.adapter,
+    return web.json_response({"lead": lead_json(lead, lead_follow_up_after()), "job": {"id": job.id, "adapter": job.adapter,
                                                                "state": state}}, status=202)
 
 

@@ -147,7 +147,6 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     settings = settings or DeskSettings.from_env()
     app = web.Application(middlewares=[security_headers, require_session], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
-    app[THROTTLE] = auth.LoginThrottle()
     app[COOKIE_SECURE] = (os.environ.get("DESK_COOKIE_SECURE") == "1") if cookie_secure is None else cookie_secure
     app[ARTICLES] = _load_articles()
 
@@ -155,6 +154,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
         engine = create_engine(settings.database_url)
         app[SESSIONS] = session_factory(engine)
         app[CONSOLE_SESSIONS] = auth.SessionStore(app[SESSIONS])
+        app[THROTTLE] = auth.LoginThrottle(app[SESSIONS])
         app[FEED] = ChangeFeed(app[SESSIONS])
         sweeper = asyncio.create_task(_sweep_sessions(app))
         yield
@@ -180,6 +180,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
 
 async def _sweep_sessions(app: web.Application) -> None:
     """Delete expired sessions; an operator left with none goes offline (no more chats routed).
+    Also prune failed sign-ins older than the throttle's window.
 
     Every console instance sweeps; the deletes are idempotent, so that is harmless."""
     from desk.web import api
@@ -187,7 +188,8 @@ async def _sweep_sessions(app: web.Application) -> None:
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         with contextlib.suppress(Exception):
-            app[THROTTLE].prune()
+            await app[THROTTLE].prune()
+        with contextlib.suppress(Exception):
             gone = await app[CONSOLE_SESSIONS].sweep()
             if gone:
                 await api.set_offline(app, gone)

@@ -12,6 +12,9 @@ CSRF: every state-changing request carries the session's CSRF token in the
 HMAC of the session token, so nothing more is stored and it cannot be turned back
 into the cookie. The sign-in request, which has no session yet, uses a
 double-submit cookie set by the sign-in page.
+
+Throttling: failed sign-ins are rows of `login_attempts`, shared by every console
+instance like the sessions (see LoginThrottle).
 """
 from __future__ import annotations
 
@@ -19,14 +22,12 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import delete, func, or_, select, update
 
-from desk.models import ConsoleSession, utcnow
+from desk.models import ConsoleSession, LoginAttempt, utcnow
 
 SESSION_COOKIE = "tsunagi_session"
 LOGIN_CSRF_COOKIE = "tsunagi_login_csrf"
@@ -155,45 +156,98 @@ def same_token(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Failed sign-ins per (email, address) and per address in a sliding window."""
+    """Failed sign-ins per (email, address) and per address in a sliding window,
+    counted in the desk database (`login_attempts`) so every console instance
+    shares the same counts.
 
-    def __init__(self, clock=time.monotonic):
+    A sign-in first *reserves* its attempt: it inserts a row (committed at once),
+    then counts the window's rows including it. Over a limit, the row is deleted
+    again and the caller is told how long to wait; within the limits the password is
+    checked, and a failure simply keeps the row. So parallel guesses on several
+    instances cannot all slip past the check before any of them is counted: at most
+    5 (or 50) are ever checked per window. A success deletes its own row and detaches
+    the account's earlier failures from the email (they keep counting for the
+    address, as before). The same happens for emails that exist and those that do
+    not, so the throttle does not tell which exist.
+    """
+
+    def __init__(self, sessions, clock: Callable[[], dt.datetime] = utcnow):
+        self.sessions = sessions  # async_sessionmaker of the desk database
         self.clock = clock
-        self._account: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._address: dict[str, deque[float]] = defaultdict(deque)
 
-    def _recent(self, q: deque[float], now: float) -> deque[float]:
-        while q and now - q[0] > THROTTLE_WINDOW:
-            q.popleft()
-        return q
+    @staticmethod
+    def _keys(email: str, address: str) -> tuple[str, str]:
+        return token_hash(email.strip().lower()), (address or "unknown")[:64]
 
-    def retry_after(self, email: str, address: str) -> int:
-        """Seconds until another attempt is allowed; 0 when allowed now."""
+    async def _wait(self, session, condition, limit: int, now: dt.datetime, exclude: int | None) -> float:
+        """Seconds until fewer than `limit` of the matching rows are in the window (0: now)."""
+        window_start = now - dt.timedelta(seconds=THROTTLE_WINDOW)
+        query = select(LoginAttempt.attempted_at).where(condition, LoginAttempt.attempted_at > window_start)
+        if exclude is not None:
+            query = query.where(LoginAttempt.id != exclude)
+        nth = (await session.execute(query.order_by(LoginAttempt.attempted_at.desc())
+                                     .offset(limit - 1).limit(1))).scalar_one_or_none()
+        if nth is None:
+            return 0.0
+        return max(1.0, (nth + dt.timedelta(seconds=THROTTLE_WINDOW) - now).total_seconds())
+
+    async def _waits(self, session, email_key: str, address: str, now: dt.datetime,
+                     exclude: int | None = None) -> int:
+        account = await self._wait(session, (LoginAttempt.email_hash == email_key)
+                                   & (LoginAttempt.address == address), THROTTLE_MAX_PER_ACCOUNT, now, exclude)
+        per_address = await self._wait(session, LoginAttempt.address == address,
+                                       THROTTLE_MAX_PER_ADDRESS, now, exclude)
+        wait = max(account, per_address)
+        return int(wait) + 1 if wait else 0
+
+    async def retry_after(self, email: str, address: str) -> int:
+        """Seconds until another attempt is allowed; 0 when allowed now (reads only)."""
+        email_key, address = self._keys(email, address)
+        async with self.sessions() as session:
+            return await self._waits(session, email_key, address, self.clock())
+
+    async def reserve(self, email: str, address: str) -> tuple[int | None, int]:
+        """Count this attempt before checking the password: `(attempt id, 0)` when it
+        may go on, `(None, seconds to wait)` when a limit is reached."""
+        email_key, address = self._keys(email, address)
         now = self.clock()
-        waits = []
-        account = self._recent(self._account[(email, address)], now)
-        if len(account) >= THROTTLE_MAX_PER_ACCOUNT:
-            waits.append(account[-THROTTLE_MAX_PER_ACCOUNT] + THROTTLE_WINDOW - now)
-        addr = self._recent(self._address[address], now)
-        if len(addr) >= THROTTLE_MAX_PER_ADDRESS:
-            waits.append(addr[-THROTTLE_MAX_PER_ADDRESS] + THROTTLE_WINDOW - now)
-        if not account:
-            self._account.pop((email, address), None)
-        if not addr:
-            self._address.pop(address, None)
-        return max(1, int(max(waits)) + 1) if waits else 0
+        async with self.sessions() as session, session.begin():
+            row = LoginAttempt(email_hash=email_key, address=address, attempted_at=now)
+            session.add(row)
+            await session.flush()
+            attempt_id = row.id
+        async with self.sessions() as session, session.begin():
+            window_start = now - dt.timedelta(seconds=THROTTLE_WINDOW)
+            recent = LoginAttempt.attempted_at > window_start
+            account = (await session.execute(select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.email_hash == email_key, LoginAttempt.address == address, recent))).scalar_one()
+            per_address = (await session.execute(select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.address == address, recent))).scalar_one()
+            if account <= THROTTLE_MAX_PER_ACCOUNT and per_address <= THROTTLE_MAX_PER_ADDRESS:
+                return attempt_id, 0
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+            wait = await self._waits(session, email_key, address, now, exclude=attempt_id)
+        return None, max(1, wait)
 
-    def failed(self, email: str, address: str) -> None:
-        now = self.clock()
-        self._account[(email, address)].append(now)
-        self._address[address].append(now)
+    async def succeeded(self, attempt_id: int, email: str, address: str) -> None:
+        """A right password: the attempt was no failure, and the account's earlier
+        failures from this address no longer count against it (they still count for
+        the address)."""
+        email_key, address = self._keys(email, address)
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+            await session.execute(update(LoginAttempt).where(
+                LoginAttempt.email_hash == email_key, LoginAttempt.address == address)
+                .values(email_hash=None).execution_options(synchronize_session=False))
 
-    def succeeded(self, email: str, address: str) -> None:
-        self._account.pop((email, address), None)
+    async def release(self, attempt_id: int) -> None:
+        """The attempt could not be checked (an error): it does not count."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
 
-    def prune(self) -> None:
-        """Forget failures older than the window (called periodically: bounded memory)."""
-        now = self.clock()
-        for table in (self._account, self._address):
-            for key in [k for k, q in table.items() if not self._recent(q, now)]:
-                del table[key]
+    async def prune(self) -> int:
+        """Delete failures older than the window (every instance calls it periodically)."""
+        cut = self.clock() - dt.timedelta(seconds=THROTTLE_WINDOW)
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at <= cut))
+        return result.rowcount or 0

@@ -76,7 +76,8 @@ async def test_the_admin_cli_buys_credits_manages_templates_and_reports(sessions
         "purchase", 2, "4.000000", "0.120000", "PO-7")
 
     ok(database_url, "template", "add", "--waba", WABA_1, "--name", "lead_follow_up", "--language", "en_US",
-       "--category", "marketing", "--body", "Hi {{1}}, about {{2}}?", "--button", "Yes", "--button", "No")
+       "--category", "marketing", "--body", "Hi {{1}}, about {{2}}?", "--button", "Yes", "--button", "No",
+       "--no-submit")  # submitting to Meta: tests/billing/test_template_sync.py
     ok(database_url, "template", "set-status", "--waba", WABA_1, "--name", "lead_follow_up",
        "--language", "en_US", "approved")
     [tpl] = json.loads(ok(database_url, "template", "list", "--brand", "Kumo", "--json"))

@@ -1,10 +1,13 @@
 """Sign-in, sessions, CSRF and throttling of the console API (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from http.cookies import SimpleCookie
 
 import aiohttp
 
+from desk.models import utcnow
 from desk.web import auth
 from tests.console.conftest import PASSWORD, signed_in
 
@@ -217,16 +220,127 @@ async def test_admin_pages_are_for_admins_only(make_console):
     assert {n["department"] for n in numbers} == {"Support", "Sales"}
 
 
-def test_throttle_forgets_old_failures():
-    now = [0.0]
-    throttle = auth.LoginThrottle(clock=lambda: now[0])
+async def test_throttle_forgets_old_failures_and_prunes_them(desk):
+    from sqlalchemy import func, select
+
+    from desk.models import LoginAttempt
+
+    now = [utcnow()]
+    throttle = auth.LoginThrottle(desk.sessions, clock=lambda: now[0])
     for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT):
-        throttle.failed("a@b.test", "10.0.0.1")
-    assert throttle.retry_after("a@b.test", "10.0.0.1") > 0
-    assert throttle.retry_after("a@b.test", "10.0.0.2") == 0  # another address
-    now[0] += auth.THROTTLE_WINDOW + 1
-    assert throttle.retry_after("a@b.test", "10.0.0.1") == 0
-    throttle.failed("x@b.test", "10.0.0.3")
-    now[0] += auth.THROTTLE_WINDOW + 1
-    throttle.prune()
-    assert not throttle._account and not throttle._address
+        attempt, wait = await throttle.reserve("a@b.test", "10.0.0.1")
+        assert attempt is not None and wait == 0
+        now[0] += dt.timedelta(seconds=1)
+    assert await throttle.retry_after("A@B.test", "10.0.0.1") > 0   # emails compared lower-cased
+    assert await throttle.retry_after("a@b.test", "10.0.0.2") == 0  # another address
+    attempt, wait = await throttle.reserve("a@b.test", "10.0.0.1")
+    # The oldest of the five failures was 5 s before "now": it leaves the window in 15 min - 5 s.
+    assert attempt is None and auth.THROTTLE_WINDOW - 5 <= wait <= auth.THROTTLE_WINDOW - 3
+    now[0] += dt.timedelta(seconds=auth.THROTTLE_WINDOW)
+    assert await throttle.retry_after("a@b.test", "10.0.0.1") == 0
+    await throttle.reserve("x@b.test", "10.0.0.3")
+    now[0] += dt.timedelta(seconds=auth.THROTTLE_WINDOW + 1)
+    await throttle.reserve("y@b.test", "10.0.0.4")  # a recent one stays
+    assert await throttle.prune() == auth.THROTTLE_MAX_PER_ACCOUNT + 1
+    async with desk.sessions() as session:
+        rows = (await session.execute(select(LoginAttempt))).scalars().all()
+        assert [r.address for r in rows] == ["10.0.0.4"]
+        # Only a hash of the email is kept.
+        assert rows[0].email_hash == auth.token_hash("y@b.test")
+        assert (await session.execute(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.email_hash.like("%@%")))).scalar_one() == 0
+
+
+async def test_throttle_counts_per_address_whatever_the_email(desk):
+    throttle = auth.LoginThrottle(desk.sessions)
+    for i in range(auth.THROTTLE_MAX_PER_ADDRESS):
+        attempt, _ = await throttle.reserve(f"user{i}@b.test", "10.0.0.9")
+        assert attempt is not None
+    attempt, wait = await throttle.reserve("fresh@b.test", "10.0.0.9")
+    assert attempt is None and wait > 0
+    attempt, _ = await throttle.reserve("fresh@b.test", "10.0.0.10")
+    assert attempt is not None
+
+
+async def test_a_success_clears_the_account_but_not_the_address(desk):
+    throttle = auth.LoginThrottle(desk.sessions)
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT - 1):
+        await throttle.reserve("a@b.test", "10.0.0.1")
+    attempt, _ = await throttle.reserve("a@b.test", "10.0.0.1")
+    await throttle.succeeded(attempt, "a@b.test", "10.0.0.1")
+    # Five more failures are allowed for the account...
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT):
+        attempt, _ = await throttle.reserve("a@b.test", "10.0.0.1")
+        assert attempt is not None
+    assert (await throttle.reserve("a@b.test", "10.0.0.1"))[0] is None
+    # ...but the earlier four still count for the address (4 + 5 of 50 used).
+    for i in range(auth.THROTTLE_MAX_PER_ADDRESS - 9):
+        assert (await throttle.reserve(f"u{i}@b.test", "10.0.0.1"))[0] is not None
+    assert (await throttle.reserve("another@b.test", "10.0.0.1"))[0] is None
+
+
+async def test_parallel_guesses_cannot_slip_past_the_limit(desk):
+    """Reservations are counted before any password is checked: of many parallel
+    attempts (as from several instances), never more than the limit go on (a burst
+    may even be refused whole: each sees the others' reservations)."""
+    throttles = [auth.LoginThrottle(desk.sessions) for _ in range(2)]
+    results = await asyncio.gather(*(throttles[i % 2].reserve("a@b.test", "10.0.0.1") for i in range(12)))
+    admitted = [a for a, _ in results if a is not None]
+    assert len(admitted) <= auth.THROTTLE_MAX_PER_ACCOUNT
+    assert all(wait > 0 for a, wait in results if a is None)
+    # The refused ones left no row behind: one at a time, the rest of the allowance is usable.
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT - len(admitted)):
+        attempt, _ = await throttles[0].reserve("a@b.test", "10.0.0.1")
+        assert attempt is not None
+        admitted.append(attempt)
+    assert (await throttles[1].reserve("a@b.test", "10.0.0.1"))[0] is None
+    # A released attempt (its check failed with an error) does not count.
+    await throttles[0].release(admitted[0])
+    assert (await throttles[1].reserve("a@b.test", "10.0.0.1"))[0] is not None
+    assert (await throttles[1].reserve("a@b.test", "10.0.0.1"))[0] is None
+
+
+async def test_two_console_instances_share_the_failure_counts(aiohttp_client, console_settings, desk):
+    from desk.web.app import create_app
+    from tests.console.conftest import Console
+
+    one = Console(await aiohttp_client(create_app(console_settings, cookie_secure=False)))
+    two = Console(await aiohttp_client(create_app(console_settings, cookie_secure=False)))
+    for i in range(auth.THROTTLE_MAX_PER_ACCOUNT):
+        resp = await (one, two)[i % 2].login("alice@acme.test", "wrong password!")
+        assert resp.status == 401
+    for console in (one, two):  # neither instance lets a sixth guess through, even a right one
+        blocked = await console.login("alice@acme.test")
+        assert blocked.status == 429
+        body = await blocked.json()
+        assert body["error"] == "Too many failed sign-ins. Try again in 15 minutes."
+        assert 14 * 60 < int(blocked.headers["Retry-After"]) <= auth.THROTTLE_WINDOW + 1
+    assert (await two.login("carol@acme.test")).status == 200  # another account is not locked out
+
+
+async def test_unknown_emails_are_throttled_like_known_ones(make_console, desk):
+    from sqlalchemy import select
+
+    from desk.models import LoginAttempt
+
+    console = await make_console()
+    for email in ("alice@acme.test", "nobody@acme.test"):
+        answers = []
+        for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT + 1):
+            resp = await console.login(email, "wrong password!")
+            answers.append((resp.status, await resp.json()))
+        assert [status for status, _ in answers] == [401] * 5 + [429]
+        assert answers[-1][1]["error"].startswith("Too many failed sign-ins. Try again in ")
+    async with desk.sessions() as session:
+        rows = (await session.execute(select(LoginAttempt.email_hash))).scalars().all()
+    assert sorted(rows) == sorted([auth.token_hash("alice@acme.test")] * 5 + [auth.token_hash("nobody@acme.test")] * 5)
+
+
+async def test_a_successful_sign_in_resets_the_account_count(make_console):
+    console = await make_console()
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT - 1):
+        assert (await console.login("alice@acme.test", "wrong password!")).status == 401
+    assert (await console.login("alice@acme.test")).status == 200
+    for _ in range(auth.THROTTLE_MAX_PER_ACCOUNT):
+        assert (await console.login("alice@acme.test", "wrong password!")).status == 401
+    assert (await console.login("alice@acme.test")).status == 429

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import socket
 import struct
 import zlib
@@ -95,6 +96,11 @@ async def seed_conversations(desk, media_dir: Path) -> dict:
         await routing.hand_off(session, haru.id)
         evil = await user("15550001111", XSS, XSS, now - dt.timedelta(minutes=1))
         await routing.hand_off(session, evil.id)
+        # A lead whose follow-up was refused, with a script-looking reason (shown as text).
+        evil_lead = await leads.save_lead(session, wa_id="15550001111", phone_number_id="100000000000001", name=XSS,
+                                          email=None, company=None, interest=XSS, consent=True, chat_id=evil.id)
+        evil_lead.follow_up_state, evil_lead.follow_up_reason = "refused", f"no credit left {XSS}"
+        evil_lead.followed_up_at = now
         sales = await user("447700900555", "Priya Raman", "I'd like a quote for 40 seats",
                            now - dt.timedelta(minutes=12), number=SALES_NUMBER)
         await routing.hand_off(session, sales.id)
@@ -176,6 +182,10 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(page.locator(".chat-item")).to_have_count(3)
     await expect(page.locator("#chat-list")).not_to_contain_text("Priya")
     await expect(page.locator('[data-count="waiting"]')).to_have_text("3")
+    # Grouped by department, counted in the list's own word.
+    await expect(page.locator(".group-head")).to_have_count(1)
+    await expect(page.locator(".group-head .dept")).to_have_text("Support")
+    await expect(page.locator(".group-head .group-count")).to_have_text("3 waiting")
     await page.evaluate("window.__noReload = 1")
 
     await kerry_item.click()
@@ -183,6 +193,9 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(page.locator("#composer-reason")).to_have_text("Pick this chat to answer it.")
     await expect(page.locator(".bubble img.media")).to_be_visible()
     await expect(page.locator("#lead-panel")).to_contain_text("kerry@fisher.example")
+    # Captured just now: the follow-up is due in LEAD_FOLLOW_UP_AFTER_HOURS (24 by default).
+    follow_up = page.locator("#lead-panel dt", has_text="Follow-up").locator("xpath=following-sibling::dd[1]")
+    await expect(follow_up).to_have_text(re.compile(r"^due tomorrow \d{1,2}:\d\d( [AP]M)?$"))
     await page.wait_for_function("document.querySelector('.bubble img.media').naturalWidth > 0")
     await page.screenshot(path=str(SHOTS / "console-inbox.png"))
 
@@ -242,6 +255,20 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(page.locator(f'.chat-item[data-chat-id="{chats["evil"]}"] .name')).to_have_text(XSS)
     assert await page.evaluate("typeof window.__xss") == "undefined"
     assert await page.locator("#messages img").count() == 0
+    evil_follow_up = page.locator("#lead-panel dt", has_text="Follow-up").locator("xpath=following-sibling::dd[1]")
+    await expect(evil_follow_up).to_have_text(f"not sent: no credit left {XSS}")
+    assert await page.locator("#lead-panel img").count() == 0
+
+    # Nobody joined Haruto's chat in time: the unattended list says so in its group header.
+    async with desk.sessions() as session, session.begin():
+        (await session.get(Chat, chats["haru"])).state = ChatState.unattended
+    await page.goto(f"{base}/#/inbox/unattended/{chats['haru']}")
+    await page.reload()  # the state was changed behind the console's back: no live event
+    await expect(page.locator("#contact-name")).to_have_text("Haruto Sato")
+    await expect(page.locator('[data-count="unattended"]')).to_have_text("1")
+    await expect(page.locator(".group-head .group-count")).to_have_text("1 unattended")
+    await page.evaluate("document.getElementById('toasts').replaceChildren()")
+    await page.screenshot(path=str(SHOTS / "console-unattended.png"))
 
     # The admin pages.
     await page.click("#signout")
@@ -398,8 +425,37 @@ async def test_templates_outside_the_window_and_the_credits_page(desk, console_s
         await page.click(".modal .btn.primary")
         await expect(page.locator("#balance")).to_have_text("USD 4.00")
         await expect(page.locator(".admin-pane table.grid")).to_contain_text("Purchase")
+        # The low-balance warning level: USD 4.00 is below the default USD 10, not below USD 3;
+        # a bad value is refused and says why.
+        await expect(page.locator("#credit-warning")).to_contain_text("below the warning level of USD 10.00")
+        await page.fill("#warning-usd", "3")
+        await page.click("#save-warning")
+        await expect(page.locator("#credit-warning")).to_be_hidden()
+        await expect(page.locator("#warning-usd")).to_have_value("3.00")
+        await page.fill("#warning-usd", "2.555")
+        await page.click("#save-warning")
+        await expect(page.locator("#warning-result")).to_contain_text("at most 2 decimals")
+        await page.fill("#warning-usd", "5")
+        await page.click("#save-warning")
+        await expect(page.locator("#credit-warning")).to_contain_text(
+            "Low balance: USD 4.00 is below the warning level of USD 5.00")
+        await expect(page.locator("#warning-usd")).to_have_value("5.00")
+        # The monthly report downloads as CSV for the month picked.
+        month = utcnow().strftime("%Y-%m")
+        await expect(page.locator("#report-month")).to_have_value(month)
+        async with page.expect_download() as download_info:
+            await page.click("#download-report")
+        download = await download_info.value
+        assert download.suggested_filename == f"tsunagi-billing-acme-{month}.csv"
+        csv_text = Path(await download.path()).read_text()
+        assert csv_text.startswith("section,market,category,conversations,free,paid,amount_usd\n")
+        # This month: the 18 seeded conversations and the template just sent, all free; 2 credits bought.
+        assert "\nconversations,United Kingdom,user_initiated,18,18,0,0" in csv_text
+        assert "\nconversations_total,,,19,19,0,0" in csv_text and "\ncredits_bought,,,,,,2\n" in csv_text
         await page.evaluate("document.getElementById('toasts').replaceChildren()")
+        await page.set_viewport_size({"width": 1440, "height": 1200})  # the whole page, ledger included
         await page.screenshot(path=str(SHOTS / "console-admin-credits.png"))
+        await page.set_viewport_size({"width": 1440, "height": 900})
         await page.goto(f"{base}/#/admin/templates")
         await expect(page.locator('tr[data-template="order_update"]')).to_contain_text("approved")
         await page.screenshot(path=str(SHOTS / "console-admin-templates.png"))

@@ -187,6 +187,51 @@ async def test_lead_details_and_push_to_crm(make_console, desk, monkeypatch):
     assert (await alice.post(f"/api/chats/{other}/leads/{lead_id}/push")).status == 404
 
 
+async def test_lead_follow_up_in_the_chat_detail(make_console, desk, monkeypatch):
+    """The lead panel's follow-up: due (capture + LEAD_FOLLOW_UP_AFTER_HOURS), being sent,
+    sent, refused with its reason; nothing when skipped, without consent or when off."""
+    from desk.models import Lead
+
+    chat_id = await desk.seed_chat("447700900001")
+    captured = utcnow().replace(microsecond=0) - dt.timedelta(hours=2)
+    async with desk.sessions() as session, session.begin():
+        lead = await leads.save_lead(session, wa_id="447700900001", phone_number_id="100000000000001",
+                                     name="Kerry", email=None, company=None, interest=None, consent=True,
+                                     chat_id=chat_id)
+        lead.created_at = captured
+        lead_id = lead.id
+    alice = await signed_in(make_console, "alice")
+
+    async def follow_up(**values):
+        if values:
+            async with desk.sessions() as session, session.begin():
+                lead = await session.get(Lead, lead_id)
+                for k, v in values.items():
+                    setattr(lead, k, v)
+        detail = await (await alice.get(f"/api/chats/{chat_id}")).json()
+        return detail["leads"][0]["follow_up"]
+
+    monkeypatch.delenv("LEAD_FOLLOW_UP_AFTER_HOURS", raising=False)
+    due = await follow_up()
+    assert due["state"] == "due" and dt.datetime.fromisoformat(due["at"]) == captured + dt.timedelta(hours=24)
+    monkeypatch.setenv("LEAD_FOLLOW_UP_AFTER_HOURS", "1.5")
+    due = await follow_up()
+    assert dt.datetime.fromisoformat(due["at"]) == captured + dt.timedelta(hours=1, minutes=30)
+    monkeypatch.setenv("LEAD_FOLLOW_UP_AFTER_HOURS", "0")  # off
+    assert await follow_up() is None
+    monkeypatch.delenv("LEAD_FOLLOW_UP_AFTER_HOURS")
+    assert await follow_up(consent=False) is None  # never followed up without consent
+    sent_at = captured + dt.timedelta(hours=24)
+    sending = await follow_up(consent=True, follow_up_state="sending", followed_up_at=sent_at)
+    assert sending["state"] == "sending"
+    sent = await follow_up(follow_up_state="queued")
+    assert sent["state"] == "sent" and dt.datetime.fromisoformat(sent["at"]) == sent_at and sent["reason"] is None
+    reason = "no credit left <b>for</b> Acme & co: buy credits"
+    refused = await follow_up(follow_up_state="refused", follow_up_reason=reason)
+    assert refused == {**refused, "state": "refused", "reason": reason}  # as stored; the page shows it as text
+    assert await follow_up(follow_up_state="skipped", follow_up_reason="captured before follow-ups existed") is None
+
+
 async def test_media_only_for_signed_in_users_who_see_the_chat(make_console, desk, console_settings):
     stored = MediaStore(console_settings.media_dir).save(b"\x89PNG\r\n\x1a\nfake", "image/png")
     async with desk.sessions() as session, session.begin():

@@ -115,3 +115,43 @@ def test_fuzz_message_objects_inside_a_valid_envelope(msg):
     except MalformedPayload:
         return
     assert all(isinstance(i.wamid, str) and isinstance(i.wa_id, str) for i in items)
+
+
+def template_change(value, waba="200000000000001", time=1767225600):
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": waba, "time": time,
+                       "changes": [{"field": "message_template_status_update", "value": value}]}]}
+
+
+APPROVED = {"event": "APPROVED", "message_template_id": 1689556908129832, "message_template_name": "order_update",
+            "message_template_language": "en_US", "reason": "NONE", "message_template_category": "UTILITY"}
+
+
+def test_a_template_status_update_is_a_typed_item_with_a_stable_dedupe_key():
+    from connectors.whatsapp.payloads import TemplateStatusUpdate
+
+    [item] = parse_webhook(template_change(APPROVED))
+    assert isinstance(item, TemplateStatusUpdate)
+    assert (item.waba_id, item.template_id, item.name, item.language, item.event, item.reason, item.category) == (
+        "200000000000001", "1689556908129832", "order_update", "en_US", "APPROVED", "NONE", "UTILITY")
+    assert item.timestamp.isoformat() == "2026-01-01T00:00:00+00:00"
+    [again] = parse_webhook(json.loads(json.dumps(template_change(APPROVED))))  # a redelivery
+    assert again.dedupe_key == item.dedupe_key
+    [rejected] = parse_webhook(template_change(dict(APPROVED, event="REJECTED", reason="SCAM")))
+    [later] = parse_webhook(template_change(APPROVED, time=1767229200))  # approved again after a pause
+    assert len({item.dedupe_key, rejected.dedupe_key, later.dedupe_key}) == 3
+    [no_time] = parse_webhook(template_change(dict(APPROVED, reason=None), time=None))
+    assert no_time.timestamp is None and no_time.reason is None and ":-:" in no_time.dedupe_key
+
+
+@pytest.mark.parametrize("value", [
+    {}, "APPROVED", dict(APPROVED, message_template_id=None), dict(APPROVED, message_template_id=True),
+    dict(APPROVED, event=""), dict(APPROVED, message_template_name=5), dict(APPROVED, reason=["x"]),
+])
+def test_a_malformed_template_change_is_skipped_with_a_log_and_the_rest_kept(value, caplog):
+    body = message("text", {"body": "still here"})
+    body["entry"].insert(0, template_change(value)["entry"][0])
+    with caplog.at_level("WARNING", logger="connectors.whatsapp.payloads"):
+        items = parse_webhook(body)
+    assert [type(i).__name__ for i in items] == ["InboundMessage"] and items[0].text == "still here"
+    assert "ignored a malformed message_template_status_update change" in caplog.text

@@ -77,9 +77,9 @@ const S = {
   canned: [], articles: [], rules: [], tags: [], drafts: new Map(), search: "",
 };
 const LISTS = {
-  waiting: { title: "Waiting", empty: ["Nobody is waiting", "Chats the bot hands over to your departments queue here."] },
+  waiting: { title: "Waiting", group: "waiting", empty: ["Nobody is waiting", "Chats the bot hands over to your departments queue here."] },
   mine: { title: "My chats", empty: ["No open chats", "Pick a waiting chat, or go online to get chats assigned."] },
-  unattended: { title: "Unattended", empty: ["Nothing unattended", "Chats nobody joined in time land here; they close automatically."] },
+  unattended: { title: "Unattended", group: "unattended", empty: ["Nothing unattended", "Chats nobody joined in time land here; they close automatically."] },
   closed: { title: "Closed", empty: ["No closed chats yet", "The 50 most recently closed chats of your departments."] },
   bot: { title: "With the bot", empty: ["No chats with the bot", "Conversations the bot is handling right now."] },
 };
@@ -150,7 +150,9 @@ function stamp(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   const sameDay = d.toDateString() === new Date(now()).toDateString();
-  return sameDay ? `Today ${clock(iso)}` : d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  if (sameDay) return `Today ${clock(iso)}`;
+  if (d.toDateString() === new Date(now() + 86400000).toDateString()) return `Tomorrow ${clock(iso)}`;
+  return d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 function dayLabel(iso) {
   const d = new Date(iso);
@@ -346,7 +348,8 @@ function renderList() {
     return;
   }
   const items = [];
-  if (S.list === "waiting" || S.list === "unattended") {
+  if (LISTS[S.list].group) {
+    // Queues are grouped by department; the header counts the chats in this list's own word.
     const groups = new Map();
     for (const c of chats) {
       const key = c.department || "No department";
@@ -354,7 +357,8 @@ function renderList() {
       groups.get(key).push(c);
     }
     for (const [dept, group] of groups) {
-      items.push(h("div", { class: "group-head" }, h("span", { text: dept }), h("span", { text: `${group.length} waiting` })));
+      items.push(h("div", { class: "group-head" }, h("span", { class: "dept", text: dept }),
+        h("span", { class: "group-count", text: `${group.length} ${LISTS[S.list].group}` })));
       items.push(...group.map(chatItem));
     }
   } else items.push(...chats.map(chatItem));
@@ -366,7 +370,7 @@ function chatItem(c) {
   const who = last ? { user: "", bot: "Bot: ", operator: "Operator: ", system: "Desk: " }[last.sender] : "";
   const needsReply = c.state === "open" && last && last.sender === "user";
   const meta = h("div", { class: "meta" }, h("span", { class: `badge ${c.state}`, text: c.state }));
-  if (c.department && S.list !== "waiting" && S.list !== "unattended") meta.append(h("span", { class: "badge dept", text: c.department }));
+  if (c.department && !LISTS[S.list].group) meta.append(h("span", { class: "badge dept", text: c.department }));
   if ((c.state === "waiting" || c.state === "unattended") && c.handed_off_at) {
     meta.append(h("span", { class: "wait", dataset: { since: c.handed_off_at, prefix: "waiting " } }, icon("clock"), h("span", { text: "" })));
   } else if (needsReply && last.at) {
@@ -729,10 +733,11 @@ function renderSide(d) {
   if (lead) {
     leadSec.append(dl([["Name", lead.name || "—"], ["Email", lead.email || "—"], ["Company", lead.company || "—"], ["Interest", lead.interest || "—"],
       ["Phone", lead.phone || "—"], ["Consent", lead.consent ? "yes" : "no"], ["Captured", stamp(lead.created_at)]]
-      .concat(lead.crm_id ? [["CRM id", lead.crm_id]] : [])));
+      .concat(lead.crm_id ? [["CRM id", lead.crm_id]] : [])
+      .concat(followUpText(lead.follow_up) ? [["Follow-up", followUpText(lead.follow_up)]] : [])));
     leadSec.append(h("button", { class: "btn", type: "button", onclick: () => pushLead(lead) }, icon("upload"),
       lead.crm_state === "pushed" ? "Push again" : "Push lead to CRM"));
-    if (d.leads.length > 1) leadSec.append(h("div", { class: "muted", text: `${d.leads.length - 1} earlier lead(s) for this contact.` }));
+    if (d.leads.length > 1) leadSec.append(h("div", { class: "muted", text: `${d.leads.length - 1} earlier ${d.leads.length === 2 ? "lead" : "leads"} for this contact.` }));
   } else leadSec.append(h("div", { class: "muted", text: "No lead captured for this contact yet." }));
   side.push(leadSec);
   if (d.previous.length) {
@@ -740,6 +745,17 @@ function renderSide(d) {
       h("a", { href: `#/inbox/${S.list}/${p.id}`, text: `#${p.id} · ${stamp(p.opened_at)}` }), h("span", { class: `badge ${p.state}`, text: p.state })))));
   }
   $("#side-pane").replaceChildren(...side);
+}
+
+// The lead's next-day follow-up (see lead_json in desk/web/api.py); null: nothing to show.
+function followUpText(f) {
+  if (!f) return null;
+  const when = (iso) => stamp(iso).replace(/^(Today|Tomorrow) /, (m) => m.toLowerCase());
+  if (f.state === "sent") return `sent ${when(f.at)}`;
+  if (f.state === "sending") return "being sent";
+  if (f.state === "refused") return `not sent: ${f.reason || "refused"}`;
+  if (f.state === "due") return parse(f.at) > now() ? `due ${when(f.at)}` : "due now";
+  return null;
 }
 
 function dl(pairs) {
@@ -1231,7 +1247,7 @@ async function adminTemplates() {
   const reload = () => renderAdmin("templates");
   const register = () => formModal({
     title: "Register a template",
-    intro: "As submitted to Meta for this WABA. It stays pending until you record Meta's review; only approved templates are offered to operators. Templates do not move with a number from another provider.",
+    intro: "Submitted to Meta for this WABA's review. It stays pending until Meta's review arrives (a webhook, or Sync with Meta); only approved templates are offered to operators. Templates do not move with a number from another provider.",
     fields: [
       { name: "waba_id", label: "Business account", type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
       { name: "name", label: "Name", placeholder: "order_update", help: "Lower-case letters, digits and _ (Meta's rule)." },
@@ -1240,19 +1256,24 @@ async function adminTemplates() {
       { name: "header", label: "Header (optional)", maxlength: 60 },
       { name: "body", label: "Body", type: "textarea", maxlength: 1024, help: "{{1}}, {{2}}… are filled in by the operator when sending." },
       { name: "footer", label: "Footer (optional)", maxlength: 60 }],
-    submitLabel: "Register",
-    submit: async (v) => { const t = await api("POST", "/api/admin/templates", v); toast(`${t.name} registered (pending).`, "ok"); reload(); },
+    submitLabel: "Submit to Meta",
+    submit: async (v) => { const t = await api("POST", "/api/admin/templates", v); toast(`${t.name} submitted to Meta: ${t.status.toLowerCase()}.`, "ok"); reload(); },
   });
-  const review = (t) => formModal({
-    title: `Meta's review of ${t.name} (${t.language})`,
-    fields: [{ name: "status", label: "Status", type: "select", value: t.status, options: ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"].map((x) => ({ value: x, label: x })) },
-      { name: "reason", label: "Reason (optional)", value: t.status_reason || "" }],
-    submit: async (v) => { await api("PUT", `/api/admin/templates/${t.id}/status`, v); reload(); },
-  });
+  const sync = async (ev) => {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    try {
+      const r = await api("POST", "/api/admin/templates/sync", {});
+      const n = (k) => r.wabas.reduce((a, w) => a + (Array.isArray(w[k]) ? w[k].length : w[k]), 0);
+      toast(`Synced with Meta: ${n("created")} new, ${n("updated")} updated, ${n("deleted")} no longer at Meta.`, "ok");
+      reload();
+    } catch (e) { toast(e.message, "error"); btn.disabled = false; }
+  };
   const waba = Object.fromEntries(wabas.map((w) => [w.id, w.name]));
   return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Message templates" }),
       h("p", { class: "lead-in", text: "Outside the 24-hour customer-service window WhatsApp delivers only approved templates. Operators pick from the approved ones of the chat's business account." })),
-    h("div", { class: "head-actions" }, h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, "Register template"))),
+    h("div", { class: "head-actions" }, h("button", { class: "btn ghost", type: "button", id: "sync-templates", onclick: sync, disabled: !wabas.length }, "Sync with Meta"),
+      h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, "Register template"))),
     h("div", { class: "card" }, h("table", { class: "grid" }, th("Template", "Business account", "Category", "Text", "Status", ""),
       h("tbody", {}, rows.length ? rows.map((t) => h("tr", { dataset: { template: t.name } },
         h("td", { class: "nowrap" }, h("b", { text: t.name }), h("div", { class: "muted small", text: t.language })),
@@ -1261,7 +1282,7 @@ async function adminTemplates() {
         h("td", { class: "tpl-text" }, t.header ? h("b", { text: t.header }) : null, h("div", { text: t.body }), t.footer ? h("small", { class: "muted", text: t.footer }) : null),
         h("td", {}, h("span", { class: `tpl-status ${t.status.toLowerCase()}`, text: t.status.toLowerCase() }),
           t.status_reason ? h("div", { class: "reason", text: t.status_reason }) : null),
-        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => review(t) }, "Record review"))))
+        h("td", { class: "nowrap right muted small", text: t.meta_template_id ? `Meta id ${t.meta_template_id}` : "not at Meta" })))
         : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No templates yet." })))))];
 }
 
@@ -1286,7 +1307,7 @@ async function adminCredits() {
       actions: [{ label: "Cancel" }, { label: "Buy", kind: "primary", icon: "coins", run: async () => {
         try {
           const p = await api("POST", "/api/admin/credits", { credits: Math.floor(Number(count.value)) });
-          toast(`Bought ${p.credits} credits for USD ${p.total_usd}. Balance USD ${p.balance_usd}.`, "ok");
+          toast(`Bought ${p.credits} credit${p.credits === 1 ? "" : "s"} for USD ${p.total_usd}. Balance USD ${p.balance_usd}.`, "ok");
           reload();
         } catch (e) { toast(e.message, "error"); return false; }
       } }],
@@ -1307,6 +1328,36 @@ async function adminCredits() {
         h("span", { class: "cost", text: `USD ${u.cost_usd}` }));
       return col;
     }));
+  // The low-balance warning level (admins see the banner below it).
+  const warnAt = h("input", { class: "field num", type: "number", id: "warning-usd", min: "0", step: "0.01", "aria-label": "Warning level in USD" });
+  warnAt.value = c.low_balance_threshold_usd;
+  const warnResult = h("div", { id: "warning-result", hidden: true, role: "alert" });
+  const saveWarning = async () => {
+    warnResult.hidden = true;
+    try {
+      const r = await api("PUT", "/api/admin/credits/warning", { usd: warnAt.value.trim() });
+      toast(`Admins are warned below USD ${r.low_balance_threshold_usd}.`, "ok");
+      reload();
+    } catch (e) { warnResult.className = "form-error"; warnResult.textContent = e.message; warnResult.hidden = false; }
+  };
+  warnAt.addEventListener("keydown", (e) => { if (e.key === "Enter") saveWarning(); });
+  // The monthly billing report, as CSV (UTC calendar months, like the free tier).
+  const reportMonth = h("input", { class: "field", type: "month", id: "report-month", max: c.month, required: true, "aria-label": "Month" });
+  reportMonth.value = c.month;
+  const download = h("a", { class: "btn", id: "download-report", download: "" }, icon("take"), "Download CSV");
+  const reportResult = h("div", { class: "form-error", id: "report-result", hidden: true, role: "alert" });
+  const setHref = () => {
+    const ok = /^\d{4}-(0[1-9]|1[0-2])$/.test(reportMonth.value);
+    reportResult.hidden = ok;
+    reportResult.textContent = ok ? "" : "Pick a month.";
+    download.toggleAttribute("aria-disabled", !ok);
+    if (ok) download.setAttribute("href", `/api/admin/credits/report?month=${encodeURIComponent(reportMonth.value)}`);
+    else download.removeAttribute("href");
+  };
+  reportMonth.addEventListener("input", setHref);
+  setHref();
+  const row = (label, help, ...control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })),
+    h("div", { class: "inline-form" }, ...control));
   const KIND = { purchase: "Purchase", conversation: "Conversation", reconciliation: "Reconciliation", refund: "Refund", adjustment: "Adjustment" };
   return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Credits" }),
       h("p", { class: "lead-in", text: "Each business account gets its first 1,000 conversations of every calendar month free (unused ones do not carry over); after that conversations are paid from prepaid credits. With neither, nothing that would open a paid conversation is sent." })),
@@ -1315,13 +1366,19 @@ async function adminCredits() {
     h("div", { class: "stats" },
       h("div", { class: "card stat" }, h("small", { text: "Balance" }), h("b", { id: "balance", text: `USD ${c.balance_usd}` }), h("span", { class: "muted", text: `${Number(c.credits)} credit${Number(c.credits) === 1 ? "" : "s"}` })),
       ...c.free_tier.map((t) => h("div", { class: "card stat" }, h("small", { text: `Free conversations ${c.month} · ${t.waba.name}` }),
-        h("b", { text: `${Math.max(0, t.limit - t.used)} left` }), h("span", { class: "muted", text: `${t.used} of ${t.limit} used` })))),
+        h("b", { text: `${Math.max(0, t.limit - t.used).toLocaleString("en")} left` }), h("span", { class: "muted", text: `${t.used.toLocaleString("en")} of ${t.limit.toLocaleString("en")} used` })))),
+    h("div", { class: "card" }, h("h2", { text: "Warning and reports" }), h("div", { class: "body" },
+      row("Low-balance warning", "Admins see a warning here when the balance drops below this amount (0: only when it is empty).",
+        h("div", {}, h("span", { class: "unit pre", text: "USD" }), warnAt),
+        h("button", { class: "btn primary", type: "button", id: "save-warning", onclick: saveWarning }, icon("check"), "Save"), warnResult),
+      row("Monthly billing report", "Conversations by market and category (free and paid) and the credits bought and spent in a calendar month (UTC), as CSV.",
+        reportMonth, download, reportResult))),
     h("div", { class: "card" }, h("h2", { text: "Monthly usage" }), h("div", { class: "body" }, chart,
       h("div", { class: "legend" }, h("span", { class: "key free" }), "free", h("span", { class: "key paid" }), "paid", h("span", { class: "key other" }), "not billable"))),
     h("div", { class: "card" }, h("h2", { text: "Ledger" }), h("table", { class: "grid" }, th("When", "Entry", "Amount", "Fee", "By", "Note"),
       h("tbody", {}, c.ledger.length ? c.ledger.map((e) => h("tr", {},
         h("td", { class: "nowrap", text: stamp(e.at) }),
-        h("td", { text: KIND[e.kind] || e.kind, title: e.kind }, e.credits ? h("span", { class: "muted", text: ` · ${e.credits} credits` }) : null),
+        h("td", { text: KIND[e.kind] || e.kind, title: e.kind }, e.credits ? h("span", { class: "muted", text: ` · ${e.credits} credit${Math.abs(e.credits) === 1 ? "" : "s"}` }) : null),
         h("td", { class: `num ${e.amount_usd.startsWith("-") ? "neg" : "pos"}`, text: `USD ${e.amount_usd}` }),
         h("td", { class: "num", text: Number(e.fee_usd) ? `USD ${e.fee_usd}` : "—" }),
         h("td", { text: e.by || "—" }), h("td", { class: "muted", text: e.note || "" })))
