@@ -168,12 +168,17 @@ async def resume_if_paused(agent, sender_id: str) -> None:
     Rasa's conversation is still paused from the handoff, resume it, as
     `POST /conversations/{id}/tracker/events` with ConversationResumed would —
     in-process, so Rasa's HTTP API can stay off."""
-    from rasa.shared.core.events import ConversationResumed
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, ConversationResumed
 
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.retrieve(sender_id)
         if tracker is not None and tracker.is_paused():
             tracker.update(ConversationResumed())
+            # The pause stopped the turn before its action_listen: without one, the
+            # next user message would follow the handoff action and the policies
+            # (memoization) would predict action_listen instead of answering.
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await agent.tracker_store.save(tracker)
             log.info("whatsapp: resumed the bot for %s", sender_id)
 
