@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -74,11 +76,11 @@ def desk_rows(stack, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def running_stack(var: Path, *, seed_demo: bool = False):
+    """The four processes on free ports with their own files under `var`, stopped
+    when the generator closes; `seed_demo` adds the demo's departments and admin."""
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` (make test trains first)")
-    var = tmp_path_factory.mktemp("var")
     env = build_env({
         "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()),
         "DESK_PORT": str(free_port()), "SIM_PORT": str(free_port()),
@@ -88,6 +90,8 @@ def stack(tmp_path_factory):
     }, var_dir=var)
     # build_env fills ports-derived URLs from the values above.
     migrate(env)
+    if seed_demo:
+        subprocess.run([sys.executable, "-m", "desk", "seed-demo"], cwd=ROOT, env=env, check=True)
     s = Stack(env, MODEL, var / "logs")
     s.start()
     s.http = {svc.name: Http(svc.base_url) for svc in s.services}
@@ -95,3 +99,8 @@ def stack(tmp_path_factory):
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    yield from running_stack(tmp_path_factory.mktemp("var"))

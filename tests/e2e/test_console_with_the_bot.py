@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from launcher.env import ROOT, build_env
-from launcher.stack import Stack, migrate
 from tests.console.test_browser import ARGS, CHROMIUM
-from tests.e2e.conftest import MODEL, Http, free_port, wait_for
+from tests.e2e.conftest import running_stack, wait_for
 
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = [pytest.mark.e2e,
@@ -28,24 +24,7 @@ OPERATOR = "admin@tsunagi.local"  # the demo admin (desk/demo.py): Support and S
 
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` (make test trains first)")
-    var = tmp_path_factory.mktemp("var")
-    env = build_env({
-        "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()),
-        "DESK_PORT": str(free_port()), "SIM_PORT": str(free_port()),
-        "WHATSAPP_VERIFY_TOKEN": "e2e-verify", "WHATSAPP_APP_SECRET": "e2e-app-secret",
-        "WHATSAPP_ACCESS_TOKEN": "e2e-access-token", "SIM_STATUS_DELAY_MS": "20",
-    }, var_dir=var)
-    migrate(env)
-    subprocess.run([sys.executable, "-m", "desk", "seed-demo"], cwd=ROOT, env=env, check=True)
-    s = Stack(env, MODEL, var / "logs")
-    s.start()
-    s.http = {svc.name: Http(svc.base_url) for svc in s.services}
-    try:
-        yield s
-    finally:
-        s.stop()
+    yield from running_stack(tmp_path_factory.mktemp("var"), seed_demo=True)
 
 
 def bot_messages(stack) -> list[dict]:
