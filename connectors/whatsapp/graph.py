@@ -114,13 +114,23 @@ class GraphClient:
     async def post_messages(self, phone_number_id: str, token: str, body: dict,
                             max_attempts: int | None = None) -> dict:
         """POST {graph}/{phone_number_id}/messages with retries; returns Meta's JSON."""
-        url = f"{self.base_url}/{phone_number_id}/messages"
+        return await self._request_json("POST", f"{phone_number_id}/messages", token, json=body,
+                                        max_attempts=max_attempts, throttle=phone_number_id)
+
+    async def _request_json(self, method: str, path: str, token: str, *, json: dict | None = None,
+                            params: dict | None = None, max_attempts: int | None = None,
+                            throttle: str | None = None) -> dict:
+        """One Graph API call answering JSON, retried with backoff on temporary errors;
+        `throttle` names the number whose send rate (ThroughputLimiter) each attempt counts
+        against. Returns Meta's JSON, raises GraphError."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"}
         max_attempts = max_attempts or self.max_attempts
         for attempt in range(1, max_attempts + 1):
-            await self.limiter.wait(phone_number_id)
+            if throttle is not None:
+                await self.limiter.wait(throttle)
             try:
-                async with self._http().post(url, json=body, headers=headers) as resp:
+                async with self._http().request(method, url, json=json, params=params, headers=headers) as resp:
                     data = await resp.json(content_type=None)
                     if resp.status == 200 and isinstance(data, dict) and "error" not in data:
                         return data
@@ -130,7 +140,7 @@ class GraphClient:
             if not error.retryable or attempt == max_attempts:
                 raise error
             delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            log.warning("whatsapp: %s; retry %d/%d in %.1fs", error, attempt,
+            log.warning("whatsapp: %s %s: %s; retry %d/%d in %.1fs", method, path, error, attempt,
                         max_attempts - 1, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
@@ -194,25 +204,8 @@ class GraphClient:
         """A WhatsApp Business Management call, e.g. `GET {graph}/{waba-id}/message_templates`;
         returns Meta's JSON, raises GraphError. Retries temporary errors like
         `post_messages`; give `max_attempts=1` where a retry could repeat a creation."""
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        headers = {"Authorization": f"Bearer {token}"}
-        max_attempts = max_attempts or self.max_attempts
-        for attempt in range(1, max_attempts + 1):
-            try:
-                async with self._http().request(method, url, json=json, params=params, headers=headers) as resp:
-                    data = await resp.json(content_type=None)
-                    if resp.status == 200 and isinstance(data, dict) and "error" not in data:
-                        return data
-                    error = GraphError.from_response(resp.status, data)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-                error = GraphError(599, None, f"{type(exc).__name__}: {exc}")
-            if not error.retryable or attempt == max_attempts:
-                raise error
-            delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            log.warning("whatsapp: %s %s: %s; retry %d/%d in %.1fs", method, path, error, attempt,
-                        max_attempts - 1, delay)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await self._request_json(method, path, token, json=json, params=params,
+                                        max_attempts=max_attempts)
 
     async def create_template(self, waba_id: str, token: str, template: dict) -> dict:
         """POST {graph}/{waba-id}/message_templates (name, language, category, components);

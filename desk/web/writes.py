@@ -59,7 +59,8 @@ async def delete_tag(session: AsyncSession, brand_id: int, tag_id: int) -> bool:
     return result.rowcount == 1
 
 
-async def create_canned(session: AsyncSession, brand_id: int, shortcut, title, text) -> CannedResponse:
+def _canned_fields(shortcut, title, text) -> tuple[str, str, str]:
+    """A canned response's shortcut, title and text, normalized and checked."""
     shortcut = str(shortcut or "").strip().lstrip("/").lower()
     if not SHORTCUT.match(shortcut):
         raise ConsoleError("a shortcut has 1 to 40 characters: lower-case letters, digits, - and _")
@@ -69,6 +70,11 @@ async def create_canned(session: AsyncSession, brand_id: int, shortcut, title, t
     text = str(text or "").strip()
     if not text or len(text) > 4096:
         raise ConsoleError("the text has 1 to 4096 characters (WhatsApp's limit)")
+    return shortcut, title, text
+
+
+async def create_canned(session: AsyncSession, brand_id: int, shortcut, title, text) -> CannedResponse:
+    shortcut, title, text = _canned_fields(shortcut, title, text)
     if (await session.execute(select(CannedResponse).where(
             CannedResponse.brand_id == brand_id, CannedResponse.shortcut == shortcut))).first():
         raise ConsoleError(f"the shortcut /{shortcut} is already used")
@@ -86,15 +92,7 @@ async def update_canned(session: AsyncSession, brand_id: int, canned_id: int, sh
     canned = await session.get(CannedResponse, canned_id)
     if canned is None or canned.brand_id != brand_id:
         return None
-    shortcut = str(shortcut or "").strip().lstrip("/").lower()
-    if not SHORTCUT.match(shortcut):
-        raise ConsoleError("a shortcut has 1 to 40 characters: lower-case letters, digits, - and _")
-    title = " ".join(str(title or "").split())
-    if not title or len(title) > 200:
-        raise ConsoleError("a title has 1 to 200 characters")
-    text = str(text or "").strip()
-    if not text or len(text) > 4096:
-        raise ConsoleError("the text has 1 to 4096 characters (WhatsApp's limit)")
+    shortcut, title, text = _canned_fields(shortcut, title, text)
     if (await session.execute(select(CannedResponse.id).where(
             CannedResponse.brand_id == brand_id, CannedResponse.shortcut == shortcut,
             CannedResponse.id != canned_id))).first():

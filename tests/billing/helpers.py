@@ -55,3 +55,13 @@ async def fill_tier(session, brand_id: int, count: int, month_start: dt.datetime
                  rate_micros=8800, cost_micros=0, opened_by="bot") for i in range(count)]
     if rows:
         await session.execute(insert(BilledConversation), rows)
+
+
+async def register_demo_templates(session, waba_id: str = WABA_1) -> None:
+    """The demo's templates (desk/billing/demo_templates.json) in the desk's registry."""
+    from desk.billing import templates
+
+    for item in templates.demo_templates():
+        await templates.register(session, waba_id=waba_id, name=item["name"], language=item["language"],
+                                 category=item["category"], components=item["components"],
+                                 status=item["status"])

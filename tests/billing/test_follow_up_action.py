@@ -9,7 +9,7 @@ from desk.billing import conversations as billing
 from desk.billing import templates
 from desk.models import BilledConversation, Message, OutboxMessage, WhatsAppBusinessAccount, utcnow
 from desk.services.leads import save_lead
-from tests.billing.helpers import DE_USER, PNID_A, WABA_1, brand, fill_tier
+from tests.billing.helpers import DE_USER, PNID_A, WABA_1, brand, fill_tier, register_demo_templates
 
 
 def tracker(wa_id=DE_USER, slots=None):
@@ -23,10 +23,7 @@ async def desk(sessions, database_url, monkeypatch):
     monkeypatch.setenv("DESK_DATABASE_URL", database_url)
     async with sessions() as s, s.begin():
         b = await brand(s)
-        for item in templates.demo_templates():
-            await templates.register(s, waba_id=WABA_1, name=item["name"], language=item["language"],
-                                     category=item["category"], components=item["components"],
-                                     status=item["status"])
+        await register_demo_templates(s)
         await save_lead(s, wa_id=DE_USER, phone_number_id=PNID_A, name="Aiko  Tanaka", email="a@example.com",
                         company=None, interest="tea sets for a café", consent=True)
         return b

@@ -6,10 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from actions import lead_follow_ups
-from desk.billing import templates
 from desk.models import Lead, OutboxMessage, utcnow
 from desk.services.leads import save_lead
-from tests.billing.helpers import DE_USER, PNID_A, WABA_1, brand, fill_tier
+from tests.billing.helpers import DE_USER, PNID_A, brand, fill_tier, register_demo_templates
 
 DAY = dt.timedelta(hours=24)
 
@@ -19,10 +18,7 @@ async def desk(sessions, database_url, monkeypatch):
     monkeypatch.setenv("DESK_DATABASE_URL", database_url)
     async with sessions() as s, s.begin():
         b = await brand(s)
-        for item in templates.demo_templates():
-            await templates.register(s, waba_id=WABA_1, name=item["name"], language=item["language"],
-                                     category=item["category"], components=item["components"],
-                                     status=item["status"])
+        await register_demo_templates(s)
         lead = await save_lead(s, wa_id=DE_USER, phone_number_id=PNID_A, name="Aiko Tanaka", email="a@example.com",
                                company=None, interest="tea sets", consent=True)
         no_consent = await save_lead(s, wa_id="491701234599", phone_number_id=PNID_A, name="Ben Weber",

@@ -12,7 +12,8 @@ from desk.billing import ledger, templates
 from desk.models import BilledConversation, ConversationCategory, Message, OutboxMessage, Sender, utcnow
 from desk.services import outbox
 from simulator import SimConfig, create_app
-from tests.billing.helpers import DE_USER, NA_USER, PNID_A, WABA_1, WABA_2, brand, fill_tier, user_wrote
+from tests.billing.helpers import (DE_USER, NA_USER, PNID_A, WABA_1, WABA_2, brand, fill_tier,
+                                   register_demo_templates, user_wrote)
 
 TOKEN = "tpl-token"
 FOLLOW_UP = templates.components_from("Hi {{1}}, still interested in {{2}}?", header="Kumo {{1}}",
@@ -116,16 +117,10 @@ async def graph(sim):
     await g.close()
 
 
-async def _demo_registry(s):
-    for item in templates.demo_templates():
-        await templates.register(s, waba_id=WABA_1, name=item["name"], language=item["language"],
-                                 category=item["category"], components=item["components"], status=item["status"])
-
-
 async def test_a_template_opens_a_business_initiated_conversation_and_meta_accepts_it(sessions, sim, graph):
     async with sessions() as s, s.begin():
         await brand(s)
-        await _demo_registry(s)
+        await register_demo_templates(s)
         msg = await templates.send_template(s, phone_number_id=PNID_A, wa_id=NA_USER, name="lead_follow_up",
                                             language="en_US", body_params=["Aiko", "tea sets"])
         assert (msg.type, msg.body) == ("template", "Hi Aiko, thanks for your interest in tea sets. "
@@ -146,7 +141,7 @@ async def test_unapproved_templates_and_sends_without_credit_are_refused(session
     now = utcnow()
     async with sessions() as s, s.begin():
         b = await brand(s)
-        await _demo_registry(s)
+        await register_demo_templates(s)
         with pytest.raises(templates.TemplateError, match="pending, not approved"):
             await templates.send_template(s, phone_number_id=PNID_A, wa_id=NA_USER, name="spring_sale",
                                           language="en_US", body_params=["10%", "May"])
