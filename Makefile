@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help setup demo test train validate bench
+.PHONY: help setup demo test train validate bench screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -21,6 +21,10 @@ train: setup ## train the model (skipped by Rasa when nothing changed)
 
 validate: setup ## check domain, data and stories
 	@.venv/bin/rasa data validate --fail-on-warnings
+
+screenshots: setup ## drive the console in chromium and save docs/screenshots/console-*.png
+	@TSUNAGI_SCREENSHOTS=1 PYTHONPATH=. RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 \
+	  $(PY) -m pytest -q tests/console/test_browser.py tests/console/test_browser_whatsapp.py
 
 bench: setup ## run the benchmarks under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(PY) $$b; done

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import logging
 import os
 from typing import Awaitable, Callable
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
+from sanic.response import json as sanic_json
 
 from actions import bot_idle, lead_follow_ups
 
@@ -46,8 +48,30 @@ async def _follow_up_round():
     return counts if any(counts.values()) else None
 
 
-def build_app(interval: float):
+TOKEN_ENV = "ACTION_ENDPOINT_TOKEN"
+
+
+def require_token(app, token: str) -> None:
+    """Refuse every call but /health without Rasa's `?token=` (endpoints.yml's action_endpoint).
+
+    Without it any local process could run actions (e.g. submit a lead) with a made-up tracker.
+    """
+    expected = token.encode()
+
+    @app.on_request
+    async def check_token(request):
+        if request.path == "/health":
+            return None
+        given = (request.args.get("token") or "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, expected):
+            log.warning("actions: refused a call to %s without the action endpoint token", request.path)
+            return sanic_json({"error": "missing or wrong action endpoint token"}, status=401)
+        return None
+
+
+def build_app(interval: float, token: str):
     app = create_app("actions")
+    require_token(app, token)
 
     @app.after_server_start
     async def start_background_work(app, _loop):
@@ -74,7 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     utils.update_sanic_log_level()
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
     lead_follow_ups.after_from_env()  # a bad value stops the start with its reason
-    build_app(bot_idle.interval_from_env()).run(args.host, args.port, workers=1)
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise SystemExit(f"{TOKEN_ENV} is not set: the action server only answers Rasa, which sends "
+                         f"this token (endpoints.yml). `make demo` generates one in var/demo.env.")
+    build_app(bot_idle.interval_from_env(), token).run(args.host, args.port, workers=1)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from cloudapi.ids import split_conversation_id
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +75,6 @@ class ActionFollowUpLead(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         from actions.desk_access import desk_transaction
-        from connectors.whatsapp.processor import split_conversation_id
 
         try:
             phone_number_id, wa_id = split_conversation_id(tracker.sender_id)

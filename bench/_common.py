@@ -152,7 +152,8 @@ class BenchStack:
         cfg = self.var / name
         cfg.mkdir(parents=True, exist_ok=True)
         (cfg / "credentials.yml").write_text("rest:\n")
-        endpoints = f"action_endpoint:\n  url: {self.env['ACTION_ENDPOINT_URL']}\n"
+        endpoints = (f"action_endpoint:\n  url: {self.env['ACTION_ENDPOINT_URL']}\n"
+                     f"  token: {self.env['ACTION_ENDPOINT_TOKEN']}\n")
         if name == "rest-sql":
             endpoints += (f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
                           f"  db: {cfg / 'tracker.db'}\nlock_store:\n  type: in_memory\n")

@@ -30,14 +30,14 @@ IDLE_MAIN_LEAVES = ("sanic.server.runners:serve", "selectors:",
 # Steps of the pipeline, by their frame label (inclusive: nested steps overlap).
 STEPS = [
     ("webhook POST handler (whole)", "connectors.whatsapp.webhook:receive"),
-    ("  signature check", "connectors.whatsapp.signature:is_valid"),
+    ("  signature check", "cloudapi.signature:is_valid"),
     ("  parse + record in inbox", "connectors.whatsapp.processor:InboxProcessor.accept"),
     ("inbox processing (whole, incl. bot turn)", "connectors.whatsapp.processor:InboxProcessor.drain"),
     ("  claim / finish inbox row", "desk.services.inbox:claim_next"),
     ("  finish inbox row", "desk.services.inbox:finish"),
     ("  record inbound in desk", "desk.services.conversations:record_inbound"),
     ("  apply status webhook", "desk.services.conversations:apply_status"),
-    ("  mark as read (Graph call)", "connectors.whatsapp.graph:GraphClient.mark_read"),
+    ("  mark as read (Graph call)", "cloudapi.graph:GraphClient.mark_read"),
     ("Rasa: handle_message (whole turn)", "rasa.core.agent:Agent.handle_message"),
     ("  Rasa: NLU parse", "rasa.core.processor:MessageProcessor.parse_message"),
     ("  Rasa: policy prediction", "rasa.core.processor:MessageProcessor._predict_next_with_tracker"),
@@ -46,7 +46,7 @@ STEPS = [
     ("  Rasa: tracker store (any)", "rasa.core.tracker_store:"),
     ("  Rasa: run actions", "rasa.core.processor:MessageProcessor._run_action"),
     ("  bot reply: record + send (channel)", "connectors.whatsapp.channel:WhatsAppOutput._send"),
-    ("    Graph API send", "connectors.whatsapp.graph:GraphClient.send"),
+    ("    Graph API send", "cloudapi.graph:GraphClient.send"),
     ("desk DB: async SQLAlchemy (any)", "sqlalchemy.ext.asyncio."),
     ("desk DB: open aiosqlite connection (starts a thread)", "aiosqlite.core:Connection.__await__"),
     ("loop blocked waiting on a thread/lock", "threading:Condition.wait"),
@@ -110,7 +110,7 @@ def summarise(samples: collections.Counter, top: int = 15) -> str:
     for f, n in leaf.most_common(top):
         lines.append(f"    {100 * n / busy_total:5.1f}%  {f}")
     project = [(f, n) for f, n in incl.most_common()
-               if f.startswith(("connectors.", "desk.", "actions."))][:top]
+               if f.startswith(("cloudapi.", "connectors.", "desk.", "actions."))][:top]
     lines.append("  project functions by inclusive samples:")
     for f, n in project:
         lines.append(f"    {100 * n / busy_total:5.1f}%  {f}")

@@ -38,9 +38,25 @@ RULES = (
 MIME_BY_EXTENSION = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png", "pdf": "application/pdf",
                      "3gp": "video/3gpp", "mp4": "video/mp4", "mp3": "audio/mpeg", "mpeg": "audio/mpeg",
                      "ogg": "audio/ogg", "amr": "audio/amr"}
-# What the first bytes of a file of this extension must be (formats with a fixed signature).
-_MAGIC = {"png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
-          "pdf": (b"%PDF-",), "ogg": (b"OggS",), "amr": (b"#!AMR",)}
+def _starts(*prefixes: bytes):
+    return lambda data: data.startswith(prefixes)
+
+
+def _iso_media(data: bytes) -> bool:
+    """mp4 and 3gp are ISO base media files: the first box is `ftyp` (size, then the type)."""
+    return data[4:8] == b"ftyp"
+
+
+def _mpeg_audio(data: bytes) -> bool:
+    """An mp3: an ID3 tag, or straight away an MPEG audio frame (11 sync bits set)."""
+    return data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+
+
+# What the first bytes of a file of this extension must be (every allowed format has one).
+_SIGNATURE = {"png": _starts(b"\x89PNG\r\n\x1a\n"), "jpg": _starts(b"\xff\xd8\xff"),
+              "jpeg": _starts(b"\xff\xd8\xff"), "pdf": _starts(b"%PDF-"), "ogg": _starts(b"OggS"),
+              "amr": _starts(b"#!AMR"), "mp4": _iso_media, "3gp": _iso_media, "mp3": _mpeg_audio,
+              "mpeg": _mpeg_audio}
 
 
 class AttachmentRefused(ValueError):
@@ -72,8 +88,8 @@ def check_content(filename: str, data: bytes) -> str:
     """The MIME type to send `data` as; AttachmentRefused when the bytes are not what
     the name says (a renamed file would only fail later, at WhatsApp)."""
     ext = Path(filename).suffix.lower().lstrip(".")
-    magic = _MAGIC.get(ext)
-    if magic and not any(data.startswith(m) for m in magic):
+    matches = _SIGNATURE.get(ext)
+    if matches is None or not matches(data):
         raise AttachmentRefused(f"{filename} is not a real .{ext} file (its content does not match the name)")
     return MIME_BY_EXTENSION[ext]
 
@@ -101,8 +117,10 @@ class MediaStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_for(digest)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # customers' files: owner only
             tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(data)
+            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
             os.replace(tmp, path)  # atomic: a reader never sees half a file
         return StoredMedia(digest, len(data), mime_type, path)

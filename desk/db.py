@@ -6,6 +6,7 @@ migrations with the matching synchronous driver.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import event
@@ -20,11 +21,24 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def private_sqlite_file(path: str | Path) -> None:
+    """Create (or restrict) a SQLite file as 0600: it holds customers' chats and
+    contacts. SQLite gives its -wal and -shm files the database file's mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _prepare_sqlite(url: str) -> None:
+    db_path = make_url(url).database
+    if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
+        private_sqlite_file(db_path)
+
+
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
-        db_path = make_url(url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite(url)
         # Several processes share the file: WAL lets readers run beside the one writer,
         # and busy_timeout makes a writer wait instead of failing with "locked".
         # SQLAlchemy's NullPool for aiosqlite files: a connection (and thread) per
@@ -62,9 +76,7 @@ def migrate(url: str, revision: str = "head") -> None:
     from alembic.config import Config
 
     if is_sqlite(url):
-        db_path = make_url(url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))

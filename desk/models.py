@@ -25,8 +25,16 @@ from sqlalchemy.types import TypeDecorator
 Base = declarative_base()
 
 
-def utcnow() -> dt.datetime:
+def wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+clock = wall_clock  # the desk's one clock; tests may run it from a fixed date (tests/clock.py)
+
+
+def utcnow() -> dt.datetime:
+    """Now, by the desk's clock: where an event's own time exists, use that instead."""
+    return clock()
 
 
 class Utc(TypeDecorator):
@@ -298,7 +306,7 @@ class LoginAttempt(Base):
     lower-cased form: whatever an attacker (or an operator who typed a password in
     the email field) sent is not kept in clear. After a successful sign-in the
     account's failures from that address lose their email (NULL) but still count for
-    the address. Rows older than the window are pruned."""
+    the address. `LoginThrottle.prune` deletes rows once no rule counts them."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_account", "email_hash", "address", "attempted_at"),

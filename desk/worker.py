@@ -14,8 +14,7 @@ import os
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
-from connectors.whatsapp.graph import GraphClient
-from connectors.whatsapp.settings import META_GRAPH_API_URL
+from cloudapi.graph import META_GRAPH_API_URL, GraphClient
 from desk.attachments import MediaStore
 from desk.config import DeskSettings
 from desk.services import outbox, routing, timers

@@ -1,22 +1,32 @@
-"""`python -m launcher demo`: migrate, train if the data changed, run everything."""
+"""`python -m launcher demo`: migrate, train if the data changed, run everything.
+
+`python -m launcher serve`: the same three product processes (desk, action server,
+Rasa) against the real Cloud API, configured by the environment or `.env`.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from launcher.env import ROOT, VAR, build_env, ports
+from launcher.env import ROOT, VAR, build_env, ports, read_env_file
 from launcher.stack import VENV_BIN, Stack, migrate
 
 MODEL = ROOT / "models" / "tsunagi.tar.gz"
 
 
-def prepare(env: dict[str, str]) -> None:
+REAL_META = ("WHATSAPP_GRAPH_API_URL", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_WABA_ID",
+             "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
+
+
+def prepare(env: dict[str, str], *, seed_demo: bool = True) -> None:
     migrate(env)
-    subprocess.run([sys.executable, "-m", "desk", "seed-demo"], cwd=ROOT, env=env, check=True)
+    if seed_demo:
+        subprocess.run([sys.executable, "-m", "desk", "seed-demo"], cwd=ROOT, env=env, check=True)
     # Rasa fingerprints config, domain and data: when nothing changed it keeps the model.
     log_path = VAR / "logs" / "train.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +58,33 @@ tsunagi is running (logs in {VAR / 'logs'}):
   WhatsApp webhook (Rasa):  http://127.0.0.1:{p['rasa']}/webhooks/whatsapp/webhook
 
 Press Ctrl-C to stop everything.""", flush=True)
+    run_until_stopped(stack)
+
+
+def serve() -> None:
+    """Desk, action server and Rasa for the real Cloud API (no simulator, no demo data)."""
+    given = {**read_env_file(ROOT / ".env"), **os.environ}
+    missing = [k for k in REAL_META if not given.get(k)]
+    if missing:
+        sys.exit("tsunagi: set " + ", ".join(missing) + " in the environment or .env for the real "
+                 "Cloud API (README, 'Pointing it at the real Meta Cloud API'); `make demo` runs the simulator.")
+    env = build_env()
+    prepare(env, seed_demo=False)
+    p = ports(env)
+    stack = Stack(env, MODEL, VAR / "logs", only={"desk", "actions", "rasa"})
+    print("tsunagi: starting desk, action server and Rasa ...", flush=True)
+    stack.start()
+    print(f"""
+tsunagi is running against {env['WHATSAPP_GRAPH_API_URL']} (logs in {VAR / 'logs'}):
+
+  Operator console:         http://{env.get('DESK_HOST', '127.0.0.1')}:{p['desk']}/
+  WhatsApp webhook (Rasa):  http://{env['RASA_INTERFACE']}:{p['rasa']}/webhooks/whatsapp/webhook
+
+Press Ctrl-C to stop everything.""", flush=True)
+    run_until_stopped(stack)
+
+
+def run_until_stopped(stack: Stack) -> None:
     stopping = False
 
     def _stop(*_):
@@ -70,10 +107,12 @@ Press Ctrl-C to stop everything.""", flush=True)
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m launcher")
-    parser.add_argument("command", choices=["demo", "prepare"])
+    parser.add_argument("command", choices=["demo", "serve", "prepare"])
     args = parser.parse_args()
     if args.command == "demo":
         demo()
+    elif args.command == "serve":
+        serve()
     else:
         prepare(build_env())
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
 GENERATED_SECRETS = ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN",
-                     "DEMO_OPERATOR_PASSWORD")
+                     "DEMO_OPERATOR_PASSWORD", "ACTION_ENDPOINT_TOKEN")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

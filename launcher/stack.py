@@ -11,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from desk.db import private_sqlite_file
 from launcher.env import ROOT, ports
 
 VENV_BIN = Path(sys.executable).parent
@@ -61,6 +62,8 @@ class Stack:
 
     def start(self, timeout: float = 180.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.env.get("RASA_TRACKER_DB"):  # Rasa would create it world-readable
+            private_sqlite_file(self.env["RASA_TRACKER_DB"])
         try:
             for svc in self.services:
                 svc.log_path = self.log_dir / f"{svc.name}.log"

@@ -1,4 +1,4 @@
-"""The Rasa side of the WhatsApp channel: thin over processor/outbound/graph.
+"""The Rasa side of the WhatsApp channel: thin over processor and cloudapi (outbound, graph).
 
 Webhook: GET|POST /webhooks/whatsapp/webhook (Rasa mounts the blueprint under
 /webhooks/<name>/). A POST is checked (signature over the raw bytes, before any
@@ -14,11 +14,12 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from connectors.whatsapp import outbound, signature, webhook
-from connectors.whatsapp.graph import GraphClient, GraphError
-from connectors.whatsapp.payloads import InboundMessage
-from connectors.whatsapp.processor import (InboxProcessor, conversation_id,
-                                           split_conversation_id)
+from cloudapi import outbound, signature
+from cloudapi.graph import GraphClient, GraphError
+from cloudapi.ids import conversation_id, split_conversation_id
+from cloudapi.payloads import InboundMessage
+from connectors.whatsapp import webhook
+from connectors.whatsapp.processor import InboxProcessor
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
 from desk.billing import conversations as billing
@@ -254,12 +255,18 @@ class WhatsAppInput(InputChannel):
             status, text = webhook.verify(request.args, settings.verify_token)
             return response.text(text, status=status)
 
-        @bp.route("/webhook", methods=["POST"])
+        # Streamed: Sanic would otherwise read up to its 100 MB default before we see the
+        # size. A declared or actual body over the limit is refused as it arrives.
+        @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request):
             if self.runtime is None or self.runtime.processor is None:
                 return response.json({"error": "starting, retry later"}, status=503)
+            raw = await webhook.read_limited(request.headers.get("content-length"), request.stream.read,
+                                             settings.max_body_bytes)
+            if raw is None:
+                return response.json({"error": "payload too large"}, status=413)
             status, body = await webhook.receive(
-                request.body or b"", request.headers.get(signature.HEADER),
+                raw, request.headers.get(signature.HEADER),
                 app_secret=settings.app_secret, max_body_bytes=settings.max_body_bytes,
                 processor=self.runtime.processor)
             return response.json(body, status=status)

@@ -14,9 +14,8 @@ from typing import Awaitable, Callable
 
 from sqlalchemy.orm import sessionmaker
 
-from connectors.whatsapp.graph import GraphClient, GraphError
-from connectors.whatsapp.payloads import (InboundMessage, StatusUpdate, TemplateStatusUpdate,
-                                           parse_webhook)
+from cloudapi.graph import GraphClient, GraphError
+from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import ChatState, EventState
 from desk.services import conversations, inbox, numbers, outbox
@@ -26,18 +25,6 @@ log = logging.getLogger(__name__)
 # Called with the message, the desk chat id and whether it opens that chat; runs the bot turn.
 Deliver = Callable[[InboundMessage, int, bool], Awaitable[None]]
 Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messages, or statuses
-
-
-def conversation_id(phone_number_id: str, wa_id: str) -> str:
-    """Rasa's sender id: a user talking to two of our numbers has two conversations."""
-    return f"{phone_number_id}_{wa_id}"
-
-
-def split_conversation_id(sender_id: str) -> tuple[str, str]:
-    phone_number_id, _, wa_id = sender_id.partition("_")
-    if not wa_id:
-        raise ValueError(f"not a whatsapp conversation id: {sender_id!r}")
-    return phone_number_id, wa_id
 
 
 class InboxProcessor:

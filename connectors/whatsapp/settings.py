@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-META_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+from cloudapi.graph import META_GRAPH_API_URL
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import json
 import logging
 from typing import Mapping
 
-from connectors.whatsapp import signature
-from connectors.whatsapp.payloads import MalformedPayload
+from cloudapi import signature
+from cloudapi.payloads import MalformedPayload
 from connectors.whatsapp.processor import InboxProcessor
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,24 @@ log = logging.getLogger(__name__)
 def verify(args: Mapping[str, str], verify_token: str) -> tuple[int, str]:
     challenge = args.get("hub.challenge")
     if (args.get("hub.mode") == "subscribe" and challenge is not None and verify_token
-            and hmac.compare_digest(args.get("hub.verify_token") or "", verify_token)):
+            and hmac.compare_digest((args.get("hub.verify_token") or "").encode("utf-8", "replace"),
+                                    verify_token.encode("utf-8", "replace"))):  # bytes: any text compares
         return 200, challenge
     return 403, "verification failed"
+
+
+async def read_limited(content_length: str | None, read_chunk, max_body_bytes: int) -> bytes | None:
+    """The body, read chunk by chunk; None as soon as it (or its declared length) is too big."""
+    if content_length and content_length.strip().isdigit() and int(content_length) > max_body_bytes:
+        log.warning("whatsapp: refused a webhook declaring %s bytes", content_length.strip())
+        return None
+    body = bytearray()
+    while (chunk := await read_chunk()) is not None:
+        body += chunk
+        if len(body) > max_body_bytes:
+            log.warning("whatsapp: refused a webhook body over %d bytes", max_body_bytes)
+            return None
+    return bytes(body)
 
 
 async def receive(body: bytes, signature_header: str | None, *, app_secret: str,

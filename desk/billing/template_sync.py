@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.whatsapp.graph import GraphClient, GraphError
+from cloudapi.graph import META_GRAPH_API_URL, GraphClient, GraphError
 from desk.billing.templates import (CATEGORIES, TemplateError, _waba, find, validate_definition)
 from desk.models import MessageTemplate, WhatsAppBusinessAccount, utcnow
 from desk.services import numbers
@@ -60,8 +60,6 @@ RENAMED_EVENTS = {"REINSTATED": "APPROVED"}
 async def meta_from_env(env: Mapping[str, str] | None = None):
     """(GraphClient, default token) from the environment the channel uses:
     `WHATSAPP_GRAPH_API_URL` (with its version) and `WHATSAPP_ACCESS_TOKEN`."""
-    from connectors.whatsapp.settings import META_GRAPH_API_URL
-
     env = os.environ if env is None else env
     graph = GraphClient(env.get("WHATSAPP_GRAPH_API_URL") or META_GRAPH_API_URL)
     try:
@@ -314,7 +312,7 @@ def _event_reason(item) -> str | None:
 
 
 async def apply_status_event(session: AsyncSession, item) -> bool:
-    """Apply a `message_template_status_update` (connectors.whatsapp.payloads.TemplateStatusUpdate);
+    """Apply a `message_template_status_update` (cloudapi.payloads.TemplateStatusUpdate);
     True when the registry changed, False when it was only noted (logged)."""
     label = f"{item.name} ({item.language}, Meta id {item.template_id}) of WABA {item.waba_id}"
     if await session.get(WhatsAppBusinessAccount, item.waba_id) is None:

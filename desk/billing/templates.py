@@ -25,6 +25,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cloudapi.outbound import template_message
 from desk.models import Message, MessageTemplate, PhoneNumber, Sender, WhatsAppBusinessAccount, utcnow
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
@@ -238,8 +239,6 @@ def prepare(template: MessageTemplate | None, *, name: str, language: str,
             body_params: Iterable[str] = (), header_params: Iterable[str] = (),
             quick_reply_payloads: Iterable[str] = ()) -> PreparedTemplate:
     """Check a send against the registry and build the Cloud API message."""
-    from connectors.whatsapp.outbound import template_message
-
     if template is None:
         raise TemplateError(f"template {name} ({language}) is not registered for this number's WABA")
     if template.status != "APPROVED":

@@ -31,7 +31,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
     """For receivers (and the tests): constant-time check of X-Tsunagi-Signature."""
-    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+    return bool(header) and hmac.compare_digest(sign(secret, body).encode(), header.encode("utf-8", "replace"))
 
 
 def _iso(value) -> str | None:

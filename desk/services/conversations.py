@@ -63,16 +63,22 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
 
 
 async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender, type: str,
-                          body: str | None, payload: dict) -> Message:
+                          body: str | None, payload: dict, at: dt.datetime | None = None) -> Message:
+    """A message the desk is sending, stamped with `at` (the send decision's time).
+
+    Billing finds a message's conversation by this time, so it must be the same
+    clock the send was authorised with, not whenever the row happens to be written.
+    """
+    at = at or utcnow()
     # WhatsApp timestamps have whole seconds; ours match, so that ties within a second
     # fall back to arrival order (the id) instead of putting a reply before its question.
     msg = Message(chat_id=chat_id, direction=Direction.outbound, sender=sender, type=type,
-                  body=body, payload=payload, status="queued",
-                  wa_timestamp=utcnow().replace(microsecond=0))
+                  body=body, payload=payload, status="queued", created_at=at,
+                  wa_timestamp=at.replace(microsecond=0))
     session.add(msg)
     chat = await session.get(Chat, chat_id)
     if chat is not None:
-        chat.last_activity_at = utcnow()
+        chat.last_activity_at = at
     await session.flush()
     return msg
 

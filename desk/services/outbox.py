@@ -17,13 +17,13 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, sessionmaker
 
-from connectors.whatsapp.graph import GraphClient, GraphError
-from connectors.whatsapp.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT
+from cloudapi.graph import GraphClient, GraphError
+from cloudapi.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT
 from desk.attachments import MediaStore, StoredMedia
 from desk.models import (Chat, ChatState, JobState, Message, NumberState, OutboxMessage,
                          PhoneNumber, Role, Sender, utcnow)
 from desk.billing import conversations as billing
-from desk.services import conversations, numbers
+from desk.services import conversations, numbers, routing
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,13 @@ async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: di
     """
     wa_id = chat.contact.wa_id
     last_activity = chat.last_activity_at
+    now = utcnow()  # one clock for the transcript row and the billing decision
     msg = await conversations.record_outbound(session, chat_id=chat.id, sender=sender,
-                                              type=message["type"], body=body, payload=message)
+                                              type=message["type"], body=body, payload=message, at=now)
     try:  # after the chat's row is written: chat, then the brand's billing lock, everywhere
         decision = await billing.authorize_send(
             session, phone_number_id=chat.phone_number_id, wa_id=wa_id,
-            is_template=message["type"] == "template", sender=billed_as or sender.value)
+            is_template=message["type"] == "template", sender=billed_as or sender.value, now=now)
     except billing.SendRefused as exc:
         await session.delete(msg)
         chat.last_activity_at = last_activity
@@ -109,8 +110,8 @@ async def send_operator_media(session: AsyncSession, chat_id: int, operator, med
 async def _operator_may_send(session: AsyncSession, chat_id: int, operator) -> Chat:
     """The chat, if `operator` may send to it now; else CannotSend with the reason."""
     chat = await session.get(Chat, chat_id)
-    if chat is None:
-        raise CannotSend(f"no chat {chat_id}")
+    if chat is None or await routing.brand_of_number(session, chat.phone_number_id) != operator.brand_id:
+        raise CannotSend(f"no chat {chat_id}")  # another brand's chat does not exist for this operator
     if chat.state == ChatState.closed:
         raise CannotSend("this chat is closed: it cannot be answered")
     if chat.state != ChatState.open or (chat.operator_id != operator.id and operator.role != Role.admin):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (Chat, ChatState, Operator, OperatorStatus, PhoneNumber, Role,
-                         operator_departments, utcnow)
+                         WhatsAppBusinessAccount, operator_departments, utcnow)
 
 LIVE_STATES = (ChatState.waiting, ChatState.unattended, ChatState.open)
 
@@ -129,6 +129,8 @@ async def assign_waiting(session: AsyncSession, limit: int = 50) -> list[int]:
 async def pick(session: AsyncSession, chat_id: int, operator: Operator) -> Chat:
     """An operator takes a chat from the waiting or unattended list."""
     chat = await _chat(session, chat_id)
+    if await brand_of_number(session, chat.phone_number_id) != operator.brand_id:
+        raise RoutingError(f"no chat {chat_id}")  # another brand's chat does not exist for this operator
     if operator.role != Role.admin and chat.department_id not in {d.id for d in operator.departments}:
         raise RoutingError("this chat belongs to another department")
     if not await _assign(session, chat, operator, utcnow()):
@@ -170,11 +172,29 @@ async def close(session: AsyncSession, chat_id: int, *, by: str, reason: str) ->
     return won.rowcount == 1
 
 
+def of_brand(brand_id: int):
+    """SQL condition: the chats on the numbers of a brand's WABAs."""
+    return Chat.phone_number_id.in_(
+        select(PhoneNumber.id).join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+        .where(WhatsAppBusinessAccount.brand_id == brand_id))
+
+
 def visible_to(operator: Operator):
-    """SQL condition: the chats an operator may see (admins see all)."""
+    """SQL condition: the chats an operator may see.
+
+    Brands are tenants: everyone, admins included, sees only their own brand's
+    chats; an operator (not an admin) only those of their departments.
+    """
+    in_brand = of_brand(operator.brand_id)
     if operator.role == Role.admin:
-        return true()
-    return Chat.department_id.in_([d.id for d in operator.departments])
+        return in_brand
+    return and_(in_brand, Chat.department_id.in_([d.id for d in operator.departments]))
+
+
+async def brand_of_number(session: AsyncSession, phone_number_id: str) -> int | None:
+    return (await session.execute(
+        select(WhatsAppBusinessAccount.brand_id).join(PhoneNumber, PhoneNumber.waba_id == WhatsAppBusinessAccount.id)
+        .where(PhoneNumber.id == phone_number_id))).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,10 @@ async def department_add(request, session, me):
 
 @endpoint(admin=True)
 async def department_rename(request, session, me):
-    dept = await department_service.rename(session, me.brand_id, int_param(request, "department_id"),
-                                           _text(await body(request), "name"))
+    department_id = int_param(request, "department_id")
+    if department_id not in {d.id for d in await queries.departments(session, me.brand_id)}:
+        raise json_error(404, "No such department in this brand.")  # an id in the path: not found
+    dept = await department_service.rename(session, me.brand_id, department_id, _text(await body(request), "name"))
     return web.json_response({"id": dept.id, "name": dept.name})
 
 
@@ -424,9 +426,9 @@ async def templates_sync(request, session, me):
 async def templates_status(request, session, me):
     """Record Meta's review of a template (APPROVED, REJECTED, ...) as Meta reports it."""
     t = await session.get(MessageTemplate, int_param(request, "template_id"))
-    if t is None:
+    waba = await session.get(WhatsAppBusinessAccount, t.waba_id) if t is not None else None
+    if waba is None or waba.brand_id != me.brand_id:
         raise json_error(404, "No such template.")
-    await _brand_waba(session, me, t.waba_id)
     data = await body(request)
     t = await billing_templates.set_status(session, waba_id=t.waba_id, name=t.name, language=t.language,
                                    status=_text(data, "status"), reason=_text(data, "reason") or None)

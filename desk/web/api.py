@@ -13,6 +13,8 @@ import functools
 import json
 import logging
 import math
+import re
+import urllib.parse
 
 from aiohttp import web
 
@@ -174,7 +176,7 @@ def message_json(m: Message) -> dict:
             "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
             "status_at": iso(m.status_at), "media": None}
     if m.media_sha256:
-        item["media"] = {"url": f"/api/media/{m.media_sha256}", "mime": m.media_mime, "size": m.media_size,
+        item["media"] = {"url": f"/api/messages/{m.id}/media", "mime": m.media_mime, "size": m.media_size,
                          "filename": m.media_filename, "kind": media_kind(m.media_mime, m.type)}
     elif m.type in ("image", "video", "audio", "document", "sticker"):
         item["media"] = {"url": None, "mime": None, "size": None, "filename": m.media_filename,
@@ -306,7 +308,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     number = await queries.number(session, chat.phone_number_id)
     depts = await queries.names(session, Department, [chat.department_id])
     ops = await queries.names(session, Operator, [chat.operator_id])
-    leads = await queries.leads_of_contact(session, chat.contact_id)
+    leads = await queries.leads_of_contact(session, chat.contact_id, me.brand_id)
     tags = await queries.tags_of_chat(session, chat.id)
     after = lead_follow_up_after()
     history = await queries.previous_chats(session, me, chat)
@@ -337,7 +339,10 @@ async def chat_detail(session, me: Operator, chat) -> dict:
 # --- sign-in -------------------------------------------------------------------------------
 
 def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address for the sign-in throttle: X-Forwarded-For counts only when
+    the peer is one of DESK_TRUSTED_PROXIES (desk.web.auth.client_address)."""
+    return auth.client_address(request.remote, request.headers.getall("X-Forwarded-For", ()),
+                               request.app[SETTINGS].trusted_proxies)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -356,9 +361,9 @@ async def login(request: web.Request) -> web.Response:
     address = _client_address(request)
     # Counted in the database before the password is checked (shared by all console instances).
     attempt, wait = await throttle.reserve(email, address)
-    if attempt is None:
-        minutes = max(1, math.ceil(wait / 60))
-        raise json_error(429, f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
+    if attempt is None:  # a per-account delay (seconds to minutes) or the per-address limit
+        amount, unit = (wait, "second") if wait < 60 else (max(1, math.ceil(wait / 60)), "minute")
+        raise json_error(429, f"Too many failed sign-ins. Try again in {amount} {unit}{'s' * (amount != 1)}.",
                          headers={"Retry-After": str(wait)})
     try:
         async with request.app[SESSIONS]() as session, session.begin():
@@ -453,25 +458,44 @@ async def transcript(request, session, me):
     return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages]})
 
 
+# Types the browser may show inline: the media WhatsApp itself carries. Anything else
+# (SVG, HTML, PDF, unknown) is downloaded, whatever its case or parameters.
+INLINE_MEDIA = frozenset({"image/jpeg", "image/png", "image/webp", "video/mp4", "video/3gpp",
+                          "audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"})
+
+
+def media_headers(mime: str | None, filename: str | None, fallback: str) -> dict:
+    """Content-Type/Disposition for stored media: normalised type, allow-listed inline, RFC 6266 names."""
+    kind = (mime or "").split(";")[0].strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", kind):
+        kind = "application/octet-stream"
+    disposition = "inline" if kind in INLINE_MEDIA else "attachment"
+    name = re.sub(r'[\x00-\x1f\x7f"\\/]', "", filename or "").strip() or fallback
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    value = f'{disposition}; filename="{ascii_name}"'
+    if ascii_name != name:
+        value += f"; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"
+    # no-store: a customer's photo must not stay in the browser's cache after sign-out.
+    return {"Content-Type": kind, "Content-Disposition": value, "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "no-store"}
+
+
 async def media(request: web.Request) -> web.StreamResponse:
-    sha = request.match_info["sha256"].lower()
-    try:
-        path = MediaStore(request.app[SETTINGS].media_dir).path_for(sha)
-    except ValueError:
-        raise json_error(404, "No such file.") from None
+    """A message's media, by message id (two uploads of the same bytes keep their own names)."""
+    message_id = int_param(request, "message_id")
     console = request["console_session"]
     async with request.app[SESSIONS]() as session:
         me = await queries.operator(session, console.operator_id)
-        ref = await queries.media_visible(session, me, sha) if me is not None and me.active else None
-    if ref is None or not path.is_file():
+        ref = await queries.media_visible(session, me, message_id) if me is not None and me.active else None
+    if ref is None:
         raise json_error(404, "No such file.")
-    mime = ref.mime or "application/octet-stream"
-    inline = mime.split("/")[0] in ("image", "audio", "video") and mime != "image/svg+xml"
-    name = (ref.filename or sha[:12]).replace('"', "").replace("\r", "").replace("\n", "")
-    disposition = "inline" if inline else "attachment"
-    return web.FileResponse(path, headers={
-        "Content-Type": mime, "Content-Disposition": f'{disposition}; filename="{name}"',
-        "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, max-age=3600"})
+    try:
+        path = MediaStore(request.app[SETTINGS].media_dir).path_for(ref.sha256)
+    except ValueError:
+        raise json_error(404, "No such file.") from None
+    if not path.is_file():
+        raise json_error(404, "No such file.")
+    return web.FileResponse(path, headers=media_headers(ref.mime, ref.filename, f"message-{message_id}"))
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -670,7 +694,7 @@ async def remove_tag(request, session, me):
 @endpoint(kicks=True)
 async def push_lead(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
-    lead = await queries.lead(session, int_param(request, "lead_id"))
+    lead = await queries.lead(session, int_param(request, "lead_id"), me.brand_id)
     if lead is None or lead.contact_id != chat.contact_id:
         raise json_error(404, "No such lead for this contact.")
     job = await tickets.enqueue_lead_push(session, lead.id)
@@ -744,7 +768,7 @@ def add_routes(app: web.Application) -> None:
     r.add_delete("/api/chats/{chat_id}/tags/{tag_id}", remove_tag)
     r.add_post("/api/chats/{chat_id}/leads/{lead_id}/push", push_lead)
     r.add_post("/api/chats/{chat_id}/ticket", create_ticket)
-    r.add_get("/api/media/{sha256}", media)
+    r.add_get("/api/messages/{message_id}/media", media)
     r.add_get("/api/canned", canned)
     r.add_get("/api/articles", articles)
     r.add_get("/api/attachment-rules", attachment_rules)

@@ -1,19 +1,20 @@
 """Read-only queries of the console (lists, details, lookups), scoped to the operator.
 
-Everything an operator may see goes through `routing.visible_to`: an operator sees
-the chats of their departments, an admin sees all.
+Everything an operator may see goes through `routing.visible_to`: brands are
+tenants, so everyone sees only their brand's chats; an operator those of their
+departments, an admin all of the brand's.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (CannedResponse, Chat, ChatState, Contact, Department, Lead, Message,
                          Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
-from desk.services.routing import visible_to
+from desk.services.routing import brand_of_number, visible_to
 
 LISTS = ("waiting", "mine", "unattended", "closed", "bot")
 CLOSED_LIST_LIMIT = 50
@@ -84,10 +85,7 @@ async def visible_chat(session: AsyncSession, me: Operator, chat_id: int) -> Cha
 
 
 async def brand_of_chat(session: AsyncSession, chat: Chat) -> int | None:
-    return (await session.execute(
-        select(WhatsAppBusinessAccount.brand_id)
-        .join(PhoneNumber, PhoneNumber.waba_id == WhatsAppBusinessAccount.id)
-        .where(PhoneNumber.id == chat.phone_number_id))).scalar_one_or_none()
+    return await brand_of_number(session, chat.phone_number_id)
 
 
 async def tags_of_chat(session: AsyncSession, chat_id: int) -> list[Tag]:
@@ -96,13 +94,24 @@ async def tags_of_chat(session: AsyncSession, chat_id: int) -> list[Tag]:
     return list(rows.scalars())
 
 
-async def leads_of_contact(session: AsyncSession, contact_id: int) -> list[Lead]:
-    rows = await session.execute(select(Lead).where(Lead.contact_id == contact_id).order_by(Lead.id.desc()))
+def _lead_of_brand(brand_id: int):
+    """A contact (a WhatsApp user) is shared by every brand they write to; their
+    leads are not: a lead belongs to the brand of its number or of its chat."""
+    numbers = (select(PhoneNumber.id).join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+               .where(WhatsAppBusinessAccount.brand_id == brand_id))
+    return or_(Lead.phone_number_id.in_(numbers),
+               Lead.chat_id.in_(select(Chat.id).where(Chat.phone_number_id.in_(numbers))))
+
+
+async def leads_of_contact(session: AsyncSession, contact_id: int, brand_id: int) -> list[Lead]:
+    rows = await session.execute(select(Lead).where(Lead.contact_id == contact_id, _lead_of_brand(brand_id))
+                                 .order_by(Lead.id.desc()))
     return list(rows.scalars())
 
 
-async def lead(session: AsyncSession, lead_id: int) -> Lead | None:
-    return await session.get(Lead, lead_id)
+async def lead(session: AsyncSession, lead_id: int, brand_id: int) -> Lead | None:
+    return (await session.execute(select(Lead).where(Lead.id == lead_id, _lead_of_brand(brand_id)))
+            ).scalar_one_or_none()
 
 
 async def previous_chats(session: AsyncSession, me: Operator, chat: Chat, limit: int = 5) -> list[Chat]:
@@ -179,16 +188,18 @@ async def number(session: AsyncSession, phone_number_id: str) -> PhoneNumber | N
 
 @dataclass(frozen=True)
 class MediaRef:
+    sha256: str
     mime: str | None
     filename: str | None
 
 
-async def media_visible(session: AsyncSession, me: Operator, sha256: str) -> MediaRef | None:
-    """The stored media's type and name, if it belongs to a message of a chat `me` may see."""
+async def media_visible(session: AsyncSession, me: Operator, message_id: int) -> MediaRef | None:
+    """A message's stored media (hash, type, name), if the message is in a chat `me` may see."""
     row = (await session.execute(
-        select(Message.media_mime, Message.media_filename).join(Chat, Chat.id == Message.chat_id)
-        .where(Message.media_sha256 == sha256, visible_to(me)).limit(1))).first()
-    return MediaRef(row[0], row[1]) if row else None
+        select(Message.media_sha256, Message.media_mime, Message.media_filename)
+        .join(Chat, Chat.id == Message.chat_id)
+        .where(Message.id == message_id, Message.media_sha256.is_not(None), visible_to(me)))).first()
+    return MediaRef(row[0], row[1], row[2]) if row else None
 
 
 # --- change detection for the live event stream -------------------------------------------

@@ -2,8 +2,8 @@
 a refusal recorded instead of a crash, and Meta's statuses reconciled."""
 from sqlalchemy import select
 
-from connectors.whatsapp import outbound
-from connectors.whatsapp.processor import conversation_id
+from cloudapi import outbound
+from cloudapi.ids import conversation_id
 from desk.billing import ledger, templates
 from desk.models import BilledConversation, Message, Sender, WhatsAppBusinessAccount, utcnow
 from tests.billing.helpers import fill_tier

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from connectors.whatsapp.payloads import parse_webhook
+from cloudapi.payloads import parse_webhook
 from desk.billing import conversations as billing
 from desk.billing import ledger
 from desk.models import ConversationCategory, CreditEntry, Sender
@@ -26,7 +26,8 @@ async def _sent(s, *, paid: bool, wamid="wamid.out.1"):
     chat = await user_wrote(s, DE_USER, NOW - dt.timedelta(minutes=5))
     decision = await billing.authorize_send(s, phone_number_id=PNID_A, wa_id=DE_USER, is_template=False,
                                             sender="bot", now=NOW)
-    msg = await chats.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text", body="x", payload={})
+    msg = await chats.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text", body="x", payload={},
+                                     at=NOW)
     await decision.attach(s, msg.id)
     await chats.mark_sent(s, msg.id, wamid)
     return b, msg, decision
@@ -84,7 +85,7 @@ async def test_a_conversation_meta_opened_that_the_desk_did_not_is_recorded_as_m
         await _reconcile(s, msg, {"id": "meta-c-4", "origin": {"type": "service"}}, None)
         # A template inside the open window: Meta (per-category pricing) opened a second conversation.
         tpl = await chats.record_outbound(s, chat_id=msg.chat_id, sender=Sender.system, type="template",
-                                          body="t", payload={})
+                                          body="t", payload={}, at=NOW + dt.timedelta(minutes=1))
         await chats.mark_sent(s, tpl.id, "wamid.out.2")
         with caplog.at_level(logging.WARNING, logger="desk.billing"):
             extra = await _reconcile(s, tpl, {"id": "meta-c-5", "origin": {"type": "marketing"}},

@@ -15,8 +15,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
+from cloudapi.graph import GraphError
 from connectors.whatsapp import webhook
-from connectors.whatsapp.graph import GraphError
 from desk.billing import template_sync, templates
 from desk.models import EventState, MessageTemplate, OutboxMessage, WebhookEvent
 from desk.services import outbox
@@ -246,7 +246,7 @@ async def test_a_malformed_template_change_is_ignored_and_the_rest_of_the_body_i
                 "contacts": [{"wa_id": USER, "profile": {"name": "Aiko"}}], "messages": [message]}},
             {"field": "message_template_status_update", "value": "APPROVED"}]}]}
     raw, sig = _signed(body)
-    with caplog.at_level(logging.WARNING, logger="connectors.whatsapp.payloads"):
+    with caplog.at_level(logging.WARNING, logger="cloudapi.payloads"):
         status, answer = await webhook.receive(raw, sig, app_secret=SECRET, max_body_bytes=1 << 20,
                                                processor=h.runtime.processor)
     assert (status, answer) == (200, {"status": "received"})

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from connectors.whatsapp.graph import GraphClient
+from cloudapi.graph import GraphClient
 from desk.billing import conversations as billing
 from desk.billing import ledger, templates
 from desk.models import BilledConversation, ConversationCategory, Message, OutboxMessage, Sender, utcnow

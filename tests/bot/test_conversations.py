@@ -38,9 +38,9 @@ def agent(desk_url):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test trains first)")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DESK_DATABASE_URL": desk_url}
-    server = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                               "--port", str(port)], cwd=ROOT, env=env,
+    token = "bot-test-token"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DESK_DATABASE_URL": desk_url, "ACTION_ENDPOINT_TOKEN": token}
+    server = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -56,7 +56,8 @@ def agent(desk_url):
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
-        yield Agent.load(str(MODEL), action_endpoint=EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+        yield Agent.load(str(MODEL), action_endpoint=EndpointConfig(f"http://127.0.0.1:{port}/webhook",
+                                                                                token=token))
     finally:
         server.terminate()  # the SDK's Sanic server may ignore SIGTERM: then kill it
         try:

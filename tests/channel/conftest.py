@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from connectors.whatsapp import signature, webhook
+from cloudapi import signature
+from cloudapi.ids import conversation_id
+from connectors.whatsapp import webhook
 from connectors.whatsapp.channel import ChannelRuntime, WhatsAppOutput
-from connectors.whatsapp.processor import conversation_id
 from connectors.whatsapp.settings import ChannelSettings
 from simulator import SimConfig, create_app
 

@@ -6,9 +6,9 @@ import hashlib
 
 from sqlalchemy import select
 
-from connectors.whatsapp import outbound
-from connectors.whatsapp.graph import GraphError
-from connectors.whatsapp.processor import conversation_id
+from cloudapi import outbound
+from cloudapi.graph import GraphError
+from cloudapi.ids import conversation_id
 from desk.models import Message, NumberState, PhoneNumber, Sender
 from desk.services import numbers
 from tests.channel.conftest import PNID, USER, WABA

@@ -2,12 +2,13 @@
 
 Sign in, see the waiting chat, pick it, reply (an outbox row appears), see a new user
 message arrive live without a reload, close the chat; a script-looking name and
-message stay text. Saves the screenshots in docs/screenshots/console-*.png.
+message stay text. `make screenshots` runs it saving docs/screenshots/console-*.png.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import re
 import socket
 import struct
@@ -22,6 +23,7 @@ from desk.attachments import MediaStore
 from desk.models import (CannedResponse, Chat, ChatState, Message, Operator, OperatorStatus, OutboxMessage, Sender, Tag,
                          utcnow)
 from desk.services import conversations, leads, numbers, routing
+from tests.clock import clock_from
 from tests.console.conftest import PASSWORD, SALES_NUMBER
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -30,15 +32,46 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots are made by `make screenshots`, not by every test run (a run leaves the tree clean).
+MAKE_SHOTS = os.environ.get("TSUNAGI_SCREENSHOTS") == "1"
 XSS = "<img src=x onerror=window.__xss=1>"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+
+
+# The start of a month before noon (the day this test once failed: 2026-12-01): the
+# credits page's months and the free tier must come from the desk's clock, not today's.
+CLOCK_START = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    with clock_from(CLOCK_START):
+        yield
 
 
 @pytest.fixture
 def database_url(sqlite_url):
     """The browser test runs on SQLite only (the API tests cover PostgreSQL)."""
     return sqlite_url
+
+
+async def shot(page, name: str) -> None:
+    """Save docs/screenshots/<name>.png when screenshots are asked for."""
+    if MAKE_SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+async def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a page expression from outside (wait_for_function polls with eval, which the
+    console's CSP rightly forbids once the first check is false)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await page.evaluate(expression):
+        if loop.time() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f}s: {expression}")
+        await asyncio.sleep(0.1)
 
 
 def free_port() -> int:
@@ -168,7 +201,6 @@ async def sign_in(page, base: str, email: str) -> None:
 async def test_operator_day_in_the_console(served, browser, desk):
     expect = playwright_api.expect
     base, chats = served
-    SHOTS.mkdir(parents=True, exist_ok=True)
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     errors: list[str] = []
@@ -196,8 +228,8 @@ async def test_operator_day_in_the_console(served, browser, desk):
     # Captured just now: the follow-up is due in LEAD_FOLLOW_UP_AFTER_HOURS (24 by default).
     follow_up = page.locator("#lead-panel dt", has_text="Follow-up").locator("xpath=following-sibling::dd[1]")
     await expect(follow_up).to_have_text(re.compile(r"^due tomorrow \d{1,2}:\d\d( [AP]M)?$"))
-    await page.wait_for_function("document.querySelector('.bubble img.media').naturalWidth > 0")
-    await page.screenshot(path=str(SHOTS / "console-inbox.png"))
+    await wait_until(page, "document.querySelector('.bubble img.media')?.naturalWidth > 0")
+    await shot(page, "console-inbox")
 
     await page.click("#pick")
     await expect(page.locator("#reply")).to_be_enabled()
@@ -237,7 +269,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await page.keyboard.press("Enter")
     await expect(page.locator(".tagbar .tag")).to_contain_text("delivery")
     await page.evaluate("document.getElementById('toasts').replaceChildren()")
-    await page.screenshot(path=str(SHOTS / "console-chat.png"))
+    await shot(page, "console-chat")
 
     await page.click("#close-chat")
     await page.fill(".modal input", "parcel located")
@@ -268,7 +300,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(page.locator('[data-count="unattended"]')).to_have_text("1")
     await expect(page.locator(".group-head .group-count")).to_have_text("1 unattended")
     await page.evaluate("document.getElementById('toasts').replaceChildren()")
-    await page.screenshot(path=str(SHOTS / "console-unattended.png"))
+    await shot(page, "console-unattended")
 
     # The admin pages.
     await page.click("#signout")
@@ -280,7 +312,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(sales_row).to_contain_text("partner access removed")
     await expect(sales_row.locator(".state-pill")).to_have_text("disconnected")
     await page.evaluate("document.getElementById('toasts').replaceChildren()")
-    await page.screenshot(path=str(SHOTS / "console-admin.png"))
+    await shot(page, "console-admin")
     # Reconnect it with a new token (never shown again).
     await sales_row.locator("button", has_text="Reconnect").click()
     await page.fill("#f-access_token", "a-new-token-from-meta")
@@ -312,7 +344,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await page.locator("#f-department_ids label", has_text="Sales").locator("input").check()
     await page.fill("#f-password", "a long enough passphrase")
     await page.evaluate("document.getElementById('toasts').replaceChildren()")
-    await page.screenshot(path=str(SHOTS / "console-admin-team.png"))
+    await shot(page, "console-admin-team")
     await page.click(".modal .btn.primary")
     dan = page.locator('tr[data-operator="dan@acme.test"]')
     await expect(dan).to_contain_text("Sales")
@@ -349,7 +381,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await page.evaluate("document.getElementById('toasts').replaceChildren(); "
                         "document.getElementById('admin-pane').scrollTop = 0")
     await page.set_viewport_size({"width": 1440, "height": 1080})
-    await page.screenshot(path=str(SHOTS / "console-admin-timeouts.png"))
+    await shot(page, "console-admin-timeouts")
     assert await page.evaluate("typeof window.__xss") == "undefined"
     assert errors == []
     await context.close()
@@ -405,7 +437,7 @@ async def test_templates_outside_the_window_and_the_credits_page(desk, console_s
         await page.fill('.tpl-params input[data-part="body"][data-n="1"]', "Kerry")
         await page.fill('.tpl-params input[data-part="body"][data-n="2"]', "#A-20931")
         await expect(page.locator(".tpl-preview")).to_contain_text("Hi Kerry, your order #A-20931 has shipped.")
-        await page.screenshot(path=str(SHOTS / "console-template.png"))
+        await shot(page, "console-template")
         await page.click("#send-template")
         await expect(page.locator(".msg.operator .bubble").last).to_contain_text("your order #A-20931 has shipped")
         async with desk.sessions() as session:
@@ -454,11 +486,11 @@ async def test_templates_outside_the_window_and_the_credits_page(desk, console_s
         assert "\nconversations_total,,,19,19,0,0" in csv_text and "\ncredits_bought,,,,,,2\n" in csv_text
         await page.evaluate("document.getElementById('toasts').replaceChildren()")
         await page.set_viewport_size({"width": 1440, "height": 1200})  # the whole page, ledger included
-        await page.screenshot(path=str(SHOTS / "console-admin-credits.png"))
+        await shot(page, "console-admin-credits")
         await page.set_viewport_size({"width": 1440, "height": 900})
         await page.goto(f"{base}/#/admin/templates")
         await expect(page.locator('tr[data-template="order_update"]')).to_contain_text("approved")
-        await page.screenshot(path=str(SHOTS / "console-admin-templates.png"))
+        await shot(page, "console-admin-templates")
         assert errors == []
         await context.close()
     finally:

@@ -27,15 +27,16 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from connectors.whatsapp import signature, webhook
-from connectors.whatsapp.graph import GraphClient
+from cloudapi import signature
+from cloudapi.graph import GraphClient
+from connectors.whatsapp import webhook
 from connectors.whatsapp.processor import InboxProcessor
 from desk.attachments import MediaStore
 from desk.models import Chat, ChatState, OperatorStatus, Sender
 from desk.services import outbox, routing
 from simulator import SimConfig, create_app as create_simulator
 from tests.console.conftest import SUPPORT_NUMBER
-from tests.console.test_browser import (CHROMIUM, SHOTS, XSS, browser, database_url, free_port,  # noqa: F401
+from tests.console.test_browser import (CHROMIUM, XSS, shot, wait_until, browser, database_url, free_port,  # noqa: F401
                                         png, sign_in)
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -152,7 +153,6 @@ async def stack(desk, console_settings, monkeypatch):
 async def test_an_operator_answers_a_whatsapp_user_from_the_console(stack, browser, desk):
     expect = playwright_api.expect
     base, wa = stack
-    SHOTS.mkdir(parents=True, exist_ok=True)
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     errors: list[str] = []
@@ -199,8 +199,7 @@ async def test_an_operator_answers_a_whatsapp_user_from_the_console(stack, brows
     assert await wa.media(image["request"]["image"]["id"]) == photo
     mine = page.locator(".msg.operator", has=page.locator("img.media"))
     await expect(mine.locator(".bubble")).to_contain_text("The shipping label we have on file")
-    await page.wait_for_function(
-        "[...document.querySelectorAll('.msg.operator img.media')].some((i) => i.naturalWidth > 0)")
+    await wait_until(page, "[...document.querySelectorAll('.msg.operator img.media')].some((i) => i.naturalWidth > 0)")
     await expect(mine.locator('.ticks[data-status="read"]')).to_be_visible()
 
     # Script-looking text from WhatsApp stays text: in the transcript...
@@ -216,10 +215,10 @@ async def test_an_operator_answers_a_whatsapp_user_from_the_console(stack, brows
     await expect(page.locator("#contact-name")).to_have_text("Kerry Fisher")
     await expect(page.locator(".msg.operator img.media")).to_be_visible()
     await expect(page.locator("#side-pane")).to_contain_text("24h window")
-    await page.wait_for_function("document.querySelector('.msg.operator img.media').naturalWidth > 0")
+    await wait_until(page, "document.querySelector('.msg.operator img.media')?.naturalWidth > 0")
     await expect(page.locator('[data-count="waiting"]')).to_have_text("1")  # the second user, live
     await page.evaluate("document.getElementById('toasts').replaceChildren()")
-    await page.screenshot(path=str(SHOTS / "console-whatsapp-reply.png"))
+    await shot(page, "console-whatsapp-reply")
 
     await page.click("#close-chat")
     await page.fill(".modal input", "parcel located")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import func, select
 
 from desk.attachments import MediaStore
 from desk.models import (Chat, ChatState, IntegrationJob, Message, OperatorStatus, OutboxMessage, Ticket, utcnow)
-from desk.services import conversations, leads
+from desk.services import conversations, leads, routing
 from tests.console.conftest import SALES_NUMBER, signed_in
 
 
@@ -235,25 +237,74 @@ async def test_lead_follow_up_in_the_chat_detail(make_console, desk, monkeypatch
 async def test_media_only_for_signed_in_users_who_see_the_chat(make_console, desk, console_settings):
     stored = MediaStore(console_settings.media_dir).save(b"\x89PNG\r\n\x1a\nfake", "image/png")
     async with desk.sessions() as session, session.begin():
-        chat, _ = await conversations.record_inbound(
+        chat, msg = await conversations.record_inbound(
             session, phone_number_id="100000000000001", wa_id="447700900001", profile_name="Kerry",
             wamid="wamid.img", type="image", body=None, payload={}, wa_timestamp=utcnow(), media=stored,
             media_filename="photo.png")
+    url = f"/api/messages/{msg.id}/media"
     anonymous = await make_console()
-    assert (await anonymous.get(f"/api/media/{stored.sha256}")).status == 401
+    assert (await anonymous.get(url)).status == 401
     await desk.set_status("carol", OperatorStatus.away)
     async with desk.sessions() as session, session.begin():
         from desk.services import routing
         await routing.hand_off(session, chat.id)
     alice = await signed_in(make_console, "alice")
-    resp = await alice.get(f"/api/media/{stored.sha256}")
+    resp = await alice.get(url)
     assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
+    # Not kept in the browser's cache after sign-out.
+    assert resp.headers["Cache-Control"] == "no-store"
     assert await resp.read() == b"\x89PNG\r\n\x1a\nfake"
     transcript = await (await alice.get(f"/api/chats/{chat.id}/messages")).json()
-    assert transcript["messages"][0]["media"]["url"] == f"/api/media/{stored.sha256}"
+    assert transcript["messages"][0]["media"]["url"] == url
     bob = await signed_in(make_console, "bob")
-    assert (await bob.get(f"/api/media/{stored.sha256}")).status == 404
-    assert (await alice.get("/api/media/..%2f..%2fetc%2fpasswd")).status == 404
+    assert (await bob.get(url)).status == 404
+    assert (await alice.get("/api/messages/..%2f..%2fetc%2fpasswd/media")).status == 400
+    assert (await alice.get(f"/api/messages/{msg.id + 1000}/media")).status == 404
+
+
+async def test_same_bytes_uploaded_twice_keep_their_own_name_and_type(make_console, desk, console_settings):
+    store = MediaStore(console_settings.media_dir)
+    first, second = store.save(b"%PDF-1.4 same", "application/pdf"), store.save(b"%PDF-1.4 same", "text/plain")
+    assert first.sha256 == second.sha256
+    async with desk.sessions() as session, session.begin():
+        ids = []
+        for wamid, media, name in (("wamid.d1", first, "invoice.pdf"), ("wamid.d2", second, "請求書.txt")):
+            chat, msg = await conversations.record_inbound(
+                session, phone_number_id="100000000000001", wa_id="447700900002", profile_name="Kerry",
+                wamid=wamid, type="document", body=None, payload={}, wa_timestamp=utcnow(), media=media,
+                media_filename=name)
+            ids.append(msg.id)
+        await routing.hand_off(session, chat.id)
+    ada = await signed_in(make_console, "ada")
+    one, two = [await ada.get(f"/api/messages/{i}/media") for i in ids]
+    assert one.headers["Content-Type"] == "application/pdf"
+    assert one.headers["Content-Disposition"] == 'attachment; filename="invoice.pdf"'
+    assert two.headers["Content-Type"] == "text/plain"
+    # A non-ASCII name travels as RFC 6266 filename*, with an ASCII fallback.
+    assert two.headers["Content-Disposition"] == (
+        "attachment; filename=\"___.txt\"; filename*=UTF-8''%E8%AB%8B%E6%B1%82%E6%9B%B8.txt")
+
+
+@pytest.mark.parametrize("mime, served, disposition", [
+    ("image/png", "image/png", "inline"),
+    ("IMAGE/JPEG", "image/jpeg", "inline"),
+    ("audio/ogg; codecs=opus", "audio/ogg", "inline"),
+    ("video/mp4", "video/mp4", "inline"),
+    ("image/svg+xml", "image/svg+xml", "attachment"),
+    ("image/SVG+XML", "image/svg+xml", "attachment"),
+    ("image/svg+xml; charset=utf-8", "image/svg+xml", "attachment"),
+    ("image/svg+xml ", "image/svg+xml", "attachment"),
+    ("text/html", "text/html", "attachment"),
+    ("image/gif", "image/gif", "attachment"),
+    (None, "application/octet-stream", "attachment"),
+    ("not a type", "application/octet-stream", "attachment"),
+])
+def test_media_is_inline_only_for_the_allow_listed_types(mime, served, disposition):
+    from desk.web.api import media_headers
+
+    headers = media_headers(mime, "f", "fallback")
+    assert (headers["Content-Type"], headers["Content-Disposition"].split(";")[0]) == (served, disposition)
+    assert headers["X-Content-Type-Options"] == "nosniff"
 
 
 async def test_attachments_are_checked_against_the_product_rules(make_console, desk):

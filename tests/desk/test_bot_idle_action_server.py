@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 from sqlalchemy import select
@@ -44,7 +47,7 @@ async def test_the_action_server_nudges_an_idle_user_and_a_restart_goes_on(sessi
 
     port = free_port()
     env = {**os.environ, "DESK_DATABASE_URL": database_url, "BOT_IDLE_INTERVAL_SECONDS": "0.3",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "ACTION_ENDPOINT_TOKEN": "t"}
 
     def start():
         return subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)], cwd=ROOT, env=env,
@@ -74,3 +77,43 @@ async def test_the_action_server_nudges_an_idle_user_and_a_restart_goes_on(sessi
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _call(port: int, query: str, action: str = "action_submit_lead") -> int:
+    body = json.dumps({"next_action": action, "sender_id": "x", "version": "3.6.2",
+                       "tracker": {"sender_id": "x", "slots": {}, "latest_message": {}, "events": []},
+                       "domain": {}}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/webhook{query}", data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_the_action_server_answers_only_calls_with_rasas_token(database_url):
+    port = free_port()
+    env = {**os.environ, "DESK_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+           "ACTION_ENDPOINT_TOKEN": "s3cret-トークン"}
+    server = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _healthy(port):
+            time.sleep(0.3)
+        assert _healthy(port)  # /health stays open (the launcher's readiness check)
+        assert _call(port, "") == 401
+        assert _call(port, "?token=wrong") == 401
+        assert _call(port, "?token=" + urllib.parse.quote("s3cret-トークン"), "no_such_action") == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_action_server_does_not_start_without_a_token(database_url):
+    env = {k: v for k, v in os.environ.items() if k != "ACTION_ENDPOINT_TOKEN"}
+    env.update(DESK_DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "actions.server", "--port", str(free_port())], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "ACTION_ENDPOINT_TOKEN is not set" in done.stderr

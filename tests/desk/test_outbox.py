@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 
-from connectors.whatsapp.graph import GraphClient
+from cloudapi.graph import GraphClient
 from desk.models import (Department, JobState, Message, NumberState, OutboxMessage, PhoneNumber,
                          WhatsAppBusinessAccount, utcnow)
 from desk.services import outbox, routing

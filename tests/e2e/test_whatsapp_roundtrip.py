@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import urllib.parse
 
 import pytest
 
@@ -86,6 +88,29 @@ def test_forged_and_malformed_webhooks_are_refused_and_not_processed(stack):
     good = "sha256=" + hmac.new(b"e2e-app-secret", b"{not json", hashlib.sha256).hexdigest()
     assert rasa.post(WEBHOOK, raw=b"{not json", headers={"X-Hub-Signature-256": good})[0] == 400
     assert desk_rows(stack, "SELECT id FROM contacts WHERE wa_id = ?", ("15550009999",)) == []
+
+
+def _raw_http(base: str, head: bytes, timeout: float = 10) -> bytes:
+    """Send bytes as they are (urllib re-encodes headers and always sends the whole body)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+        conn.sendall(head)
+        return conn.recv(4096)
+
+
+def test_non_ascii_secrets_and_oversized_bodies_get_a_clear_refusal(stack):
+    rasa = stack.http["rasa"]
+    signed = b"sha256=" + "é".encode() * 32
+    answer = _raw_http(rasa.base, b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: 2\r\n"
+                       b"X-Hub-Signature-256: " + signed + b"\r\nConnection: close\r\n\r\n{}")
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    token = urllib.parse.quote("トークン")
+    assert rasa.get(f"{WEBHOOK}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1")[0] == 403
+    # 50 MB announced, nothing sent: refused at once from the header, not after reading.
+    answer = _raw_http(rasa.base, b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n{")
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
 def test_the_desk_records_the_transcript_with_delivery_status(stack):

@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.whatsapp import outbound
+from cloudapi import outbound
 
 
 def test_short_text_is_one_message():

@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.whatsapp.payloads import (InboundMessage, MalformedPayload, StatusUpdate,
-                                          parse_webhook)
+from cloudapi.payloads import InboundMessage, MalformedPayload, StatusUpdate, parse_webhook
 
 
 def envelope(value: dict, phone_number_id="111") -> dict:
@@ -128,7 +127,7 @@ APPROVED = {"event": "APPROVED", "message_template_id": 1689556908129832, "messa
 
 
 def test_a_template_status_update_is_a_typed_item_with_a_stable_dedupe_key():
-    from connectors.whatsapp.payloads import TemplateStatusUpdate
+    from cloudapi.payloads import TemplateStatusUpdate
 
     [item] = parse_webhook(template_change(APPROVED))
     assert isinstance(item, TemplateStatusUpdate)
@@ -151,7 +150,7 @@ def test_a_template_status_update_is_a_typed_item_with_a_stable_dedupe_key():
 def test_a_malformed_template_change_is_skipped_with_a_log_and_the_rest_kept(value, caplog):
     body = message("text", {"body": "still here"})
     body["entry"].insert(0, template_change(value)["entry"][0])
-    with caplog.at_level("WARNING", logger="connectors.whatsapp.payloads"):
+    with caplog.at_level("WARNING", logger="cloudapi.payloads"):
         items = parse_webhook(body)
     assert [type(i).__name__ for i in items] == ["InboundMessage"] and items[0].text == "still here"
     assert "ignored a malformed message_template_status_update change" in caplog.text

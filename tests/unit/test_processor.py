@@ -5,7 +5,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 
-from connectors.whatsapp.graph import GraphClient
+from cloudapi.graph import GraphClient
 from connectors.whatsapp.processor import InboxProcessor
 from desk.models import Chat, EventState, Message, WebhookEvent
 from desk.services import numbers

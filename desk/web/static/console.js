@@ -272,8 +272,10 @@ async function setStatus(status) {
 }
 
 async function signOut() {
-  try { await api("POST", "/api/logout"); } catch (_) { /* signed out anyway */ }
+  // Leaving first: a refresh or the event stream answered 401 while the sign-out is on its
+  // way must not send the page to "your session expired" instead.
   S.leaving = true;
+  try { await api("POST", "/api/logout"); } catch (_) { /* signed out anyway */ }
   location.href = "/login";
 }
 
@@ -450,6 +452,7 @@ async function openChat(chatId) {
   $("#conv-empty").hidden = true;
   $("#conv").hidden = false;
   C.messages.replaceChildren();
+  mediaEls.clear();  // another chat: its media only
   C.text.value = S.drafts.get(chatId) || "";
   await loadChat(false, true);
 }
@@ -656,18 +659,27 @@ function messageFoot(m) {
   return foot;
 }
 
+// Media is served no-store (nothing stays in the browser after sign-out), so a redrawn
+// transcript reuses the loaded elements of the open chat instead of fetching them again.
+const mediaEls = new Map();
+function mediaEl(url, make) {
+  if (!mediaEls.has(url)) mediaEls.set(url, make());
+  return mediaEls.get(url);
+}
+
 function messageEl(m, showWho) {
   const bubble = h("div", { class: "bubble" });
   const md = m.media;
   if (md) {
     if (!md.url) bubble.append(h("div", { class: "missing-media", text: `[${md.kind}${md.filename ? ": " + md.filename : ""} — not stored]` }));
-    else if (md.kind === "image") {
+    else if (md.kind === "image") bubble.append(mediaEl(md.url, () => {
       const img = h("img", { class: "media", src: md.url, alt: md.filename || "image" });
       img.addEventListener("load", () => { if (S.stickToEnd) C.messages.scrollTop = C.messages.scrollHeight; });
       img.addEventListener("click", () => window.open(md.url, "_blank", "noopener"));
-      bubble.append(img);
-    } else if (md.kind === "video") bubble.append(h("video", { class: "media", src: md.url, controls: true, preload: "metadata" }));
-    else if (md.kind === "audio") bubble.append(h("audio", { class: "media", src: md.url, controls: true, preload: "metadata" }));
+      return img;
+    }));
+    else if (md.kind === "video") bubble.append(mediaEl(md.url, () => h("video", { class: "media", src: md.url, controls: true, preload: "metadata" })));
+    else if (md.kind === "audio") bubble.append(mediaEl(md.url, () => h("audio", { class: "media", src: md.url, controls: true, preload: "metadata" })));
     else {
       bubble.append(h("a", { class: "doc", href: md.url, download: md.filename || "", rel: "noopener" }, icon("file"),
         h("span", {}, h("span", { class: "fn", text: md.filename || "document" }), h("span", { class: "sz", text: [md.mime, md.size ? human(md.size) : ""].filter(Boolean).join(" · ") }))));

@@ -21,4 +21,5 @@ def is_valid(body: bytes, header_value: str | None, app_secret: str | None) -> b
     """
     if not app_secret or not header_value or not header_value.startswith(PREFIX):
         return False
-    return hmac.compare_digest(sign(body, app_secret), header_value.strip())
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII text (a 500, not a 401).
+    return hmac.compare_digest(sign(body, app_secret).encode(), header_value.strip().encode("utf-8", "replace"))

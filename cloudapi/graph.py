@@ -1,5 +1,5 @@
-"""A small client for the Cloud API's `/messages` endpoint, shared by the channel
-and the desk.
+"""A small client for the Cloud API's Graph endpoints (`/messages`, media, WABA
+management), shared by the Rasa adapter and the desk.
 
 Meta's error codes are mapped to outcomes the caller can act on:
 - retried here with backoff: HTTP 5xx, 1/2/131000 (temporary), 130429
@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 
 log = logging.getLogger(__name__)
+
+META_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
 
 RETRYABLE_CODES = {1, 2, 4, 131000, 130429, 131056, 80007}
 REENGAGEMENT_CODE = 131047
