@@ -25,7 +25,7 @@ from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import conversations, numbers
+from desk.services import conversations, numbers, outbox
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ class WhatsAppOutput(OutputChannel):
             record = await conversations.record_outbound(
                 session, chat_id=chat.id, sender=Sender.bot, type=message["type"],
                 body=outbound.summary(message), payload=message)
+            # Meta echoes this in the reply's status webhooks, which can arrive before the
+            # wamid below is committed: the processor links them by it instead of dropping them.
+            message = {**message, "biz_opaque_callback_data": outbox.message_callback_data(record.id)}
             if creds.state == NumberState.disconnected:
                 # Meta refused this number's token: sending again cannot work until
                 # an admin reconnects it, so say so instead of calling Meta.

@@ -20,18 +20,20 @@ from sqlalchemy.orm import aliased, sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT
 from desk.attachments import MediaStore, StoredMedia
-from desk.models import (Chat, ChatState, JobState, Message, NumberState, OutboxMessage,
+from desk.models import (Chat, ChatState, Direction, JobState, Message, NumberState, OutboxMessage,
                          PhoneNumber, Role, Sender, utcnow)
 from desk.billing import conversations as billing
+from desk.billing import policy
+from desk.billing.policy import WINDOW  # noqa: F401  (the one definition; the console shows when it closes)
 from desk.services import conversations, numbers, routing
 
 log = logging.getLogger(__name__)
 
-WINDOW = dt.timedelta(hours=24)
 LEASE = dt.timedelta(seconds=60)
 STATUS_GRACE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 6
 CALLBACK_PREFIX = "outbox:"
+MESSAGE_CALLBACK_PREFIX = "message:"  # bot replies, sent without an outbox row
 
 
 class CannotSend(ValueError):
@@ -39,9 +41,14 @@ class CannotSend(ValueError):
 
 
 def window_open(chat: Chat, now: dt.datetime | None = None) -> bool:
-    """The 24-hour customer-service window: free-form messages only inside it."""
-    now = now or utcnow()
-    return chat.last_user_message_at is not None and now - chat.last_user_message_at < WINDOW
+    """The 24-hour customer-service window of a chat (the rule itself: billing.policy)."""
+    return policy.window_open(chat.last_user_message_at, now or utcnow())
+
+
+def message_callback_data(message_id: int) -> str:
+    """`biz_opaque_callback_data` for a message sent straight away (a bot reply): Meta
+    echoes it in the status webhooks, which may arrive before the wamid is committed."""
+    return f"{MESSAGE_CALLBACK_PREFIX}{message_id}"
 
 
 async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: dict,
@@ -287,16 +294,25 @@ async def _finish(session: AsyncSession, row_id: int, state: JobState, error: st
 
 
 async def link_status(session: AsyncSession, callback_data: str | None, wamid: str) -> Message | None:
-    """A status webhook names our outbox row: give its message the wamid (crash recovery)."""
-    if not callback_data or not callback_data.startswith(CALLBACK_PREFIX):
+    """A status webhook names our outbox row or message: give the message the wamid
+    (after a crash, or when the status overtook the commit of the send)."""
+    if not callback_data:
         return None
     try:
-        row = await session.get(OutboxMessage, int(callback_data[len(CALLBACK_PREFIX):]))
+        if callback_data.startswith(CALLBACK_PREFIX):
+            row = await session.get(OutboxMessage, int(callback_data[len(CALLBACK_PREFIX):]))
+            message_id = row.message_id if row is not None else None
+        elif callback_data.startswith(MESSAGE_CALLBACK_PREFIX):
+            message_id = int(callback_data[len(MESSAGE_CALLBACK_PREFIX):])
+        else:
+            return None
     except ValueError:
         return None
-    if row is None:
+    if message_id is None:
         return None
-    msg = await session.get(Message, row.message_id)
+    msg = await session.get(Message, message_id)
+    if msg is not None and msg.direction != Direction.outbound:
+        return None
     if msg is not None and not msg.wamid:
         msg.wamid = wamid
     return msg

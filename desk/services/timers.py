@@ -20,10 +20,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import Brand, Chat, ChatState, PhoneNumber, Sender, WhatsAppBusinessAccount, utcnow
+from desk.models import (Brand, Chat, ChatState, Contact, EventState, PhoneNumber, Sender, WebhookEvent,
+                         WhatsAppBusinessAccount, utcnow)
 from desk.services import outbox, routing, settings
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,19 @@ async def run_bot_idle_rules(session: AsyncSession, now: dt.datetime | None = No
     return report
 
 
+def _user_message_queued():
+    """The chat's user has a message recorded but not yet processed (a burst, a slow
+    bot): they are not idle, they are waiting for us."""
+    return exists(select(WebhookEvent.id).join(Contact, Contact.wa_id == WebhookEvent.wa_id).where(
+        Contact.id == Chat.contact_id, WebhookEvent.phone_number_id == Chat.phone_number_id,
+        WebhookEvent.kind == "message", WebhookEvent.state.in_([EventState.pending, EventState.processing])))
+
+
 async def _bot_idle_rules(session, brand_id, rules, now, report) -> None:
     # Step k is due `sum(after_minutes of steps 0..k)` after the user's last message.
     for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.bot,
                                       Chat.bot_idle_step < len(rules),
-                                      Chat.last_user_message_at.isnot(None)):
+                                      Chat.last_user_message_at.isnot(None), ~_user_message_queued()):
         step = chat.bot_idle_step
         due = chat.last_user_message_at + dt.timedelta(minutes=sum(r.after_minutes for r in rules[:step + 1]))
         if due > now:

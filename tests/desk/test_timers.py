@@ -110,3 +110,30 @@ async def test_bot_idle_rules_nudge_then_close_and_a_user_message_starts_over(se
         bot_texts = [m.body for m in await conversations.transcript(s, chat.id) if m.sender == Sender.bot]
         assert bot_texts == ["Still there?", "Still there?", "Bye for now."]
         assert (await s.execute(select(func.count(OutboxMessage.id)))).scalar_one() == 3
+
+
+async def test_bot_idle_rules_wait_while_the_users_own_message_is_still_queued(sessions, brand):
+    """A user whose message is recorded but not yet answered (a burst, a slow bot) is
+    waiting for us: no "are you still there?" until the message has been processed."""
+    from desk.models import EventState, WebhookEvent
+    from desk.services import inbox
+
+    t0 = utcnow().replace(microsecond=0)
+    async with sessions() as s, s.begin():
+        chat = await seed.chat_from(s, "442", at=t0)
+        [event_id] = await inbox.record(s, [{"dedupe_key": "wamid.442.queued", "kind": "message",
+                                             "phone_number_id": seed.PNID, "wa_id": "442", "payload": {}}])
+
+    async def nudges(minutes):
+        async with sessions() as s, s.begin():
+            return (await timers.run_bot_idle_rules(s, now=t0 + dt.timedelta(minutes=minutes))).bot_nudges
+
+    assert await nudges(30) == 0  # pending
+    async with sessions() as s, s.begin():
+        (await s.get(WebhookEvent, event_id)).state = EventState.processing
+    assert await nudges(31) == 0  # being answered
+    async with sessions() as s, s.begin():
+        await inbox.finish(s, event_id, EventState.done)
+    assert await nudges(32) == 1  # answered, and the user has said nothing since
+    async with sessions() as s:
+        assert (await s.get(Chat, chat.id)).bot_idle_step == 1

@@ -144,3 +144,28 @@ async def test_statuses_move_forward_only(processor, sessions):
     await run(processor, status("read", 1700000003))
     async with sessions() as s:
         assert (await s.get(Message, out.id)).status == "read"
+
+
+async def test_a_status_that_overtakes_the_replys_commit_is_linked_by_its_callback_data(processor, sessions):
+    """A bot reply's status webhook may come before the reply's wamid is committed: the
+    callback data Meta echoes names the message, so the status is kept, not dropped."""
+    from desk.models import Sender
+    from desk.services import conversations, outbox
+    async with sessions() as s, s.begin():
+        chat = await conversations.current_chat(s, "111", "1556")
+        out = await conversations.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text",
+                                                  body="hi", payload={})
+        inbound_chat, inbound = await conversations.record_inbound(
+            s, phone_number_id="111", wa_id="1556", profile_name=None, wamid="wamid.IN.1", type="text",
+            body="q", payload={}, wa_timestamp=out.wa_timestamp)
+
+    def status(wamid, callback):
+        return envelope({"statuses": [{"id": wamid, "status": "delivered", "timestamp": "1700000002",
+                                       "recipient_id": "1556", "biz_opaque_callback_data": callback}]})
+    await run(processor, status("wamid.EARLY", outbox.message_callback_data(out.id)))
+    # Callback data naming a message the user sent is not ours to link.
+    await run(processor, status("wamid.FORGED", outbox.message_callback_data(inbound.id)))
+    async with sessions() as s:
+        reply = await s.get(Message, out.id)
+        assert (reply.wamid, reply.status) == ("wamid.EARLY", "delivered")
+        assert (await s.get(Message, inbound.id)).wamid == "wamid.IN.1"
