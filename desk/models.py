@@ -203,6 +203,9 @@ class Message(Base):
     media_mime = Column(String(100))
     media_size = Column(Integer)
     media_filename = Column(String(255))
+    # A bot reply: "<wamid of the user's message>#<n>", the n-th reply of that turn, so a
+    # retried turn does not send what already went out (connectors/whatsapp/channel.py).
+    reply_key = Column(String(250), unique=True)
 
 
 class WebhookEvent(Base):

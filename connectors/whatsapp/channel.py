@@ -64,19 +64,30 @@ class WhatsAppOutput(OutputChannel):
     """Sends Rasa's responses through the Cloud API and records them in the desk.
 
     `recipient_id` is the Rasa conversation id `<phone_number_id>_<wa_id>`, so one
-    instance serves every number (see `get_output_channel`).
+    instance serves every number (see `get_output_channel`). A turn's instance knows
+    the user's message that caused it (`cause`, its wamid): its n-th reply is keyed
+    `<cause>#<n>`, and a retried turn skips the replies Meta already accepted.
     """
 
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, runtime: ChannelRuntime):
+    def __init__(self, runtime: ChannelRuntime, cause: str | None = None):
         self.runtime = runtime
+        self.cause = cause
+        self._replies = 0
+
+    def _next_reply_key(self) -> str | None:
+        if self.cause is None:
+            return None
+        self._replies += 1
+        return f"{self.cause}#{self._replies}"
 
     async def _send(self, recipient_id: str, message_without_to: dict) -> None:
         phone_number_id, wa_id = split_conversation_id(recipient_id)
         message = {"to": wa_id, **message_without_to}
+        reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():
             creds = await numbers.credentials_for(session, phone_number_id,
@@ -85,9 +96,12 @@ class WhatsAppOutput(OutputChannel):
                 log.error("whatsapp: cannot send from unknown number %s", phone_number_id)
                 return
             chat = await conversations.current_chat(session, phone_number_id, wa_id)
-            record = await conversations.record_outbound(
-                session, chat_id=chat.id, sender=Sender.bot, type=message["type"],
-                body=outbound.summary(message), payload=message)
+            record = await conversations.record_bot_reply(
+                session, chat_id=chat.id, type=message["type"], body=outbound.summary(message),
+                payload=message, reply_key=reply_key)
+            if record is None:  # a retried turn: Meta accepted this reply the first time
+                log.info("whatsapp: reply %s already sent; not sending it again", reply_key)
+                return
             # Meta echoes this in the reply's status webhooks, which can arrive before the
             # wamid below is committed: the processor links them by it instead of dropping them.
             message = {**message, "biz_opaque_callback_data": outbox.message_callback_data(record.id)}
@@ -204,10 +218,10 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.runtime: ChannelRuntime | None = None
 
-    def get_output_channel(self) -> OutputChannel:
+    def get_output_channel(self, cause: str | None = None) -> OutputChannel:
         if self.runtime is None:
             raise RuntimeError("whatsapp channel not started")
-        return WhatsAppOutput(self.runtime)
+        return WhatsAppOutput(self.runtime, cause)
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
         async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool) -> None:
@@ -221,7 +235,7 @@ class WhatsAppInput(InputChannel):
             if text is None:
                 text = f"/whatsapp_{item.type}"  # media etc. without caption
             await on_new_message(UserMessage(
-                text=text, output_channel=self.get_output_channel(),
+                text=text, output_channel=self.get_output_channel(cause=item.wamid),
                 sender_id=sender_id,
                 input_channel=self.name(), message_id=item.wamid,
                 metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,

@@ -83,6 +83,28 @@ async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender
     return msg
 
 
+async def record_bot_reply(session: AsyncSession, *, chat_id: int, type: str, body: str | None,
+                           payload: dict, reply_key: str | None,
+                           at: dt.datetime | None = None) -> Message | None:
+    """A bot reply about to be sent; None when a reply with this key was already
+    accepted by Meta (a retried turn). An earlier attempt that never reached Meta is
+    reused for the new one, so the transcript shows the reply once."""
+    if reply_key is not None:
+        earlier = (await session.execute(select(Message).where(Message.reply_key == reply_key))
+                   ).scalar_one_or_none()
+        if earlier is not None:
+            if earlier.wamid or earlier.status not in ("queued", "failed"):
+                return None
+            earlier.status, earlier.error, earlier.payload, earlier.body = "queued", None, payload, body
+            await session.flush()
+            return earlier
+    msg = await record_outbound(session, chat_id=chat_id, sender=Sender.bot, type=type, body=body,
+                                payload=payload, at=at)
+    msg.reply_key = reply_key
+    await session.flush()
+    return msg
+
+
 async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
     msg = await session.get(Message, message_id)
     msg.wamid = wamid

@@ -277,3 +277,33 @@ async def test_an_unknown_media_id_is_refused_by_meta_and_recorded_as_failed(har
         USER, "image", media_id="999999999"))
     [msg] = await desk_messages(harness, Sender.bot)
     assert msg.status == "failed" and "131009" in msg.error
+
+
+async def test_a_turn_retried_after_its_replies_went_out_does_not_send_them_again(harness):
+    """The turn fails after two replies were accepted by Meta (e.g. the tracker store
+    was locked); the retry runs the whole turn again: only its new reply goes out."""
+    from connectors.whatsapp.channel import WhatsAppOutput
+
+    attempts = []
+
+    async def flaky_bot(item, chat_id):
+        out = WhatsAppOutput(harness.runtime, cause=item.wamid)  # as the channel makes per turn
+        recipient = conversation_id(item.phone_number_id, item.wa_id)
+        attempts.append(item.wamid)
+        await out.send_text_message(recipient, "first")
+        await out.send_text_message(recipient, "second")
+        if len(attempts) == 1:
+            raise RuntimeError("database is locked")
+        await out.send_text_message(recipient, "third")
+    harness.bot = flaky_bot
+
+    await harness.say(text="hello")
+
+    async def three():
+        return len(await harness.outbound()) >= 3
+    assert await harness.settle(15.0, until=three)
+    await harness.settle(0.5)
+    assert len(attempts) == 2
+    assert [body_of(m)["text"]["body"] for m in await harness.outbound()] == ["first", "second", "third"]
+    bot = [m.body for m in await desk_messages(harness, Sender.bot)]
+    assert bot == ["first", "second", "third"]  # the transcript shows each reply once
