@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from typing import Awaitable, Callable
 
@@ -30,7 +31,7 @@ Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messag
 class InboxProcessor:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
                  deliver: Deliver, *, media_store: MediaStore | None = None,
-                 mark_read: bool = True, sweep_seconds: float = 5.0):
+                 mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE):
         self.sessions = sessions
         self.media_store = media_store
         self.graph = graph
@@ -38,6 +39,7 @@ class InboxProcessor:
         self.deliver = deliver
         self.mark_read = mark_read
         self.sweep_seconds = sweep_seconds
+        self.lease = lease
         self._locks: dict[Lane, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
@@ -92,19 +94,49 @@ class InboxProcessor:
         phone_number_id, wa_id, kind = key
         while not self._stopping:
             async with self.sessions() as session, session.begin():
-                event = await inbox.claim_next(session, phone_number_id, wa_id, kind)
+                event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
             if event is None:
                 return
             state, error = EventState.done, None
+            heartbeat = asyncio.create_task(self._keep_lease(event.id))
             try:
                 state = await self._handle(event.kind, event.payload)
             except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
                 log.exception("whatsapp: event %s failed", event.dedupe_key)
                 state, error = EventState.failed, f"{type(exc).__name__}: {exc}"
-            async with self.sessions() as session, session.begin():
-                await inbox.finish(session, event.id, state, error)
+            finally:
+                heartbeat.cancel()
+            await self._finish(event, state, error)
             if state == EventState.failed:
                 return  # keep this lane's order: retry from here after the backoff
+
+    async def _keep_lease(self, event_id: int) -> None:
+        """Renew the row's short lease while it is worked on (a slow turn keeps it; a
+        dead process loses it within one lease)."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.sessions() as session, session.begin():
+                    await inbox.renew(session, event_id, self.lease)
+            except Exception as exc:  # noqa: BLE001 - e.g. "database is locked": next beat
+                log.warning("whatsapp: could not renew the lease of event %s: %s", event_id, exc)
+
+    async def _finish(self, event, state: EventState, error: str | None, attempts: int = 6) -> None:
+        """Record the outcome, retrying a database error a few times (logged once): the
+        turn already ran, so giving up here would run it again after the lease."""
+        for attempt in range(attempts):
+            try:
+                async with self.sessions() as session, session.begin():
+                    await inbox.finish(session, event.id, state, error)
+                return
+            except Exception as exc:  # noqa: BLE001
+                if attempt == 0:
+                    log.warning("whatsapp: recording the outcome of %s failed (%s); retrying",
+                                event.dedupe_key, exc)
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2 * 2 ** attempt)
 
     async def _handle(self, kind: str, envelope: dict) -> EventState:
         item = _from_envelope(kind, envelope)
@@ -226,8 +258,6 @@ def _envelope(item: InboundMessage | StatusUpdate | TemplateStatusUpdate) -> dic
 
 
 def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate | TemplateStatusUpdate:
-    import datetime as dt
-
     data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None)
     if kind == "template":
         return TemplateStatusUpdate(**data)

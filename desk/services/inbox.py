@@ -2,8 +2,9 @@
 
 Each webhook item becomes one `WebhookEvent` row whose `dedupe_key` (the wamid,
 or wamid:status) is unique, so a redelivered or concurrently delivered item is
-recorded once. Rows are claimed with a lease (`locked_until`): a row whose
-process died is claimed again when its lease has run out.
+recorded once. Rows are claimed with a short lease (`locked_until`) that the
+processor renews while it works on the row (`renew`): a row whose process died is
+claimed again within seconds, and a slow turn is not taken over while it runs.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import EventState, WebhookEvent, utcnow
 
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(seconds=30)  # renewed every LEASE / 3 while the row is worked on
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF = dt.timedelta(seconds=2)
 
@@ -44,7 +45,7 @@ async def record(session: AsyncSession, items: Iterable[dict]) -> list[int]:
 
 
 async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
-                     kind: str = "message") -> WebhookEvent | None:
+                     kind: str = "message", lease: dt.timedelta = LEASE) -> WebhookEvent | None:
     """Claim the oldest unfinished event of one user's lane, if it may run now.
 
     A lane is one user's messages, or one user's statuses: within a lane events
@@ -63,7 +64,7 @@ async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
     # Conditional update: two workers may read the same row; only one wins it.
     won = await session.execute(update(WebhookEvent).where(
         WebhookEvent.id == head.id, _claimable(now)).values(
-        state=EventState.processing, locked_until=now + LEASE,
+        state=EventState.processing, locked_until=now + lease,
         attempts=WebhookEvent.attempts + 1).execution_options(synchronize_session=False))
     if won.rowcount != 1:
         return None
@@ -75,6 +76,14 @@ def _claimable(now: dt.datetime):
     # `locked_until` is the lease of a processing row and the retry time of a pending one.
     return and_(WebhookEvent.state.in_([EventState.pending, EventState.processing]),
                 or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until <= now))
+
+
+async def renew(session: AsyncSession, event_id: int, lease: dt.timedelta = LEASE) -> bool:
+    """Extend the lease of a row still being processed; False if it is no longer ours."""
+    done = await session.execute(update(WebhookEvent).where(
+        WebhookEvent.id == event_id, WebhookEvent.state == EventState.processing)
+        .values(locked_until=utcnow() + lease).execution_options(synchronize_session=False))
+    return done.rowcount == 1
 
 
 async def finish(session: AsyncSession, event_id: int, state: EventState, error: str | None = None) -> None:

@@ -169,3 +169,62 @@ async def test_a_status_that_overtakes_the_replys_commit_is_linked_by_its_callba
         reply = await s.get(Message, out.id)
         assert (reply.wamid, reply.status) == ("wamid.EARLY", "delivered")
         assert (await s.get(Message, inbound.id)).wamid == "wamid.IN.1"
+
+
+async def test_a_slow_turn_keeps_its_short_lease_and_another_instance_does_not_take_it(sessions, graph_api):
+    """The lease is short (a dead process's rows come back within one lease), so a turn
+    longer than it must renew it: a second instance's sweep must not run it too."""
+    import datetime as dt
+
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    turns = []
+
+    async def slow(item, chat_id, opens_chat):
+        turns.append(item.wamid)
+        await asyncio.sleep(1.5)
+
+    lease = dt.timedelta(seconds=0.6)
+    first = InboxProcessor(sessions, graph_api[0], "t", slow, lease=lease, mark_read=False)
+    second = InboxProcessor(sessions, graph_api[0], "t", slow, lease=lease, mark_read=False)
+    try:
+        await run_nowait(first, text_from("1777", "wamid.slow", "hi"))
+        for _ in range(8):  # the other instance sweeps for as long as the turn takes
+            await asyncio.sleep(0.25)
+            await second.sweep_once()
+        await first.idle()
+        await second.idle()
+        assert turns == ["wamid.slow"]
+        async with sessions() as s:
+            event = (await s.execute(select(WebhookEvent))).scalars().one()
+            assert event.state == EventState.done
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_database_error_when_recording_the_outcome_is_retried_not_left_leased(processor, sessions,
+                                                                                     monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from desk.services import inbox
+
+    real_finish, failures = inbox.finish, []
+
+    async def locked_once(session, event_id, state, error=None):
+        if not failures:
+            failures.append(event_id)
+            raise OperationalError("UPDATE webhook_events", {}, Exception("database is locked"))
+        return await real_finish(session, event_id, state, error)
+
+    monkeypatch.setattr(inbox, "finish", locked_once)
+    await run(processor, text_from("1778", "wamid.locked", "hi"))
+    assert failures and processor.turns == [("wamid.locked", "hi", processor.turns[0][2])]
+    async with sessions() as s:
+        event = (await s.execute(select(WebhookEvent).where(WebhookEvent.dedupe_key == "wamid.locked"))).scalar_one()
+        assert event.state == EventState.done
+
+
+async def run_nowait(processor, body):
+    for user in await processor.accept(body):
+        processor.kick(*user)
