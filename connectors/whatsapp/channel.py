@@ -3,11 +3,17 @@
 Webhook: GET|POST /webhooks/whatsapp/webhook (Rasa mounts the blueprint under
 /webhooks/<name>/). A POST is checked (signature over the raw bytes, before any
 parsing), recorded durably, answered 200, then processed in the background.
+
+Two event loops: Sanic's only verifies, records and answers webhooks (`Intake`);
+bot turns run on their own thread and loop (`TurnThread`), because a Rasa turn
+(TensorFlow inference, the synchronous SQL tracker store) blocks its loop for tens
+of milliseconds at a time and would hold every acknowledgement back behind it.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -19,7 +25,7 @@ from cloudapi.graph import GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import webhook
-from connectors.whatsapp.processor import InboxProcessor
+from connectors.whatsapp.processor import InboxProcessor, Lane, record_webhook
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
 from desk.billing import conversations as billing
@@ -58,6 +64,74 @@ class ChannelRuntime:
             await asyncio.wait_for(self.engine.dispose(), timeout=10)
         except asyncio.TimeoutError:
             log.warning("whatsapp: desk connections did not close within 10 s")
+
+
+class TurnThread:
+    """The ChannelRuntime (processor, Graph client, output) and the bot turns, on their
+    own thread and event loop. Started and stopped from Sanic's loop."""
+
+    def __init__(self, settings: ChannelSettings, deliver):
+        self.settings = settings
+        self.deliver = deliver
+        self.runtime: ChannelRuntime | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="whatsapp-turns", daemon=True)
+
+    async def start(self, timeout: float = 120.0) -> None:
+        self._thread.start()
+        ready = await asyncio.get_running_loop().run_in_executor(None, self._ready.wait, timeout)
+        if self._failure is not None:
+            raise RuntimeError("whatsapp: the turn thread did not start") from self._failure
+        if not ready:
+            raise TimeoutError(f"whatsapp: the turn thread did not start within {timeout:.0f}s")
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        try:
+            self.runtime = ChannelRuntime(self.settings)
+            await self.runtime.start(self.deliver)
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._failure = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stopping.wait()
+        await self.runtime.stop()
+
+    def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
+        """Wake the lane's processing on the turn thread (called from Sanic's loop)."""
+        self.loop.call_soon_threadsafe(self.runtime.processor.kick, phone_number_id, wa_id, kind)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        if self.loop is not None and self._stopping is not None:
+            self.loop.call_soon_threadsafe(self._stopping.set)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join, timeout)
+
+
+class Intake:
+    """Sanic's side: records webhooks with its own engine (engines and connections
+    belong to one loop), then hands the lanes to the turn thread."""
+
+    def __init__(self, settings: ChannelSettings, turns: TurnThread):
+        self.engine = create_engine(settings.database_url)
+        self.sessions = session_factory(self.engine)
+        self.turns = turns
+
+    async def accept(self, body: object) -> list[Lane]:
+        return await record_webhook(self.sessions, body)
+
+    def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
+        self.turns.kick(phone_number_id, wa_id, kind)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
 
 
 class WhatsAppOutput(OutputChannel):
@@ -216,7 +290,9 @@ class WhatsAppInput(InputChannel):
 
     def __init__(self, settings: ChannelSettings):
         self.settings = settings
-        self.runtime: ChannelRuntime | None = None
+        self.runtime: ChannelRuntime | None = None  # lives on the turn thread
+        self.turns: TurnThread | None = None
+        self.intake: Intake | None = None
 
     def get_output_channel(self, cause: str | None = None) -> OutputChannel:
         if self.runtime is None:
@@ -249,21 +325,25 @@ class WhatsAppInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def _start(app, loop) -> None:
-            self.runtime = ChannelRuntime(settings)
-            await self.runtime.start(self._deliver_to(on_new_message, app))
+            turns = TurnThread(settings, self._deliver_to(on_new_message, app))
+            await turns.start()
+            self.turns, self.runtime = turns, turns.runtime
+            self.intake = Intake(settings, turns)
             log.info("whatsapp: channel ready (Graph API %s)", settings.graph_api_url)
 
         @bp.listener("before_server_stop")
         async def _stop(app, loop) -> None:
-            if self.runtime:
-                await self.runtime.stop()
+            if self.turns:
+                await self.turns.stop()
+            if self.intake:
+                await self.intake.close()
 
         # Sanic accepts requests while after_server_start listeners (Rasa's model
         # loading, then ours) still run: until the channel is ready, say so with a
         # 503, which Meta retries, instead of failing.
         @bp.route("/", methods=["GET"])
         async def health(request: Request):
-            if self.runtime is None or self.runtime.processor is None:
+            if self.intake is None:
                 return response.json({"status": "starting"}, status=503)
             return response.json({"status": "ok"})
 
@@ -276,7 +356,7 @@ class WhatsAppInput(InputChannel):
         # size. A declared or actual body over the limit is refused as it arrives.
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request):
-            if self.runtime is None or self.runtime.processor is None:
+            if self.intake is None:
                 return response.json({"error": "starting, retry later"}, status=503)
             raw = await webhook.read_limited(request.headers.get("content-length"), request.stream.read,
                                              settings.max_body_bytes)
@@ -285,7 +365,7 @@ class WhatsAppInput(InputChannel):
             status, body = await webhook.receive(
                 raw, request.headers.get(signature.HEADER),
                 app_secret=settings.app_secret, max_body_bytes=settings.max_body_bytes,
-                processor=self.runtime.processor)
+                processor=self.intake)
             return response.json(body, status=status)
 
         return bp

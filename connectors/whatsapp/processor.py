@@ -47,30 +47,8 @@ class InboxProcessor:
 
     # -- intake -----------------------------------------------------------------
     async def accept(self, body: object) -> list[Lane]:
-        """Record every item of a parsed JSON body; returns the lanes to process.
-
-        Raises MalformedPayload (nothing recorded) when the body has a bad shape.
-        """
-        items = parse_webhook(body)
-        rows = []
-        for item in items:
-            if isinstance(item, InboundMessage):
-                rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
-                                 phone_number_id=item.phone_number_id, wa_id=item.wa_id,
-                                 payload=_envelope(item)))
-            elif isinstance(item, TemplateStatusUpdate):
-                # No number: the lane is the WABA's (its id in phone_number_id, no wa_id),
-                # so one WABA's template events are applied in arrival order.
-                rows.append(dict(dedupe_key=item.dedupe_key, kind="template",
-                                 phone_number_id=item.waba_id, wa_id="",
-                                 payload=_envelope(item)))
-            else:
-                rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
-                                 phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
-                                 payload=_envelope(item)))
-        async with self.sessions() as session, session.begin():
-            await inbox.record(session, rows)
-        return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
+        """Record every item of a parsed JSON body; returns the lanes to process."""
+        return await record_webhook(self.sessions, body)
 
     def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
         task = asyncio.create_task(self.drain(phone_number_id, wa_id, kind))
@@ -236,6 +214,32 @@ class InboxProcessor:
         """Wait until every scheduled drain has finished (for tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def record_webhook(sessions: sessionmaker, body: object) -> list[Lane]:
+    """Record every item of a parsed JSON body durably; returns the lanes to process.
+
+    Raises MalformedPayload (nothing recorded) when the body has a bad shape.
+    """
+    rows = []
+    for item in parse_webhook(body):
+        if isinstance(item, InboundMessage):
+            rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
+                             phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                             payload=_envelope(item)))
+        elif isinstance(item, TemplateStatusUpdate):
+            # No number: the lane is the WABA's (its id in phone_number_id, no wa_id),
+            # so one WABA's template events are applied in arrival order.
+            rows.append(dict(dedupe_key=item.dedupe_key, kind="template",
+                             phone_number_id=item.waba_id, wa_id="",
+                             payload=_envelope(item)))
+        else:
+            rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
+                             phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
+                             payload=_envelope(item)))
+    async with sessions() as session, session.begin():
+        await inbox.record(session, rows)
+    return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
 
 
 async def billing_status(session, item: StatusUpdate, msg) -> None:

@@ -9,13 +9,21 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from cloudapi import signature
 from cloudapi.payloads import MalformedPayload
-from connectors.whatsapp.processor import InboxProcessor
+from connectors.whatsapp.processor import Lane
 
 log = logging.getLogger(__name__)
+
+
+class Intake(Protocol):
+    """Records a body (the 200 waits for it) and schedules the processing of its lanes."""
+
+    async def accept(self, body: object) -> list[Lane]: ...
+
+    def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None: ...
 
 
 def verify(args: Mapping[str, str], verify_token: str) -> tuple[int, str]:
@@ -42,7 +50,7 @@ async def read_limited(content_length: str | None, read_chunk, max_body_bytes: i
 
 
 async def receive(body: bytes, signature_header: str | None, *, app_secret: str,
-                  max_body_bytes: int, processor: InboxProcessor) -> tuple[int, dict]:
+                  max_body_bytes: int, processor: Intake) -> tuple[int, dict]:
     """Check, record and schedule one webhook POST; returns (HTTP status, JSON body)."""
     if len(body) > max_body_bytes:
         log.warning("whatsapp: refused a %d-byte webhook body", len(body))
