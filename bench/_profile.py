@@ -31,7 +31,7 @@ IDLE_MAIN_LEAVES = ("sanic.server.runners:serve", "selectors:",
 STEPS = [
     ("webhook POST handler (whole)", "connectors.whatsapp.webhook:receive"),
     ("  signature check", "cloudapi.signature:is_valid"),
-    ("  parse + record in inbox", "connectors.whatsapp.processor:InboxProcessor.accept"),
+    ("  parse + record in inbox", "connectors.whatsapp.processor:record_webhook"),
     ("inbox processing (whole, incl. bot turn)", "connectors.whatsapp.processor:InboxProcessor.drain"),
     ("  claim / finish inbox row", "desk.services.inbox:claim_next"),
     ("  finish inbox row", "desk.services.inbox:finish"),
