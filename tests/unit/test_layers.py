@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DESK_MODULES = ("desk.worker", "desk.web.app", "desk.__main__")  # __main__: `python -m desk`
+DESK_MODULES = ("desk.worker", "desk.web.app", "desk.__main__", "desk.cli")  # `python -m desk`, desk/cli/
 ACTION_MODULES = tuple(dict.fromkeys(["actions.server"] + [  # the server, and every actions/*.py
     f"actions.{p.stem}" for p in sorted((ROOT / "actions").glob("*.py")) if p.stem != "__init__"]))
 CLOUDAPI_MODULES = ("cloudapi",) + tuple(
