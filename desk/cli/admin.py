@@ -42,7 +42,6 @@ import argparse
 import asyncio
 import getpass
 import os
-import re
 import sys
 from typing import Sequence
 
@@ -57,17 +56,17 @@ from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
 from desk.models import (Brand, CannedResponse, Department, NumberState, Operator, OperatorStatus,
                          PhoneNumber, Role, Tag, WhatsAppBusinessAccount)
+from desk.services import canned as canned_service
 from desk.services import departments, numbers
 from desk.services import operators as operator_service
 from desk.services import settings as settings_service
+from desk.services import tags as tag_service
 # The source document: unattended chats close after "15 minutes to 1 month"; a month is
 # taken as 31 days so that every calendar month fits. Idle chats: at most 24 hours.
 from desk.services.settings import (IDLE_MAX_MINUTES, IDLE_MIN_MINUTES, UNATTENDED_MAX_MINUTES,
                                     UNATTENDED_MIN_MINUTES, SettingsError)
 
 PROG = "python -m desk admin"
-
-_SHORTCUT = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
 def validate_timeouts(unattended_close_minutes: int | None = None,
@@ -283,7 +282,7 @@ async def operator_deactivate(session, args):
     print(f"operator {op.email} deactivated")
 
 
-# --- settings, canned responses, tags ------------------------------------------------
+# --- settings, canned responses (desk.services.canned), tags (desk.services.tags) ------
 
 async def settings_show(session, args):
     brand = await find_brand(session, args.brand)
@@ -310,20 +309,8 @@ async def settings_set(session, args):
 
 async def canned_add(session, args):
     brand = await find_brand(session, args.brand)
-    shortcut = args.shortcut.strip().lstrip("/").lower()
-    if not _SHORTCUT.match(shortcut):
-        raise AdminError("a shortcut has 1 to 40 of a-z, 0-9, _ and -")
-    if (await session.execute(select(CannedResponse.id).where(
-            CannedResponse.brand_id == brand.id, CannedResponse.shortcut == shortcut))).first():
-        raise AdminError(f"canned response /{shortcut} already exists in brand {brand.name}")
-    text = (args.text or "").strip()
-    if not text or len(text) > 4096:
-        raise AdminError("the text must have 1 to 4096 characters (a WhatsApp text message)")
-    canned = CannedResponse(brand_id=brand.id, shortcut=shortcut, title=_name(args.title, "title", 200),
-                            text=text)
-    session.add(canned)
-    await session.flush()
-    print(f"canned response /{shortcut} created in {brand.name}")
+    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text)
+    print(f"canned response /{canned.shortcut} created in {brand.name}")
 
 
 async def canned_list(session, args):
@@ -338,13 +325,8 @@ async def canned_list(session, args):
 
 async def tag_add(session, args):
     brand = await find_brand(session, args.brand)
-    name = _name(args.name, "tag", 60)
-    if (await session.execute(select(Tag.id).where(Tag.brand_id == brand.id, Tag.name == name))).first():
-        raise AdminError(f"tag {name!r} already exists in brand {brand.name}")
-    tag = Tag(brand_id=brand.id, name=name)
-    session.add(tag)
-    await session.flush()
-    print(f"tag {tag.id} created: {name} ({brand.name})")
+    tag = await tag_service.add(session, brand.id, args.name)
+    print(f"tag {tag.id} created: {tag.name} ({brand.name})")
 
 
 async def tag_list(session, args):
