@@ -44,8 +44,11 @@ def whole_number(text: str) -> int:
 
 
 def add_action(area, name: str, handler, help: str, json_out: bool = False) -> argparse.ArgumentParser:
-    """`AREA name`, run as `handler(session, args)`; `json_out`: it takes --json."""
-    p = area.add_parser(name, help=help, description=help)
+    """`AREA name`, run as `handler(session, args)`; `json_out`: it takes --json.
+
+    `help` is plain text: argparse %-formats a subcommand's help (not its description),
+    so a % in it is escaped there."""
+    p = area.add_parser(name, help=help.replace("%", "%%"), description=help)
     p.set_defaults(handler=handler)
     if json_out:
         p.add_argument("--json", action="store_true", help="print JSON")
