@@ -1,10 +1,11 @@
 """Admin-only API: WABAs and numbers, departments and operators, timeouts and bot
 idle rules, canned responses and tags of the admin's brand.
 
-Everything the admin CLI (desk/admin.py) can change for a brand can be changed
-here, through the same services. Every route needs an admin's console session;
-the changes also need the CSRF token (desk.web.app.require_session). Tokens and
-passwords go in, never out.
+Everything the admin CLI (desk/cli/admin.py) can change for a brand can be changed
+here, through the same services (canned responses: desk.services.canned, tags:
+desk.services.tags). Every route needs an admin's console session; the changes
+also need the CSRF token (desk.web.app.require_session). Tokens and passwords go
+in, never out.
 """
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from desk.billing import ledger, policy, report
 from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
+from desk.services import canned as canned_service
 from desk.services import departments as department_service
 from desk.services import numbers as number_service
 from desk.services import operators as operator_service
 from desk.services import settings as brand_settings
-from desk.web import queries, writes
-from desk.web.api import _int, body, endpoint, int_param, iso, json_error, operator_json, template_json
-from desk.web.app import CONSOLE_SESSIONS
+from desk.services import tags as tag_service
+from desk.web import queries
+from desk.web.context import CONSOLE_SESSIONS, body, endpoint, int_param, int_value, json_error
+from desk.web.views import canned_json, iso, operator_json, template_json
 
 
 def _text(data: dict, key: str) -> str:
@@ -60,7 +63,7 @@ async def number_add(request, session, me):
     data = await body(request)
     number = await number_service.add_number(
         session, waba_id=_text(data, "waba_id"), phone_number_id=_text(data, "id"), display=_text(data, "display"),
-        department_id=_int(data.get("department_id"), "department_id"),
+        department_id=int_value(data.get("department_id"), "department_id"),
         access_token=_text(data, "access_token") or None, brand_id=me.brand_id)
     await session.flush()
     depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
@@ -74,7 +77,7 @@ async def number_update(request, session, me):
     data = await body(request)
     if data.get("department_id") is None:
         raise json_error(400, "Give the department_id the number's chats go to.")
-    await number_service.set_department(session, number.id, _int(data["department_id"], "department_id"))
+    await number_service.set_department(session, number.id, int_value(data["department_id"], "department_id"))
     depts = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
     return web.json_response(_number_json(number, number.waba, depts))
 
@@ -129,7 +132,7 @@ async def _department_names(session, me, ids) -> list[str]:
     if not isinstance(ids, list):
         raise json_error(400, "department_ids must be a list")
     by_id = {d.id: d.name for d in await queries.departments(session, me.brand_id)}
-    wanted = [_int(i, "department_ids") for i in ids]
+    wanted = [int_value(i, "department_ids") for i in ids]
     missing = [i for i in wanted if i not in by_id]
     if missing:
         raise json_error(422, "No such department in this brand.")
@@ -146,7 +149,7 @@ async def operator_add(request, session, me):
         session, brand_id=me.brand_id, email=_text(data, "email"), name=_text(data, "name"), password=password,
         role=_text(data, "role") or Role.operator.value,
         departments=await _department_names(session, me, data.get("department_ids") or []),
-        max_concurrent_chats=_int(data.get("max_chats", 5), "max_chats"))
+        max_concurrent_chats=int_value(data.get("max_chats", 5), "max_chats"))
     await session.flush()
     return web.json_response(operator_json(op, 0), status=201)
 
@@ -164,7 +167,7 @@ async def operator_update(request, session, me):
         await operator_service.set_departments(session, op.id,
                                                await _department_names(session, me, data["department_ids"]))
     if data.get("max_chats") is not None:
-        await operator_service.set_max_chats(session, op.id, _int(data["max_chats"], "max_chats"))
+        await operator_service.set_max_chats(session, op.id, int_value(data["max_chats"], "max_chats"))
     if data.get("active") is not None:
         if data["active"] is True and not op.active:
             await operator_service.reactivate(session, op.id)
@@ -222,7 +225,7 @@ async def put_settings(request, session, me):
     values = {}
     for key in ("unattended_close_minutes", "idle_close_minutes"):
         if data.get(key) is not None:
-            values[key] = _int(data[key], key)
+            values[key] = int_value(data[key], key)
     if data.get("bot_enabled") is not None:
         values["bot_enabled"] = bool(data["bot_enabled"])
     if data.get("bot_idle_rules") is not None:
@@ -233,37 +236,33 @@ async def put_settings(request, session, me):
     return web.json_response(_settings_json(cfg))
 
 
-def _canned_json(c) -> dict:
-    return {"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": c.text}
-
-
 @endpoint(admin=True)
 async def canned_list(request, session, me):
-    return web.json_response([_canned_json(c) for c in await queries.canned(session, me.brand_id)])
+    return web.json_response([canned_json(c) for c in await queries.canned(session, me.brand_id)])
 
 
 @endpoint(admin=True)
 async def canned_create(request, session, me):
     data = await body(request)
-    canned = await writes.create_canned(session, me.brand_id, data.get("shortcut"), data.get("title"),
-                                        data.get("text"))
+    canned = await canned_service.add(session, me.brand_id, data.get("shortcut"), data.get("title"),
+                                     data.get("text"))
     await session.flush()
-    return web.json_response(_canned_json(canned), status=201)
+    return web.json_response(canned_json(canned), status=201)
 
 
 @endpoint(admin=True)
 async def canned_update(request, session, me):
     data = await body(request)
-    canned = await writes.update_canned(session, me.brand_id, int_param(request, "canned_id"), data.get("shortcut"),
-                                        data.get("title"), data.get("text"))
+    canned = await canned_service.update(session, me.brand_id, int_param(request, "canned_id"), data.get("shortcut"),
+                                         data.get("title"), data.get("text"))
     if canned is None:
         raise json_error(404, "No such canned response.")
-    return web.json_response(_canned_json(canned))
+    return web.json_response(canned_json(canned))
 
 
 @endpoint(admin=True)
 async def canned_delete(request, session, me):
-    if not await writes.delete_canned(session, me.brand_id, int_param(request, "canned_id")):
+    if not await canned_service.delete(session, me.brand_id, int_param(request, "canned_id")):
         raise json_error(404, "No such canned response.")
     return web.json_response({"ok": True})
 
@@ -278,14 +277,14 @@ async def tags_list(request, session, me):
 @endpoint(admin=True)
 async def tags_create(request, session, me):
     data = await body(request)
-    tag = await writes.create_tag(session, me.brand_id, data.get("name"))
+    tag = await tag_service.add(session, me.brand_id, data.get("name"))
     await session.flush()
     return web.json_response({"id": tag.id, "name": tag.name, "chats": 0}, status=201)
 
 
 @endpoint(admin=True)
 async def tags_delete(request, session, me):
-    if not await writes.delete_tag(session, me.brand_id, int_param(request, "tag_id")):
+    if not await tag_service.delete(session, me.brand_id, int_param(request, "tag_id")):
         raise json_error(404, "No such tag.")
     return web.json_response({"ok": True})
 

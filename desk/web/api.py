@@ -1,139 +1,36 @@
 """The console's JSON API: sign-in, inbox lists, chats, transcripts and the operator's actions.
 
-Each handler runs in one session and transaction; a refusal from a service
-(RoutingError, CannotSend, ...) becomes a 4xx with the service's own words, and
-the transaction is rolled back. After a write that queues an outbound message or
-a push, the desk worker is woken (if this process runs one).
+Each handler runs in one session and transaction (desk.web.context.endpoint); a
+refusal from a service (RoutingError, CannotSend, ...) becomes a 4xx with the
+service's own words, and the transaction is rolled back. After a write that
+queues an outbound message or a push, the desk worker is woken (if this process
+runs one).
 """
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import functools
-import json
-import logging
 import math
 import re
 import urllib.parse
 
 from aiohttp import web
 
-from desk.config import lead_follow_up_after
 from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content, check_outbound
-from desk.models import ChatState, Department, Message, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
-from desk.services import conversations, operators, outbox, routing, tickets
 from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
-from desk.billing.ledger import LedgerError
-from desk.billing.templates import TemplateError
-from desk.services.departments import DepartmentError
-from desk.services.numbers import NumberError
+from desk.config import lead_follow_up_after
+from desk.models import ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
+from desk.services import conversations, operators, outbox, routing, tickets
+from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
-from desk.services.routing import RoutingError
-from desk.services.settings import SettingsError
-from desk.services.tickets import TicketError
 from desk.web import auth, queries
-from desk.web.app import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, SESSIONS, SETTINGS, THROTTLE,
-                          json_error)
+from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, SESSIONS, SETTINGS, THROTTLE, body,
+                              endpoint, int_param, int_value, json_error, kick_worker, same_origin,
+                              signed_in_operator)
 from desk.web.events import stream
-from desk.web.writes import ConsoleError
-
-log = logging.getLogger(__name__)
-
-CONFLICT = (RoutingError, CannotSend, TicketError)
-INVALID = (SettingsError, OperatorError, ConsoleError, AttachmentRefused, NumberError, DepartmentError,
-           TemplateError, LedgerError)
-
-
-# --- plumbing ------------------------------------------------------------------------------
-
-def kick_worker(app: web.Application) -> None:
-    """Wake the outbox sender now (registered by desk.worker when it runs in this process)."""
-    try:
-        from desk.worker import WORKER_KICK
-    except ImportError:  # pragma: no cover
-        return
-    kick = app.get(WORKER_KICK)
-    if callable(kick):
-        kick()
-
-
-def endpoint(*, admin: bool = False, kicks: bool = False):
-    """Run the handler as `fn(request, session, me)` in one transaction."""
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        async def view(request: web.Request):
-            async with request.app[SESSIONS]() as session:
-                async with session.begin():
-                    me = await signed_in_operator(request, session, admin=admin)
-                    try:
-                        resp = await fn(request, session, me)
-                    except CONFLICT as exc:
-                        raise json_error(409, str(exc)) from None
-                    except INVALID as exc:
-                        raise json_error(422, str(exc)) from None
-            if kicks:
-                kick_worker(request.app)
-            return resp
-
-        return view
-
-    return wrap
-
-
-async def signed_in_operator(request: web.Request, session, *, admin: bool = False) -> Operator:
-    """The operator of the request's console session (401 if deactivated, 403 if not an admin)."""
-    me = await queries.operator(session, request["console_session"].operator_id)
-    if me is None or not me.active:  # deactivation deletes the sessions too
-        raise json_error(401, "Your account is no longer active.", signed_in=False)
-    if admin and me.role != Role.admin:
-        raise json_error(403, "Only admins can do this.")
-    return me
-
-
-async def body(request: web.Request, *, optional: bool = False) -> dict:
-    if optional and not await request.read():
-        return {}
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise json_error(400, "The request body must be JSON.") from None
-    if not isinstance(data, dict):
-        raise json_error(400, "The request body must be a JSON object.")
-    return data
-
-
-def int_param(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise json_error(400, f"{name} must be a number") from None
-
-
-def _int(value, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise json_error(400, f"{name} must be a number") from None
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def phone(wa_id: str | None) -> str:
-    """`+44 7700 900123` from a WhatsApp id (digits of the number)."""
-    if not wa_id:
-        return ""
-    try:
-        import phonenumbers
-
-        return phonenumbers.format_number(phonenumbers.parse("+" + wa_id),
-                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except Exception:  # noqa: BLE001 - any odd id is shown as it is
-        return "+" + wa_id
+from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, operator_json, phone, tag_json,
+                            template_json)
 
 
 async def chat_or_404(session, me: Operator, chat_id: int):
@@ -143,66 +40,7 @@ async def chat_or_404(session, me: Operator, chat_id: int):
     return chat
 
 
-# --- serialisers ---------------------------------------------------------------------------
-
-def operator_json(op: Operator, load: int | None = None) -> dict:
-    return {"id": op.id, "name": op.name, "email": op.email, "role": op.role.value,
-            "status": op.status.value, "active": op.active, "max_chats": op.max_concurrent_chats,
-            "departments": [{"id": d.id, "name": d.name} for d in op.departments],
-            "load": load, "last_seen_at": iso(op.last_seen_at)}
-
-
-def preview(msg: Message | None) -> dict | None:
-    if msg is None:
-        return None
-    text = msg.body
-    if not text:
-        text = f"[{msg.media_filename or msg.type}]"
-    return {"text": text[:200], "sender": msg.sender.value, "at": iso(msg.wa_timestamp), "status": msg.status}
-
-
-def media_kind(mime: str | None, type_: str) -> str:
-    if type_ in ("image", "sticker") or (mime or "").startswith("image/"):
-        return "image"
-    if type_ == "video" or (mime or "").startswith("video/"):
-        return "video"
-    if type_ == "audio" or (mime or "").startswith("audio/"):
-        return "audio"
-    return "document"
-
-
-def message_json(m: Message) -> dict:
-    item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
-            "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
-            "status_at": iso(m.status_at), "media": None}
-    if m.media_sha256:
-        item["media"] = {"url": f"/api/messages/{m.id}/media", "mime": m.media_mime, "size": m.media_size,
-                         "filename": m.media_filename, "kind": media_kind(m.media_mime, m.type)}
-    elif m.type in ("image", "video", "audio", "document", "sticker"):
-        item["media"] = {"url": None, "mime": None, "size": None, "filename": m.media_filename,
-                         "kind": media_kind(None, m.type)}
-    payload = m.payload if isinstance(m.payload, dict) else {}
-    if m.type == "interactive" and not m.body:
-        body = (payload.get("interactive") or {}).get("body") or {}
-        item["body"] = body.get("text")
-    if m.type == "location":
-        loc = payload.get("location") or {}
-        item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
-        item["location"] = {"latitude": loc.get("latitude"), "longitude": loc.get("longitude")}
-    if m.type == "template" and not m.body:
-        item["body"] = f"Template: {(payload.get('template') or {}).get('name', '?')}"
-    return item
-
-
-def list_item(chat, last: Message | None, depts: dict, ops: dict) -> dict:
-    contact = chat.contact
-    return {"id": chat.id, "state": chat.state.value, "name": contact.profile_name, "wa_id": contact.wa_id,
-            "phone": phone(contact.wa_id), "department": depts.get(chat.department_id),
-            "operator": ops.get(chat.operator_id), "operator_id": chat.operator_id,
-            "handed_off_at": iso(chat.handed_off_at), "assigned_at": iso(chat.assigned_at),
-            "last_activity_at": iso(chat.last_activity_at), "closed_at": iso(chat.closed_at),
-            "last_user_message_at": iso(chat.last_user_message_at), "last": preview(last)}
-
+# --- what the chat view shows ------------------------------------------------------------
 
 def composer(chat, me: Operator, number, operator_name: str | None) -> dict:
     """Whether `me` can answer now, and if not, why (the same checks as outbox.send_operator_text)."""
@@ -255,42 +93,6 @@ async def composer_now(session, chat, me: Operator, number, operator_name: str |
     return state
 
 
-def template_json(t) -> dict:
-    def text(kind):
-        comp = next((c for c in t.components if str(c.get("type", "")).upper() == kind), None)
-        return comp.get("text") if comp else None
-    return {"id": t.id, "waba_id": t.waba_id, "name": t.name, "language": t.language, "category": t.category,
-            "status": t.status, "status_reason": t.status_reason, "meta_template_id": t.meta_template_id,
-            "header": text("HEADER"), "body": text("BODY"),
-            "footer": text("FOOTER"), "params": billing_templates.expected_params(t)}
-
-
-def follow_up_json(lead, after: dt.timedelta | None) -> dict | None:
-    """The lead's next-day follow-up (actions/lead_follow_ups.py) as the lead panel shows it:
-    `due` (at when), `sending`, `sent` (queued at when), `refused` (with the reason), or
-    None when there is nothing to show (skipped, no consent, follow-ups off)."""
-    state = lead.follow_up_state
-    if state is None:
-        if after is None or not lead.consent or lead.phone_number_id is None or lead.created_at is None:
-            return None
-        return {"state": "due", "at": iso(lead.created_at + after), "reason": None}
-    if state == "queued":
-        return {"state": "sent", "at": iso(lead.followed_up_at), "reason": None}
-    if state == "sending":
-        return {"state": "sending", "at": iso(lead.followed_up_at), "reason": None}
-    if state == "refused":
-        return {"state": "refused", "at": iso(lead.followed_up_at), "reason": lead.follow_up_reason}
-    return None  # skipped (or a state this console does not know)
-
-
-def lead_json(lead, follow_up_after: dt.timedelta | None = None) -> dict:
-    return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company,
-            "interest": lead.interest, "phone": lead.phone, "consent": lead.consent,
-            "created_at": iso(lead.created_at), "crm_state": lead.crm_state, "crm_id": lead.crm_id,
-            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id,
-            "follow_up": follow_up_json(lead, follow_up_after)}
-
-
 def actions(chat, me: Operator) -> dict:
     mine = chat.operator_id == me.id
     admin = me.role == Role.admin
@@ -326,7 +128,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "assigned_at": iso(chat.assigned_at), "last_activity_at": iso(chat.last_activity_at),
         "last_user_message_at": iso(chat.last_user_message_at),
         "closed_at": iso(chat.closed_at), "closed_by": chat.closed_by, "close_reason": chat.close_reason,
-        "tags": [{"id": t.id, "name": t.name} for t in tags],
+        "tags": [tag_json(t) for t in tags],
         "leads": [lead_json(lead, after) for lead in leads],
         "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
                       "closed_at": iso(c.closed_at)} for c in history],
@@ -346,9 +148,7 @@ def _client_address(request: web.Request) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
-    from desk.web.app import _same_origin
-
-    if not _same_origin(request):
+    if not same_origin(request):
         raise json_error(403, "This request came from another site and was refused.")
     if not auth.same_token(request.cookies.get(auth.LOGIN_CSRF_COOKIE), request.headers.get(auth.CSRF_HEADER)):
         raise json_error(403, "The sign-in form expired: reload the page and try again.")
@@ -614,7 +414,7 @@ async def transfer(request, session, me):
     data = await body(request)
     brand_id = await queries.brand_of_chat(session, chat)
     if data.get("operator_id") is not None:
-        target = await queries.operator(session, _int(data["operator_id"], "operator_id"))
+        target = await queries.operator(session, int_value(data["operator_id"], "operator_id"))
         if target is None or target.brand_id != brand_id:
             raise json_error(404, "No such operator in this brand.")
         if target.id == chat.operator_id and chat.state == ChatState.open:
@@ -627,7 +427,7 @@ async def transfer(request, session, me):
             to_dept = dept_ids[0]  # so that the operator can see the chat
         result = await routing.transfer(session, chat.id, to_operator=target, to_department_id=to_dept)
     elif data.get("department_id") is not None:
-        dept_id = _int(data["department_id"], "department_id")
+        dept_id = int_value(data["department_id"], "department_id")
         depts = {d.id for d in await queries.departments(session, brand_id)}
         if dept_id not in depts:
             raise json_error(404, "No such department in this brand.")
@@ -658,37 +458,31 @@ async def close(request, session, me):
 
 @endpoint()
 async def add_tag(request, session, me):
-    from desk.web import writes
-
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     data = await body(request)
     brand_id = await queries.brand_of_chat(session, chat)
     tags = await queries.tags(session, brand_id)
     tag = None
     if data.get("tag_id") is not None:
-        tag_id = _int(data["tag_id"], "tag_id")
+        tag_id = int_value(data["tag_id"], "tag_id")
         tag = next((t for t in tags if t.id == tag_id), None)
     elif data.get("name"):
         name = " ".join(str(data["name"]).split())
         tag = next((t for t in tags if t.name.lower() == name.lower()), None)
         if tag is None and me.role == Role.admin:
-            tag = await writes.create_tag(session, brand_id, name)
+            tag = await tag_service.add(session, brand_id, name)
             await session.flush()
     if tag is None:
         raise json_error(422, "No such tag: an admin can add it under Admin › Tags.")
-    await writes.tag_chat(session, chat.id, tag)
-    return web.json_response({"tags": [{"id": t.id, "name": t.name}
-                                       for t in await queries.tags_of_chat(session, chat.id)]})
+    await tag_service.tag_chat(session, chat.id, tag)
+    return web.json_response({"tags": [tag_json(t) for t in await queries.tags_of_chat(session, chat.id)]})
 
 
 @endpoint()
 async def remove_tag(request, session, me):
-    from desk.web import writes
-
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
-    await writes.untag_chat(session, chat.id, int_param(request, "tag_id"))
-    return web.json_response({"tags": [{"id": t.id, "name": t.name}
-                                       for t in await queries.tags_of_chat(session, chat.id)]})
+    await tag_service.untag_chat(session, chat.id, int_param(request, "tag_id"))
+    return web.json_response({"tags": [tag_json(t) for t in await queries.tags_of_chat(session, chat.id)]})
 
 
 @endpoint(kicks=True)
@@ -718,8 +512,7 @@ async def create_ticket(request, session, me):
 
 @endpoint()
 async def canned(request, session, me):
-    return web.json_response([{"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": c.text}
-                              for c in await queries.canned(session, me.brand_id)])
+    return web.json_response([canned_json(c) for c in await queries.canned(session, me.brand_id)])
 
 
 async def articles(request: web.Request) -> web.Response:
@@ -734,7 +527,7 @@ async def attachment_rules(request: web.Request) -> web.Response:
 
 @endpoint()
 async def tag_list(request, session, me):
-    return web.json_response([{"id": t.id, "name": t.name} for t in await queries.tags(session, me.brand_id)])
+    return web.json_response([tag_json(t) for t in await queries.tags(session, me.brand_id)])
 
 
 @endpoint()

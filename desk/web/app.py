@@ -1,39 +1,34 @@
 """App factory for the desk's web process: the operator console and its JSON API.
 
 The engine is created on startup and disposed on cleanup; each API request runs in
-its own session and transaction (desk.web.api). Every `/api` route but sign-in
-needs a console session (desk.web.auth); state-changing requests also need the
-session's CSRF token.
+its own session and transaction (desk.web.context.endpoint). Every `/api` route but
+sign-in needs a console session (desk.web.auth); state-changing requests also need
+the session's CSRF token.
+
+The top of desk/web: it imports the routes (desk.web.api, desk.web.admin), which
+import desk.web.context and desk.web.views, and nothing in desk/web imports it.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
-from desk.web import auth
+from desk.web import admin, api, auth
+from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, SESSIONS, SETTINGS, THROTTLE,
+                              json_error, same_origin)
 from desk.web.events import ChangeFeed
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-SESSIONS = web.AppKey("sessions", object)          # async_sessionmaker of the desk database
-SETTINGS = web.AppKey("settings", DeskSettings)
-CONSOLE_SESSIONS = web.AppKey("console_sessions", auth.SessionStore)
-THROTTLE = web.AppKey("login_throttle", auth.LoginThrottle)
-FEED = web.AppKey("change_feed", ChangeFeed)
-COOKIE_SECURE = web.AppKey("cookie_secure", bool)
-ARTICLES = web.AppKey("articles", list)
-
 PUBLIC_API = {"/api/login"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SWEEP_INTERVAL = 60.0
@@ -41,19 +36,6 @@ SWEEP_INTERVAL = 60.0
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
-
-
-def json_error(status: int, message: str, *, headers=None, **extra) -> web.HTTPException:
-    """An HTTP error with `{"error": message}`; raise it (inside a transaction it rolls back)."""
-    cls = web.HTTPException
-    for candidate in (web.HTTPBadRequest, web.HTTPUnauthorized, web.HTTPForbidden, web.HTTPNotFound,
-                      web.HTTPConflict, web.HTTPRequestEntityTooLarge, web.HTTPUnprocessableEntity,
-                      web.HTTPTooManyRequests, web.HTTPNotImplemented, web.HTTPServiceUnavailable):
-        if candidate.status_code == status:
-            cls = candidate
-            break
-    return cls(text=json.dumps({"error": message, **extra}), content_type="application/json",
-               headers=headers)
 
 
 @web.middleware
@@ -78,13 +60,6 @@ def _harden(request: web.Request, resp) -> None:
         headers.setdefault("Cache-Control", "no-store")
 
 
-def _same_origin(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    if not origin:  # not sent by every client on same-origin requests; the CSRF token still applies
-        return True
-    return urlsplit(origin).netloc == request.host
-
-
 @web.middleware
 async def require_session(request: web.Request, handler):
     """`/api/*`: a live console session; unsafe methods: same origin and the CSRF token."""
@@ -97,7 +72,7 @@ async def require_session(request: web.Request, handler):
     if session is None:
         raise json_error(401, "Your session has ended: sign in again.", signed_in=False)
     if request.method in UNSAFE:
-        if not _same_origin(request):
+        if not same_origin(request):
             raise json_error(403, "This request came from another site and was refused.")
         if not auth.same_token(session.csrf, request.headers.get(auth.CSRF_HEADER)):
             raise json_error(403, "Missing or wrong CSRF token: reload the page and try again.")
@@ -142,8 +117,6 @@ def _load_articles() -> list:
 
 
 def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | None = None) -> web.Application:
-    from desk.web import admin, api
-
     settings = settings or DeskSettings.from_env()
     app = web.Application(middlewares=[security_headers, require_session], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
@@ -183,8 +156,6 @@ async def _sweep_sessions(app: web.Application) -> None:
     Also prune failed sign-ins older than the throttle's window.
 
     Every console instance sweeps; the deletes are idempotent, so that is harmless."""
-    from desk.web import api
-
     while True:
         await asyncio.sleep(SWEEP_INTERVAL)
         with contextlib.suppress(Exception):

@@ -16,6 +16,8 @@ import logging
 
 from aiohttp import web
 
+from desk.web import queries
+
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.5
@@ -50,8 +52,6 @@ class ChangeFeed:
             queue.put_nowait(item)
 
     async def _run(self) -> None:
-        from desk.web import queries
-
         last = None
         while self._listeners and not self._closed:
             try:

@@ -28,7 +28,7 @@ class Clock:
 
 def frozen(*consoles) -> Clock:
     """Run the throttle of these consoles' apps on one fake clock."""
-    from desk.web.app import THROTTLE
+    from desk.web.context import THROTTLE
 
     clock = Clock()
     for console in consoles:

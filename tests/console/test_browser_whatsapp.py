@@ -91,7 +91,8 @@ async def stack(desk, console_settings, monkeypatch):
     """Simulator, channel intake, console with its worker; yields (console URL, WhatsApp)."""
     import aiohttp
 
-    from desk.web.app import SESSIONS, create_app
+    from desk.web.app import create_app
+    from desk.web.context import SESSIONS
     from desk.worker import attach
 
     await desk.set_status("carol", OperatorStatus.away)  # someone is around: handed-over chats wait

@@ -231,3 +231,23 @@ def test_mistakes_get_a_one_line_reason_and_a_non_zero_status(db):
 def test_an_unmigrated_database_gets_a_clear_error(sqlite_url):
     line = refused(sqlite_url, "brand", "list")
     assert "python -m desk migrate" in line
+
+
+def test_every_admin_command_has_a_help_page():
+    """`--help` of every area and action renders (argparse formats help texts with %)."""
+    import argparse
+
+    from desk.cli.admin import build_parser
+
+    def walk(parser, path):
+        assert "usage:" in parser.format_help(), path
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, path + [name])
+        yield path
+
+    paths = list(walk(build_parser(), ["admin"]))
+    assert ["admin", "credits"] in paths and ["admin", "credits", "buy"] in paths and len(paths) > 40
+    help_page = cli("sqlite+aiosqlite:///unused.db", "credits", "--help")
+    assert help_page.returncode == 0 and "record a purchase of credits (USD 2" in help_page.stdout, help_page.stderr

@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DESK_MODULES = ("desk.worker", "desk.web.app", "desk.__main__")  # __main__: `python -m desk`
+DESK_MODULES = ("desk.worker", "desk.web.app", "desk.__main__", "desk.cli")  # `python -m desk`, desk/cli/
 ACTION_MODULES = tuple(dict.fromkeys(["actions.server"] + [  # the server, and every actions/*.py
     f"actions.{p.stem}" for p in sorted((ROOT / "actions").glob("*.py")) if p.stem != "__init__"]))
 CLOUDAPI_MODULES = ("cloudapi",) + tuple(
@@ -108,3 +108,92 @@ def test_no_import_anywhere_in_the_sources_crosses_the_layers(folder, forbidden)
     bad = [f"{p.relative_to(ROOT)}:{line}: {name}"
            for p in files for line, name in _imports(p) if _in(name, forbidden)]
     assert not bad, f"{folder}/ imports {', '.join(forbidden)}:\n" + "\n".join(bad)
+
+
+# --- desk/web: its modules import one way ----------------------------------------------------
+
+WEB = ROOT / "desk" / "web"
+
+
+def _web_modules() -> dict[str, Path]:
+    return {f"desk.web.{p.stem}": p for p in sorted(WEB.glob("*.py")) if p.stem != "__init__"}
+
+
+def _web_imports(path: Path, modules) -> list[tuple[int, str]]:
+    """The desk.web modules `path` imports, at module level or inside functions:
+    `import desk.web.x`, `from desk.web.x import y`, `from desk.web import x`, and
+    the relative forms (`from . import x`, `from .x import y`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative to desk.web (a module of the package)
+                base = "desk.web" + (f".{base}" if base else "")
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:  # desk.web.app.SESSIONS -> desk.web.app
+                name = name.rpartition(".")[0]
+            if name:
+                found.append((node.lineno, name))
+    return found
+
+
+def _import_graph() -> dict[str, dict[str, int]]:
+    """module -> {imported desk.web module: first line}."""
+    modules = _web_modules()
+    graph = {}
+    for name, path in modules.items():
+        edges = {}
+        for line, target in _web_imports(path, modules):
+            if target != name:
+                edges.setdefault(target, line)
+        graph[name] = edges
+    return graph
+
+
+def _cycle(graph: dict[str, dict[str, int]]) -> list[str] | None:
+    """One import cycle as [a, b, ..., a], or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node):
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, {})):
+            if state.get(target) == 1:
+                return path[path.index(target):] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_desk_web_modules_import_each_other_without_a_cycle():
+    """context/views at the bottom, the routes (api, admin) on them, the app factory on
+    top: no module of desk/web imports one that imports it back, directly or not,
+    at module level or inside a function."""
+    graph = _import_graph()
+    assert "desk.web.app" in graph and "desk.web.api" in graph
+    cycle = _cycle(graph)
+    if cycle:
+        steps = [f"{a} imports {b} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:])]
+        raise AssertionError("import cycle in desk/web: " + " -> ".join(cycle) + "\n  " + "\n  ".join(steps))
+
+
+def test_the_cycle_check_finds_a_cycle_and_none_where_there_is_none():
+    assert _cycle({"a": {"b": 1}, "b": {"c": 2}, "c": {"a": 3}}) == ["a", "b", "c", "a"]
+    assert _cycle({"app": {"api": 1, "context": 2}, "api": {"context": 3}, "context": {}}) is None

@@ -40,46 +40,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import enum
 import getpass
-import json
 import os
-import re
 import sys
-from typing import Any, Sequence
+from typing import Sequence
 
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from desk.cli import billing
+from desk.cli.common import (AdminError, Parser, add_action, emit, emit_one, find_brand, find_brand_id,
+                             whole_number)
 from desk.config import DeskSettings
+from desk.db import create_engine, session_factory
 from desk.models import (Brand, CannedResponse, Department, NumberState, Operator, OperatorStatus,
                          PhoneNumber, Role, Tag, WhatsAppBusinessAccount)
-from desk.services import numbers
+from desk.services import canned as canned_service
+from desk.services import departments, numbers
 from desk.services import operators as operator_service
-
-PROG = "python -m desk admin"
-
+from desk.services import settings as settings_service
+from desk.services import tags as tag_service
 # The source document: unattended chats close after "15 minutes to 1 month"; a month is
 # taken as 31 days so that every calendar month fits. Idle chats: at most 24 hours.
-from desk.services.settings import (IDLE_MAX_MINUTES, IDLE_MIN_MINUTES,  # noqa: E402
-                                    UNATTENDED_MAX_MINUTES, UNATTENDED_MIN_MINUTES)
+from desk.services.settings import (IDLE_MAX_MINUTES, IDLE_MIN_MINUTES, UNATTENDED_MAX_MINUTES,
+                                    UNATTENDED_MIN_MINUTES, SettingsError)
 
-_SHORTCUT = re.compile(r"^[a-z0-9_-]{1,40}$")
-
-
-class AdminError(ValueError):
-    """A refused command; the message is the one line shown to the admin."""
+PROG = "python -m desk admin"
 
 
 def validate_timeouts(unattended_close_minutes: int | None = None,
                       idle_close_minutes: int | None = None) -> None:
     """The service's bounds (desk.services.settings), as a refused command."""
-    from desk.services.settings import SettingsError, validate_timeouts as check
-
     try:
-        check(unattended_close_minutes, idle_close_minutes)
+        settings_service.validate_timeouts(unattended_close_minutes, idle_close_minutes)
     except SettingsError as exc:
         raise AdminError(str(exc)) from None
 
@@ -120,19 +114,6 @@ def read_password(args) -> str:
 
 # --- lookups -------------------------------------------------------------------------
 
-async def _brand(session: AsyncSession, ref: str) -> Brand:
-    brand = (await session.execute(select(Brand).where(Brand.name == ref))).scalar_one_or_none()
-    if brand is None and ref.isdigit():
-        brand = await session.get(Brand, int(ref))
-    if brand is None:
-        raise AdminError(f"no brand {ref!r} (see: brand list)")
-    return brand
-
-
-async def _brand_id(session: AsyncSession, ref: str | None) -> int | None:
-    return (await _brand(session, ref)).id if ref else None
-
-
 async def _department(session: AsyncSession, brand_id: int, name: str) -> Department:
     dept = (await session.execute(select(Department).where(
         Department.brand_id == brand_id, Department.name == name))).scalar_one_or_none()
@@ -159,41 +140,6 @@ def _name(value: str, what: str, max_len: int) -> str:
     return value
 
 
-# --- output --------------------------------------------------------------------------
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def emit(args, rows: list[dict], columns: Sequence[str]) -> None:
-    rows = [{k: _plain(v) for k, v in row.items()} for row in rows]
-    if getattr(args, "json", False):
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        print("(none)")
-        return
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-
-
-def emit_one(args, row: dict) -> None:
-    row = {k: _plain(v) for k, v in row.items()}
-    if getattr(args, "json", False):
-        print(json.dumps(row, indent=2, ensure_ascii=False))
-    else:
-        width = max(len(k) for k in row)
-        for k, v in row.items():
-            print(f"{k.ljust(width)}  {v}")
-
-
 # --- brands, WABAs, numbers, departments ----------------------------------------------
 
 async def brand_create(session, args):
@@ -213,7 +159,7 @@ async def brand_list(session, args):
 
 
 async def waba_add(session, args):
-    brand = await _brand(session, args.brand)
+    brand = await find_brand(session, args.brand)
     waba = await numbers.add_waba(session, brand.id, args.id, args.name)
     await session.flush()
     print(f"WABA {waba.id} ({waba.name}) added to brand {brand.name}")
@@ -223,7 +169,7 @@ async def waba_list(session, args):
     query = (select(WhatsAppBusinessAccount, Brand.name).join(Brand, Brand.id == WhatsAppBusinessAccount.brand_id)
              .order_by(Brand.name, WhatsAppBusinessAccount.id))
     if args.brand:
-        query = query.where(WhatsAppBusinessAccount.brand_id == await _brand_id(session, args.brand))
+        query = query.where(WhatsAppBusinessAccount.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
     emit(args, [{"id": w.id, "name": w.name, "brand": b} for w, b in rows], ["id", "name", "brand"])
 
@@ -249,7 +195,7 @@ async def number_list(session, args):
              .outerjoin(Department, Department.id == PhoneNumber.department_id)
              .order_by(Brand.name, PhoneNumber.display_phone_number))
     if args.brand:
-        query = query.where(WhatsAppBusinessAccount.brand_id == await _brand_id(session, args.brand))
+        query = query.where(WhatsAppBusinessAccount.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
     emit(args, [{"id": n.id, "display": n.display_phone_number, "waba": w.id, "brand": b,
                  "department": d, "state": n.state, "reason": n.state_reason,
@@ -266,9 +212,7 @@ async def number_reconnect(session, args):
 
 
 async def department_add(session, args):
-    from desk.services import departments
-
-    brand = await _brand(session, args.brand)
+    brand = await find_brand(session, args.brand)
     try:
         dept = await departments.add(session, brand.id, args.name)
     except departments.DepartmentError as exc:
@@ -281,7 +225,7 @@ async def department_list(session, args):
     query = (select(Department, Brand.name).join(Brand, Brand.id == Department.brand_id)
              .order_by(Brand.name, Department.name))
     if args.brand:
-        query = query.where(Department.brand_id == await _brand_id(session, args.brand))
+        query = query.where(Department.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
     emit(args, [{"id": d.id, "name": d.name, "brand": b} for d, b in rows], ["id", "name", "brand"])
 
@@ -295,7 +239,7 @@ def _operator_row(op: Operator, brand: str) -> dict:
 
 
 async def operator_add(session, args):
-    brand = await _brand(session, args.brand)
+    brand = await find_brand(session, args.brand)
     op = await operator_service.create_operator(
         session, brand_id=brand.id, email=args.email, name=args.name, password=args.password,
         role=args.role, departments=_names(args.departments), max_concurrent_chats=args.max_chats)
@@ -304,7 +248,7 @@ async def operator_add(session, args):
 
 
 async def operator_list(session, args):
-    brand_id = await _brand_id(session, args.brand)
+    brand_id = await find_brand_id(session, args.brand)
     brands = dict((await session.execute(select(Brand.id, Brand.name))).all())
     ops = await operator_service.list_operators(session, brand_id)
     rows = [_operator_row(op, brands.get(op.brand_id)) for op in ops]
@@ -338,12 +282,10 @@ async def operator_deactivate(session, args):
     print(f"operator {op.email} deactivated")
 
 
-# --- settings, canned responses, tags ------------------------------------------------
+# --- settings, canned responses (desk.services.canned), tags (desk.services.tags) ------
 
 async def settings_show(session, args):
-    from desk.services import settings as settings_service
-
-    brand = await _brand(session, args.brand)
+    brand = await find_brand(session, args.brand)
     s = await settings_service.get(session, brand.id)
     emit_one(args, {"brand": brand.name, "unattended_close_minutes": s.unattended_close_minutes,
                     "idle_close_minutes": s.idle_close_minutes, "bot_enabled": s.bot_enabled,
@@ -352,13 +294,11 @@ async def settings_show(session, args):
 
 
 async def settings_set(session, args):
-    from desk.services import settings as settings_service
-
     validate_timeouts(args.unattended_close_minutes, args.idle_close_minutes)
     if args.unattended_close_minutes is None and args.idle_close_minutes is None and args.bot_enabled is None:
         raise AdminError("nothing to set: give --unattended-close-minutes, --idle-close-minutes "
                          "or --bot-enabled")
-    brand = await _brand(session, args.brand)
+    brand = await find_brand(session, args.brand)
     s = await settings_service.update(
         session, brand.id, unattended_close_minutes=args.unattended_close_minutes,
         idle_close_minutes=args.idle_close_minutes,
@@ -368,85 +308,40 @@ async def settings_set(session, args):
 
 
 async def canned_add(session, args):
-    brand = await _brand(session, args.brand)
-    shortcut = args.shortcut.strip().lstrip("/").lower()
-    if not _SHORTCUT.match(shortcut):
-        raise AdminError("a shortcut has 1 to 40 of a-z, 0-9, _ and -")
-    if (await session.execute(select(CannedResponse.id).where(
-            CannedResponse.brand_id == brand.id, CannedResponse.shortcut == shortcut))).first():
-        raise AdminError(f"canned response /{shortcut} already exists in brand {brand.name}")
-    text = (args.text or "").strip()
-    if not text or len(text) > 4096:
-        raise AdminError("the text must have 1 to 4096 characters (a WhatsApp text message)")
-    canned = CannedResponse(brand_id=brand.id, shortcut=shortcut, title=_name(args.title, "title", 200),
-                            text=text)
-    session.add(canned)
-    await session.flush()
-    print(f"canned response /{shortcut} created in {brand.name}")
+    brand = await find_brand(session, args.brand)
+    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text)
+    print(f"canned response /{canned.shortcut} created in {brand.name}")
 
 
 async def canned_list(session, args):
     query = (select(CannedResponse, Brand.name).join(Brand, Brand.id == CannedResponse.brand_id)
              .order_by(Brand.name, CannedResponse.shortcut))
     if args.brand:
-        query = query.where(CannedResponse.brand_id == await _brand_id(session, args.brand))
+        query = query.where(CannedResponse.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
     emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "title": c.title, "text": c.text}
                 for c, b in rows], ["id", "brand", "shortcut", "title"])
 
 
 async def tag_add(session, args):
-    brand = await _brand(session, args.brand)
-    name = _name(args.name, "tag", 60)
-    if (await session.execute(select(Tag.id).where(Tag.brand_id == brand.id, Tag.name == name))).first():
-        raise AdminError(f"tag {name!r} already exists in brand {brand.name}")
-    tag = Tag(brand_id=brand.id, name=name)
-    session.add(tag)
-    await session.flush()
-    print(f"tag {tag.id} created: {name} ({brand.name})")
+    brand = await find_brand(session, args.brand)
+    tag = await tag_service.add(session, brand.id, args.name)
+    print(f"tag {tag.id} created: {tag.name} ({brand.name})")
 
 
 async def tag_list(session, args):
     query = select(Tag, Brand.name).join(Brand, Brand.id == Tag.brand_id).order_by(Brand.name, Tag.name)
     if args.brand:
-        query = query.where(Tag.brand_id == await _brand_id(session, args.brand))
+        query = query.where(Tag.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
     emit(args, [{"id": t.id, "name": t.name, "brand": b} for t, b in rows], ["id", "name", "brand"])
 
 
 # --- parser --------------------------------------------------------------------------
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line (scripts read stderr), exit status 2; no abbreviated
-    options (`--token` must not quietly mean `--token-env`)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    return value
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the admin commands to `parser` (the `admin` subcommand of `python -m desk`)."""
-    areas = parser.add_subparsers(dest="area", required=True, metavar="AREA", parser_class=_Parser)
-
-    def action(area, name, handler, help, json_out=False):
-        p = area.add_parser(name, help=help, description=help)
-        p.set_defaults(handler=handler)
-        if json_out:
-            p.add_argument("--json", action="store_true", help="print JSON")
-        return p
-
+    areas = parser.add_subparsers(dest="area", required=True, metavar="AREA", parser_class=Parser)
     def token_options(p):
         group = p.add_mutually_exclusive_group()
         group.add_argument("--token-env", metavar="VAR",
@@ -455,98 +350,96 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                            help="read the number's access token from standard input")
 
     brand = areas.add_parser("brand", help="brands").add_subparsers(dest="action", required=True)
-    p = action(brand, "create", brand_create, "create a brand")
+    p = add_action(brand, "create", brand_create, "create a brand")
     p.add_argument("name")
-    action(brand, "list", brand_list, "list brands", json_out=True)
+    add_action(brand, "list", brand_list, "list brands", json_out=True)
 
     waba = areas.add_parser("waba", help="WhatsApp Business Accounts").add_subparsers(dest="action", required=True)
-    p = action(waba, "add", waba_add, "register a WABA of a brand")
+    p = add_action(waba, "add", waba_add, "register a WABA of a brand")
     p.add_argument("--brand", required=True)
     p.add_argument("--id", required=True, help="Meta's WABA id")
     p.add_argument("--name", required=True)
-    p = action(waba, "list", waba_list, "list WABAs (id, name)", json_out=True)
+    p = add_action(waba, "list", waba_list, "list WABAs (id, name)", json_out=True)
     p.add_argument("--brand")
 
     number = areas.add_parser("number", help="business phone numbers").add_subparsers(dest="action", required=True)
-    p = action(number, "add", number_add, "register a phone number of a WABA, tied to a department")
+    p = add_action(number, "add", number_add, "register a phone number of a WABA, tied to a department")
     p.add_argument("--waba", required=True)
     p.add_argument("--id", required=True, help="Meta's phone number id")
     p.add_argument("--display", required=True, help="the number, e.g. +15550001111")
     p.add_argument("--department", required=True)
     token_options(p)
-    p = action(number, "list", number_list, "list numbers with their department and state", json_out=True)
+    p = add_action(number, "list", number_list, "list numbers with their department and state", json_out=True)
     p.add_argument("--brand")
-    p = action(number, "reconnect", number_reconnect,
-               "mark a disconnected number connected again (optionally with a new token)")
+    p = add_action(number, "reconnect", number_reconnect,
+                   "mark a disconnected number connected again (optionally with a new token)")
     p.add_argument("id")
     token_options(p)
 
     dept = areas.add_parser("department", help="departments").add_subparsers(dest="action", required=True)
-    p = action(dept, "add", department_add, "create a department in a brand")
+    p = add_action(dept, "add", department_add, "create a department in a brand")
     p.add_argument("--brand", required=True)
     p.add_argument("name")
-    p = action(dept, "list", department_list, "list departments", json_out=True)
+    p = add_action(dept, "list", department_list, "list departments", json_out=True)
     p.add_argument("--brand")
 
     op = areas.add_parser("operator", help="operators and admins").add_subparsers(dest="action", required=True)
-    p = action(op, "add", operator_add, "create an operator (password from stdin or a prompt)")
+    p = add_action(op, "add", operator_add, "create an operator (password from stdin or a prompt)")
     p.add_argument("--brand", required=True)
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=[r.value for r in Role], default=Role.operator.value)
     p.add_argument("--departments", default="", help="comma-separated department names")
-    p.add_argument("--max-chats", type=_int, default=5, help="concurrent chats (default 5)")
+    p.add_argument("--max-chats", type=whole_number, default=5, help="concurrent chats (default 5)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    p = action(op, "list", operator_list, "list operators", json_out=True)
+    p = add_action(op, "list", operator_list, "list operators", json_out=True)
     p.add_argument("--brand")
-    p = action(op, "set-status", operator_set_status, "set an operator online, away or offline")
+    p = add_action(op, "set-status", operator_set_status, "set an operator online, away or offline")
     p.add_argument("email")
     p.add_argument("status", choices=[s.value for s in OperatorStatus])
-    p = action(op, "passwd", operator_passwd, "change an operator's password")
+    p = add_action(op, "passwd", operator_passwd, "change an operator's password")
     p.add_argument("email")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    p = action(op, "set-departments", operator_set_departments, "replace an operator's departments")
+    p = add_action(op, "set-departments", operator_set_departments, "replace an operator's departments")
     p.add_argument("email")
     p.add_argument("departments", help="comma-separated department names ('' for none)")
-    p = action(op, "deactivate", operator_deactivate, "disable an operator's sign-in and routing")
+    p = add_action(op, "deactivate", operator_deactivate, "disable an operator's sign-in and routing")
     p.add_argument("email")
 
     st = areas.add_parser("settings", help="a brand's timeouts and bot switch").add_subparsers(
         dest="action", required=True)
-    p = action(st, "show", settings_show, "show a brand's settings", json_out=True)
+    p = add_action(st, "show", settings_show, "show a brand's settings", json_out=True)
     p.add_argument("--brand", required=True)
-    p = action(st, "set", settings_set, f"change a brand's settings (unattended close "
-               f"{UNATTENDED_MIN_MINUTES}-{UNATTENDED_MAX_MINUTES} min = 15 min to 31 days; "
-               f"idle close {IDLE_MIN_MINUTES}-{IDLE_MAX_MINUTES} min)")
+    p = add_action(st, "set", settings_set, f"change a brand's settings (unattended close "
+                   f"{UNATTENDED_MIN_MINUTES}-{UNATTENDED_MAX_MINUTES} min = 15 min to 31 days; "
+                   f"idle close {IDLE_MIN_MINUTES}-{IDLE_MAX_MINUTES} min)")
     p.add_argument("--brand", required=True)
-    p.add_argument("--unattended-close-minutes", type=_int)
-    p.add_argument("--idle-close-minutes", type=_int)
+    p.add_argument("--unattended-close-minutes", type=whole_number)
+    p.add_argument("--idle-close-minutes", type=whole_number)
     p.add_argument("--bot-enabled", choices=["yes", "no"])
 
     canned = areas.add_parser("canned", help="canned responses").add_subparsers(dest="action", required=True)
-    p = action(canned, "add", canned_add, "add a canned response (typed as /shortcut)")
+    p = add_action(canned, "add", canned_add, "add a canned response (typed as /shortcut)")
     p.add_argument("--brand", required=True)
     p.add_argument("--shortcut", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--text", required=True)
-    p = action(canned, "list", canned_list, "list canned responses", json_out=True)
+    p = add_action(canned, "list", canned_list, "list canned responses", json_out=True)
     p.add_argument("--brand")
 
     tag = areas.add_parser("tag", help="chat tags").add_subparsers(dest="action", required=True)
-    p = action(tag, "add", tag_add, "add a tag")
+    p = add_action(tag, "add", tag_add, "add a tag")
     p.add_argument("--brand", required=True)
     p.add_argument("name")
-    p = action(tag, "list", tag_list, "list tags", json_out=True)
+    p = add_action(tag, "list", tag_list, "list tags", json_out=True)
     p.add_argument("--brand")
 
-    from desk.billing import cli as billing_cli  # credits, templates, billing reports
-
-    billing_cli.configure(areas, action, sys.modules[__name__])
+    billing.configure(areas)  # credits, templates, billing reports
 
 
 def build_parser() -> argparse.ArgumentParser:
     synopsis = __doc__.split("\n\n")[1]
-    parser = _Parser(prog=PROG, description="Manage brands, numbers, operators and settings of the desk.",
+    parser = Parser(prog=PROG, description="Manage brands, numbers, operators and settings of the desk.",
                      epilog="commands:\n" + synopsis + "\n\nSecrets are never arguments: --token-env VAR, "
                      "--token-stdin, --password-stdin.", formatter_class=argparse.RawDescriptionHelpFormatter)
     configure_parser(parser)
@@ -561,8 +454,6 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def _run(args, database_url: str) -> None:
-    from desk.db import create_engine, session_factory
-
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -587,7 +478,7 @@ def run(args, database_url: str | None = None) -> int:
         if hasattr(args, "password_stdin"):
             args.password = read_password(args)
         asyncio.run(_run(args, url))
-    except ValueError as exc:  # AdminError, OperatorError, SettingsError: refused with a reason
+    except ValueError as exc:  # AdminError, OperatorError, SettingsError, ...: refused with a reason
         print(f"desk admin: error: {exc}", file=sys.stderr)
         return 1
     except IntegrityError as exc:

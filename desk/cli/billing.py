@@ -1,7 +1,8 @@
 """The admin command line's billing areas (`python -m desk admin credits|template|billing ...`).
 
-Hooked into desk/admin.py by `configure()`; handlers take (session, args) like the
-other admin commands and refuse bad input with a one-line reason (a ValueError).
+Hooked into desk.cli.admin's parser by `configure()`; handlers take (session, args)
+like the other admin commands and refuse bad input with a one-line reason (a
+ValueError: AdminError or the billing services' own).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from desk.billing import accounts, conversations, ledger, policy, report, template_sync, templates
-from desk.models import Brand, PhoneNumber, WhatsAppBusinessAccount, utcnow
+from desk.cli.common import AdminError, add_action, emit, find_brand, whole_number
+from desk.models import PhoneNumber, WhatsAppBusinessAccount, utcnow
 
 SYNOPSIS = """\
     credits buy --brand B --credits N [--note TEXT] | credits balance --brand B
@@ -28,19 +30,6 @@ SYNOPSIS = """\
     template send --number PHONE_NUMBER_ID --to WA_ID --name N --language L [--param P ...] [--header-param P]
     billing report --brand B --month YYYY-MM [--format csv|json]
     billing account --brand B"""
-
-
-class BillingCliError(ValueError):
-    pass
-
-
-async def _brand(session, ref: str) -> Brand:
-    brand = (await session.execute(select(Brand).where(Brand.name == ref))).scalar_one_or_none()
-    if brand is None and ref.isdigit():
-        brand = await session.get(Brand, int(ref))
-    if brand is None:
-        raise BillingCliError(f"no brand {ref!r} (see: brand list)")
-    return brand
 
 
 def _who() -> str:
@@ -70,15 +59,15 @@ def _month(value: str) -> str:
 
 # --- credits -------------------------------------------------------------------------
 
-async def credits_buy(session, args, out):
-    brand = await _brand(session, args.brand)
+async def credits_buy(session, args):
+    brand = await find_brand(session, args.brand)
     p = await ledger.buy_credits(session, brand.id, args.credits, by=_who(), note=args.note)
     print(f"{p.credits} credits bought for {brand.name}: USD {p.value} + {policy.PURCHASE_FEE_RATE:%} fee "
           f"{p.fee} = USD {p.total} to pay; balance USD {policy.usd(p.balance)}")
 
 
-async def credits_balance(session, args, out):
-    brand = await _brand(session, args.brand)
+async def credits_balance(session, args):
+    brand = await find_brand(session, args.brand)
     status = await ledger.status(session, brand.id)
     month = policy.month_of(utcnow())
     wabas = (await session.execute(select(WhatsAppBusinessAccount).where(
@@ -100,8 +89,8 @@ async def credits_balance(session, args, out):
         print(f"WARNING: {status.warning}")
 
 
-async def credits_ledger(session, args, out):
-    brand = await _brand(session, args.brand)
+async def credits_ledger(session, args):
+    brand = await find_brand(session, args.brand)
     since = until = None
     if args.month:
         since, until = policy.month_bounds(args.month)
@@ -109,11 +98,11 @@ async def credits_ledger(session, args, out):
              "amount_usd": str(policy.from_micros(e.amount_micros)), "fee_usd": str(policy.from_micros(e.fee_micros)),
              "conversation": e.conversation_id, "by": e.created_by, "note": e.note}
             for e in await ledger.entries(session, brand.id, since=since, until=until)]
-    out.emit(args, rows, ["id", "at", "kind", "credits", "amount_usd", "fee_usd", "conversation", "by", "note"])
+    emit(args, rows, ["id", "at", "kind", "credits", "amount_usd", "fee_usd", "conversation", "by", "note"])
 
 
-async def credits_set_warning(session, args, out):
-    brand = await _brand(session, args.brand)
+async def credits_set_warning(session, args):
+    brand = await find_brand(session, args.brand)
     await ledger.set_low_balance_threshold(session, brand.id, args.usd)
     print(f"{brand.name}: admins are warned when the balance is below USD {policy.usd(args.usd)}")
 
@@ -126,21 +115,21 @@ def _template_row(t) -> dict:
             "status": t.status, "reason": t.status_reason, "body": body, "components": t.components}
 
 
-async def template_add(session, args, out):
+async def template_add(session, args):
     if args.components_file:
         if args.body or args.header or args.footer or args.button:
-            raise BillingCliError("give either --components-file or --body (with --header/--footer/--button)")
+            raise AdminError("give either --components-file or --body (with --header/--footer/--button)")
         try:
             components = json.loads(Path(args.components_file).read_text())
         except (OSError, ValueError) as exc:
-            raise BillingCliError(f"cannot read components from {args.components_file}: {exc}") from None
+            raise AdminError(f"cannot read components from {args.components_file}: {exc}") from None
     elif args.body:
         components = templates.components_from(args.body, args.header, args.footer, args.button or ())
     else:
-        raise BillingCliError("a template needs --body (or --components-file)")
+        raise AdminError("a template needs --body (or --components-file)")
     if not args.no_submit:
         if args.status:
-            raise BillingCliError("the status of a submitted template is Meta's to set: "
+            raise AdminError("the status of a submitted template is Meta's to set: "
                                   "give --status only with --no-submit")
         async with template_sync.meta_from_env() as (graph, default_token):
             t = await template_sync.submit(session, graph, waba_id=args.waba, name=args.name,
@@ -155,7 +144,7 @@ async def template_add(session, args, out):
           f"it to Meta: {t.status}")
 
 
-async def template_sync_cmd(session, args, out):
+async def template_sync_cmd(session, args):
     async with template_sync.meta_from_env() as (graph, default_token):
         report = await template_sync.sync_waba(session, graph, args.waba, default_token,
                                                page_size=args.page_size)
@@ -167,25 +156,25 @@ async def template_sync_cmd(session, args, out):
         print(f"    {name}: not at Meta any more, marked DELETED")
 
 
-async def template_list(session, args, out):
-    brand_id = (await _brand(session, args.brand)).id if args.brand else None
+async def template_list(session, args):
+    brand_id = (await find_brand(session, args.brand)).id if args.brand else None
     rows = [_template_row(t) for t in await templates.list_templates(
         session, waba_id=args.waba, brand_id=brand_id, status=args.status)]
     if not args.json:
         for r in rows:
             r.pop("components")
-    out.emit(args, rows, ["waba", "name", "language", "category", "status", "reason", "body"])
+    emit(args, rows, ["waba", "name", "language", "category", "status", "reason", "body"])
 
 
-async def template_set_status(session, args, out):
+async def template_set_status(session, args):
     t = await templates.set_status(session, waba_id=args.waba, name=args.name, language=args.language,
                                    status=args.status, reason=args.reason)
     print(f"template {t.name} ({t.language}) of WABA {t.waba_id} is {t.status}")
 
 
-async def template_send(session, args, out):
+async def template_send(session, args):
     if await session.get(PhoneNumber, args.number) is None:
-        raise BillingCliError(f"no number {args.number!r} (see: number list)")
+        raise AdminError(f"no number {args.number!r} (see: number list)")
     msg = await templates.send_template(
         session, phone_number_id=args.number, wa_id=args.to, name=args.name, language=args.language,
         body_params=args.param or (), header_params=args.header_param or (), by=_who())
@@ -194,8 +183,8 @@ async def template_send(session, args, out):
 
 # --- billing -------------------------------------------------------------------------
 
-async def billing_report(session, args, out):
-    brand = await _brand(session, args.brand)
+async def billing_report(session, args):
+    brand = await find_brand(session, args.brand)
     data = await report.monthly_report(session, brand.id, args.month)
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -203,8 +192,8 @@ async def billing_report(session, args, out):
         print(report.to_csv(data), end="")
 
 
-async def billing_account(session, args, out):
-    brand = await _brand(session, args.brand)
+async def billing_account(session, args):
+    brand = await find_brand(session, args.brand)
     data = await accounts.overview(session, brand.id)
     if args.json:
         print(json.dumps({"brand": brand.name, **data}, indent=2, ensure_ascii=False))
@@ -222,40 +211,28 @@ async def billing_account(session, args, out):
 
 # --- parser --------------------------------------------------------------------------
 
-def configure(areas, action, out) -> None:
-    """Add the billing areas to the admin parser. `action(area, name, handler, help,
-    json_out)` is desk.admin's helper; `out` is desk.admin (for emit)."""
-    def bind(handler):
-        async def run(session, args):
-            await handler(session, args, out)
-        return run
-
-    def whole(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
+def configure(areas) -> None:
+    """Add the billing areas to the admin parser (`areas`: its subparsers)."""
     credits = areas.add_parser("credits", help="prepaid WhatsApp credits of a brand").add_subparsers(
         dest="action", required=True)
-    p = action(credits, "buy", bind(credits_buy),
-               f"record a purchase of credits (USD {policy.CREDIT_PRICE_USD} each + {policy.PURCHASE_FEE_RATE:%} fee)")
+    p = add_action(credits, "buy", credits_buy, f"record a purchase of credits "
+                   f"(USD {policy.CREDIT_PRICE_USD} each + {policy.PURCHASE_FEE_RATE:%} fee)")
     p.add_argument("--brand", required=True)
-    p.add_argument("--credits", type=whole, required=True)
+    p.add_argument("--credits", type=whole_number, required=True)
     p.add_argument("--note")
-    p = action(credits, "balance", bind(credits_balance),
-               "balance, available credits, free tier left, low-balance warning", json_out=True)
+    p = add_action(credits, "balance", credits_balance,
+                   "balance, available credits, free tier left, low-balance warning", json_out=True)
     p.add_argument("--brand", required=True)
-    p = action(credits, "ledger", bind(credits_ledger), "the brand's credit ledger", json_out=True)
+    p = add_action(credits, "ledger", credits_ledger, "the brand's credit ledger", json_out=True)
     p.add_argument("--brand", required=True)
     p.add_argument("--month", type=_month)
-    p = action(credits, "set-warning", bind(credits_set_warning), "warn admins below this balance (USD)")
+    p = add_action(credits, "set-warning", credits_set_warning, "warn admins below this balance (USD)")
     p.add_argument("--brand", required=True)
     p.add_argument("--usd", type=_usd, required=True)
 
     tpl = areas.add_parser("template", help="message templates of a WABA").add_subparsers(
         dest="action", required=True)
-    p = action(tpl, "add", bind(template_add), "register a template (as submitted to Meta)")
+    p = add_action(tpl, "add", template_add, "register a template (as submitted to Meta)")
     p.add_argument("--waba", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--language", required=True)
@@ -269,22 +246,22 @@ def configure(areas, action, out) -> None:
                    help="with --no-submit only (default PENDING)")
     p.add_argument("--no-submit", action="store_true",
                    help="record in the desk only, without submitting to Meta (e.g. a template Meta already has)")
-    p = action(tpl, "sync", bind(template_sync_cmd),
-               "bring the WABA's templates from Meta (statuses, reasons, new and deleted ones)", json_out=True)
+    p = add_action(tpl, "sync", template_sync_cmd,
+                   "bring the WABA's templates from Meta (statuses, reasons, new and deleted ones)", json_out=True)
     p.add_argument("--waba", required=True)
-    p.add_argument("--page-size", type=whole, help="templates per page asked of Meta (Meta's default otherwise)")
-    p = action(tpl, "list", bind(template_list), "list templates", json_out=True)
+    p.add_argument("--page-size", type=whole_number, help="templates per page asked of Meta (Meta's default otherwise)")
+    p = add_action(tpl, "list", template_list, "list templates", json_out=True)
     p.add_argument("--brand")
     p.add_argument("--waba")
     p.add_argument("--status", type=str.upper, choices=templates.STATUSES)
-    p = action(tpl, "set-status", bind(template_set_status),
-               "override a template's status by hand (the next sync or status webhook wins)")
+    p = add_action(tpl, "set-status", template_set_status,
+                   "override a template's status by hand (the next sync or status webhook wins)")
     p.add_argument("--waba", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--language", required=True)
     p.add_argument("status", type=str.upper, choices=templates.STATUSES)
     p.add_argument("--reason")
-    p = action(tpl, "send", bind(template_send), "queue an approved template to a user (credit-checked)")
+    p = add_action(tpl, "send", template_send, "queue an approved template to a user (credit-checked)")
     p.add_argument("--number", required=True, help="the business number's phone_number_id")
     p.add_argument("--to", required=True, help="the user's WhatsApp id (digits with country code)")
     p.add_argument("--name", required=True)
@@ -294,11 +271,11 @@ def configure(areas, action, out) -> None:
 
     billing = areas.add_parser("billing", help="conversation billing reports").add_subparsers(
         dest="action", required=True)
-    p = action(billing, "report", bind(billing_report),
-               "a brand's month: conversations by market and category, free vs paid, credits bought and spent")
+    p = add_action(billing, "report", billing_report,
+                   "a brand's month: conversations by market and category, free vs paid, credits bought and spent")
     p.add_argument("--brand", required=True)
     p.add_argument("--month", required=True, type=_month, help="YYYY-MM (UTC)")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p = action(billing, "account", bind(billing_account), "a brand's WABAs, numbers and available credits",
-               json_out=True)
+    p = add_action(billing, "account", billing_account, "a brand's WABAs, numbers and available credits",
+                   json_out=True)
     p.add_argument("--brand", required=True)

@@ -1,0 +1,91 @@
+"""Canned responses of a brand: the texts operators insert by typing `/shortcut`.
+
+The one set of rules for them, used by the console (desk.web.admin) and the admin
+command line (desk.cli.admin) alike. A refusal is a CannedError whose message says
+what to change.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import CannedResponse
+
+SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+TITLE_MAX = 200
+TEXT_MAX = 4096  # a WhatsApp text message
+
+
+class CannedError(ValueError):
+    """A canned response the desk refuses; the message says why."""
+
+
+def shortcut_of(value) -> str:
+    """`/Hours ` -> `hours`: without the slash, in lower case; refused unless 1 to 40
+    of a-z, 0-9, - and _, starting with a letter or a digit."""
+    shortcut = str(value or "").strip().lstrip("/").lower()
+    if not SHORTCUT.match(shortcut):
+        raise CannedError("a shortcut has 1 to 40 characters: lower-case letters, digits, - and _, "
+                          "starting with a letter or a digit")
+    return shortcut
+
+
+def fields(shortcut, title, text) -> tuple[str, str, str]:
+    """A canned response's shortcut, title and text, normalized and checked."""
+    shortcut = shortcut_of(shortcut)
+    title = " ".join(str(title or "").split())
+    if not title or len(title) > TITLE_MAX:
+        raise CannedError(f"a title has 1 to {TITLE_MAX} characters")
+    text = str(text or "").strip()
+    if not text or len(text) > TEXT_MAX:
+        raise CannedError(f"the text has 1 to {TEXT_MAX} characters (WhatsApp's limit)")
+    return shortcut, title, text
+
+
+def _taken_message(shortcut: str) -> str:
+    return f"the shortcut /{shortcut} is already used"
+
+
+async def _taken(session: AsyncSession, brand_id: int, shortcut: str, but: int | None = None) -> bool:
+    query = select(CannedResponse.id).where(CannedResponse.brand_id == brand_id,
+                                            CannedResponse.shortcut == shortcut)
+    if but is not None:
+        query = query.where(CannedResponse.id != but)
+    return (await session.execute(query)).first() is not None
+
+
+async def add(session: AsyncSession, brand_id: int, shortcut, title, text) -> CannedResponse:
+    shortcut, title, text = fields(shortcut, title, text)
+    if await _taken(session, brand_id, shortcut):
+        raise CannedError(_taken_message(shortcut))
+    canned = CannedResponse(brand_id=brand_id, shortcut=shortcut, title=title, text=text)
+    try:
+        async with session.begin_nested():
+            session.add(canned)
+    except IntegrityError:  # added at the same moment by someone else
+        raise CannedError(_taken_message(shortcut)) from None
+    return canned
+
+
+async def update(session: AsyncSession, brand_id: int, canned_id: int, shortcut, title,
+                 text) -> CannedResponse | None:
+    """The changed canned response; None if the brand has none with this id."""
+    canned = await session.get(CannedResponse, canned_id)
+    if canned is None or canned.brand_id != brand_id:
+        return None
+    shortcut, title, text = fields(shortcut, title, text)
+    if await _taken(session, brand_id, shortcut, but=canned_id):
+        raise CannedError(_taken_message(shortcut))
+    canned.shortcut, canned.title, canned.text = shortcut, title, text
+    return canned
+
+
+async def delete(session: AsyncSession, brand_id: int, canned_id: int) -> bool:
+    """True if the brand's canned response was deleted (False: no such one)."""
+    result = await session.execute(sql_delete(CannedResponse).where(
+        CannedResponse.id == canned_id, CannedResponse.brand_id == brand_id))
+    return result.rowcount == 1
