@@ -172,11 +172,15 @@ async def close(session: AsyncSession, chat_id: int, *, by: str, reason: str) ->
     return won.rowcount == 1
 
 
+def numbers_of_brand(brand_id: int):
+    """SQL subquery: the ids of the numbers of a brand's WABAs."""
+    return (select(PhoneNumber.id).join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+            .where(WhatsAppBusinessAccount.brand_id == brand_id))
+
+
 def of_brand(brand_id: int):
     """SQL condition: the chats on the numbers of a brand's WABAs."""
-    return Chat.phone_number_id.in_(
-        select(PhoneNumber.id).join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
-        .where(WhatsAppBusinessAccount.brand_id == brand_id))
+    return Chat.phone_number_id.in_(numbers_of_brand(brand_id))
 
 
 def visible_to(operator: Operator):

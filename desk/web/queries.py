@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.models import (CannedResponse, Chat, ChatState, Contact, Department, Lead, Message,
                          Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
-from desk.services.routing import brand_of_number, visible_to
+from desk.services.routing import brand_of_number, numbers_of_brand, of_brand, visible_to
 
 LISTS = ("waiting", "mine", "unattended", "closed", "bot")
 CLOSED_LIST_LIMIT = 50
@@ -97,10 +97,8 @@ async def tags_of_chat(session: AsyncSession, chat_id: int) -> list[Tag]:
 def _lead_of_brand(brand_id: int):
     """A contact (a WhatsApp user) is shared by every brand they write to; their
     leads are not: a lead belongs to the brand of its number or of its chat."""
-    numbers = (select(PhoneNumber.id).join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
-               .where(WhatsAppBusinessAccount.brand_id == brand_id))
-    return or_(Lead.phone_number_id.in_(numbers),
-               Lead.chat_id.in_(select(Chat.id).where(Chat.phone_number_id.in_(numbers))))
+    return or_(Lead.phone_number_id.in_(numbers_of_brand(brand_id)),
+               Lead.chat_id.in_(select(Chat.id).where(of_brand(brand_id))))
 
 
 async def leads_of_contact(session: AsyncSession, contact_id: int, brand_id: int) -> list[Lead]:
