@@ -77,6 +77,28 @@ class Stack:
             self.stop()
             raise
 
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """Stop one process (SIGKILL for a crash), e.g. to test what the others do then."""
+        svc = self.service(name)
+        if svc.process and svc.process.poll() is None:
+            os.killpg(svc.process.pid, sig)
+            try:
+                svc.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(svc.process.pid, signal.SIGKILL)
+                svc.process.wait()
+
+    def start_service(self, name: str, timeout: float = 180.0) -> None:
+        svc = self.service(name)
+        log = open(svc.log_path, "ab")
+        svc.process = subprocess.Popen(svc.argv, cwd=ROOT, env=self.env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self._wait_healthy(svc, timeout)
+
     def _wait_healthy(self, svc: Service, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

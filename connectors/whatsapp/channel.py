@@ -12,10 +12,13 @@ of milliseconds at a time and would hold every acknowledgement back behind it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import datetime as dt
 import logging
 import threading
 from typing import Any, Awaitable, Callable
 
+import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -25,15 +28,21 @@ from cloudapi.graph import GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import webhook
-from connectors.whatsapp.processor import InboxProcessor, Lane, record_webhook
+from connectors.whatsapp.processor import InboxProcessor, Lane, TurnFailed, record_webhook
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import conversations, numbers, outbox
+from desk.services import conversations, notices, numbers, outbox
 
 log = logging.getLogger(__name__)
+
+# The action-server calls that failed during the current turn (None outside a turn).
+# Rasa logs such a failure, drops the action's events and carries on; the channel
+# needs to know, so that the turn is rewound and retried instead of counted as done.
+_action_failures: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "whatsapp_action_failures", default=None)
 
 
 class ChannelRuntime:
@@ -52,9 +61,17 @@ class ChannelRuntime:
             await numbers.ensure_number(session, phone_number_id=self.settings.phone_number_id,
                                         waba_id=self.settings.waba_id)
         self.processor = InboxProcessor(self.sessions, self.graph, self.settings.access_token,
-                                        deliver, media_store=MediaStore(self.settings.media_dir),
+                                        deliver, notify=self.notify,
+                                        bot_down_handoff=dt.timedelta(
+                                            seconds=self.settings.bot_down_handoff_seconds),
+                                        media_store=MediaStore(self.settings.media_dir),
                                         mark_read=self.settings.mark_read)
         await self.processor.start()
+
+    async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
+        """Send a desk notice to the user, keyed to the message it is about."""
+        out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
+        await out.send_text_message(conversation_id(item.phone_number_id, item.wa_id), notices.text(key))
 
     async def stop(self) -> None:
         if self.processor:
@@ -275,6 +292,42 @@ async def resume_if_paused(agent, sender_id: str) -> None:
             log.info("whatsapp: resumed the bot for %s", sender_id)
 
 
+def track_action_failures(agent) -> None:
+    """Note in `_action_failures` every failed call to the agent's action server (a
+    400 is the action rejecting, e.g. a form's validation: a normal outcome)."""
+    endpoint = getattr(agent, "action_endpoint", None)
+    if endpoint is None or getattr(endpoint, "_whatsapp_tracked", False):
+        return
+    request = endpoint.request
+
+    async def tracked_request(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await request(*args, **kwargs)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failures = _action_failures.get()
+            if failures is not None and getattr(exc, "status", None) != 400:
+                failures.append(f"{type(exc).__name__}: {exc}")
+            raise
+
+    endpoint.request = tracked_request
+    endpoint._whatsapp_tracked = True
+
+
+async def rewind_turn(agent, sender_id: str) -> None:
+    """Undo the last user message and what followed it in Rasa's tracker (as Rasa's
+    `UserUtteranceReverted` does), so the same message can be given to the bot again."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted
+
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            return
+        tracker.update(UserUtteranceReverted())
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        await agent.tracker_store.save(tracker)
+
+
 class WhatsAppInput(InputChannel):
     """Custom channel `connectors.whatsapp.WhatsAppInput` for the WhatsApp Cloud API."""
 
@@ -310,13 +363,24 @@ class WhatsAppInput(InputChannel):
             text = item.payload if (item.payload or "").startswith("/") else (item.text or item.payload)
             if text is None:
                 text = f"/whatsapp_{item.type}"  # media etc. without caption
-            await on_new_message(UserMessage(
-                text=text, output_channel=self.get_output_channel(cause=item.wamid),
-                sender_id=sender_id,
-                input_channel=self.name(), message_id=item.wamid,
-                metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
-                                       "wa_id": item.wa_id, "phone_number_id": item.phone_number_id,
-                                       "media_id": item.media_id, "desk_chat_id": chat_id}}))
+            if agent is not None:
+                track_action_failures(agent)
+            failures: list[str] = []
+            token = _action_failures.set(failures)
+            try:
+                await on_new_message(UserMessage(
+                    text=text, output_channel=self.get_output_channel(cause=item.wamid),
+                    sender_id=sender_id,
+                    input_channel=self.name(), message_id=item.wamid,
+                    metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
+                                           "wa_id": item.wa_id, "phone_number_id": item.phone_number_id,
+                                           "media_id": item.media_id, "desk_chat_id": chat_id}}))
+            finally:
+                _action_failures.reset(token)
+            if failures:
+                if agent is not None:
+                    await rewind_turn(agent, sender_id)
+                raise TurnFailed(failures[0])
         return deliver
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

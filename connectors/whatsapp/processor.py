@@ -18,21 +18,43 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
-from desk.models import ChatState, EventState
-from desk.services import conversations, inbox, numbers, outbox
+from desk.models import ChatState, EventState, utcnow
+from desk.services import conversations, inbox, notices, numbers, outbox, routing
 
 log = logging.getLogger(__name__)
 
 # Called with the message, the desk chat id and whether it opens that chat; runs the bot turn.
 Deliver = Callable[[InboundMessage, int, bool], Awaitable[None]]
+# Called with the message, the desk chat id and a notice key (desk/services/notices.py):
+# sends that notice to the user, once per message and key (idempotent under retries).
+Notify = Callable[[InboundMessage, int, str], Awaitable[None]]
 Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messages, or statuses
+
+# A message the bot could not answer (its action server is down) is retried this long,
+# then its chat goes to a person.
+BOT_DOWN_HANDOFF = dt.timedelta(minutes=2)
+BOT_DOWN_RETRY_MAX = dt.timedelta(seconds=15)
+
+
+class TurnFailed(Exception):
+    """The bot's turn did not run to its end (an action server call failed). The
+    deliverer has rewound Rasa's tracker, so the same message can be given again."""
+
+
+class RetryLater(Exception):
+    def __init__(self, delay: dt.timedelta, error: str):
+        super().__init__(error)
+        self.delay = delay
 
 
 class InboxProcessor:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
-                 deliver: Deliver, *, media_store: MediaStore | None = None,
-                 mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE):
+                 deliver: Deliver, *, notify: Notify | None = None, media_store: MediaStore | None = None,
+                 mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE,
+                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF):
         self.sessions = sessions
+        self.notify = notify
+        self.bot_down_handoff = bot_down_handoff
         self.media_store = media_store
         self.graph = graph
         self.default_token = default_token
@@ -75,17 +97,19 @@ class InboxProcessor:
                 event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
             if event is None:
                 return
-            state, error = EventState.done, None
+            state, error, retry_in = EventState.done, None, None
             heartbeat = asyncio.create_task(self._keep_lease(event.id))
             try:
-                state = await self._handle(event.kind, event.payload)
+                state = await self._handle(event)
+            except RetryLater as exc:
+                state, error, retry_in = EventState.pending, str(exc), exc.delay
             except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
                 log.exception("whatsapp: event %s failed", event.dedupe_key)
                 state, error = EventState.failed, f"{type(exc).__name__}: {exc}"
             finally:
                 heartbeat.cancel()
-            await self._finish(event, state, error)
-            if state == EventState.failed:
+            await self._finish(event, state, error, retry_in=retry_in)
+            if state != EventState.done and state != EventState.ignored:
                 return  # keep this lane's order: retry from here after the backoff
 
     async def _keep_lease(self, event_id: int) -> None:
@@ -100,13 +124,17 @@ class InboxProcessor:
             except Exception as exc:  # noqa: BLE001 - e.g. "database is locked": next beat
                 log.warning("whatsapp: could not renew the lease of event %s: %s", event_id, exc)
 
-    async def _finish(self, event, state: EventState, error: str | None, attempts: int = 6) -> None:
+    async def _finish(self, event, state: EventState, error: str | None, attempts: int = 6,
+                      retry_in: dt.timedelta | None = None) -> None:
         """Record the outcome, retrying a database error a few times (logged once): the
         turn already ran, so giving up here would run it again after the lease."""
         for attempt in range(attempts):
             try:
                 async with self.sessions() as session, session.begin():
-                    await inbox.finish(session, event.id, state, error)
+                    if retry_in is not None:
+                        await inbox.retry_later(session, event.id, retry_in, error)
+                    else:
+                        await inbox.finish(session, event.id, state, error)
                 return
             except Exception as exc:  # noqa: BLE001
                 if attempt == 0:
@@ -116,8 +144,9 @@ class InboxProcessor:
                     raise
                 await asyncio.sleep(0.2 * 2 ** attempt)
 
-    async def _handle(self, kind: str, envelope: dict) -> EventState:
-        item = _from_envelope(kind, envelope)
+    async def _handle(self, event) -> EventState:
+        kind = event.kind
+        item = _from_envelope(kind, event.payload)
         if isinstance(item, TemplateStatusUpdate):
             from desk.billing import template_sync
 
@@ -161,8 +190,41 @@ class InboxProcessor:
             except GraphError as exc:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
         if bot_has_it:
-            await self.deliver(item, chat_id, opens_chat)
+            try:
+                await self.deliver(item, chat_id, opens_chat)
+            except TurnFailed as exc:
+                return await self._bot_unavailable(event, item, chat_id, exc)
         return EventState.done
+
+    async def _bot_unavailable(self, event, item: InboundMessage, chat_id: int, exc: TurnFailed) -> EventState:
+        """The bot could not answer: tell the user at once, retry the turn while its
+        action server is away, and after a bounded wait give the chat to a person."""
+        waited = utcnow() - event.received_at
+        log.warning("whatsapp: the bot could not answer %s (attempt %s, %.0f s): %s",
+                    item.wamid, event.attempts, waited.total_seconds(), exc)
+        if event.attempts == 1:
+            await self._notify(item, chat_id, notices.BOT_UNAVAILABLE)
+        if waited >= self.bot_down_handoff:
+            try:
+                async with self.sessions() as session, session.begin():
+                    result = await routing.hand_off(session, chat_id)
+            except routing.RoutingError as refused:
+                log.error("whatsapp: chat %s could not be handed to a person: %s", chat_id, refused)
+            else:
+                log.warning("whatsapp: chat %s handed to a person (%s): the bot is unavailable",
+                            chat_id, result.state.value)
+                await self._notify(item, chat_id, notices.BOT_DOWN_HANDOFF)
+                return EventState.done
+        delay = min(inbox.RETRY_BACKOFF * 2 ** max(event.attempts - 1, 0), BOT_DOWN_RETRY_MAX)
+        raise RetryLater(delay, f"bot unavailable: {exc}")
+
+    async def _notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
+        if self.notify is None:
+            return
+        try:
+            await self.notify(item, chat_id, key)
+        except Exception:  # noqa: BLE001 - a notice must not stop the retry or the handoff
+            log.exception("whatsapp: notice %s to %s failed", key, item.wa_id)
 
     async def _store_media(self, item: InboundMessage, token: str) -> StoredMedia | None:
         if not item.media_id or self.media_store is None:

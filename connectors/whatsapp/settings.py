@@ -22,6 +22,8 @@ class ChannelSettings:
     max_body_bytes: int = 3 * 1024 * 1024 + 65536  # Meta: payloads up to 3 MB
     mark_read: bool = True
     messages_per_second: float = 80.0  # per number; Meta's default throughput
+    # A message the bot cannot answer (action server down) waits this long, then a person gets it.
+    bot_down_handoff_seconds: float = 120.0
 
     REQUIRED = ("verify_token", "app_secret", "access_token", "phone_number_id")
 
@@ -48,4 +50,6 @@ class ChannelSettings:
             mark_read=str(c.get("mark_read", "true")).lower() not in ("0", "false", "no"),
             messages_per_second=float(c.get("messages_per_second")
                                       or os.environ.get("WHATSAPP_MESSAGES_PER_SECOND") or 80),
+            bot_down_handoff_seconds=float(c.get("bot_down_handoff_seconds")
+                                           or os.environ.get("WHATSAPP_BOT_DOWN_HANDOFF_SECONDS") or 120),
         )

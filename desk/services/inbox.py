@@ -97,6 +97,14 @@ async def finish(session: AsyncSession, event_id: int, state: EventState, error:
     row.state, row.last_error, row.locked_until = state, error, retry_at
 
 
+async def retry_later(session: AsyncSession, event_id: int, delay: dt.timedelta, error: str | None = None) -> None:
+    """Put a row back to wait `delay` outside the attempts budget: the caller bounds
+    the wait itself (a bot turn waiting for its action server)."""
+    row = await session.get(WebhookEvent, event_id)
+    if row is not None:
+        row.state, row.last_error, row.locked_until = EventState.pending, error, utcnow() + delay
+
+
 async def lanes_with_work(session: AsyncSession) -> list[tuple[str, str, str]]:
     """(phone_number_id, wa_id, kind) lanes with unfinished events: the restart backlog."""
     now = utcnow()

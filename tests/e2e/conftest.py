@@ -76,17 +76,20 @@ def desk_rows(stack, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-def running_stack(var: Path, *, seed_demo: bool = False):
+def running_stack(var: Path, *, seed_demo: bool = False, env: dict[str, str] | None = None):
     """The four processes on free ports with their own files under `var`, stopped
-    when the generator closes; `seed_demo` adds the demo's departments and admin."""
+    when the generator closes; `seed_demo` adds the demo's departments and admin;
+    `env` adds settings."""
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` (make test trains first)")
+    settings = env
     env = build_env({
         "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()),
         "DESK_PORT": str(free_port()), "SIM_PORT": str(free_port()),
         "WHATSAPP_VERIFY_TOKEN": "e2e-verify", "WHATSAPP_APP_SECRET": "e2e-app-secret",
         "WHATSAPP_ACCESS_TOKEN": "e2e-access-token",
         "SIM_STATUS_DELAY_MS": "20",
+        **(settings or {}),
     }, var_dir=var)
     # build_env fills ports-derived URLs from the values above.
     migrate(env)

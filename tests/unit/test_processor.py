@@ -228,3 +228,85 @@ async def test_a_database_error_when_recording_the_outcome_is_retried_not_left_l
 async def run_nowait(processor, body):
     for user in await processor.accept(body):
         processor.kick(*user)
+
+
+async def test_a_turn_whose_action_server_is_down_apologises_retries_then_hands_over(sessions, graph_api):
+    """TurnFailed (the deliverer rewound Rasa): one apology at once, retries outside the
+    attempts budget, and after the bounded wait the chat goes to a person."""
+    import datetime as dt
+
+    from connectors.whatsapp.processor import TurnFailed
+    from desk.models import ChatState
+    from desk.services import notices
+
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    down, turns, sent = True, [], []
+
+    async def deliver(item, chat_id, opens_chat):
+        if down:
+            raise TurnFailed("ClientConnectorError: action server unreachable")
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key):
+        sent.append((item.wamid, key))
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify,
+                          bot_down_handoff=dt.timedelta(minutes=2))
+    try:
+        await run(proc, text_from("1555", "wamid.D1", "do you ship to norway"))
+        for _ in range(7):  # more than MAX_ATTEMPTS: the wait is bounded by time, not attempts
+            async with sessions() as s, s.begin():
+                await s.execute(update(WebhookEvent).values(locked_until=None))
+            await proc.sweep_once()
+            await proc.idle()
+        async with sessions() as s:
+            event = (await s.execute(select(WebhookEvent))).scalar_one()
+            chat = (await s.execute(select(Chat))).scalar_one()
+        assert (event.state, event.attempts, chat.state) == (EventState.pending, 8, ChatState.bot)
+        assert "bot unavailable" in event.last_error
+        assert sent == [("wamid.D1", notices.BOT_UNAVAILABLE)]
+
+        # Two minutes after the message arrived, the next attempt hands the chat over.
+        async with sessions() as s, s.begin():
+            await s.execute(update(WebhookEvent).values(
+                locked_until=None, received_at=event.received_at - dt.timedelta(minutes=2)))
+        await proc.sweep_once()
+        await proc.idle()
+        async with sessions() as s:
+            event = (await s.execute(select(WebhookEvent))).scalar_one()
+            chat = (await s.execute(select(Chat))).scalar_one()
+        assert event.state == EventState.done
+        assert chat.state == ChatState.unattended and chat.department_id is not None
+        assert sent[-1] == ("wamid.D1", notices.BOT_DOWN_HANDOFF) and len(sent) == 2
+        assert turns == []
+    finally:
+        await proc.stop()
+
+
+async def test_a_turn_that_fails_then_succeeds_reaches_the_bot_once(sessions, graph_api):
+    from connectors.whatsapp.processor import TurnFailed
+
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    failures, turns = ["down"], []
+
+    async def deliver(item, chat_id, opens_chat):
+        if failures:
+            raise TurnFailed(failures.pop())
+        turns.append(item.wamid)
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver)
+    try:
+        for i in (1, 2):
+            for user in await proc.accept(text_from("1555", f"wamid.S{i}", f"s{i}", 1700000000 + i)):
+                proc.kick(*user)
+        await proc.idle()
+        assert turns == []  # s2 waits behind s1
+        async with sessions() as s, s.begin():
+            await s.execute(update(WebhookEvent).values(locked_until=None))
+        await proc.sweep_once()
+        await proc.idle()
+        assert turns == ["wamid.S1", "wamid.S2"]
+    finally:
+        await proc.stop()

@@ -1,0 +1,22 @@
+"""Short notices the desk sends to a customer on its own (not the bot's dialogue).
+
+One key per situation; the text is what the customer reads on WhatsApp. Keys stay
+stable: they are part of a notice's idempotency key (`<user wamid>#<key>#1`), so a
+retried step never sends the same notice twice.
+"""
+from __future__ import annotations
+
+BOT_UNAVAILABLE = "bot_unavailable"
+BOT_DOWN_HANDOFF = "bot_down_handoff"
+
+DEFAULTS: dict[str, str] = {
+    BOT_UNAVAILABLE: "Sorry, I'm having a technical problem right now. "
+                     "I'll answer your message as soon as I can.",
+    BOT_DOWN_HANDOFF: "Sorry, I still can't answer. I've passed your message to a colleague, "
+                      "who will reply to you here.",
+}
+
+
+def text(key: str) -> str:
+    """The text of a notice (a KeyError for an unknown key: a programming error)."""
+    return DEFAULTS[key]
