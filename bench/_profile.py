@@ -1,8 +1,9 @@
 """Summaries of the stack samples written by bench/_sampler.py.
 
-Rasa serves every request and every bot turn on one asyncio event loop (the main
-thread); what keeps that thread busy is what limits throughput. A sample of the
-main thread is "idle" when the loop is waiting for I/O. SQLite work runs in
+tsunagi's Rasa process runs two asyncio event loops: Sanic's on the main thread
+(webhook intake) and the channel's turn thread (bot turns, statuses, replies);
+stock Rasa has only the first. What keeps a loop busy is what limits it. A sample
+of a loop's thread is "idle" when the loop is waiting for I/O. SQLite work runs in
 aiosqlite's threads (with the GIL released inside sqlite3), TensorFlow's kernels
 in its own C++ threads, which this sampler does not see: a TensorFlow call shows
 up as time in the Python frame that made it.
@@ -31,9 +32,10 @@ IDLE_MAIN_LEAVES = ("sanic.server.runners:serve", "selectors:",
 STEPS = [
     ("webhook POST handler (whole)", "connectors.whatsapp.webhook:receive"),
     ("  signature check", "cloudapi.signature:is_valid"),
-    ("  parse + record in inbox", "connectors.whatsapp.processor:record_webhook"),
+    ("  parse + record in inbox", "connectors.whatsapp.channel:Intake.accept"),
     ("inbox processing (whole, incl. bot turn)", "connectors.whatsapp.processor:InboxProcessor.drain"),
-    ("  claim / finish inbox row", "desk.services.inbox:claim_next"),
+    ("  claim inbox row", "desk.services.inbox:claim_next"),
+    ("  batch of statuses", "connectors.whatsapp.processor:InboxProcessor._apply_statuses"),
     ("  finish inbox row", "desk.services.inbox:finish"),
     ("  record inbound in desk", "desk.services.conversations:record_inbound"),
     ("  apply status webhook", "desk.services.conversations:apply_status"),
@@ -68,23 +70,32 @@ def load(path: Path) -> collections.Counter:
     return samples
 
 
+LOOPS = {"main": "main thread (Sanic's event loop: intake)",
+         "turns": "turn thread (the channel's event loop: bot turns, statuses, replies)"}
+
+
 def is_idle(stack: tuple[str, ...]) -> bool:
     leaf = stack[-1] if len(stack) > 1 else ""
-    if stack[0] == "main":
-        return len(stack) == 1 or leaf.startswith(IDLE_MAIN_LEAVES)
+    if stack[0] in LOOPS:
+        return len(stack) == 1 or leaf.startswith(IDLE_MAIN_LEAVES) or leaf.startswith(IDLE_LEAVES)
     return leaf.startswith(IDLE_LEAVES)
 
 
 def summarise(samples: collections.Counter, top: int = 15) -> str:
-    main_total = sum(n for s, n in samples.items() if s[0] == "main")
-    busy = {s: n for s, n in samples.items() if s[0] == "main" and not is_idle(s)}
+    return "\n".join(summarise_loop(samples, loop, top) for loop in LOOPS
+                     if any(s[0] == loop for s in samples))
+
+
+def summarise_loop(samples: collections.Counter, loop: str, top: int = 15) -> str:
+    main_total = sum(n for s, n in samples.items() if s[0] == loop)
+    busy = {s: n for s, n in samples.items() if s[0] == loop and not is_idle(s)}
     busy_total = sum(busy.values())
     sqlite: collections.Counter = collections.Counter()
     for s, n in samples.items():
         if s[0] == "thread" and s[-1].startswith("sqlite3:"):
             sqlite[s[-1].split(":", 1)[1]] += n
     in_sqlite = sum(sqlite.values())
-    lines = [f"main thread (event loop): {busy_total} busy of {main_total} samples "
+    lines = [f"{LOOPS[loop]}: {busy_total} busy of {main_total} samples "
              f"({100 * busy_total / max(1, main_total):.0f}% busy)",
              f"desk DB (aiosqlite threads) inside sqlite3 calls, running SQL or waiting for "
              f"SQLite's write lock: {in_sqlite / max(1, main_total):.2f} threads on average "

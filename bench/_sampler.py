@@ -78,7 +78,8 @@ class Sampler:
                     stack.reverse()
                     if frame.f_code.co_name == "_connection_worker_thread":
                         stack.append(_aiosqlite_call(frame))
-                    thread = "main" if names.get(ident) == "MainThread" else "thread"
+                    # The two event loops (Sanic's intake, the channel's turn thread) by name.
+                    thread = {"MainThread": "main", "whatsapp-turns": "turns"}.get(names.get(ident), "thread")
                     self.samples[(thread, tuple(stack))] += 1
             del frames
             now = time.monotonic()

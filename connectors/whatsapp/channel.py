@@ -28,13 +28,13 @@ from cloudapi.graph import GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import webhook
-from connectors.whatsapp.processor import InboxProcessor, Lane, TurnFailed, record_webhook
+from connectors.whatsapp.processor import InboxProcessor, Lane, TurnFailed, lanes_of, webhook_rows
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import conversations, notices, numbers, outbox
+from desk.services import conversations, inbox, notices, numbers, outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ChannelRuntime:
 
     def __init__(self, settings: ChannelSettings):
         self.settings = settings
-        self.engine = create_engine(settings.database_url)
+        self.engine = create_engine(settings.database_url, writer=True, pooled=True)
         self.sessions = session_factory(self.engine)
         self.graph = GraphClient(settings.graph_api_url,
                                  messages_per_second=settings.messages_per_second)
@@ -64,6 +64,7 @@ class ChannelRuntime:
                                         deliver, notify=self.notify,
                                         bot_down_handoff=dt.timedelta(
                                             seconds=self.settings.bot_down_handoff_seconds),
+                                        max_concurrent=self.settings.concurrent_turns,
                                         media_store=MediaStore(self.settings.media_dir),
                                         mark_read=self.settings.mark_read)
         await self.processor.start()
@@ -134,20 +135,27 @@ class TurnThread:
 
 class Intake:
     """Sanic's side: records webhooks with its own engine (engines and connections
-    belong to one loop), then hands the lanes to the turn thread."""
+    belong to one loop) through one group-commit writer, then hands the lanes to the
+    turn thread."""
 
     def __init__(self, settings: ChannelSettings, turns: TurnThread):
-        self.engine = create_engine(settings.database_url)
-        self.sessions = session_factory(self.engine)
+        self.engine = create_engine(settings.database_url, writer=True, pooled=True)
+        self.writer = inbox.GroupWriter(self.engine)
         self.turns = turns
 
+    async def start(self) -> None:
+        await self.writer.start()
+
     async def accept(self, body: object) -> list[Lane]:
-        return await record_webhook(self.sessions, body)
+        rows = webhook_rows(body)  # MalformedPayload before anything is written
+        await self.writer.record(rows)
+        return lanes_of(rows)
 
     def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
         self.turns.kick(phone_number_id, wa_id, kind)
 
     async def close(self) -> None:
+        await self.writer.stop()
         await self.engine.dispose()
 
 
@@ -181,8 +189,8 @@ class WhatsAppOutput(OutputChannel):
         reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():
-            creds = await numbers.credentials_for(session, phone_number_id,
-                                                  self.runtime.settings.access_token)
+            creds = await self.runtime.processor.credentials.get(session, phone_number_id,
+                                                                 self.runtime.settings.access_token)
             if creds is None:
                 log.error("whatsapp: cannot send from unknown number %s", phone_number_id)
                 return
@@ -218,6 +226,8 @@ class WhatsAppOutput(OutputChannel):
                 await billing.message_failed(session, record.id)
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
+            if exc.auth:
+                self.runtime.processor.credentials.forget(phone_number_id)
             return
         async with sessions() as session, session.begin():
             await conversations.mark_sent(session, record.id, wamid)
@@ -392,7 +402,9 @@ class WhatsAppInput(InputChannel):
             turns = TurnThread(settings, self._deliver_to(on_new_message, app))
             await turns.start()
             self.turns, self.runtime = turns, turns.runtime
-            self.intake = Intake(settings, turns)
+            intake = Intake(settings, turns)
+            await intake.start()
+            self.intake = intake
             log.info("whatsapp: channel ready (Graph API %s)", settings.graph_api_url)
 
         @bp.listener("before_server_stop")

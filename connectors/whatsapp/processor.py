@@ -51,8 +51,13 @@ class InboxProcessor:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
                  deliver: Deliver, *, notify: Notify | None = None, media_store: MediaStore | None = None,
                  mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE,
-                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF):
+                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF, max_concurrent: int = 1):
         self.sessions = sessions
+        # Lanes run concurrently, but at most this many events at a time: on one loop, a
+        # desk transaction of one event waits while another event's turn computes, and
+        # on SQLite it holds the write lock meanwhile, where the intake has to wait.
+        self._running = asyncio.Semaphore(max_concurrent)
+        self.credentials = numbers.CredentialsCache()
         self.notify = notify
         self.bot_down_handoff = bot_down_handoff
         self.media_store = media_store
@@ -91,26 +96,58 @@ class InboxProcessor:
                 self._locks.pop(key, None)
 
     async def _drain_lane(self, key: Lane) -> None:
-        phone_number_id, wa_id, kind = key
         while not self._stopping:
+            async with self._running:
+                batch = await self._apply_statuses(key) if key[2] == "status" else None
+                if batch is None:  # messages, or a failed batch: one event at a time
+                    batch = await self._run_next(key)
+                if not batch:
+                    return
+
+    async def _apply_statuses(self, key: Lane) -> bool | None:
+        """A lane's due statuses, claimed, applied and finished in one transaction
+        (they need no outside call and only move forward). False when there were none;
+        None when the batch failed: then they go one by one, each with its own retries."""
+        try:
             async with self.sessions() as session, session.begin():
-                event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
-            if event is None:
-                return
-            state, error, retry_in = EventState.done, None, None
-            heartbeat = asyncio.create_task(self._keep_lease(event.id))
-            try:
-                state = await self._handle(event)
-            except RetryLater as exc:
-                state, error, retry_in = EventState.pending, str(exc), exc.delay
-            except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
-                log.exception("whatsapp: event %s failed", event.dedupe_key)
-                state, error = EventState.failed, f"{type(exc).__name__}: {exc}"
-            finally:
-                heartbeat.cancel()
-            await self._finish(event, state, error, retry_in=retry_in)
-            if state != EventState.done and state != EventState.ignored:
-                return  # keep this lane's order: retry from here after the backoff
+                events = await inbox.claim_batch(session, *key)
+                if not events:
+                    return False
+                known = await self.credentials.get(session, key[0], self.default_token) is not None
+                for event in events:
+                    state = EventState.ignored
+                    if known:
+                        async with session.begin_nested():
+                            state = await apply_status(session, _from_envelope("status", event.payload))
+                    inbox.finish_claimed(event, state)
+            return True
+        except Exception:  # noqa: BLE001 - e.g. a locked database: one by one, with retries
+            log.warning("whatsapp: a batch of statuses for %s/%s failed; applying them one by one",
+                        key[0], key[1], exc_info=True)
+            return None
+
+    async def _run_next(self, key: Lane) -> bool:
+        """Claim and handle the lane's next event; False when the lane should stop
+        (nothing to do, or its head waits for a retry)."""
+        phone_number_id, wa_id, kind = key
+        async with self.sessions() as session, session.begin():
+            event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
+        if event is None:
+            return False
+        state, error, retry_in = EventState.done, None, None
+        heartbeat = asyncio.create_task(self._keep_lease(event.id))
+        try:
+            state = await self._handle(event)
+        except RetryLater as exc:
+            state, error, retry_in = EventState.pending, str(exc), exc.delay
+        except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
+            log.exception("whatsapp: event %s failed", event.dedupe_key)
+            state, error = EventState.failed, f"{type(exc).__name__}: {exc}"
+        finally:
+            heartbeat.cancel()
+        await self._finish(event, state, error, retry_in=retry_in)
+        # Not done: keep this lane's order, retry from here after the backoff.
+        return state in (EventState.done, EventState.ignored)
 
     async def _keep_lease(self, event_id: int) -> None:
         """Renew the row's short lease while it is worked on (a slow turn keeps it; a
@@ -154,25 +191,13 @@ class InboxProcessor:
                 applied = await template_sync.apply_status_event(session, item)
             return EventState.done if applied else EventState.ignored
         async with self.sessions() as session, session.begin():
-            creds = await numbers.credentials_for(session, item.phone_number_id, self.default_token)
+            creds = await self.credentials.get(session, item.phone_number_id, self.default_token)
             if creds is None:
                 log.warning("whatsapp: ignoring %s for unknown phone_number_id %s",
                             kind, item.phone_number_id)
                 return EventState.ignored
             if isinstance(item, StatusUpdate):
-                error = "; ".join(f"{e.get('code')}: {e.get('title') or e.get('message')}"
-                                  for e in item.errors if isinstance(e, dict)) or None
-                msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
-                                                       at=item.timestamp, error=error)
-                if msg is None and await outbox.link_status(
-                        session, item.raw.get("biz_opaque_callback_data"), item.wamid):
-                    msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
-                                                           at=item.timestamp, error=error)
-                if item.status == "failed":
-                    log.warning("whatsapp: message %s failed: %s", item.wamid, error)
-                if msg is not None:
-                    await billing_status(session, item, msg)
-                return EventState.done if msg is not None else EventState.ignored
+                return await apply_status(session, item)
         # Outside the transaction: a download may take a while. A failure raises and
         # the event is retried (media ids stay valid for 7 days).
         media = await self._store_media(item, creds.access_token)
@@ -283,6 +308,14 @@ async def record_webhook(sessions: sessionmaker, body: object) -> list[Lane]:
 
     Raises MalformedPayload (nothing recorded) when the body has a bad shape.
     """
+    rows = webhook_rows(body)
+    async with sessions() as session, session.begin():
+        await inbox.record(session, rows)
+    return lanes_of(rows)
+
+
+def webhook_rows(body: object) -> list[dict]:
+    """The inbox rows of a parsed JSON body (MalformedPayload when it has a bad shape)."""
     rows = []
     for item in parse_webhook(body):
         if isinstance(item, InboundMessage):
@@ -299,9 +332,29 @@ async def record_webhook(sessions: sessionmaker, body: object) -> list[Lane]:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
                              phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
                              payload=_envelope(item)))
-    async with sessions() as session, session.begin():
-        await inbox.record(session, rows)
+    return rows
+
+
+def lanes_of(rows: list[dict]) -> list[Lane]:
     return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
+
+
+async def apply_status(session, item: StatusUpdate) -> EventState:
+    """Move a sent message's status forward (statuses only move forward, so their
+    order does not matter); `ignored` when the message is not ours."""
+    error = "; ".join(f"{e.get('code')}: {e.get('title') or e.get('message')}"
+                      for e in item.errors if isinstance(e, dict)) or None
+    msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
+                                           at=item.timestamp, error=error)
+    if msg is None and await outbox.link_status(
+            session, item.raw.get("biz_opaque_callback_data"), item.wamid):
+        msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
+                                               at=item.timestamp, error=error)
+    if item.status == "failed":
+        log.warning("whatsapp: message %s failed: %s", item.wamid, error)
+    if msg is not None:
+        await billing_status(session, item, msg)
+    return EventState.done if msg is not None else EventState.ignored
 
 
 async def billing_status(session, item: StatusUpdate, msg) -> None:

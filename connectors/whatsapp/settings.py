@@ -24,6 +24,10 @@ class ChannelSettings:
     messages_per_second: float = 80.0  # per number; Meta's default throughput
     # A message the bot cannot answer (action server down) waits this long, then a person gets it.
     bot_down_handoff_seconds: float = 120.0
+    # Events (bot turns, batches of statuses) handled at once. 1 keeps every desk
+    # transaction from waiting behind another turn's TensorFlow step while it holds
+    # SQLite's write lock (docs/benchmarks.md); more can help on PostgreSQL.
+    concurrent_turns: int = 1
 
     REQUIRED = ("verify_token", "app_secret", "access_token", "phone_number_id")
 
@@ -52,4 +56,6 @@ class ChannelSettings:
                                       or os.environ.get("WHATSAPP_MESSAGES_PER_SECOND") or 80),
             bot_down_handoff_seconds=float(c.get("bot_down_handoff_seconds")
                                            or os.environ.get("WHATSAPP_BOT_DOWN_HANDOFF_SECONDS") or 120),
+            concurrent_turns=max(1, int(c.get("concurrent_turns")
+                                        or os.environ.get("WHATSAPP_CONCURRENT_TURNS") or 1)),
         )

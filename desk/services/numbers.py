@@ -3,6 +3,7 @@ numbers as admins register them (the admin CLI and the console's admin pages).""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -60,6 +61,40 @@ async def credentials_for(session: AsyncSession, phone_number_id: str,
     if number is None:
         return None
     return NumberCredentials(number.id, number.access_token or default_token, number.state)
+
+
+class CredentialsCache:
+    """`credentials_for`, remembered for a few seconds per number: the channel asks
+    for every event and every reply, and numbers change rarely. A change made by
+    another process (an admin reconnects a number, a new token) is seen within
+    `ttl_seconds`; this process's own `forget` (e.g. after marking a number
+    disconnected) is seen at once. Unknown numbers are remembered too (a flood for
+    a number that is not ours costs one query per ttl)."""
+
+    def __init__(self, ttl_seconds: float = 5.0, clock=time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._entries: dict[tuple[str, str], tuple[float, NumberCredentials | None]] = {}
+
+    async def get(self, session: AsyncSession, phone_number_id: str,
+                  default_token: str) -> NumberCredentials | None:
+        key = (phone_number_id, default_token)
+        hit = self._entries.get(key)
+        now = self.clock()
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        creds = await credentials_for(session, phone_number_id, default_token)
+        if len(self._entries) > 10_000:  # bounded: ids arrive from the outside
+            self._entries.clear()
+        self._entries[key] = (now, creds)
+        return creds
+
+    def forget(self, phone_number_id: str | None = None) -> None:
+        if phone_number_id is None:
+            self._entries.clear()
+        else:
+            for key in [k for k in self._entries if k[0] == phone_number_id]:
+                del self._entries[key]
 
 
 async def waba_token(session: AsyncSession, waba_id: str, default_token: str) -> str:

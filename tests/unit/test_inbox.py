@@ -113,3 +113,97 @@ async def test_statuses_do_not_wait_behind_a_users_message_in_flight(sessions):
     async with sessions() as s, s.begin():
         status = await inbox.claim_next(s, "111", "1555", "status")
     assert status.dedupe_key == "wamid.out:delivered"
+
+
+async def test_the_group_writer_records_concurrent_webhooks_once_in_few_transactions(sessions):
+    from sqlalchemy import event
+
+    engine = sessions.kw["bind"]
+    writer = inbox.GroupWriter(engine)
+    commits = []
+
+    def on_commit(conn):
+        commits.append(1)
+
+    event.listen(engine.sync_engine, "commit", on_commit)
+    await writer.start()
+    try:
+        # 60 callers at once, a third of them redeliveries of another caller's message.
+        await asyncio.gather(*[writer.record([row(f"wamid.g{i % 40}", wa_id=f"1{i % 7}")])
+                               for i in range(60)])
+        await writer.record([])
+    finally:
+        await writer.stop()
+        event.remove(engine.sync_engine, "commit", on_commit)
+    assert await count(sessions) == 40
+    assert 1 <= len(commits) < 60  # grouped: far fewer commits than callers
+
+
+async def test_a_bad_row_fails_only_its_own_caller(sessions):
+    writer = inbox.GroupWriter(sessions.kw["bind"])
+    await writer.start()
+    try:
+        good = [writer.record([row(f"wamid.ok{i}")]) for i in range(5)]
+        bad = writer.record([dict(row("wamid.bad"), kind=None)])  # NOT NULL column
+        results = await asyncio.gather(*good, bad, return_exceptions=True)
+        assert await count(sessions) == 5
+        await writer.record([row("wamid.after")])  # the writer goes on after the error
+    finally:
+        await writer.stop()
+    assert results[:5] == [None] * 5
+    assert isinstance(results[5], Exception)
+    assert await count(sessions) == 6
+
+
+async def test_a_writer_engine_never_fails_read_then_write_transactions_on_sqlite(tmp_path):
+    """A deferred SQLite transaction that reads, then writes, fails at once with
+    "database is locked" when another writer committed in between (the Python driver
+    begins before the first write only, but a savepoint begins at once, as in the
+    batches of statuses); a writer engine's transactions do not."""
+    from desk.db import create_engine, migrate, session_factory
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    migrate(url)
+
+    async def read_then_write(sessions, n: int) -> None:
+        async with sessions() as s, s.begin(), s.begin_nested():
+            await s.execute(select(func.count(WebhookEvent.id)))
+            await asyncio.sleep(0.01)
+            s.add(WebhookEvent(**row(f"wamid.rw{n}")))
+            await s.flush()
+
+    async def run(writer: bool) -> list:
+        engine = create_engine(url, writer=writer)
+        try:
+            return await asyncio.gather(*[read_then_write(session_factory(engine), n + 100 * writer)
+                                          for n in range(12)], return_exceptions=True)
+        finally:
+            await engine.dispose()
+
+    deferred = await run(writer=False)
+    assert any("database is locked" in str(r) for r in deferred)  # the failure this prevents
+    assert [r for r in await run(writer=True) if isinstance(r, Exception)] == []
+
+
+async def test_number_credentials_are_cached_for_a_few_seconds_and_forgotten_on_request(sessions):
+    from desk.models import NumberState, PhoneNumber
+    from desk.services import numbers
+
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    now = [0.0]
+    cache = numbers.CredentialsCache(ttl_seconds=5, clock=lambda: now[0])
+    async with sessions() as s:
+        assert (await cache.get(s, "111", "t")).state == NumberState.connected
+        assert await cache.get(s, "999", "t") is None
+    async with sessions() as s, s.begin():
+        await s.execute(update(PhoneNumber).values(state=NumberState.disconnected))
+    async with sessions() as s:
+        assert (await cache.get(s, "111", "t")).state == NumberState.connected  # within the ttl
+        now[0] = 5.0
+        assert (await cache.get(s, "111", "t")).state == NumberState.disconnected  # ttl over
+    async with sessions() as s, s.begin():
+        await s.execute(update(PhoneNumber).values(state=NumberState.connected))
+    cache.forget("111")
+    async with sessions() as s:
+        assert (await cache.get(s, "111", "t")).state == NumberState.connected  # forgotten: read again

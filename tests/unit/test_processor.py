@@ -310,3 +310,41 @@ async def test_a_turn_that_fails_then_succeeds_reaches_the_bot_once(sessions, gr
         assert turns == ["wamid.S1", "wamid.S2"]
     finally:
         await proc.stop()
+
+
+async def test_a_lanes_statuses_are_applied_together_in_one_transaction(processor, sessions):
+    from sqlalchemy import event as sa_event
+
+    from desk.models import Sender
+    from desk.services import conversations
+    async with sessions() as s, s.begin():
+        chat = await conversations.current_chat(s, "111", "1555")
+        for n in range(3):
+            out = await conversations.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text",
+                                                      body=f"hi {n}", payload={})
+            await conversations.mark_sent(s, out.id, f"wamid.B{n}")
+    statuses = [{"id": f"wamid.B{n}", "status": name, "timestamp": str(1700000010 + i),
+                 "recipient_id": "1555"}
+                for n in range(3) for i, name in enumerate(("sent", "delivered", "read"))]
+    statuses.append({"id": "wamid.NOT-OURS", "status": "read", "timestamp": "1700000020",
+                     "recipient_id": "1555"})
+    await processor.accept(envelope({"statuses": statuses}))  # recorded, not yet kicked
+    engine = sessions.kw["bind"]
+    commits = []
+
+    def on_commit(conn):
+        commits.append(1)
+
+    sa_event.listen(engine.sync_engine, "commit", on_commit)
+    try:
+        processor.kick("111", "1555", "status")
+        await processor.idle()
+    finally:
+        sa_event.remove(engine.sync_engine, "commit", on_commit)
+    async with sessions() as s:
+        states = dict((await s.execute(select(WebhookEvent.dedupe_key, WebhookEvent.state))).all())
+        msgs = (await s.execute(select(Message.wamid, Message.status).order_by(Message.id))).all()
+    assert msgs == [("wamid.B0", "read"), ("wamid.B1", "read"), ("wamid.B2", "read")]
+    assert states["wamid.NOT-OURS:read"] == EventState.ignored
+    assert sum(1 for st in states.values() if st == EventState.done) == 9
+    assert len(commits) <= 2  # the batch, and the empty claim that ends the lane
