@@ -151,8 +151,16 @@ async def test_sync_reads_every_page_and_marks_what_meta_no_longer_has(harness):
     for i in range(6):                                   # created at Meta outside the desk
         await h.control("POST", "templates", name=f"promo_{i}", language="en_US", waba_id=WABA,
                         category="MARKETING", body=f"Promo {i} for {{{{1}}}}", status="APPROVED")
-    await h.control("POST", "templates", name="order_update", language="en_US", waba_id=WABA,
-                    status="REJECTED", reason="TAG_CONTENT_MISMATCH")
+    # Meta rejects it; its status webhook is recorded but not processed yet (as after a
+    # crash right after the 200): the sync is what finds the change.
+    processor = h.runtime.processor
+    processor._sweeper.cancel()
+    kick, processor.kick = processor.kick, lambda *lane: None
+    try:
+        await h.control("POST", "templates", name="order_update", language="en_US", waba_id=WABA,
+                        status="REJECTED", reason="TAG_CONTENT_MISMATCH")
+    finally:
+        processor.kick = kick
     # hello_world + order_update + 6 promos = 8 at Meta: 3 pages of 3.
 
     async with h.runtime.sessions() as s, s.begin():
@@ -166,6 +174,11 @@ async def test_sync_reads_every_page_and_marks_what_meta_no_longer_has(harness):
     assert (rows["order_update", "en_US"].status, rows["order_update", "en_US"].status_reason,
             rows["order_update", "en_US"].meta_template_id) == ("REJECTED", "TAG_CONTENT_MISMATCH",
                                                                 mine.meta_template_id)
+    await processor.sweep_once()  # the late status webhook, processed now, changes nothing
+    await processor.idle()
+    async with h.runtime.sessions() as s:
+        late = (await s.execute(select(MessageTemplate).where(MessageTemplate.name == "order_update"))).scalar_one()
+    assert (late.status, late.status_reason) == ("REJECTED", "TAG_CONTENT_MISMATCH")
     promo = rows["promo_3", "en_US"]
     assert (promo.status, promo.category, promo.meta_template_id is not None) == ("APPROVED", "MARKETING", True)
     assert templates.expected_params(promo) == {"header": 0, "body": 1}
