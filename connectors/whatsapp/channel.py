@@ -323,6 +323,16 @@ def track_action_failures(agent) -> None:
     endpoint._whatsapp_tracked = True
 
 
+async def turn_is_recorded(agent, sender_id: str, wamid: str) -> bool:
+    """Whether Rasa's tracker holds this user message as a turn that counts (one that
+    was rewound does not)."""
+    from rasa.shared.core.events import UserUttered
+
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker is not None and any(
+        isinstance(e, UserUttered) and e.message_id == wamid for e in tracker.applied_events())
+
+
 async def rewind_turn(agent, sender_id: str) -> None:
     """Undo the last user message and what followed it in Rasa's tracker (as Rasa's
     `UserUtteranceReverted` does), so the same message can be given to the bot again."""
@@ -363,9 +373,15 @@ class WhatsAppInput(InputChannel):
         return WhatsAppOutput(self.runtime, cause)
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
-        async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool) -> None:
+        async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
             sender_id = conversation_id(item.phone_number_id, item.wa_id)
             agent = getattr(getattr(app, "ctx", None), "agent", None)
+            if retry and agent is not None and await turn_is_recorded(agent, sender_id, item.wamid):
+                # The process died after Rasa saved this turn, before the inbox row was
+                # finished: its replies went out (or are skipped by reply_key); running
+                # it again would put the user's message into the dialogue twice.
+                log.info("whatsapp: turn of %s already in the tracker; not run again", item.wamid)
+                return
             if opens_chat and agent is not None:  # a chat after a handoff may find Rasa paused
                 await resume_if_paused(agent, sender_id)
             # A reply button's id is its payload: "/intent{...}" triggers an intent

@@ -23,8 +23,9 @@ from desk.services import conversations, inbox, notices, numbers, outbox, routin
 
 log = logging.getLogger(__name__)
 
-# Called with the message, the desk chat id and whether it opens that chat; runs the bot turn.
-Deliver = Callable[[InboundMessage, int, bool], Awaitable[None]]
+# Called with the message, the desk chat id, whether it opens that chat and (keyword
+# `retry`) whether an earlier attempt may have run the turn already; runs the bot turn.
+Deliver = Callable[..., Awaitable[None]]
 # Called with the message, the desk chat id and a notice key (desk/services/notices.py):
 # sends that notice to the user, once per message and key (idempotent under retries).
 Notify = Callable[[InboundMessage, int, str], Awaitable[None]]
@@ -216,7 +217,7 @@ class InboxProcessor:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
         if bot_has_it:
             try:
-                await self.deliver(item, chat_id, opens_chat)
+                await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
             except TurnFailed as exc:
                 return await self._bot_unavailable(event, item, chat_id, exc)
         return EventState.done

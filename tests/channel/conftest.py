@@ -92,7 +92,7 @@ async def harness(aiohttp_server, aiohttp_client, database_url, sessions, tmp_pa
     h = Harness(sim_client, runtime)
     holder["h"] = h
 
-    async def deliver(item, chat_id, opens_chat):
+    async def deliver(item, chat_id, opens_chat, retry=False):
         h.turns.append((item.type, item))
         await h.bot(item, chat_id)
 

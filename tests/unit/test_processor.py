@@ -34,7 +34,7 @@ async def processor(sessions, graph_api):
         await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
     turns = []
 
-    async def deliver(item, chat_id, opens_chat):
+    async def deliver(item, chat_id, opens_chat, retry=False):
         turns.append((item.wamid, item.text, chat_id))
 
     proc = InboxProcessor(sessions, graph_api[0], "default-token", deliver)
@@ -103,7 +103,7 @@ async def test_a_failing_turn_is_retried_without_reordering(processor, sessions)
     fail = {"wamid.F1"}
     original = processor.deliver
 
-    async def flaky(item, chat_id, opens_chat):
+    async def flaky(item, chat_id, opens_chat, retry=False):
         if item.wamid in fail:
             fail.discard(item.wamid)
             raise RuntimeError("action server unreachable")
@@ -180,7 +180,7 @@ async def test_a_slow_turn_keeps_its_short_lease_and_another_instance_does_not_t
         await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
     turns = []
 
-    async def slow(item, chat_id, opens_chat):
+    async def slow(item, chat_id, opens_chat, retry=False):
         turns.append(item.wamid)
         await asyncio.sleep(1.5)
 
@@ -243,7 +243,7 @@ async def test_a_turn_whose_action_server_is_down_apologises_retries_then_hands_
         await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
     down, turns, sent = True, [], []
 
-    async def deliver(item, chat_id, opens_chat):
+    async def deliver(item, chat_id, opens_chat, retry=False):
         if down:
             raise TurnFailed("ClientConnectorError: action server unreachable")
         turns.append(item.wamid)
@@ -291,7 +291,7 @@ async def test_a_turn_that_fails_then_succeeds_reaches_the_bot_once(sessions, gr
         await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
     failures, turns = ["down"], []
 
-    async def deliver(item, chat_id, opens_chat):
+    async def deliver(item, chat_id, opens_chat, retry=False):
         if failures:
             raise TurnFailed(failures.pop())
         turns.append(item.wamid)
