@@ -34,8 +34,8 @@ APP_SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "100000000000001"
 
 # Texts the current bot answers with exactly one message each (data/nlu/,
-# tests/stories/): FAQs (retrieval intent, no action server), a greeting
-# (custom action `action_greet_user` on the action server), thanks, bot challenge.
+# tests/stories/): FAQs (retrieval intent, answered by `action_answer_faq` on the
+# action server), a greeting (`action_greet_user`, also there), thanks, bot challenge.
 TEXTS = [
     "hello there",
     "what are your opening hours?",

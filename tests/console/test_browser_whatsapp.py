@@ -116,7 +116,7 @@ async def stack(desk, console_settings, monkeypatch):
     runners.append(runner)
 
     # The stand-in for Rasa and the action server: answer, and hand over on request.
-    async def bot(item, chat_id: int, opens_chat: bool) -> None:
+    async def bot(item, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
         async with desk.sessions() as session, session.begin():
             chat = await session.get(Chat, chat_id)
             if "person" in (item.text or "").lower():
