@@ -48,9 +48,11 @@ _action_failures: contextvars.ContextVar[list | None] = contextvars.ContextVar(
 class ChannelRuntime:
     """What lives from server start to stop: database engine, HTTP client, processor."""
 
-    def __init__(self, settings: ChannelSettings):
+    def __init__(self, settings: ChannelSettings, *, pooled: bool = False):
         self.settings = settings
-        self.engine = create_engine(settings.database_url, writer=True, pooled=True)
+        # Pooled in the server (TurnThread), which stops its tasks before disposing the
+        # engine; unpooled where a caller's loop may cancel tasks mid-query (tests).
+        self.engine = create_engine(settings.database_url, writer=True, pooled=pooled)
         self.sessions = session_factory(self.engine)
         self.graph = GraphClient(settings.graph_api_url,
                                  messages_per_second=settings.messages_per_second)
@@ -113,7 +115,7 @@ class TurnThread:
         self.loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         try:
-            self.runtime = ChannelRuntime(self.settings)
+            self.runtime = ChannelRuntime(self.settings, pooled=True)
             await self.runtime.start(self.deliver)
         except BaseException as exc:  # noqa: BLE001 - reported to start()
             self._failure = exc
