@@ -172,7 +172,7 @@ class InboxProcessor:
                     if retry_in is not None:
                         await inbox.retry_later(session, event.id, retry_in, error)
                     else:
-                        await inbox.finish(session, event.id, state, error)
+                        await inbox.finish(session, event.id, state, error, attempts=event.attempts)
                 return
             except Exception as exc:  # noqa: BLE001
                 if attempt == 0:

@@ -63,7 +63,8 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
 
 
 async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender, type: str,
-                          body: str | None, payload: dict, at: dt.datetime | None = None) -> Message:
+                          body: str | None, payload: dict, at: dt.datetime | None = None,
+                          reply_key: str | None = None) -> Message:
     """A message the desk is sending, stamped with `at` (the send decision's time).
 
     Billing finds a message's conversation by this time, so it must be the same
@@ -74,7 +75,7 @@ async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender
     # fall back to arrival order (the id) instead of putting a reply before its question.
     msg = Message(chat_id=chat_id, direction=Direction.outbound, sender=sender, type=type,
                   body=body, payload=payload, status="queued", created_at=at,
-                  wa_timestamp=at.replace(microsecond=0))
+                  wa_timestamp=at.replace(microsecond=0), reply_key=reply_key)
     session.add(msg)
     chat = await session.get(Chat, chat_id)
     if chat is not None:
@@ -98,11 +99,8 @@ async def record_bot_reply(session: AsyncSession, *, chat_id: int, type: str, bo
             earlier.status, earlier.error, earlier.payload, earlier.body = "queued", None, payload, body
             await session.flush()
             return earlier
-    msg = await record_outbound(session, chat_id=chat_id, sender=Sender.bot, type=type, body=body,
-                                payload=payload, at=at)
-    msg.reply_key = reply_key
-    await session.flush()
-    return msg
+    return await record_outbound(session, chat_id=chat_id, sender=Sender.bot, type=type, body=body,
+                                 payload=payload, at=at, reply_key=reply_key)
 
 
 async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.models import EventState, WebhookEvent, utcnow
 
@@ -183,7 +184,10 @@ async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
         attempts=WebhookEvent.attempts + 1).execution_options(synchronize_session=False))
     if won.rowcount != 1:
         return None
-    await session.refresh(head)
+    # What the update wrote, without reading the row again (and without marking it dirty).
+    set_committed_value(head, "state", EventState.processing)
+    set_committed_value(head, "locked_until", now + lease)
+    set_committed_value(head, "attempts", (head.attempts or 0) + 1)
     return head
 
 
@@ -218,15 +222,21 @@ async def renew(session: AsyncSession, event_id: int, lease: dt.timedelta = LEAS
     return done.rowcount == 1
 
 
-async def finish(session: AsyncSession, event_id: int, state: EventState, error: str | None = None) -> None:
-    row = await session.get(WebhookEvent, event_id)
-    if row is None:
-        return
+async def finish(session: AsyncSession, event_id: int, state: EventState, error: str | None = None,
+                 attempts: int | None = None) -> None:
+    """Record an event's outcome; `attempts` (the claimed row's, if the caller has it)
+    saves reading the row again."""
+    if attempts is None:
+        attempts = (await session.execute(select(WebhookEvent.attempts).where(
+            WebhookEvent.id == event_id))).scalar_one_or_none()
+        if attempts is None:
+            return
     retry_at = None
-    if state == EventState.failed and row.attempts < MAX_ATTEMPTS:
+    if state == EventState.failed and attempts < MAX_ATTEMPTS:
         state = EventState.pending  # try again after a backoff (2, 4, 8, 16 s)
-        retry_at = utcnow() + RETRY_BACKOFF * 2 ** (row.attempts - 1)
-    row.state, row.last_error, row.locked_until = state, error, retry_at
+        retry_at = utcnow() + RETRY_BACKOFF * 2 ** (attempts - 1)
+    await session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id).values(
+        state=state, last_error=error, locked_until=retry_at).execution_options(synchronize_session=False))
 
 
 async def retry_later(session: AsyncSession, event_id: int, delay: dt.timedelta, error: str | None = None) -> None:

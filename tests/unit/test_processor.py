@@ -211,11 +211,11 @@ async def test_a_database_error_when_recording_the_outcome_is_retried_not_left_l
 
     real_finish, failures = inbox.finish, []
 
-    async def locked_once(session, event_id, state, error=None):
+    async def locked_once(session, event_id, state, error=None, **kw):
         if not failures:
             failures.append(event_id)
             raise OperationalError("UPDATE webhook_events", {}, Exception("database is locked"))
-        return await real_finish(session, event_id, state, error)
+        return await real_finish(session, event_id, state, error, **kw)
 
     monkeypatch.setattr(inbox, "finish", locked_once)
     await run(processor, text_from("1778", "wamid.locked", "hi"))
