@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Iterable
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,37 +28,26 @@ MAX_ATTEMPTS = 5
 RETRY_BACKOFF = dt.timedelta(seconds=2)
 
 
-async def record(session: AsyncSession, items: Iterable[dict]) -> list[int]:
-    """Insert items (dicts of WebhookEvent columns); returns the ids of new rows.
-
-    Duplicates are skipped one by one in a savepoint, so a body with one old and
-    one new item records the new one.
-    """
-    new_ids = []
-    for item in items:
-        exists = (await session.execute(select(WebhookEvent.id).where(
-            WebhookEvent.dedupe_key == item["dedupe_key"]))).scalar_one_or_none()
-        if exists is not None:
-            continue
-        try:
-            async with session.begin_nested():
-                row = WebhookEvent(**item)
-                session.add(row)
-            new_ids.append(row.id)
-        except IntegrityError:  # a concurrent delivery won the race
-            continue
-    return new_ids
-
-
-async def record_many(conn: AsyncConnection | AsyncSession, items: list[dict]) -> None:
-    """Insert items in one statement, skipping keys already recorded (ON CONFLICT DO
-    NOTHING: a duplicate costs nothing and never fails the statement)."""
+async def record(conn: AsyncConnection | AsyncSession, items: list[dict]) -> int:
+    """Insert items (dicts of WebhookEvent columns) in one statement, skipping keys
+    already recorded (ON CONFLICT DO NOTHING: a duplicate, even a concurrent one, costs
+    nothing and never fails the statement); returns how many rows it inserted.
+    The one way rows enter the inbox: the intake's group commit and the processor."""
     if not items:
-        return
+        return 0
     dialect = conn.bind.dialect.name if isinstance(conn, AsyncSession) else conn.dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    await conn.execute(insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"]),
-                       [dict(item) for item in items])
+    new = 0
+    # One multi-row VALUES per chunk: SQLite allows 32,766 bound parameters (3.32+).
+    for start in range(0, len(items), _ROWS_PER_STATEMENT):
+        chunk = [dict(item) for item in items[start:start + _ROWS_PER_STATEMENT]]
+        result = await conn.execute(insert(WebhookEvent).values(chunk)
+                                    .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        new += result.rowcount
+    return new
+
+
+_ROWS_PER_STATEMENT = 2000
 
 
 class GroupWriter:
@@ -132,7 +119,7 @@ class GroupWriter:
     async def _write(self, conn: AsyncConnection, batch: list) -> AsyncConnection | None:
         try:
             async with conn.begin():
-                await record_many(conn, [row for items, _ in batch for row in items])
+                await record(conn, [row for items, _ in batch for row in items])
         except Exception as exc:  # noqa: BLE001
             if len(batch) == 1:
                 batch[0][1].set_exception(exc)
@@ -242,9 +229,9 @@ async def finish(session: AsyncSession, event_id: int, state: EventState, error:
 async def retry_later(session: AsyncSession, event_id: int, delay: dt.timedelta, error: str | None = None) -> None:
     """Put a row back to wait `delay` outside the attempts budget: the caller bounds
     the wait itself (a bot turn waiting for its action server)."""
-    row = await session.get(WebhookEvent, event_id)
-    if row is not None:
-        row.state, row.last_error, row.locked_until = EventState.pending, error, utcnow() + delay
+    await session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id).values(
+        state=EventState.pending, last_error=error, locked_until=utcnow() + delay)
+        .execution_options(synchronize_session=False))
 
 
 async def lanes_with_work(session: AsyncSession) -> list[tuple[str, str, str]]:

@@ -121,8 +121,10 @@ async def test_bot_idle_rules_wait_while_the_users_own_message_is_still_queued(s
     t0 = utcnow().replace(microsecond=0)
     async with sessions() as s, s.begin():
         chat = await seed.chat_from(s, "442", at=t0)
-        [event_id] = await inbox.record(s, [{"dedupe_key": "wamid.442.queued", "kind": "message",
-                                             "phone_number_id": seed.PNID, "wa_id": "442", "payload": {}}])
+        assert await inbox.record(s, [{"dedupe_key": "wamid.442.queued", "kind": "message",
+                                       "phone_number_id": seed.PNID, "wa_id": "442", "payload": {}}]) == 1
+        event_id = (await s.execute(select(WebhookEvent.id).where(
+            WebhookEvent.dedupe_key == "wamid.442.queued"))).scalar_one()
 
     async def nudges(minutes):
         async with sessions() as s, s.begin():
