@@ -52,8 +52,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -78,11 +76,13 @@ import aiohttp  # noqa: E402
 from bench._common import (APP_SECRET, ROOT, TEXTS, BenchStack, cleanup, free_port, load,  # noqa: E402
                            machine, model_info, ms, own_cpu, percentile, table, temp_var)
 from launcher.stack import Stack  # noqa: E402
+from launcher.env import scale_out_env  # noqa: E402
+from cloudapi import signature  # noqa: E402
 
 WEBHOOK = "/webhooks/whatsapp/webhook"
 PG_ADMIN_DSN = os.environ.get("TSUNAGI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = ("127.0.0.1", 6379)
-REDIS_DB = "5"  # not the e2e tests' 3; sender ids are unique per run anyway
+REDIS_DB = 5  # not the e2e tests' 3; sender ids are unique per run anyway
 FINISHED = ("done", "ignored")
 REPLY_SUFFIX = re.compile(r"^\d+$")
 
@@ -109,17 +109,13 @@ class Postgres:
         return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + db
 
     def env(self) -> dict[str, str]:
-        host_port = PG_ADMIN_DSN.split("@", 1)[1].split("/", 1)[0]
-        host, _, port = host_port.partition(":")
-        user = PG_ADMIN_DSN.split("://", 1)[1].split("@", 1)[0].split(":", 1)[0]
-        return {
-            "DESK_DATABASE_URL": self.dsn(self.desk_db).replace("postgresql://", "postgresql+asyncpg://"),
-            "RASA_ENDPOINTS": "deploy/endpoints.scale-out.yml",
-            "RASA_TRACKER_DB_HOST": host, "RASA_TRACKER_DB_PORT": port or "5432",
-            "RASA_TRACKER_DB_NAME": self.tracker_db, "RASA_TRACKER_DB_USER": user,
-            "RASA_TRACKER_DB_PASSWORD": "", "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
-            "REDIS_DB": REDIS_DB,
-        }
+        from urllib.parse import urlsplit
+
+        admin = urlsplit(PG_ADMIN_DSN)
+        return scale_out_env(self.dsn(self.desk_db).replace("postgresql://", "postgresql+asyncpg://"),
+                             self.tracker_db, pg_host=admin.hostname or "127.0.0.1",
+                             pg_port=admin.port or 5432, pg_user=admin.username or "postgres",
+                             redis=REDIS, redis_db=REDIS_DB)
 
     def drop(self) -> None:
         with self.admin.cursor() as cur:
@@ -233,7 +229,7 @@ class Job:
 
 
 def sign(body: bytes) -> str:
-    return "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return signature.sign(body, APP_SECRET)
 
 
 class Burst:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import sys
 import time
@@ -37,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 
+from cloudapi import signature  # noqa: E402
 from bench._common import (APP_SECRET, BASELINES, TEXTS, BenchStack,  # noqa: E402
                            Run, cleanup, closed_loop, load, model_info, lanes_round_robin,
                            latency_rows, machine, print_errors, table, temp_var)
@@ -62,7 +61,7 @@ def webhook_body(phone_number_id: str, wa_id: str, wamid: str, text: str, name: 
 
 
 def sign(body: bytes) -> str:
-    return "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return signature.sign(body, APP_SECRET)
 
 
 class AckBench:

@@ -86,3 +86,19 @@ def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     return env
+
+
+def scale_out_env(desk_dsn: str, tracker_db: str, *, pg_host: str = "127.0.0.1", pg_port: int = 5432,
+                  pg_user: str = "postgres", pg_password: str = "",
+                  redis: tuple[str, int] = ("127.0.0.1", 6379), redis_db: int = 0) -> dict[str, str]:
+    """The settings of several Rasa servers sharing one conversation state: the desk on
+    PostgreSQL, Rasa's tracker store on PostgreSQL and its lock store on Redis
+    (deploy/endpoints.scale-out.yml reads them; docs/scaling.md)."""
+    return {
+        "DESK_DATABASE_URL": desk_dsn,
+        "RASA_ENDPOINTS": "deploy/endpoints.scale-out.yml",
+        "RASA_TRACKER_DB_HOST": pg_host, "RASA_TRACKER_DB_PORT": str(pg_port),
+        "RASA_TRACKER_DB_NAME": tracker_db, "RASA_TRACKER_DB_USER": pg_user,
+        "RASA_TRACKER_DB_PASSWORD": pg_password,
+        "REDIS_HOST": redis[0], "REDIS_PORT": str(redis[1]), "REDIS_DB": str(redis_db),
+    }

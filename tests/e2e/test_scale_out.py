@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from launcher.env import build_env
+from launcher.env import build_env, scale_out_env
 from launcher.stack import Stack, migrate
 from tests.conftest import PG_ADMIN_DSN, REQUIRE_SERVICES
 from tests.e2e.conftest import MODEL, Http, free_port, wait_for
@@ -57,12 +57,8 @@ def cluster(tmp_path_factory):
     common = {
         "ACTIONS_PORT": str(free_port()), "DESK_PORT": str(free_port()), "SIM_PORT": str(free_port()),
         "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_APP_SECRET": SECRET, "WHATSAPP_ACCESS_TOKEN": "scale-token",
-        "DESK_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{desk_db}",
-        "RASA_ENDPOINTS": "deploy/endpoints.scale-out.yml",
-        "RASA_TRACKER_DB_HOST": "127.0.0.1", "RASA_TRACKER_DB_PORT": "5432",
-        "RASA_TRACKER_DB_NAME": tracker_db, "RASA_TRACKER_DB_USER": "postgres",
-        "RASA_TRACKER_DB_PASSWORD": "", "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
-        "REDIS_DB": "3",
+        **scale_out_env(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{desk_db}", tracker_db,
+                        redis=REDIS, redis_db=3),
     }
     env_a = build_env({**common, "RASA_PORT": str(free_port())}, var_dir=var)
     env_b = {**env_a, "RASA_PORT": str(free_port())}
