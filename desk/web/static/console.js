@@ -1564,7 +1564,7 @@ const RECORD_ROWS = {
     return h("tr", { dataset: { leadId: l.id } },
       h("td", {}, h("b", { text: l.name || "(no name)" }), h("div", { class: "muted", text: [l.email, l.company].filter(Boolean).join(" · ") })),
       h("td", { text: l.interest || "" }),
-      h("td", {}, h("div", { text: l.contact.name || l.contact.phone }), h("div", { class: "muted", text: l.phone || l.contact.phone })),
+      h("td", {}, h("div", { text: l.contact.name || l.contact.phone }), h("div", { class: "muted", text: l.contact.phone })),
       h("td", {}, task ? h("span", { class: `badge ${task.state === "done" ? "closed" : l.operator ? "open" : "waiting"}`, text: task.state === "done" ? "done" : l.operator ? "open" : "queued" }) : h("span", { class: "muted", text: "—" })),
       h("td", {}, l.operator ? h("span", { text: ownerName(l.operator) }) : task ? h("span", { class: "muted", text: `Queued for ${l.department ? l.department.name : "no department"}` }) : h("span", { class: "muted", text: "—" })),
       h("td", {}, h("span", { class: "muted", text: `CRM: ${l.crm_state}` })),
