@@ -164,3 +164,15 @@ async def test_another_brands_admin_lists_none_of_acmes_rows(make_console, desk,
     ada = await signed_in(make_console, "ada")  # the control: Acme's admin sees them
     assert len((await _json(await ada.get("/api/tickets?state=all")))["tickets"]) == 1
     assert len((await _json(await ada.get("/api/leads")))["leads"]) == 1
+
+
+async def test_a_ticket_an_operator_makes_from_a_chat_is_listed_for_the_chats_department(make_console, desk):
+    chat_id = await desk.seed_chat("447700900009", texts=("the app crashes on login",))
+    alice = await signed_in(make_console, "alice")
+    await _json(await alice.post(f"/api/chats/{chat_id}/pick"))
+    made = await _json(await alice.post(f"/api/chats/{chat_id}/ticket", json={"subject": "App crash on login"}), 201)
+    [item] = (await _json(await alice.get("/api/tickets")))["tickets"]
+    assert (item["id"], item["subject"], item["source"], item["created_by"], item["department"]["name"]) == (
+        made["id"], "App crash on login", "operator", "alice@acme.test", "Support")
+    detail = await _json(await alice.get(f"/api/tickets/{made['id']}"))
+    assert "the app crashes on login" in detail["description"] and detail["origin_chat"]["id"] == chat_id
