@@ -17,9 +17,9 @@ from sqlalchemy import and_, func, or_, select
 from desk.billing import templates as billing_templates
 from desk.billing.policy import WINDOW
 from desk.config import lead_follow_up_after
-from desk.models import (Chat, ChatState, Contact, Department, Lead, Operator, PhoneNumber, Role, Ticket, utcnow)
+from desk.models import Chat, ChatState, Contact, Department, Lead, Operator, Role, Ticket, utcnow
 from desk.services import leads as lead_service
-from desk.services import outbox, takeover, tickets
+from desk.services import takeover, tickets
 from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
