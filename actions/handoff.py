@@ -201,7 +201,9 @@ class ActionLeaveMessage(Action):
         subject = f"[{department}] {who}: {message}"
         try:
             async with desk_transaction() as session:
-                ticket = await tickets.create_ticket_from_chat(session, int(chat_id), "bot", subject[:200])
+                ticket = await tickets.create_ticket_from_chat(session, int(chat_id), "bot", subject[:200],
+                                                               department=tracker.get_slot("department"),
+                                                               message=message)
         except tickets.TicketError:
             dispatcher.utter_message(response="utter_ticket_failed")
             return reset

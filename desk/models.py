@@ -177,6 +177,9 @@ class Chat(Base):
     closed_at = Column(Utc())
     closed_by = Column(String(100))
     close_reason = Column(Text)
+    # Handed back to the bot by an operator (desk.services.takeover): the channel resumes
+    # Rasa's conversation before the next user message, then clears this.
+    bot_resume_pending = Column(Boolean, nullable=False, default=False, server_default="0")
 
     contact = relationship(Contact, lazy="joined")
 
@@ -255,6 +258,13 @@ class Lead(Base):
     follow_up_state = Column(String(16))
     follow_up_reason = Column(Text)
     followed_up_at = Column(Utc())
+    # A task for a person (desk.services.leads): with no CRM to push the lead to, it is
+    # queued for the brand's sales department. None = not a task | open | done.
+    task_state = Column(String(16))
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    task_done_at = Column(Utc())
+    task_done_by = Column(String(100))
 
     contact = relationship(Contact, lazy="joined")
 
@@ -340,9 +350,14 @@ class CannedResponse(Base):
 
 
 class Ticket(Base):
-    """A chat turned into a helpdesk ticket (with its transcript), pushed by an adapter."""
+    """A chat turned into a helpdesk ticket (with its transcript), pushed by an adapter.
+
+    Queued for its department like a chat (desk.services.tickets): open with no
+    operator = in the department's queue; a colleague takes it, answers the customer
+    on WhatsApp (`TicketReply`) and closes it."""
 
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_brand_state", "brand_id", "state"),)
     id = Column(Integer, primary_key=True)
     chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
@@ -351,6 +366,32 @@ class Ticket(Base):
     created_by = Column(String(100))  # operator email, or "bot" for left messages
     created_at = Column(Utc(), nullable=False, default=utcnow)
     external_id = Column(String(200))
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"))
+    phone_number_id = Column(ForeignKey("phone_numbers.id", ondelete="SET NULL"))
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    state = Column(String(16), nullable=False, default="open", server_default="open")  # open | closed
+    message = Column(Text)  # what the customer left ("Leave a message"), or None
+    updated_at = Column(Utc())
+    closed_at = Column(Utc())
+    closed_by = Column(String(100))
+
+    contact = relationship(Contact, lazy="joined")
+
+
+class TicketReply(Base):
+    """An answer to a ticket, sent to the customer on WhatsApp through the outbox."""
+
+    __tablename__ = "ticket_replies"
+    __table_args__ = (Index("ix_ticket_replies_ticket", "ticket_id", "id"),)
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    message_id = Column(ForeignKey("messages.id", ondelete="SET NULL"))
+    chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    kind = Column(String(16), nullable=False)  # text | template
+    body = Column(Text, nullable=False)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
 
 
 class DeskSettingsRow(Base):

@@ -285,16 +285,23 @@ async def billing_check(session, phone_number_id: str, wa_id: str, message: dict
 
 
 async def resume_if_paused(agent, sender_id: str) -> None:
-    """The desk gave the chat back to the bot (the handed-off chat was closed): if
-    Rasa's conversation is still paused from the handoff, resume it, as
-    `POST /conversations/{id}/tracker/events` with ConversationResumed would —
-    in-process, so Rasa's HTTP API can stay off."""
-    from rasa.shared.core.constants import ACTION_LISTEN_NAME
-    from rasa.shared.core.events import ActionExecuted, ConversationResumed
+    """The desk gave the chat back to the bot (the handed-off chat was closed, or an
+    operator handed it back): if Rasa's conversation is still paused from the
+    handoff, resume it, as `POST /conversations/{id}/tracker/events` with
+    ConversationResumed would — in-process, so Rasa's HTTP API can stay off. A form
+    an operator's takeover interrupted is left, as the handoff action leaves one."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationResumed, SlotSet
 
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.retrieve(sender_id)
-        if tracker is not None and tracker.is_paused():
+        if tracker is not None and not tracker.is_paused() and tracker.active_loop_name:
+            tracker.update(ActiveLoop(None))
+            tracker.update(SlotSet(REQUESTED_SLOT, None))
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await agent.tracker_store.save(tracker)
+            log.info("whatsapp: left the form the operator interrupted for %s", sender_id)
+        elif tracker is not None and tracker.is_paused():
             tracker.update(ConversationResumed())
             # The pause stopped the turn before its action_listen: without one, the
             # next user message would follow the handoff action and the policies

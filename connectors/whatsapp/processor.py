@@ -19,7 +19,7 @@ from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import ChatState, EventState, utcnow
-from desk.services import conversations, inbox, notices, numbers, outbox, routing
+from desk.services import conversations, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,10 @@ class InboxProcessor:
                 body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
                 media=media, media_filename=item.filename)
             chat_id, bot_has_it = chat.id, chat.state == ChatState.bot
-            opens_chat = await conversations.message_count(session, chat_id) == 1
+            # A first message, or the first since an operator handed the chat back to the
+            # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
+            handed_back = bool(chat.bot_resume_pending)
+            opens_chat = handed_back or await conversations.message_count(session, chat_id) == 1
         if self.mark_read:
             try:
                 await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid)
@@ -220,6 +223,9 @@ class InboxProcessor:
                 await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
             except TurnFailed as exc:
                 return await self._bot_unavailable(event, item, chat_id, exc)
+            if handed_back:
+                async with self.sessions() as session, session.begin():
+                    await takeover.bot_resumed(session, chat_id)
         return EventState.done
 
     async def _bot_unavailable(self, event, item: InboundMessage, chat_id: int, exc: TurnFailed) -> EventState:

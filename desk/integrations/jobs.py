@@ -107,6 +107,10 @@ async def _finish(sessions, job: IntegrationJob, now: dt.datetime, *, external_i
                     lead.crm_id, lead.crm_state, lead.crm_pushed_at = external_id, "pushed", now
                 elif row.state == JobState.failed:
                     lead.crm_state = "failed"
+                    if lead.task_state is None:  # the CRM will not take it: a person must (Sales)
+                        from desk.services.leads import queue_as_task
+
+                        await queue_as_task(session, lead)
         elif row.state == JobState.sent:
             ticket = await session.get(Ticket, row.ref_id)
             if ticket is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (Chat, ChatState, Operator, OperatorStatus, PhoneNumber, Role,
@@ -192,7 +192,17 @@ def visible_to(operator: Operator):
     in_brand = of_brand(operator.brand_id)
     if operator.role == Role.admin:
         return in_brand
-    return and_(in_brand, Chat.department_id.in_([d.id for d in operator.departments]))
+    dept_ids = [d.id for d in operator.departments]
+    # A chat no department has yet (the bot's, or one the bot got back) belongs to the
+    # department of its number: its operators watch it live and may take it over.
+    return and_(in_brand, or_(Chat.department_id.in_(dept_ids),
+                              and_(Chat.department_id.is_(None),
+                                   Chat.phone_number_id.in_(numbers_of_departments(dept_ids)))))
+
+
+def numbers_of_departments(department_ids):
+    """SQL subquery: the ids of the numbers tied to these departments."""
+    return select(PhoneNumber.id).where(PhoneNumber.department_id.in_(list(department_ids)))
 
 
 async def brand_of_number(session: AsyncSession, phone_number_id: str) -> int | None:

@@ -54,7 +54,8 @@ def composer(chat, me: Operator, number, operator_name: str | None) -> dict:
                 "reason": f"This chat was closed{by}{why}. A closed chat cannot be answered."}
     if chat.state == ChatState.bot:
         return {**base, "enabled": False, "kind": "bot",
-                "reason": "The bot is handling this chat. It comes to the desk when the user asks for a person."}
+                "reason": "The bot is handling this chat. Take it over to answer; it comes to the desk by itself "
+                          "when the user asks for a person."}
     if chat.state in (ChatState.waiting, ChatState.unattended):
         return {**base, "enabled": False, "kind": "pick", "reason": "Pick this chat to answer it."}
     if chat.operator_id != me.id and me.role != Role.admin:
@@ -106,6 +107,18 @@ def actions(chat, me: Operator) -> dict:
     }
 
 
+def takeover_actions(chat, me: Operator, number) -> dict:
+    """Take over (a bot chat) and hand back to the bot (a live chat): desk.services.takeover decides again."""
+    from desk.services import takeover
+
+    allowed = takeover.may_act_on(me, chat.department_id if chat.department_id is not None
+                                  else (number.department_id if number is not None else None))
+    with_person = chat.state in (ChatState.waiting, ChatState.unattended, ChatState.open)
+    return {"take_over": chat.state == ChatState.bot and allowed,
+            "hand_back": with_person and allowed
+            and (chat.state != ChatState.open or chat.operator_id == me.id or me.role == Role.admin)}
+
+
 async def chat_detail(session, me: Operator, chat) -> dict:
     number = await queries.number(session, chat.phone_number_id)
     depts = await queries.names(session, Department, [chat.department_id])
@@ -133,7 +146,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
                       "closed_at": iso(c.closed_at)} for c in history],
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
-        "actions": actions(chat, me),
+        "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
         "now": iso(utcnow()),
     }
 
@@ -235,7 +248,7 @@ async def counts(request, session, me):
 @endpoint()
 async def inbox(request, session, me):
     which = request.match_info["list"]
-    if which not in queries.LISTS or (which == "bot" and me.role != Role.admin):
+    if which not in queries.LISTS:
         raise json_error(404, f"no list {which!r}")
     chats = await queries.inbox(session, me, which)
     last = await queries.last_messages(session, [c.id for c in chats])

@@ -25,6 +25,7 @@ from desk.attachments import AttachmentRefused
 from desk.models import Operator, Role
 from desk.services.canned import CannedError
 from desk.services.departments import DepartmentError
+from desk.services.leads import LeadTaskError
 from desk.services.numbers import NumberError
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
@@ -45,7 +46,7 @@ COOKIE_SECURE = web.AppKey("cookie_secure", bool)
 ARTICLES = web.AppKey("articles", list)
 
 # A service's refusal: 409 when the chat's state is in the way, 422 for a value it refuses.
-CONFLICT = (RoutingError, CannotSend, TicketError)
+CONFLICT = (RoutingError, CannotSend, TicketError, LeadTaskError)
 INVALID = (SettingsError, OperatorError, CannedError, TagError, AttachmentRefused, NumberError, DepartmentError,
            TemplateError, LedgerError)
 

@@ -214,6 +214,7 @@ class Fingerprint:
     chats: tuple
     tags: tuple
     operators: tuple
+    records: tuple = ()  # tickets and lead tasks (desk.web.lists)
 
 
 async def fingerprint(session: AsyncSession) -> Fingerprint:
@@ -238,7 +239,21 @@ async def fingerprint(session: AsyncSession) -> Fingerprint:
         func.count(Operator.id),
         func.sum(case((Operator.status == OperatorStatus.online, Operator.id), else_=0)),
         func.sum(case((Operator.status == OperatorStatus.away, Operator.id), else_=0))))).one()
-    return Fingerprint(max_id, recent, tuple(chats), tuple(tag_sum), tuple(ops))
+    return Fingerprint(max_id, recent, tuple(chats), tuple(tag_sum), tuple(ops), await records_fingerprint(session))
+
+
+async def records_fingerprint(session: AsyncSession) -> tuple:
+    """Tickets and lead tasks change without a message (taken, closed, done): their summary."""
+    from desk.models import Ticket
+
+    tickets = (await session.execute(select(
+        func.count(Ticket.id), func.max(Ticket.updated_at),
+        func.sum(case((Ticket.state == "open", 1), else_=0)),
+        func.sum(func.coalesce(Ticket.operator_id, 0))))).one()
+    leads = (await session.execute(select(
+        func.count(Lead.id), func.sum(case((Lead.task_state == "open", 1), else_=0)),
+        func.sum(func.coalesce(Lead.operator_id, 0))))).one()
+    return (*tickets, *leads)
 
 
 async def contact_of(session: AsyncSession, contact_id: int) -> Contact | None:

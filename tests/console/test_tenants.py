@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from desk.attachments import MediaStore
 from desk.models import (Brand, CannedResponse, Chat, Department, Message, MessageTemplate, Operator,
                          OutboxMessage, PhoneNumber, Role, Tag, WhatsAppBusinessAccount, chat_tags, utcnow)
-from desk.services import conversations, leads, outbox, routing
+from desk.services import conversations, leads, outbox, routing, tickets
 from desk.services.outbox import CannotSend
 from desk.services.routing import RoutingError
 from tests.console.conftest import SUPPORT_NUMBER, password_hash
@@ -65,7 +65,9 @@ async def _acme_world(desk, media_dir) -> dict:
             s, phone_number_id=GLOBEX_NUMBER, wa_id=KERRY, profile_name="Kerry", wamid="wamid.globex.1",
             type="text", body="Hi Globex", payload={}, wa_timestamp=utcnow().replace(microsecond=0))
         await routing.hand_off(s, own_chat.id)
-        return {"chat_id": chat_id, "message_id": photo.id, "lead_id": lead.id, "tag_id": tag.id,
+        ticket = await tickets.create_ticket_from_chat(s, chat_id, "bot", "Where is my parcel?",
+                                                       message="Where is my parcel?", adapter="none")
+        return {"ticket_id": ticket.id, "chat_id": chat_id, "message_id": photo.id, "lead_id": lead.id, "tag_id": tag.id,
                 "canned_id": canned.id, "template_id": template.id, "number_id": SUPPORT_NUMBER,
                 "department_id": desk.departments["Support"], "operator_id": desk.operators["alice"],
                 "globex_chat": own_chat.id, "globex_department": help_desk.id, "gina": gina.id}
@@ -96,6 +98,17 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("DELETE", chat + "/tags/{tag_id}"): ("acme", None),
         ("POST", chat + "/leads/{lead_id}/push"): ("acme", {}), ("POST", chat + "/ticket"): ("acme", {}),
         ("GET", "/api/messages/{message_id}/media"): ("acme", None),
+        # issue 11: take over / hand back, and the lists of tickets, leads and contacts
+        ("POST", chat + "/take-over"): ("acme", {}), ("POST", chat + "/hand-back"): ("acme", {}),
+        ("GET", "/api/lists/counts"): ("scoped", None), ("GET", "/api/tickets"): ("scoped", None),
+        ("GET", "/api/leads"): ("scoped", None), ("GET", "/api/contacts"): ("scoped", None),
+        ("GET", "/api/tickets/{ticket_id}"): ("acme", None),
+        ("POST", "/api/tickets/{ticket_id}/take"): ("acme", {}),
+        ("POST", "/api/tickets/{ticket_id}/reply"): ("acme", {"text": "from Globex"}),
+        ("POST", "/api/tickets/{ticket_id}/close"): ("acme", {}),
+        ("POST", "/api/tickets/{ticket_id}/reopen"): ("acme", {}),
+        ("GET", "/api/leads/{lead_id}"): ("acme", None), ("POST", "/api/leads/{lead_id}/take"): ("acme", {}),
+        ("POST", "/api/leads/{lead_id}/done"): ("acme", {}), ("POST", "/api/leads/{lead_id}/reopen"): ("acme", {}),
         ("GET", "/api/admin/numbers"): ("scoped", None),
         ("POST", "/api/admin/numbers"): ("acme-body", {"waba_id": ACME_WABA, "id": "100000000000099",
                                                   "display": "+1 555 0999", "department_id": w["department_id"]}),
@@ -167,7 +180,7 @@ async def _acme_state(desk) -> dict:
 def _path(template: str, w: dict, list_name: str = "waiting") -> str:
     return template.format(list=list_name, **{k: w[k] for k in (
         "chat_id", "tag_id", "lead_id", "message_id", "number_id", "department_id", "operator_id",
-        "canned_id", "template_id")})
+        "canned_id", "template_id", "ticket_id")})
 
 
 async def test_an_admin_of_another_brand_reaches_nothing_of_acmes_on_any_route(
@@ -215,6 +228,7 @@ async def test_acmes_own_admin_reaches_the_same_data(make_console, desk, console
     ada = await make_console()
     assert (await ada.login("ada@acme.test")).status == 200
     for path in (f"/api/chats/{w['chat_id']}", f"/api/chats/{w['chat_id']}/messages",
+                 f"/api/tickets/{w['ticket_id']}", f"/api/leads/{w['lead_id']}",
                  f"/api/messages/{w['message_id']}/media", "/api/admin/team", "/api/admin/canned"):
         assert (await ada.get(path)).status == 200, path
     detail = await (await ada.get(f"/api/chats/{w['chat_id']}")).json()

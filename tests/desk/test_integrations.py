@@ -483,3 +483,20 @@ def test_configuration_comes_from_the_environment():
 async def test_integration_error_is_what_adapters_raise():
     err = IntegrationError(True, "HTTP 503: busy", status=503)
     assert err.retryable and err.message == "HTTP 503: busy" and "503" in repr(err)
+
+
+async def test_a_lead_the_crm_refuses_for_good_becomes_a_task_for_a_person(sessions, remote, http, monkeypatch):
+    """Issue 11: with a CRM the lead is not a task at capture; once the push fails for good,
+    nobody will receive it unless a person does: it is queued for the sales department."""
+    monkeypatch.setenv("CRM_ADAPTER", "webhook")
+    lead_id = await make_lead(sessions)
+    async with sessions() as s:
+        assert (await s.get(Lead, lead_id)).task_state is None
+    await enqueue_lead(sessions, lead_id, "webhook")
+    remote.plan = [400]
+    await run_integration_jobs_once(sessions, adapters_for(remote, http, "webhook"))
+    async with sessions() as s:
+        lead = await s.get(Lead, lead_id)
+        from desk.models import PhoneNumber
+        number = await s.get(PhoneNumber, PNID)
+        assert (lead.crm_state, lead.task_state, lead.department_id) == ("failed", "open", number.department_id)

@@ -348,3 +348,38 @@ async def test_a_lanes_statuses_are_applied_together_in_one_transaction(processo
     assert states["wamid.NOT-OURS:read"] == EventState.ignored
     assert sum(1 for st in states.values() if st == EventState.done) == 9
     assert len(commits) <= 2  # the batch, and the empty claim that ends the lane
+
+
+async def test_after_a_hand_back_the_next_message_resumes_rasa_first_and_only_once(sessions, graph_api):
+    """Issue 11: an operator handed the chat back to the bot (desk.services.takeover): the
+    next user message reaches the bot as one that reopens it (resume_if_paused first)."""
+    from desk.models import Operator, Role
+    from desk.services import takeover
+
+    async with sessions() as s, s.begin():
+        number = await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+        from desk.models import WhatsAppBusinessAccount
+        brand_id = (await s.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
+        s.add(Operator(brand_id=brand_id, email="ada@x.test", name="Ada", password_hash="-", role=Role.admin))
+    turns = []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append((item.text, opens_chat))
+
+    proc = InboxProcessor(sessions, graph_api[0], "default-token", deliver)
+    try:
+        await run(proc, text_from("1555", "wamid.1", "hi", ts=1700000000))
+        async with sessions() as s, s.begin():
+            ada = (await s.execute(select(Operator))).scalar_one()
+            chat_id = (await s.execute(select(Chat.id))).scalar_one()
+            await takeover.take_over(s, chat_id, ada)
+        await run(proc, text_from("1555", "wamid.2", "to the person", ts=1700000001))
+        async with sessions() as s, s.begin():
+            await takeover.hand_back(s, chat_id, ada)
+        await run(proc, text_from("1555", "wamid.3", "bot again", ts=1700000002))
+        await run(proc, text_from("1555", "wamid.4", "and again", ts=1700000003))
+    finally:
+        await proc.stop()
+    assert turns == [("hi", True), ("bot again", True), ("and again", False)]
+    async with sessions() as s:
+        assert (await s.get(Chat, chat_id)).bot_resume_pending is False

@@ -283,6 +283,14 @@ let routeSeq = 0;
 async function route() {
   const seq = ++routeSeq;
   const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "records" && RECORDS[parts[1]]) {
+    S.view = "records";
+    S.recordsPage = parts[1];
+    $("#app").className = "app mode-admin";
+    markNav();
+    await renderRecords(parts[1], parts[2] ? Number(parts[2]) || null : null);
+    return;
+  }
   if (parts[0] === "admin" && S.me.role === "admin") {
     S.view = "admin";
     S.adminPage = parts[1] || "numbers";
@@ -291,7 +299,7 @@ async function route() {
     await renderAdmin(S.adminPage);
     return;
   }
-  const list = LISTS[parts[1]] && (parts[1] !== "bot" || S.me.role === "admin") ? parts[1] : "waiting";
+  const list = LISTS[parts[1]] ? parts[1] : "waiting";
   const chatId = parts[2] ? Number(parts[2]) || null : null;
   const listChanged = list !== S.list || S.view !== "inbox";
   S.view = "inbox";
@@ -310,20 +318,23 @@ async function route() {
 
 function markNav() {
   for (const a of $$(".nav-item")) {
-    a.classList.toggle("active", S.view === "inbox" ? a.dataset.list === S.list : a.dataset.admin === S.adminPage);
+    a.classList.toggle("active", S.view === "inbox" ? a.dataset.list === S.list
+      : S.view === "records" ? a.dataset.records === S.recordsPage : a.dataset.admin === S.adminPage);
   }
 }
 
 // ---------------------------------------------------------------- inbox
 async function loadCounts(background = false) {
-  const c = await api("GET", "/api/counts", undefined, { background });
+  const [c, records] = await Promise.all([api("GET", "/api/counts", undefined, { background }),
+    api("GET", "/api/lists/counts", undefined, { background })]);
+  Object.assign(c, records);
   syncClock(c.now);
   S.counts = c;
   for (const el of $$("[data-count]")) {
     const n = c[el.dataset.count] || 0;
     el.textContent = String(n);
     el.classList.toggle("zero", n === 0);
-    el.classList.toggle("hot", n > 0 && (el.dataset.count === "waiting" || el.dataset.count === "unattended"));
+    el.classList.toggle("hot", n > 0 && ["waiting", "unattended", "tickets_queued"].includes(el.dataset.count));
   }
   const waiting = (c.waiting || 0) + (c.unattended || 0);
   document.title = waiting ? `(${waiting}) tsunagi · console` : "tsunagi · console";
@@ -494,6 +505,10 @@ function renderHead(d) {
   const buttons = [];
   const a = d.actions;
   if (a.pick) buttons.push(h("button", { class: "btn primary", type: "button", id: "pick", onclick: pickChat }, icon("take"), "Pick"));
+  if (a.take_over) buttons.push(h("button", { class: "btn primary", type: "button", id: "take-over", onclick: () => takeoverMove("take-over"),
+    title: "Pause the bot and answer this chat yourself" }, icon("take"), "Take over"));
+  if (a.hand_back) buttons.push(h("button", { class: "btn", type: "button", id: "hand-back", onclick: () => takeoverMove("hand-back"),
+    title: "Give this chat back to the bot: the user's next message goes to the bot" }, icon("bot"), "Hand back to bot"));
   buttons.push(h("button", { class: "btn", type: "button", id: "transfer", disabled: !a.transfer, onclick: openTransfer,
     title: a.transfer ? "Transfer to another operator or department" : "Only the chat's operator or an admin can transfer it" }, icon("transfer"), "Transfer"));
   buttons.push(h("button", { class: "btn danger", type: "button", id: "close-chat", disabled: !a.close, onclick: openClose,
@@ -668,6 +683,7 @@ function mediaEl(url, make) {
 }
 
 function messageEl(m, showWho) {
+  if (m.type === "event") return h("div", { class: "msg-event", dataset: { id: m.id } }, h("span", { text: m.body }), h("small", { text: clock(m.at) }));
   const bubble = h("div", { class: "bubble" });
   const md = m.media;
   if (md) {
@@ -1452,6 +1468,174 @@ async function adminTags() {
       h("button", { class: "btn primary", type: "button", onclick: add }, "Add tag")), result))];
 }
 
+// ---------------------------------------------------------------- bot chats: take over, hand back (issue 11)
+async function takeoverMove(move) {
+  const d = S.detail;
+  if (!d) return;
+  try {
+    await api("POST", `/api/chats/${d.id}/${move}`);
+    toast(move === "take-over" ? "You have this chat now: the bot is paused." : "The bot has this chat again: the user's next message goes to it.", "ok");
+    if (move === "take-over") location.hash = `#/inbox/mine/${d.id}`;
+    else { await loadCounts(true); await loadList(true); await loadChat(false, true); }
+  } catch (e) { toast(e.message, "error"); }
+}
+
+// ---------------------------------------------------------------- records: tickets, leads, contacts (issue 11)
+const RECORDS = {
+  tickets: { title: "Tickets", intro: "Messages customers left, and tickets made from chats. Open tickets without an owner wait in their department's queue: take one, answer the customer on WhatsApp, close it." },
+  leads: { title: "Leads", intro: "Leads the bot captured. With no CRM to push them to, they are tasks for the sales department: take one, follow it up, mark it done." },
+  contacts: { title: "Contacts", intro: "Everyone who wrote to your numbers, with their latest chat." },
+};
+const OWNER_OPTIONS = [["any", "Anyone"], ["me", "Mine"], ["unassigned", "Unassigned"]];
+const recordFilters = { tickets: { state: "open", owner: "any", department: "", q: "" },
+  leads: { task: "all", owner: "any", crm: "all", department: "", q: "" }, contacts: { state: "all", owner: "any", q: "" } };
+let directoryCache = null;
+
+function selectEl(id, label, options, value, onchange) {
+  const el = h("select", { class: "field", id, "aria-label": label }, options.map(([v, t]) => h("option", { value: v, text: t })));
+  el.value = value;
+  el.addEventListener("change", () => onchange(el.value));
+  return el;
+}
+const ownerName = (o) => (o ? (o.id === S.me.id ? "You" : o.name) : null);
+
+async function renderRecords(page, openId) {
+  const pane = $("#admin-pane");
+  const f = recordFilters[page];
+  if (!directoryCache) { try { directoryCache = await api("GET", "/api/directory"); } catch (_) { directoryCache = { departments: [] }; } }
+  const depts = [["", "All departments"], ...directoryCache.departments.map((d) => [String(d.id), d.name])];
+  const tbody = h("tbody");
+  const sub = h("span", { class: "muted records-count" });
+  const reload = async (background = false) => {
+    if (S.view !== "records" || S.recordsPage !== page) return;
+    const params = new URLSearchParams(Object.entries(f).filter(([, v]) => v !== ""));
+    let data;
+    try { data = await api("GET", `/api/${page}?${params}`, undefined, { background }); } catch (e) { if (!background) toast(e.message, "error"); return; }
+    syncClock(data.now);
+    const rows = data[page];
+    sub.textContent = `${rows.length} shown`;
+    tbody.replaceChildren(...(rows.length ? rows.map((r) => RECORD_ROWS[page](r, reload)) : [h("tr", {}, h("td", { colspan: "7", class: "muted", text: f.q ? "Nothing matches your search." : "Nothing here with these filters." }))]));
+  };
+  S.recordsReload = reload;
+  const search = h("input", { class: "field", type: "search", id: "records-search", placeholder: page === "contacts" ? "Search name, number, lead email" : "Search", value: f.q, autocomplete: "off" });
+  let timer = null;
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { f.q = search.value.trim(); reload(); }, 200); });
+  const set = (key) => (v) => { f[key] = v; reload(); };
+  const filters = [search];
+  if (page === "tickets") filters.push(selectEl("f-state", "State", [["open", "Open"], ["closed", "Closed"], ["all", "All"]], f.state, set("state")));
+  if (page === "leads") {
+    filters.push(selectEl("f-task", "Task", [["all", "All leads"], ["open", "Open tasks"], ["done", "Done"], ["none", "Not a task"]], f.task, set("task")));
+    filters.push(selectEl("f-crm", "CRM", [["all", "Any CRM state"], ["pending", "CRM: pending"], ["pushed", "CRM: pushed"], ["failed", "CRM: failed"]], f.crm, set("crm")));
+  }
+  if (page === "contacts") filters.push(selectEl("f-state", "Chat", [["all", "Any chat"], ["live", "In a live chat"], ["bot", "With the bot"], ["queued", "Waiting"], ["open", "With an operator"], ["none", "No live chat"]], f.state, set("state")));
+  filters.push(selectEl("f-owner", "Owner", OWNER_OPTIONS, f.owner, set("owner")));
+  if (page !== "contacts") filters.push(selectEl("f-department", "Department", depts, f.department, set("department")));
+  const heads = { tickets: ["#", "Subject", "Customer", "State", "Queue / owner", "Created", ""],
+    leads: ["Lead", "Interest", "Contact", "Task", "Queue / owner", "CRM", ""],
+    contacts: ["Contact", "Latest chat", "Owner", "Chats", "Leads", "Tickets", ""] }[page];
+  pane.replaceChildren(h("h1", { text: RECORDS[page].title }), h("p", { class: "lead-in", text: RECORDS[page].intro }),
+    h("div", { class: "card records" }, h("div", { class: "records-filters" }, ...filters, h("span", { class: "grow" }), sub),
+      h("table", { class: "grid", id: `${page}-table` }, th(...heads), tbody)));
+  await reload();
+  if (page === "tickets" && openId) openTicketDetail(openId, reload);
+}
+
+const RECORD_ROWS = {
+  tickets(t, reload) {
+    const owner = t.operator ? ownerName(t.operator) : null;
+    return h("tr", { class: "clickable", dataset: { ticketId: t.id }, onclick: () => { location.hash = `#/records/tickets/${t.id}`; openTicketDetail(t.id, reload); } },
+      h("td", { class: "num", text: `#${t.id}` }),
+      h("td", {}, h("b", { text: t.subject }), t.message ? h("div", { class: "muted", text: t.message }) : null),
+      h("td", {}, h("div", { text: t.contact.name || t.contact.phone }), h("div", { class: "muted", text: t.contact.phone })),
+      h("td", {}, h("span", { class: `badge ${t.state === "open" ? (t.operator ? "open" : "waiting") : "closed"}`, text: t.state === "open" ? (t.operator ? "open" : "queued") : "closed" }),
+        t.replies ? h("div", { class: "muted", text: `${t.replies} repl${t.replies === 1 ? "y" : "ies"}` }) : null),
+      h("td", {}, owner ? h("span", { text: owner }) : h("span", { class: "muted", text: `Queued for ${t.department ? t.department.name : "no department"}` })),
+      h("td", { class: "muted", dataset: { rel: t.created_at }, text: relative(t.created_at) }),
+      h("td", { class: "right" }, h("button", { class: "btn small", type: "button", text: "Open" })));
+  },
+  leads(l, reload) {
+    const task = l.task;
+    const act = async (move) => { try { await api("POST", `/api/leads/${l.id}/${move}`); toast(move === "take" ? "The lead is yours." : move === "done" ? "Marked done." : "Reopened.", "ok"); await reload(); loadCounts(true); } catch (e) { toast(e.message, "error"); } };
+    const buttons = [];
+    if (task && task.state === "open" && !l.operator) buttons.push(h("button", { class: "btn primary small", type: "button", dataset: { act: "take" }, onclick: () => act("take") }, "Take"));
+    if (task && task.state === "open" && l.operator) buttons.push(h("button", { class: "btn small", type: "button", dataset: { act: "done" }, onclick: () => act("done") }, icon("check"), "Done"));
+    if (task && task.state === "done") buttons.push(h("button", { class: "btn ghost small", type: "button", dataset: { act: "reopen" }, onclick: () => act("reopen") }, "Reopen"));
+    if (l.chat_id) buttons.push(h("a", { class: "btn ghost small", href: `#/inbox/closed/${l.chat_id}` }, "Chat"));
+    return h("tr", { dataset: { leadId: l.id } },
+      h("td", {}, h("b", { text: l.name || "(no name)" }), h("div", { class: "muted", text: [l.email, l.company].filter(Boolean).join(" · ") })),
+      h("td", { text: l.interest || "" }),
+      h("td", {}, h("div", { text: l.contact.name || l.contact.phone }), h("div", { class: "muted", text: l.contact.phone })),
+      h("td", {}, task ? h("span", { class: `badge ${task.state === "done" ? "closed" : l.operator ? "open" : "waiting"}`, text: task.state === "done" ? "done" : l.operator ? "open" : "queued" }) : h("span", { class: "muted", text: "—" })),
+      h("td", {}, l.operator ? h("span", { text: ownerName(l.operator) }) : task ? h("span", { class: "muted", text: `Queued for ${l.department ? l.department.name : "no department"}` }) : h("span", { class: "muted", text: "—" })),
+      h("td", {}, h("span", { class: "muted", text: `CRM: ${l.crm_state}` })),
+      h("td", { class: "right nowrap" }, ...buttons));
+  },
+  contacts(c) {
+    const lc = c.last_chat;
+    const listOf = { bot: "bot", waiting: "waiting", unattended: "unattended", open: "mine", closed: "closed" }[lc.state] || "closed";
+    return h("tr", { dataset: { contactId: c.id } },
+      h("td", {}, h("b", { text: c.name || c.phone }), h("div", { class: "muted", text: c.phone })),
+      h("td", {}, h("span", { class: `badge ${lc.state}`, text: lc.state }), " ", h("span", { class: "muted", dataset: { rel: lc.last_activity_at }, text: relative(lc.last_activity_at) }),
+        lc.number ? h("div", { class: "muted", text: `to ${lc.number}` }) : null),
+      h("td", { text: lc.operator || (lc.state === "bot" ? "Bot" : lc.department ? `Queued for ${lc.department}` : "—") }),
+      h("td", { class: "num", text: String(c.chats) }), h("td", { class: "num", text: String(c.leads) }), h("td", { class: "num", text: String(c.tickets) }),
+      h("td", { class: "right" }, h("a", { class: "btn ghost small", href: `#/inbox/${listOf}/${lc.id}` }, "Open chat")));
+  },
+};
+
+async function openTicketDetail(ticketId, reload) {
+  let t;
+  try { t = await api("GET", `/api/tickets/${ticketId}`); } catch (e) { toast(e.message, "error"); return; }
+  const error = h("div", { class: "form-error", hidden: true, role: "alert" });
+  const fail = (e) => { error.textContent = e.message; error.hidden = false; };
+  const after = async (fresh, text) => { if (text) toast(text, "ok"); await reload(true); loadCounts(true); m.close(); openTicketDetail(fresh.id || ticketId, reload); };
+  const cp = t.composer;
+  const composer = [];
+  if (cp.enabled && cp.window_open) {
+    const text = h("textarea", { class: "field", id: "ticket-reply", rows: "3", placeholder: "Answer the customer on WhatsApp…", "aria-label": "Answer" });
+    composer.push(text, h("div", { class: "tpl-actions" }, h("span", { class: "muted", text: "Inside WhatsApp's 24-hour window: free text goes out now." }),
+      h("button", { class: "btn primary", type: "button", id: "ticket-send", onclick: async () => {
+        try { const r = await api("POST", `/api/tickets/${t.id}/reply`, { text: text.value }); await after(r.ticket, "Answer queued for WhatsApp."); } catch (e) { fail(e); }
+      } }, icon("send"), "Send on WhatsApp")));
+  } else if (cp.enabled) {
+    const list = cp.templates;
+    const select = h("select", { class: "field", id: "ticket-template", "aria-label": "Approved template" }, list.map((x, i) => h("option", { value: String(i), text: `${x.name} (${x.language})` })));
+    const params = h("div", { class: "tpl-params" });
+    const build = () => { const x = list[Number(select.value)]; params.replaceChildren(...Array.from({ length: x.params.body }, (_, i) => h("input", { class: "field", placeholder: `body {{${i + 1}}}`, "aria-label": `body parameter ${i + 1}` }))); };
+    select.addEventListener("change", build);
+    build();
+    composer.push(h("p", { class: "muted", text: "The customer last wrote more than 24 hours ago: WhatsApp allows only an approved template." }),
+      h("div", { class: "tpl-row" }, select, params),
+      h("div", { class: "tpl-actions" }, h("button", { class: "btn primary", type: "button", id: "ticket-send-template", onclick: async () => {
+        const x = list[Number(select.value)];
+        try {
+          const r = await api("POST", `/api/tickets/${t.id}/reply`, { template: { name: x.name, language: x.language, body_params: $$("input", params).map((i) => i.value) } });
+          await after(r.ticket, `Template ${x.name} queued for WhatsApp.`);
+        } catch (e) { fail(e); }
+      } }, icon("send"), "Send template")));
+  } else composer.push(h("div", { class: "notice", id: "ticket-reason", text: cp.reason }));
+  const replies = t.replies.map((r) => h("div", { class: "ticket-reply" }, h("div", { class: "muted" }, `${r.operator || "Operator"} · ${stamp(r.at)} · ${r.kind}`,
+    r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }), r.error ? h("div", { class: "err", text: r.error }) : null));
+  const actions = [{ label: "Close window" }];
+  const move = (what, text) => ({ label: { take: "Take", close: "Close ticket", reopen: "Reopen" }[what], kind: what === "take" ? "primary" : what === "close" ? "danger" : "", run: async () => {
+    try { const r = await api("POST", `/api/tickets/${t.id}/${what}`); await after(r, text); } catch (e) { fail(e); }
+    return false;
+  } });
+  if (t.actions.take) actions.push(move("take", "The ticket is yours."));
+  if (t.actions.close) actions.push(move("close", "Ticket closed."));
+  if (t.actions.reopen) actions.push(move("reopen", "Ticket reopened."));
+  const meta = [`#${t.id}`, t.state === "open" ? (t.operator ? `with ${ownerName(t.operator)}` : `queued for ${t.department ? t.department.name : "no department"}`) : `closed by ${t.closed_by}`,
+    `${t.contact.name || ""} ${t.contact.phone}`.trim(), `created ${stamp(t.created_at)} by ${t.source === "message" ? "the customer (left a message)" : t.created_by}`];
+  const m = modal({ title: t.subject, body: [
+    h("div", { class: "muted ticket-meta", text: meta.join(" · ") }),
+    t.message ? h("blockquote", { class: "ticket-message", id: "ticket-message", text: t.message }) : null,
+    h("details", { class: "ticket-transcript", open: !t.message }, h("summary", { text: "Transcript" }), h("pre", { id: "ticket-transcript", text: t.description })),
+    t.origin_chat ? h("p", {}, h("a", { href: `#/inbox/${t.origin_chat.state === "open" ? "mine" : t.origin_chat.state === "bot" ? "bot" : "closed"}/${t.origin_chat.id}`, onclick: () => m.close() }, "Open the chat it came from")) : null,
+    replies.length ? h("div", { class: "ticket-replies" }, h("b", { text: "Answers" }), ...replies) : null,
+    t.state === "open" ? h("div", { class: "ticket-composer" }, ...composer) : null, error] , actions });
+  m.box.classList.add("wide");
+}
+
 // ---------------------------------------------------------------- live updates
 let refreshing = false, refreshAgain = false, refreshTimer = null;
 function scheduleRefresh() {
@@ -1464,6 +1648,7 @@ async function refresh() {
   try {
     const jobs = [loadCounts(true)];
     if (S.view === "inbox") jobs.push(loadList(true), loadChat(true));
+    if (S.view === "records" && S.recordsReload) jobs.push(S.recordsReload(true));
     await Promise.all(jobs);
   } catch (_) { /* shown on the next user action */ } finally {
     refreshing = false;
