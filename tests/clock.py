@@ -21,3 +21,8 @@ def clock_from(start: dt.datetime):
         yield
     finally:
         desk.models.clock = previous
+
+
+# A day in the middle of a month, away from any month, week or day boundary that a
+# billing period, a free tier or a 24-hour window could cross during a test.
+MID_MONTH = dt.datetime(2026, 6, 17, 10, 0, tzinfo=dt.timezone.utc)

@@ -1,5 +1,6 @@
 """The bot's replies through the real channel and the simulator: the same billing check,
 a refusal recorded instead of a crash, and Meta's statuses reconciled."""
+import pytest
 from sqlalchemy import select
 
 from cloudapi import outbound
@@ -8,6 +9,15 @@ from desk.billing import ledger, templates
 from desk.models import BilledConversation, Message, Sender, WhatsAppBusinessAccount, utcnow
 from tests.billing.helpers import fill_tier
 from tests.channel.conftest import PNID, USER, WABA  # USER is a UK number: 0.0388 user-initiated
+from tests.clock import MID_MONTH, clock_from
+
+
+@pytest.fixture(autouse=True)
+def _mid_month_clock():
+    """Free tiers and billing periods are per calendar month: "now + 1 day" or
+    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
+    with clock_from(MID_MONTH):
+        yield
 
 
 async def _bot_messages(harness):
