@@ -20,7 +20,9 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 
-META_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+# A current version (v25.0, released 2026-02-18; Meta's Graph API changelog); the
+# deployment chooses with WHATSAPP_GRAPH_API_URL.
+META_GRAPH_API_URL = "https://graph.facebook.com/v25.0"
 
 RETRYABLE_CODES = {1, 2, 4, 131000, 130429, 131056, 80007}
 REENGAGEMENT_CODE = 131047

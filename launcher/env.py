@@ -64,7 +64,7 @@ def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -
         "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
         "WHATSAPP_WABA_ID": "200000000000001",
         "SIM_DISPLAY_PHONE_NUMBER": "15550000001",
-        "WHATSAPP_GRAPH_API_URL": f"http://127.0.0.1:{p['simulator']}/v21.0",
+        "WHATSAPP_GRAPH_API_URL": f"http://127.0.0.1:{p['simulator']}/v25.0",
         "SIM_WEBHOOK_URL": f"http://127.0.0.1:{p['rasa']}/webhooks/whatsapp/webhook",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{p['actions']}/webhook",
         "RASA_TRACKER_DB": str(var_dir / "rasa_tracker.db"),
