@@ -75,6 +75,17 @@ class ChatState(str, enum.Enum):
     closed = "closed"
 
 
+class HandoffReason(str, enum.Enum):
+    """Why a person was asked for: the reports count handoffs by it."""
+    asked = "asked"                  # the user asked for a person
+    human_only = "human_only"        # an FAQ topic the business answers only in person
+    misunderstood = "misunderstood"  # the bot did not understand, twice in a row
+    lead = "lead"                    # a sales enquiry
+    bot_down = "bot_down"            # the bot could not answer (action server away)
+    takeover = "takeover"            # an operator took the chat from the bot
+    transfer = "transfer"            # moved to another department
+
+
 class Direction(str, enum.Enum):
     inbound = "in"
     outbound = "out"
@@ -161,7 +172,8 @@ class Contact(Base):
 
 class Chat(Base):
     __tablename__ = "chats"
-    __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),)
+    __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),
+                      Index("ix_chats_opened_at", "opened_at"))
     id = Column(Integer, primary_key=True)
     phone_number_id = Column(ForeignKey("phone_numbers.id"), nullable=False)
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
@@ -180,6 +192,10 @@ class Chat(Base):
     # Handed back to the bot by an operator (desk.services.takeover): the channel resumes
     # Rasa's conversation before the next user message, then clears this.
     bot_resume_pending = Column(Boolean, nullable=False, default=False, server_default="0")
+    # Facts for the reports (desk.services.reports), kept when they happen.
+    handoff_reason = Column(_enum(HandoffReason))
+    first_response_at = Column(Utc())   # the first operator message after the handoff
+    was_unattended = Column(Boolean, nullable=False, default=False, server_default="0")
 
     contact = relationship(Contact, lazy="joined")
 
@@ -238,6 +254,7 @@ class Lead(Base):
     """A sales lead captured by the bot's form (or an operator), ready for the CRM."""
 
     __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_created_at", "created_at"),)
     id = Column(Integer, primary_key=True)
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
     chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
-from desk.models import ChatState, EventState, utcnow
+from desk.models import ChatState, EventState, HandoffReason, utcnow
 from desk.services import conversations, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ class InboxProcessor:
         if waited >= self.bot_down_handoff:
             try:
                 async with self.sessions() as session, session.begin():
-                    result = await routing.hand_off(session, chat_id)
+                    result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
             except routing.RoutingError as refused:
                 log.error("whatsapp: chat %s could not be handed to a person: %s", chat_id, refused)
             else:
