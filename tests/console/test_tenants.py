@@ -138,6 +138,7 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("PUT", "/api/admin/templates/{template_id}/status"): ("acme", {"status": "REJECTED"}),
         ("GET", "/api/admin/tags"): ("scoped", None), ("POST", "/api/admin/tags"): ("own", {"name": "vip-globex"}),
         ("DELETE", "/api/admin/tags/{tag_id}"): ("acme", None),
+        ("GET", "/api/reports"): ("scoped", None),  # issue 13
     }
 
 

@@ -1,0 +1,60 @@
+"""Issue 13, reports through the console API: admins only, the brand's own chats,
+a date range in the browser's time zone, CSV export."""
+from __future__ import annotations
+
+import pytest
+
+from tests.clock import MID_MONTH, clock_from
+from tests.console.conftest import SALES_NUMBER, signed_in
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    with clock_from(MID_MONTH):
+        yield
+
+
+async def test_an_admin_sees_the_brands_figures_and_can_filter_them(make_console, desk):
+    await desk.seed_chat("447700900101")                                  # handed off: Support
+    await desk.seed_chat("447700900102", hand_off=False)                  # with the bot
+    await desk.seed_chat("447700900103", number=SALES_NUMBER)             # handed off: Sales
+    ada = await signed_in(make_console, "ada")
+    resp = await ada.get("/api/reports?tz=Asia/Tokyo")
+    assert resp.status == 200, await resp.text()
+    report = await resp.json()
+    assert (report["totals"]["chats"], report["totals"]["handed_off"]) == (3, 2)
+    assert report["range"] == {"start": "2026-05-19", "end": "2026-06-17", "tz": "Asia/Tokyo"}
+    assert report["handoff_reasons"] == {"asked": 2}
+    assert {d["name"]: d["chats"] for d in report["by_department"]} == {"Support": 1, "Sales": 1, "bot only": 1}
+    sales = await (await ada.get(f"/api/reports?number={SALES_NUMBER}")).json()
+    assert sales["totals"]["chats"] == 1
+    support = await (await ada.get(f"/api/reports?department={desk.departments['Support']}")).json()
+    assert support["totals"]["chats"] == 1
+    earlier = await (await ada.get("/api/reports?start=2026-01-01&end=2026-01-31")).json()
+    assert earlier["totals"]["chats"] == 0 and len(earlier["per_day"]) == 31
+
+
+async def test_csv_export_downloads_the_same_figures(make_console, desk):
+    await desk.seed_chat("447700900104")
+    ada = await signed_in(make_console, "ada")
+    resp = await ada.get("/api/reports?format=csv&start=2026-06-01&end=2026-06-30")
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    assert 'filename="tsunagi-report-2026-06-01-2026-06-30.csv"' in resp.headers["Content-Disposition"]
+    text = await resp.text()
+    assert "chats,1" in text and "handed_off,1" in text and "2026-06-17,1" in text
+
+
+async def test_operators_may_not_read_reports(make_console, desk):
+    alice = await signed_in(make_console, "alice")
+    resp = await alice.get("/api/reports")
+    assert resp.status == 403
+
+
+@pytest.mark.parametrize("query,error", [
+    ("start=2026-06-10&end=2026-06-01", "starts after"), ("tz=Nowhere/Land", "time zone"),
+    ("start=yesterday", "YYYY-MM-DD"), ("department=sales", "must be a number"),
+])
+async def test_bad_ranges_get_a_clear_400(make_console, desk, query, error):
+    ada = await signed_in(make_console, "ada")
+    resp = await ada.get(f"/api/reports?{query}")
+    assert resp.status == 400 and error in (await resp.json())["error"]
