@@ -56,6 +56,7 @@ const ICONS = {
   slash: ["M15 4 9 20"],
   inbox: ["M3 13h5l2 3h4l2-3h5", "M5 5h14l2 8v6H3v-6z"],
   coins: [circle(9, 9, 6), circle(15, 15, 6)],
+  chart: ["M4 20V4", "M4 20h16", "M8 16v-5", "M12 16V8", "M16 16v-8", "M20 16v-3"],
 };
 function icon(name, cls = "icon") {
   const NS = "http://www.w3.org/2000/svg";
@@ -1021,7 +1022,7 @@ async function pushLead(lead) {
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
-    canned: adminCanned, tags: adminTags };
+    canned: adminCanned, tags: adminTags, reports: adminReports /* reports.js */ };
   try {
     pane.replaceChildren(...await (pages[page] || adminNumbers)());
   } catch (e) {

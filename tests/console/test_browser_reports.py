@@ -1,0 +1,105 @@
+"""Issue 13 in a real browser (Debian's chromium, headless): an admin opens Reports,
+reads the figures in their own time zone, filters by department and downloads the CSV;
+an operator has no Reports page."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from aiohttp import web
+from sqlalchemy import update
+
+from desk.models import Chat, ChatState, HandoffReason
+from desk.services import conversations
+from tests.console.conftest import SALES_NUMBER, SUPPORT_NUMBER
+from tests.console.test_browser import (CHROMIUM, CLOCK_START, browser, fixed_clock, free_port, shot,  # noqa: F401
+                                        sign_in, wait_until)
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
+
+
+@pytest.fixture
+def database_url(sqlite_url):
+    return sqlite_url
+
+
+async def seed(desk) -> None:
+    day = CLOCK_START - dt.timedelta(days=2)   # 2026-11-29 06:00 UTC = 15:00 in Tokyo
+    minute = dt.timedelta(minutes=1)
+    wamids = iter(range(7000, 8000))
+    async with desk.sessions() as s, s.begin():
+        async def chat(wa_id, number=SUPPORT_NUMBER, **facts):
+            c, _ = await conversations.record_inbound(
+                s, phone_number_id=number, wa_id=wa_id, profile_name="Kerry", wamid=f"wamid.r{next(wamids)}",
+                type="text", body="hi", payload={}, wa_timestamp=day)
+            await s.execute(update(Chat).where(Chat.id == c.id).values(opened_at=day, **facts)
+                            .execution_options(synchronize_session=False))
+        for n in range(3):  # the bot alone
+            await chat(f"4477009002{n:02d}", state=ChatState.closed, closed_at=day + minute, closed_by="bot")
+        await chat("447700900300", state=ChatState.closed, department_id=desk.departments["Support"],
+                   operator_id=desk.operators["alice"], handed_off_at=day, first_response_at=day + 2 * minute,
+                   closed_at=day + 20 * minute, closed_by="alice@acme.test", handoff_reason=HandoffReason.human_only)
+        await chat("447700900301", number=SALES_NUMBER, state=ChatState.unattended,
+                   department_id=desk.departments["Sales"], handed_off_at=day,
+                   handoff_reason=HandoffReason.lead, was_unattended=True)
+
+
+@pytest.fixture
+async def served(desk, console_settings):
+    from desk.web.app import create_app
+
+    await seed(desk)
+    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_admin_reads_filters_and_downloads_the_report(served, browser, desk):
+    base = served
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Asia/Tokyo",
+                                        accept_downloads=True)
+    page = await context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, base, "ada@acme.test")
+    await page.click("a[data-admin=reports]")
+    await page.wait_for_selector("#stat-chats")
+    assert await page.text_content("#stat-chats b") == "5"
+    assert "75%" in await page.text_content("#stat-containment")            # 3 of 4 closed chats, no person
+    assert "2 min" in await page.text_content("#stat-first-response")
+    assert await page.text_content("#stat-unattended b") == "1"
+    assert "3 closed by a timer or the bot" in await page.text_content("#stat-unattended")
+    assert await page.input_value("#report-end") == "2026-12-01"            # today in Tokyo, by the desk's clock
+    lead_in = await page.text_content(".page-head .lead-in")
+    assert "Asia/Tokyo" in lead_in
+    # the chats opened at 15:00 in Tokyo: the hour chart's 15 has all five
+    assert await page.get_attribute("#chart-hours .col:nth-child(16)", "title") == "15:00: 5 chats"
+    reasons = await page.inner_text("#report-reasons")
+    assert "Human-only topic" in reasons and "Sales lead" in reasons
+    assert "Alice Support" in await page.inner_text("#report-operators")
+    await shot(page, "console-reports")
+
+    await page.select_option("#report-department", str(desk.departments["Sales"]))
+    await wait_until(page, "document.querySelector('#stat-chats b')?.textContent === '1'")
+    href = await page.get_attribute("#report-csv", "href")
+    assert f"department={desk.departments['Sales']}" in href and "format=csv" in href
+    async with page.expect_download() as info:
+        await page.click("#report-csv")
+    download = await info.value
+    text = open(await download.path(), encoding="utf-8").read()
+    assert "chats,1" in text and "lead,1" in text
+    assert errors == []
+
+
+async def test_an_operator_has_no_reports_page(served, browser):
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await sign_in(page, served, "alice@acme.test")
+    assert await page.is_hidden("a[data-admin=reports]")
+    await page.goto(served + "/#/admin/reports")
+    await page.wait_for_selector("#chat-list")
+    assert await page.locator("#stat-chats").count() == 0
