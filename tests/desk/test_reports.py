@@ -122,6 +122,16 @@ async def test_days_and_hours_are_the_managers_time_zone(sessions, desk):
     assert [d["date"] for d in utc["per_day"] if d["chats"]] == ["2026-06-10"]
 
 
+async def test_half_hour_time_zones_get_the_right_day_and_hour(sessions, desk):
+    async with sessions() as s, s.begin():
+        await _chat(s, "902", opened=dt.datetime(2026, 6, 10, 18, 40, tzinfo=UTC))  # 00:10 on the 11th in India
+        await _chat(s, "903", opened=dt.datetime(2026, 6, 10, 18, 20, tzinfo=UTC))  # 23:50 on the 10th
+    async with sessions() as s:
+        india = await reports.brand_report(s, desk["brand_id"], _range(tz="Asia/Kolkata"))
+    assert {d["date"]: d["chats"] for d in india["per_day"] if d["chats"]} == {"2026-06-10": 1, "2026-06-11": 1}
+    assert (india["per_hour"][23]["chats"], india["per_hour"][0]["chats"]) == (1, 1)
+
+
 async def test_filters_and_other_brands(sessions, desk):
     from desk.services import numbers
     day = dt.datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
