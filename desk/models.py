@@ -173,7 +173,7 @@ class Contact(Base):
 class Chat(Base):
     __tablename__ = "chats"
     __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),
-                      Index("ix_chats_opened_at", "opened_at"))
+                      Index("ix_chats_opened_at", "opened_at"), Index("ix_chats_closed_at", "closed_at"))
     id = Column(Integer, primary_key=True)
     phone_number_id = Column(ForeignKey("phone_numbers.id"), nullable=False)
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
@@ -420,6 +420,33 @@ class DeskSettingsRow(Base):
     idle_close_minutes = Column(Integer, nullable=False, default=60)
     bot_enabled = Column(Boolean, nullable=False, default=True)
     bot_idle_rules = Column(JSON, nullable=False, default=list)
+    csat = Column(JSON)  # the satisfaction survey's settings (desk.services.csat); None = off
+
+
+class CsatSurvey(Base):
+    """The satisfaction survey of one closed chat (desk.services.csat): at most one per
+    chat (the unique chat_id makes two workers agree), sent, skipped with the reason,
+    or answered with a score and perhaps a comment."""
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (Index("ix_csat_surveys_contact", "phone_number_id", "contact_id", "comment_until"),
+                      Index("ix_csat_surveys_brand_time", "brand_id", "created_at"))
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, unique=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    phone_number_id = Column(String(64), nullable=False)
+    contact_id = Column(ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False)
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    close_kind = Column(String(16), nullable=False)   # operator | unattended | idle | bot
+    state = Column(String(12), nullable=False)        # sent | skipped | answered | commented
+    via = Column(String(10))                          # buttons (in the window) | template
+    skip_reason = Column(Text)
+    score = Column(Integer)                           # 1 poor, 2 okay, 3 great
+    comment = Column(Text)
+    comment_until = Column(Utc())                     # a text before this is the comment
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    answered_at = Column(Utc())
 
 
 class OutboxMessage(Base):
