@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Integer, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import (BilledConversation, Chat, ChatState, CreditEntry, Department, Lead, Operator,
-                         PhoneNumber)
+from desk.models import (BilledConversation, Chat, ChatState, CreditEntry, CsatSurvey, Department, Lead,
+                         Operator, PhoneNumber)
+from desk.services.csat import score_summary
 from desk.services.routing import numbers_of_brand, of_brand
 
 MAX_DAYS = 366
@@ -173,9 +174,11 @@ async def brand_report(session: AsyncSession, brand_id: int, rng: Range, *,
 
     def times(kind: str, names: dict) -> list[dict]:
         keys = {key for (k, key) in list(first_response) + list(resolution) if k == kind}
+        keys |= {key for (k, key) in scores if k == kind}
         out = [{"id": key, "name": names.get(key, "none" if key is None else f"#{key}"),
                 "first_response": _summary(first_response.get((kind, key), [])),
-                "resolution": _summary(resolution.get((kind, key), []))} for key in keys]
+                "resolution": _summary(resolution.get((kind, key), [])),
+                "csat": score_summary(scores.get((kind, key), []))} for key in keys]
         return sorted(out, key=lambda t: (t["name"] or ""))
 
     leads_where = [Lead.created_at >= rng.since, Lead.created_at < rng.until,
@@ -191,6 +194,19 @@ async def brand_report(session: AsyncSession, brand_id: int, rng: Range, *,
     conversations, conv_cost = (await session.execute(select(
         func.count(BilledConversation.id), func.coalesce(func.sum(BilledConversation.cost_micros), 0))
         .where(*conv_where))).one()
+    # Satisfaction: the surveys of the chats in range (desk.services.csat).
+    survey_where = [CsatSurvey.brand_id == brand_id, CsatSurvey.chat_id == Chat.id, *where]
+    survey_rows = (await session.execute(select(CsatSurvey.state, CsatSurvey.score, CsatSurvey.operator_id,
+                                                CsatSurvey.department_id).where(*survey_where))).all()
+    scores = defaultdict(list)
+    for state, score, operator, dept in survey_rows:
+        if score is not None:
+            for key in (("all", None), ("operator", operator), ("department", dept)):
+                scores[key].append(score)
+    satisfaction = {**score_summary(scores[("all", None)]),
+                    "sent": sum(r.state != "skipped" for r in survey_rows),
+                    "skipped": sum(r.state == "skipped" for r in survey_rows)}
+
     spent = (await session.execute(select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
         CreditEntry.brand_id == brand_id, CreditEntry.kind == "conversation",
         CreditEntry.created_at >= rng.since, CreditEntry.created_at < rng.until))).scalar_one()
@@ -214,6 +230,7 @@ async def brand_report(session: AsyncSession, brand_id: int, rng: Range, *,
                             key=lambda x: -x["chats"]),
         "by_department": sorted(({"id": k, "name": departments.get(k, "bot only" if k is None else f"#{k}"),
                                   "chats": v} for k, v in by_department.items()), key=lambda x: -x["chats"]),
+        "satisfaction": satisfaction,
         "handoff_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "departments": times("department", departments),
         "operators": times("operator", operators),
@@ -247,15 +264,21 @@ def to_csv(report: dict) -> str:
     for row in report["per_hour"]:
         w.writerow([row["hour"], row["chats"]])
     w.writerow([])
+    w.writerow(["satisfaction", "value"])
+    for key, value in report.get("satisfaction", {}).items():
+        w.writerow([key, "" if value is None else value])
+    w.writerow([])
     w.writerow(["handoff_reason", "chats"])
     for reason, n in report["handoff_reasons"].items():
         w.writerow([reason, n])
     for kind in ("departments", "operators"):
         w.writerow([])
         w.writerow([kind[:-1], "first_response_median_s", "first_response_p90_s",
-                    "resolution_median_s", "resolution_p90_s", "chats"])
+                    "resolution_median_s", "resolution_p90_s", "chats", "csat", "ratings"])
         for t in report[kind]:
+            rated = t.get("csat") or {}
             w.writerow([t["name"], t["first_response"]["median_s"], t["first_response"]["p90_s"],
                         t["resolution"]["median_s"], t["resolution"]["p90_s"],
-                        max(t["first_response"]["count"], t["resolution"]["count"])])
+                        max(t["first_response"]["count"], t["resolution"]["count"]),
+                        rated.get("csat"), rated.get("answers", 0)])
     return out.getvalue()

@@ -34,7 +34,7 @@ class CsatSettings:
     """The satisfaction survey after a close (desk.services.csat)."""
     enabled: bool = False
     delay_minutes: int = 0                       # after the close
-    skip: tuple[str, ...] = ("unattended", "bot")  # close kinds that get no survey
+    skip: tuple[str, ...] = ("bot", "unattended")  # close kinds that get no survey
     question: str = "How did we do? Your rating helps us get better."
     template: str | None = None                  # "name:language" of an approved utility template,
                                                  # for when the 24-hour window has closed

@@ -1,7 +1,8 @@
-"""The manager's reports: GET /api/reports (JSON, or CSV with ?format=csv).
+"""The manager's pages: reports and the satisfaction survey's settings.
 
-Admins only for now (a read-only manager role is to come). The range is whole days
-in the browser's time zone (`tz`, IANA); "today" is the desk's clock in that zone.
+GET /api/reports (JSON, or CSV with ?format=csv): the range is whole days in the
+browser's time zone (`tz`, IANA); "today" is the desk's clock in that zone.
+GET/PUT /api/admin/csat: the survey after a close (desk.services.csat). Admins only.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from aiohttp import web
 
 from desk.models import utcnow
 from desk.services import reports
-from desk.web.context import endpoint, json_error
+from desk.services import settings as brand_settings
+from desk.web.context import body, endpoint, json_error
 
 
 @endpoint(admin=True)
@@ -36,5 +38,23 @@ async def report(request, session, me):
     return web.json_response(data)
 
 
+def _csat_json(cfg: brand_settings.CsatSettings) -> dict:
+    return {**brand_settings.csat_json(cfg), "close_kinds": list(brand_settings.CLOSE_KINDS),
+            "max_delay_minutes": brand_settings.CSAT_MAX_DELAY_MINUTES}
+
+
+@endpoint(admin=True)
+async def get_csat(request, session, me):
+    return web.json_response(_csat_json((await brand_settings.get(session, me.brand_id)).csat))
+
+
+@endpoint(admin=True)
+async def put_csat(request, session, me):
+    cfg = await brand_settings.update(session, me.brand_id, csat=await body(request))
+    return web.json_response(_csat_json(cfg.csat))
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/reports", report)
+    app.router.add_get("/api/admin/csat", get_csat)
+    app.router.add_put("/api/admin/csat", put_csat)

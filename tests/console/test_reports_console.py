@@ -58,3 +58,36 @@ async def test_bad_ranges_get_a_clear_400(make_console, desk, query, error):
     ada = await signed_in(make_console, "ada")
     resp = await ada.get(f"/api/reports?{query}")
     assert resp.status == 400 and error in (await resp.json())["error"]
+
+
+async def test_an_admin_turns_surveys_on_and_a_chat_shows_its_rating(make_console, desk):
+    from sqlalchemy import select
+
+    from desk.models import Chat, CsatSurvey
+    from desk.services import csat, routing
+    from desk.models import utcnow
+
+    ada = await signed_in(make_console, "ada")
+    off = await (await ada.get("/api/admin/csat")).json()
+    assert (off["enabled"], off["skip"], off["close_kinds"]) == (False, ["bot", "unattended"],
+                                                                  ["operator", "unattended", "idle", "bot"])
+    bad = await ada.put("/api/admin/csat", json={"enabled": True, "skip": ["everyone"]})
+    assert bad.status == 422 and "close kinds" in (await bad.json())["error"]
+    on = await ada.put("/api/admin/csat", json={"enabled": True, "delay_minutes": 0, "skip": [],
+                                                "question": "Rate us?"})
+    assert on.status == 200, await on.text()
+    assert (await on.json())["question"] == "Rate us?" and (await on.json())["enabled_at"]
+    chat_id = await desk.seed_chat("447700900105")
+    async with desk.sessions() as s, s.begin():
+        await routing.close(s, chat_id, by="ada@acme.test", reason="done")
+    async with desk.sessions() as s, s.begin():
+        assert (await csat.run_once(s, now=utcnow())).sent == 1
+        survey = (await s.execute(select(CsatSurvey))).scalar_one()
+        chat = await s.get(Chat, chat_id)
+        assert await csat.take_reply(s, phone_number_id=chat.phone_number_id, wa_id="447700900105",
+                                     type="interactive", text="🙁 Poor", reply_payload=f"csat:{survey.id}:1",
+                                     wamid="wamid.csat1", raw={}, at=utcnow())
+    detail = await (await ada.get(f"/api/chats/{chat_id}")).json()
+    assert (detail["csat"]["score"], detail["csat"]["label"], detail["csat"]["state"]) == (1, "🙁 Poor", "answered")
+    report = await (await ada.get("/api/reports")).json()
+    assert report["satisfaction"]["answers"] == 1 and report["satisfaction"]["poor"] == 1

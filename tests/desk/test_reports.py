@@ -180,4 +180,26 @@ def test_csv_has_every_section():
                    "resolution": {"count": 0, "median_s": None, "p90_s": None}}]}
     text = reports.to_csv(report)
     assert "first_response_median_s,60.0" in text and "2026-06-01,3" in text
-    assert "Ana,60.0,60.0,,,1" in text
+    assert "Ana,60.0,60.0,,,1,,0" in text
+
+
+async def test_satisfaction_by_operator(sessions, desk):
+    from desk.models import CsatSurvey
+    day = dt.datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+    async with sessions() as s, s.begin():
+        support = await s.get(Department, desk["support_id"])
+        ana = await seed.operator(s, desk["brand_id"], "Ana", [support])
+        for n, score in enumerate([3, 3, 1, None, "skip"]):
+            chat_id = await _chat(s, f"55{n}", opened=day, state=ChatState.closed, operator_id=ana.id,
+                                  department_id=support.id, handed_off_at=day, closed_at=day, closed_by="ana")
+            chat = await s.get(Chat, chat_id)
+            s.add(CsatSurvey(chat_id=chat_id, brand_id=desk["brand_id"], phone_number_id=chat.phone_number_id,
+                             contact_id=chat.contact_id, operator_id=ana.id, department_id=support.id,
+                             close_kind="operator", state="skipped" if score == "skip" else "answered" if score else "sent",
+                             score=score if score != "skip" else None))
+    async with sessions() as s:
+        report = await reports.brand_report(s, desk["brand_id"], _range())
+    sat = report["satisfaction"]
+    assert (sat["answers"], sat["csat"], sat["mean"], sat["sent"], sat["skipped"]) == (3, 0.667, 2.33, 4, 1)
+    [ana_row] = report["operators"]
+    assert ana_row["csat"]["answers"] == 3 and ana_row["csat"]["poor"] == 1
