@@ -96,6 +96,53 @@ async def test_an_admin_reads_filters_and_downloads_the_report(served, browser, 
     assert errors == []
 
 
+async def test_an_admin_turns_on_the_survey_and_a_closed_chat_shows_its_rating(served, browser, desk):
+    from sqlalchemy import select
+
+    from desk.models import CsatSurvey
+    from desk.services import settings
+
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = await context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, served, "ada@acme.test")
+    await page.click("a[data-admin=surveys]")
+    await page.wait_for_selector("#csat-enabled")
+    assert not await page.is_checked("#csat-enabled")
+    assert not await page.is_checked("input[data-kind=unattended]") and await page.is_checked("input[data-kind=operator]")
+    await page.check("#csat-enabled")
+    await page.fill("#csat-delay", "10")
+    await page.check("input[data-kind=unattended]")
+    await page.click("#save-csat")
+    await page.wait_for_selector("#csat-result.form-ok")
+    await shot(page, "console-csat-settings")
+    async with desk.sessions() as s:
+        cfg = (await settings.get(s, desk.brand_id)).csat
+    assert (cfg.enabled, cfg.delay_minutes, cfg.skip) == (True, 10, ("bot",))
+    await page.fill("#csat-delay", "5000")
+    await page.click("#save-csat")
+    await page.wait_for_selector("#csat-result.form-error")
+    assert "0 to 1440 minutes" in await page.text_content("#csat-result")
+
+    # a rated chat: the rating and the comment in the side pane, the share in Reports
+    async with desk.sessions() as s, s.begin():
+        from desk.models import Chat
+        chat = (await s.execute(select(Chat).where(Chat.handoff_reason == HandoffReason.human_only))).scalar_one()
+        s.add(CsatSurvey(chat_id=chat.id, brand_id=desk.brand_id, phone_number_id=chat.phone_number_id,
+                         contact_id=chat.contact_id, operator_id=chat.operator_id, department_id=chat.department_id,
+                         close_kind="operator", state="commented", score=3, comment="so quick!"))
+        chat_id = chat.id
+    await page.goto(f"{served}/#/inbox/closed/{chat_id}")
+    await page.wait_for_selector("#side-pane dl")
+    assert "😊 Great · “so quick!”" in await page.inner_text("#side-pane")
+    await page.click("a[data-admin=reports]")
+    await page.wait_for_selector("#stat-csat")
+    assert await page.text_content("#stat-csat b") == "100%"
+    assert "100% (1)" in await page.inner_text("#report-operators")
+    assert errors == []
+
+
 async def test_an_operator_has_no_reports_page(served, browser):
     page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
     await sign_in(page, served, "alice@acme.test")

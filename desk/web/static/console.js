@@ -755,6 +755,8 @@ function renderSide(d) {
     ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
     ["24h window", windowText]];
   if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
+  if (d.csat) kv.push(["Rating", d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
+    : d.csat.state === "skipped" ? `no survey: ${d.csat.skip_reason || "skipped"}` : "survey sent, no answer yet"]);
   side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
   const lead = d.leads[0];
   const leadSec = h("section", { id: "lead-panel" }, h("h3", {}, h("span", { text: "Lead" }),
@@ -1022,7 +1024,7 @@ async function pushLead(lead) {
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
-    canned: adminCanned, tags: adminTags, reports: adminReports /* reports.js */ };
+    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */ };
   try {
     pane.replaceChildren(...await (pages[page] || adminNumbers)());
   } catch (e) {

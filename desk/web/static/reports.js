@@ -68,12 +68,14 @@ async function adminReports() {
   const perDay = report.per_day.map((d) => ({ value: d.chats, label: d.date, short: d.date.slice(5) }));
   const perHour = report.per_hour.map((d) => ({ value: d.chats, label: `${d.hour}:00`, short: String(d.hour) }));
   const reasons = Object.entries(report.handoff_reasons);
-  const timesTable = (rows, who, id) => h("table", { class: "grid", id }, th(who, "Chats", "First response (median)", "p90", "Resolution (median)", "p90"),
+  const rated = (c) => (c && c.answers ? `${Math.round(c.csat * 100)}% (${c.answers})` : "—");
+  const timesTable = (rows, who, id) => h("table", { class: "grid", id }, th(who, "Chats", "First response (median)", "p90", "Resolution (median)", "p90", "Satisfaction"),
     h("tbody", {}, rows.length ? rows.map((r) => h("tr", {}, h("td", { text: r.name }),
       h("td", { class: "num", text: String(Math.max(r.first_response.count, r.resolution.count)) }),
       h("td", { class: "num", text: reportDuration(r.first_response.median_s) }), h("td", { class: "num", text: reportDuration(r.first_response.p90_s) }),
-      h("td", { class: "num", text: reportDuration(r.resolution.median_s) }), h("td", { class: "num", text: reportDuration(r.resolution.p90_s) })))
-      : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No chats with a person in this range." }))));
+      h("td", { class: "num", text: reportDuration(r.resolution.median_s) }), h("td", { class: "num", text: reportDuration(r.resolution.p90_s) }),
+      h("td", { class: "num", text: rated(r.csat) })))
+      : h("tr", {}, h("td", { colspan: "7", class: "muted", text: "No chats with a person in this range." }))));
   return [
     h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Reports" }),
       h("p", { class: "lead-in", text: `Chats opened ${report.range.start} to ${report.range.end} (${report.range.tz}), from the desk's own records.` })),
@@ -88,7 +90,9 @@ async function adminReports() {
       reportStat("stat-resolution", "Resolution", reportDuration(t.resolution.median_s), `median · p90 ${reportDuration(t.resolution.p90_s)}`),
       reportStat("stat-unattended", "Unattended", String(t.unattended), `${t.auto_closed} closed by a timer or the bot`),
       reportStat("stat-leads", "Leads", String(t.leads), `${t.leads_pushed} pushed to the CRM`),
-      reportStat("stat-conversations", "Conversations", String(t.conversations), `${reportUsd(t.credits_spent_micros)} of credits spent`)),
+      reportStat("stat-conversations", "Conversations", String(t.conversations), `${reportUsd(t.credits_spent_micros)} of credits spent`),
+      reportStat("stat-csat", "Satisfaction", report.satisfaction.csat == null ? "—" : `${Math.round(report.satisfaction.csat * 100)}%`,
+        `${report.satisfaction.answers} rating${report.satisfaction.answers === 1 ? "" : "s"} of ${report.satisfaction.sent} surveys · ${report.satisfaction.poor} poor`)),
     h("div", { class: "card" }, h("h2", { text: "Chats per day" }), h("div", { class: "body" },
       reportBars(perDay, "Chats per day", { id: "chart-days", every: Math.ceil(perDay.length / 15) }))),
     h("div", { class: "card" }, h("h2", { text: "Chats by hour of the day" }), h("div", { class: "body" },
@@ -100,4 +104,44 @@ async function adminReports() {
     h("div", { class: "card" }, h("h2", { text: "By department" }), timesTable(report.departments, "Department", "report-departments")),
     h("div", { class: "card" }, h("h2", { text: "By operator" }), timesTable(report.operators, "Operator", "report-operators")),
   ];
+}
+
+// ---------------------------------------------------------------- satisfaction survey settings
+const CLOSE_KIND_LABELS = { operator: "Closed by an operator", unattended: "Closed unattended (nobody joined)",
+  idle: "Closed idle (nobody wrote)", bot: "Closed by the bot's idle rule" };
+
+async function adminSurveys() {
+  const [c, templates] = await Promise.all([api("GET", "/api/admin/csat"), api("GET", "/api/admin/templates")]);
+  const enabled = h("input", { type: "checkbox", id: "csat-enabled", checked: c.enabled });
+  const delay = h("input", { class: "field num", type: "number", id: "csat-delay", min: "0", max: String(c.max_delay_minutes) });
+  delay.value = c.delay_minutes;
+  const question = h("textarea", { class: "field", id: "csat-question", rows: "2", maxlength: "1024" });
+  question.value = c.question;
+  const skips = c.close_kinds.map((k) => h("label", { class: "check" },
+    h("input", { type: "checkbox", value: k, checked: !c.skip.includes(k), "data-kind": k }), " ", CLOSE_KIND_LABELS[k] || k));
+  const approved = (templates.templates || templates).filter((t) => t.status === "APPROVED");
+  const template = h("select", { class: "field", id: "csat-template" }, h("option", { value: "", text: "None: no survey outside the 24-hour window" }),
+    approved.map((t) => h("option", { value: `${t.name}:${t.language}`, text: `${t.name} (${t.language}, ${t.category})` })));
+  template.value = c.template || "";
+  const result = h("div", { hidden: true, id: "csat-result", role: "alert" });
+  const save = h("button", { class: "btn primary", type: "button", id: "save-csat" }, icon("check"), "Save");
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/csat", { enabled: enabled.checked, delay_minutes: Number(delay.value), question: question.value,
+        skip: skips.map((l) => l.querySelector("input")).filter((i) => !i.checked).map((i) => i.value), template: template.value || null });
+      result.className = "form-ok"; result.textContent = "Saved.";
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  const row = (label, help, ...control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })), h("div", {}, ...control));
+  return [h("h1", { text: "Satisfaction survey" }),
+    h("p", { class: "lead-in", text: "After a chat is closed, the customer is asked to rate it with three WhatsApp buttons (Great, Okay, Poor) and may add a comment. Ratings show on the chat and in Reports." }),
+    h("div", { class: "card" }, h("div", { class: "body" },
+      row("Ask for a rating", "Only chats closed after you turn this on are surveyed.", h("label", {}, enabled, " enabled")),
+      row("Send it", "Minutes after the close (0: at once; at most a day).", delay, h("span", { class: "unit", text: "minutes after the close" })),
+      row("Question", "What the customer reads above the buttons.", question),
+      row("Survey after", "Untick the closes that should get no survey.", h("div", { class: "csat-kinds" }, skips)),
+      row("Outside the 24-hour window", "WhatsApp allows only an approved template then (a utility template with three quick-reply buttons). Without one, no survey is sent.", template),
+      h("div", {}, save), result))];
 }
