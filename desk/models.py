@@ -101,6 +101,7 @@ class Sender(str, enum.Enum):
 class Role(str, enum.Enum):
     admin = "admin"
     operator = "operator"
+    manager = "manager"  # reads the reports; changes nothing, answers no chat
 
 
 class OperatorStatus(str, enum.Enum):

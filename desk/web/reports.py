@@ -2,7 +2,8 @@
 
 GET /api/reports (JSON, or CSV with ?format=csv): the range is whole days in the
 browser's time zone (`tz`, IANA); "today" is the desk's clock in that zone.
-GET/PUT /api/admin/csat: the survey after a close (desk.services.csat). Admins only.
+GET/PUT /api/admin/csat: the survey after a close (desk.services.csat). Reports: admins and
+managers (read-only); the survey's settings: admins.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from aiohttp import web
 from desk.models import utcnow
 from desk.services import reports
 from desk.services import settings as brand_settings
+from desk.web import queries
 from desk.web.context import body, endpoint, json_error
 
 
-@endpoint(admin=True)
+@endpoint(admin=True, managers=True)
 async def report(request, session, me):
     q = request.query
     tz = q.get("tz") or "UTC"
@@ -31,6 +33,9 @@ async def report(request, session, me):
         raise json_error(400, "department must be a number")
     data = await reports.brand_report(session, me.brand_id, rng, phone_number_id=q.get("number") or None,
                                       department_id=int(department) if department else None)
+    data["filters"] = {  # what the page's selects offer (managers cannot read the admin pages)
+        "numbers": [{"id": n.id, "display": n.display_phone_number} for n, _ in await queries.numbers(session, me.brand_id)],
+        "departments": [{"id": d.id, "name": d.name} for d in await queries.departments(session, me.brand_id)]}
     if q.get("format") == "csv":
         name = f"tsunagi-report-{rng.start}-{rng.end}.csv"
         return web.Response(text=reports.to_csv(data), content_type="text/csv", charset="utf-8",

@@ -143,6 +143,31 @@ async def test_an_admin_turns_on_the_survey_and_a_closed_chat_shows_its_rating(s
     assert errors == []
 
 
+async def test_a_manager_lands_on_the_reports_and_sees_nothing_else(served, browser, desk):
+    from desk.models import Operator, Role
+    from tests.console.conftest import password_hash
+
+    async with desk.sessions() as s, s.begin():
+        s.add(Operator(brand_id=desk.brand_id, email="mia@acme.test", name="Mia Manager", role=Role.manager,
+                       password_hash=password_hash()))
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(served + "/")
+    await page.fill("#email", "mia@acme.test")
+    await page.fill("#password", __import__("tests.console.conftest", fromlist=["PASSWORD"]).PASSWORD)
+    await page.click("#submit")
+    await page.wait_for_selector("#stat-chats")
+    assert page.url.endswith("#/admin/reports")
+    assert await page.text_content("#stat-chats b") == "5"
+    visible = [t.strip() for t in await page.locator(".nav-item:visible .label").all_inner_texts()]
+    assert visible == ["Reports"]
+    assert await page.is_hidden("#status-switch")
+    await page.goto(served + "/#/inbox/waiting")
+    await page.wait_for_url(served + "/#/admin/reports")
+    assert errors == []
+
+
 async def test_an_operator_has_no_reports_page(served, browser):
     page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
     await sign_in(page, served, "alice@acme.test")

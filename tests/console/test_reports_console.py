@@ -91,3 +91,44 @@ async def test_an_admin_turns_surveys_on_and_a_chat_shows_its_rating(make_consol
     assert (detail["csat"]["score"], detail["csat"]["label"], detail["csat"]["state"]) == (1, "🙁 Poor", "answered")
     report = await (await ada.get("/api/reports")).json()
     assert report["satisfaction"]["answers"] == 1 and report["satisfaction"]["poor"] == 1
+
+
+async def _manager(desk, email="mia@acme.test"):
+    from desk.models import Operator, Role
+    from tests.console.conftest import password_hash
+
+    async with desk.sessions() as s, s.begin():
+        s.add(Operator(brand_id=desk.brand_id, email=email, name="Mia Manager", role=Role.manager,
+                       password_hash=password_hash()))
+
+
+async def test_a_manager_reads_the_reports_and_changes_nothing(make_console, desk):
+    chat_id = await desk.seed_chat("447700900106")
+    await _manager(desk)
+    mia = await make_console()
+    await mia.login("mia@acme.test")
+    report = await mia.get("/api/reports")
+    assert report.status == 200 and (await report.json())["totals"]["chats"] == 1
+    assert [d["name"] for d in (await report.json())["filters"]["departments"]] == ["Sales", "Support"]
+    assert (await mia.get("/api/admin/csat")).status == 403
+    assert (await mia.get(f"/api/chats/{chat_id}")).status == 404       # no department: no chat
+    for method, path, payload in [("put", "/api/me/status", {"status": "online"}),
+                                  ("post", f"/api/chats/{chat_id}/pick", {}),
+                                  ("put", "/api/admin/csat", {"enabled": True})]:
+        resp = await getattr(mia, method)(path, json=payload)
+        assert resp.status == 403, (path, resp.status)
+    assert (await mia.post("/api/logout")).status in (200, 204)
+
+
+async def test_managers_get_no_departments_and_an_operator_with_open_chats_stays_one(make_console, desk):
+    ada = await signed_in(make_console, "ada")
+    bad = await ada.post("/api/admin/operators", json={"email": "max@acme.test", "name": "Max", "role": "manager",
+                                                       "password": "correct horse battery",
+                                                       "department_ids": [desk.departments["Support"]]})
+    assert bad.status == 422 and "no departments" in (await bad.json())["error"]
+    await desk.set_status("alice", __import__("desk.models", fromlist=["OperatorStatus"]).OperatorStatus.online)
+    await desk.seed_chat("447700900107")                                   # assigned to Alice
+    busy = await ada.put(f"/api/admin/operators/{desk.operators['carol']}", json={"role": "manager"})
+    assert busy.status == 200 and ((await busy.json())["role"], (await busy.json())["departments"]) == ("manager", [])
+    alice = await ada.put(f"/api/admin/operators/{desk.operators['alice']}", json={"role": "manager"})
+    assert alice.status == 422 and "open chats" in (await alice.json())["error"]

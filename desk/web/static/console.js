@@ -215,7 +215,10 @@ async function boot() {
   const [rules, canned, articles, tags] = await Promise.all([
     api("GET", "/api/attachment-rules"), api("GET", "/api/canned"), api("GET", "/api/articles"), api("GET", "/api/tags")]);
   Object.assign(S, { rules, canned, articles, tags });
-  for (const el of $$(".admin-only")) el.hidden = S.me.role !== "admin";
+  // A manager reads the reports and nothing else (read-only; desk.web.context).
+  const manager = S.me.role === "manager";
+  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (el.dataset.admin === "reports" || el.classList.contains("nav-section"))));
+  if (manager) for (const el of $$(".nav-item[data-list], .nav-item[data-records], .nav-section:not(.admin-only), #status-switch")) el.hidden = true;
   $("#status-switch").addEventListener("click", (e) => {
     const btn = e.target.closest("button[data-status]");
     if (btn) setStatus(btn.dataset.status);
@@ -225,7 +228,7 @@ async function boot() {
   buildConversation();
   window.addEventListener("hashchange", route);
   await loadCounts();
-  if (!location.hash) history.replaceState(null, "", `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
+  if (!location.hash) history.replaceState(null, "", S.me.role === "manager" ? "#/admin/reports" : `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
   await route();
   connectEvents();
   setInterval(tick, 1000);
@@ -292,7 +295,11 @@ async function route() {
     await renderRecords(parts[1], parts[2] ? Number(parts[2]) || null : null);
     return;
   }
-  if (parts[0] === "admin" && S.me.role === "admin") {
+  if (S.me.role === "manager" && !(parts[0] === "admin" && parts[1] === "reports")) {
+    history.replaceState(null, "", "#/admin/reports");
+    parts.splice(0, parts.length, "admin", "reports");
+  }
+  if (parts[0] === "admin" && (S.me.role === "admin" || S.me.role === "manager")) {
     S.view = "admin";
     S.adminPage = parts[1] || "numbers";
     $("#app").className = "app mode-admin";
@@ -1152,7 +1159,7 @@ async function adminTeam() {
   });
   const common = (o = {}) => [
     { name: "name", label: "Name", value: o.name, maxlength: 200 },
-    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }] },
+    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }, { value: "manager", label: "Manager: reads the reports only (no departments)" }] },
     { name: "department_ids", label: "Departments", type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
     { name: "max_chats", label: "Concurrent chats", type: "number", value: o.max_chats || 5, min: 1, max: 100 },
   ];

@@ -42,8 +42,8 @@ function reportStat(id, title, value, sub) {
 }
 
 async function adminReports() {
-  const [report, numbers, team] = await Promise.all([api("GET", `/api/reports?${reportQuery()}`),
-    api("GET", "/api/admin/numbers"), api("GET", "/api/admin/team")]);
+  const report = await api("GET", `/api/reports?${reportQuery()}`);
+  const { numbers, departments } = report.filters;
   REPORT_FILTERS.start = report.range.start;
   REPORT_FILTERS.end = report.range.end;
   const t = report.totals;
@@ -82,7 +82,7 @@ async function adminReports() {
       h("div", { class: "head-actions" }, download)),
     h("div", { class: "filters report-filters" }, dateInput("start", "From"), dateInput("end", "To"),
       select("number", "Number", numbers.map((n) => ({ value: n.id, label: n.display || n.id }))),
-      select("department", "Department", team.departments.map((d) => ({ value: String(d.id), label: d.name })))),
+      select("department", "Department", departments.map((d) => ({ value: String(d.id), label: d.name })))),
     h("div", { class: "stats" },
       reportStat("stat-chats", "Chats", t.chats.toLocaleString("en"), `${t.handed_off} handed to a person`),
       reportStat("stat-containment", "Bot containment", pct, `${t.contained} of ${t.closed} closed chats without a person`),
