@@ -23,12 +23,52 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.desk_access import desk_transaction
 from actions.whatsapp_context import whatsapp_metadata
-from desk.models import ChatState
+from desk.models import ChatState, HandoffReason
 from desk.services import routing, tickets
+from knowledge import articles_by_id
 
 # Two misunderstandings in a row and the bot offers a person.
 FALLBACKS_BEFORE_HANDOFF = 2
 TICKET_MESSAGE_MIN_CHARS = 3
+
+
+# Intents of the handoff dialogue itself: the reason lies in the message before them.
+_HANDOFF_STEPS = {"choose_department", "wait_for_agent", "affirm", "deny", "department"}
+
+
+def _article_of(parse_data: dict) -> str | None:
+    selector = ((parse_data.get("response_selector") or {}).get("faq") or {})
+    key = ((selector.get("response") or {}).get("intent_response_key")) or ""
+    return key.split("/", 1)[1] if key.startswith("faq/") else None
+
+
+def handoff_reason(events: list[dict], active_loop: str | None = None) -> HandoffReason:
+    """Why this handoff happens, from the conversation: the reports count by it.
+
+    The latest user message that is not a step of the handoff dialogue decides: a
+    misunderstanding, the speak-to-a-person article, a human-only topic, or a sales
+    enquiry (the lead form).
+    """
+    if active_loop == "lead_form":
+        return HandoffReason.lead
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name")
+        if intent in _HANDOFF_STEPS:
+            continue
+        if intent == "nlu_fallback":
+            return HandoffReason.misunderstood
+        if intent == "sales_inquiry":
+            return HandoffReason.lead
+        article = _article_of(parse) if intent == "faq" else None
+        if article and article != "speak_to_human":
+            known = articles_by_id().get(article)
+            if known is not None and known.human_only:
+                return HandoffReason.human_only
+        return HandoffReason.asked
+    return HandoffReason.asked
 
 
 def handoff_text(result: routing.HandoffResult, department: str) -> str:
@@ -89,7 +129,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
                 {"title": "Wait for a colleague", "payload": _payload("wait_for_agent", department=choice.name)}])
             return [SlotSet("department", choice.name)]
         try:
-            result = await routing.hand_off(session, int(chat_id), choice.id)
+            reason = handoff_reason(tracker.events, (tracker.active_loop or {}).get("name"))
+            result = await routing.hand_off(session, int(chat_id), choice.id, reason=reason)
         except routing.RoutingError as exc:
             dispatcher.utter_message(text=f"I couldn't hand this chat over: {exc}.")
             return []

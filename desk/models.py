@@ -75,6 +75,17 @@ class ChatState(str, enum.Enum):
     closed = "closed"
 
 
+class HandoffReason(str, enum.Enum):
+    """Why a person was asked for: the reports count handoffs by it."""
+    asked = "asked"                  # the user asked for a person
+    human_only = "human_only"        # an FAQ topic the business answers only in person
+    misunderstood = "misunderstood"  # the bot did not understand, twice in a row
+    lead = "lead"                    # a sales enquiry
+    bot_down = "bot_down"            # the bot could not answer (action server away)
+    takeover = "takeover"            # an operator took the chat from the bot
+    transfer = "transfer"            # moved to another department
+
+
 class Direction(str, enum.Enum):
     inbound = "in"
     outbound = "out"
@@ -90,6 +101,7 @@ class Sender(str, enum.Enum):
 class Role(str, enum.Enum):
     admin = "admin"
     operator = "operator"
+    manager = "manager"  # reads the reports; changes nothing, answers no chat
 
 
 class OperatorStatus(str, enum.Enum):
@@ -161,7 +173,8 @@ class Contact(Base):
 
 class Chat(Base):
     __tablename__ = "chats"
-    __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),)
+    __table_args__ = (Index("ix_chats_number_contact_state", "phone_number_id", "contact_id", "state"),
+                      Index("ix_chats_opened_at", "opened_at"), Index("ix_chats_closed_at", "closed_at"))
     id = Column(Integer, primary_key=True)
     phone_number_id = Column(ForeignKey("phone_numbers.id"), nullable=False)
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
@@ -180,6 +193,10 @@ class Chat(Base):
     # Handed back to the bot by an operator (desk.services.takeover): the channel resumes
     # Rasa's conversation before the next user message, then clears this.
     bot_resume_pending = Column(Boolean, nullable=False, default=False, server_default="0")
+    # Facts for the reports (desk.services.reports), kept when they happen.
+    handoff_reason = Column(_enum(HandoffReason))
+    first_response_at = Column(Utc())   # the first operator message after the handoff
+    was_unattended = Column(Boolean, nullable=False, default=False, server_default="0")
 
     contact = relationship(Contact, lazy="joined")
 
@@ -238,6 +255,7 @@ class Lead(Base):
     """A sales lead captured by the bot's form (or an operator), ready for the CRM."""
 
     __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_created_at", "created_at"),)
     id = Column(Integer, primary_key=True)
     contact_id = Column(ForeignKey("contacts.id"), nullable=False)
     chat_id = Column(ForeignKey("chats.id", ondelete="SET NULL"))
@@ -403,6 +421,33 @@ class DeskSettingsRow(Base):
     idle_close_minutes = Column(Integer, nullable=False, default=60)
     bot_enabled = Column(Boolean, nullable=False, default=True)
     bot_idle_rules = Column(JSON, nullable=False, default=list)
+    csat = Column(JSON)  # the satisfaction survey's settings (desk.services.csat); None = off
+
+
+class CsatSurvey(Base):
+    """The satisfaction survey of one closed chat (desk.services.csat): at most one per
+    chat (the unique chat_id makes two workers agree), sent, skipped with the reason,
+    or answered with a score and perhaps a comment."""
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (Index("ix_csat_surveys_contact", "phone_number_id", "contact_id", "comment_until"),
+                      Index("ix_csat_surveys_brand_time", "brand_id", "created_at"))
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, unique=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
+    phone_number_id = Column(String(64), nullable=False)
+    contact_id = Column(ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False)
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    department_id = Column(ForeignKey("departments.id", ondelete="SET NULL"))
+    close_kind = Column(String(16), nullable=False)   # operator | unattended | idle | bot
+    state = Column(String(12), nullable=False)        # sent | skipped | answered | commented
+    via = Column(String(10))                          # buttons (in the window) | template
+    skip_reason = Column(Text)
+    score = Column(Integer)                           # 1 poor, 2 okay, 3 great
+    comment = Column(Text)
+    comment_until = Column(Utc())                     # a text before this is the comment
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+    answered_at = Column(Utc())
 
 
 class OutboxMessage(Base):

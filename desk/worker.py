@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import META_GRAPH_API_URL, GraphClient
 from desk.attachments import MediaStore
 from desk.config import DeskSettings
-from desk.services import outbox, routing, timers
+from desk.services import csat, outbox, routing, timers
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ class DeskWorker:
         if timers_too:
             async with self.sessions() as session, session.begin():
                 report = await timers.run_once(session)
+            async with self.sessions() as session, session.begin():
+                await csat.run_once(session)  # after the timers: surveys of what they closed
         sent = await outbox.run_once(self.sessions, self.graph, self.default_token, media_store=self.media_store)
         for job in self.extra_jobs:
             await job()

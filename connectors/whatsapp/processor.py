@@ -18,8 +18,8 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
-from desk.models import ChatState, EventState, utcnow
-from desk.services import conversations, inbox, notices, numbers, outbox, routing, takeover
+from desk.models import ChatState, EventState, HandoffReason, utcnow
+from desk.services import conversations, csat, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,10 @@ class InboxProcessor:
         # the event is retried (media ids stay valid for 7 days).
         media = await self._store_media(item, creds.access_token)
         async with self.sessions() as session, session.begin():
+            if await csat.take_reply(session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                                     type=item.type, text=item.text, reply_payload=item.payload,
+                                     wamid=item.wamid, raw=item.raw, at=item.timestamp):
+                return EventState.done  # a satisfaction rating or its comment: not for the bot
             chat, _ = await conversations.record_inbound(
                 session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
                 profile_name=item.profile_name, wamid=item.wamid, type=item.type,
@@ -239,7 +243,7 @@ class InboxProcessor:
         if waited >= self.bot_down_handoff:
             try:
                 async with self.sessions() as session, session.begin():
-                    result = await routing.hand_off(session, chat_id)
+                    result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
             except routing.RoutingError as refused:
                 log.error("whatsapp: chat %s could not be handed to a person: %s", chat_id, refused)
             else:

@@ -35,7 +35,12 @@ def _role(role: Role | str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise OperatorError(f"role is admin or operator, not {role!r}") from None
+        raise OperatorError(f"role is admin, operator or manager, not {role!r}") from None
+
+
+def _no_departments_for_managers(role: Role, departments) -> None:
+    if role == Role.manager and list(departments):
+        raise OperatorError("a manager reads the reports and answers no chats: give them no departments")
 
 
 def _status(status: OperatorStatus | str) -> OperatorStatus:
@@ -95,6 +100,7 @@ async def create_operator(session: AsyncSession, *, brand_id: int, email: str, n
     if await find_by_email(session, email) is not None:
         raise OperatorError(f"an operator with email {email} already exists")
     depts = await _departments(session, brand_id, departments)
+    _no_departments_for_managers(role, depts)
     password_hash = await asyncio.to_thread(passwords.hash_password, password)
     op = Operator(brand_id=brand_id, email=email, name=name, password_hash=password_hash, role=role,
                   status=OperatorStatus.offline, max_concurrent_chats=max_concurrent_chats,
@@ -124,7 +130,9 @@ async def set_status(session: AsyncSession, operator_id: int, status: OperatorSt
 
 async def set_departments(session: AsyncSession, operator_id: int, names: Iterable[str]) -> Operator:
     op = await get(session, operator_id)
-    op.departments = await _departments(session, op.brand_id, names)
+    depts = await _departments(session, op.brand_id, names)
+    _no_departments_for_managers(op.role, depts)
+    op.departments = depts
     await session.flush()
     return op
 
@@ -194,11 +202,19 @@ async def set_name(session: AsyncSession, operator_id: int, name: str) -> Operat
 
 
 async def set_role(session: AsyncSession, operator_id: int, role: Role | str) -> Operator:
-    """admin or operator; the brand's last active admin stays one."""
+    """admin, operator or manager; the brand's last active admin stays one. A manager
+    keeps no departments and no open chats (they answer none)."""
     role = _role(role)
     op = await get(session, operator_id)
     if role != op.role and role != Role.admin:
         await _keep_an_admin(session, op)
+    if role == Role.manager and role != op.role:
+        from desk.services.routing import open_chats_of
+
+        if await open_chats_of(session, op.id):
+            raise OperatorError(f"{op.name} has open chats: transfer or close them before making them a manager")
+        op.departments = []
+        op.status = OperatorStatus.offline
     op.role = role
     return op
 

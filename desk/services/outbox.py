@@ -73,6 +73,8 @@ async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: di
         await session.flush()
         raise CannotSend(str(exc)) from None
     await decision.attach(session, msg.id)
+    if sender == Sender.operator and chat.first_response_at is None:
+        chat.first_response_at = now  # the reports' first response time
     row = OutboxMessage(message_id=msg.id, phone_number_id=chat.phone_number_id, wa_id=wa_id,
                         request={})
     session.add(row)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import (Chat, ChatState, Operator, OperatorStatus, PhoneNumber, Role,
+from desk.models import (Chat, ChatState, HandoffReason, Operator, OperatorStatus, PhoneNumber, Role,
                          WhatsAppBusinessAccount, operator_departments, utcnow)
 
 LIVE_STATES = (ChatState.waiting, ChatState.unattended, ChatState.open)
@@ -87,8 +87,12 @@ async def queue_position(session: AsyncSession, chat: Chat) -> int:
         Chat.handed_off_at <= chat.handed_off_at))).scalar_one()
 
 
-async def hand_off(session: AsyncSession, chat_id: int, department_id: int | None = None) -> HandoffResult:
-    """The bot (or the user) asks for a person: queue the chat and try to assign it."""
+async def hand_off(session: AsyncSession, chat_id: int, department_id: int | None = None, *,
+                   reason: HandoffReason = HandoffReason.asked) -> HandoffResult:
+    """The bot (or the user) asks for a person: queue the chat and try to assign it.
+
+    `reason` is kept on the chat for the reports; a transfer keeps the first reason.
+    """
     chat = await _chat(session, chat_id)
     if chat.state == ChatState.closed:
         raise RoutingError("this chat is closed")
@@ -100,9 +104,11 @@ async def hand_off(session: AsyncSession, chat_id: int, department_id: int | Non
         raise RoutingError("this number has no department to hand chats to")
     now = utcnow()
     available = await anyone_available(session, department_id)
+    facts = {} if available else {"was_unattended": True}
     await session.execute(update(Chat).where(Chat.id == chat.id).values(
         state=ChatState.waiting if available else ChatState.unattended,
-        department_id=department_id, handed_off_at=now, last_activity_at=now)
+        department_id=department_id, handed_off_at=now, last_activity_at=now,
+        handoff_reason=func.coalesce(Chat.handoff_reason, reason.value), **facts)
         .execution_options(synchronize_session=False))
     await session.refresh(chat)
     operator = await _free_operator(session, department_id)
@@ -159,7 +165,7 @@ async def transfer(session: AsyncSession, chat_id: int, *, to_operator: Operator
         state=ChatState.waiting, operator_id=None, assigned_at=None)
         .execution_options(synchronize_session=False))
     await session.refresh(chat)
-    return await hand_off(session, chat.id, to_department_id)
+    return await hand_off(session, chat.id, to_department_id, reason=HandoffReason.transfer)
 
 
 async def close(session: AsyncSession, chat_id: int, *, by: str, reason: str) -> bool:

@@ -1,11 +1,12 @@
 """Per-brand timeouts and bot idle rules, with the source document's bounds."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import DeskSettingsRow
+from desk.models import DeskSettingsRow, utcnow
 
 UNATTENDED_MIN_MINUTES = 15
 UNATTENDED_MAX_MINUTES = 31 * 24 * 60  # "1 month": 31 days
@@ -24,12 +25,59 @@ class IdleStep:
     text: str
 
 
+CLOSE_KINDS = ("operator", "unattended", "idle", "bot")  # who or what closed a chat (desk.services.csat)
+CSAT_MAX_DELAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class CsatSettings:
+    """The satisfaction survey after a close (desk.services.csat)."""
+    enabled: bool = False
+    delay_minutes: int = 0                       # after the close
+    skip: tuple[str, ...] = ("bot", "unattended")  # close kinds that get no survey
+    question: str = "How did we do? Your rating helps us get better."
+    template: str | None = None                  # "name:language" of an approved utility template,
+                                                 # for when the 24-hour window has closed
+    enabled_at: str | None = None                # ISO time surveys were turned on: no survey of older closes
+
+
 @dataclass(frozen=True)
 class BrandSettings:
     unattended_close_minutes: int = 24 * 60
     idle_close_minutes: int = 60
     bot_enabled: bool = True
     bot_idle_rules: tuple[IdleStep, ...] = field(default_factory=tuple)
+    csat: CsatSettings = field(default_factory=CsatSettings)
+
+
+def parse_csat(raw: dict | None) -> CsatSettings:
+    if raw is None:
+        return CsatSettings()
+    if not isinstance(raw, dict):
+        raise SettingsError("the survey settings are an object")
+    base = CsatSettings()
+    try:
+        delay = int(raw.get("delay_minutes", base.delay_minutes))
+    except (TypeError, ValueError):
+        raise SettingsError("the survey delay is a number of minutes") from None
+    if not 0 <= delay <= CSAT_MAX_DELAY_MINUTES:
+        raise SettingsError(f"the survey goes out 0 to {CSAT_MAX_DELAY_MINUTES} minutes after the close, not {delay}")
+    skip = raw.get("skip", list(base.skip))
+    if not isinstance(skip, list) or any(k not in CLOSE_KINDS for k in skip):
+        raise SettingsError(f"skip lists close kinds: {', '.join(CLOSE_KINDS)}")
+    question = str(raw.get("question") or base.question).strip()
+    if len(question) > 1024:
+        raise SettingsError("the survey question is at most 1024 characters (WhatsApp's limit)")
+    template = raw.get("template") or None
+    if template is not None and (not isinstance(template, str) or template.count(":") != 1):
+        raise SettingsError("the survey template is given as name:language")
+    return CsatSettings(bool(raw.get("enabled", False)), delay, tuple(sorted(set(skip))), question, template,
+                        raw.get("enabled_at"))
+
+
+def csat_json(c: CsatSettings) -> dict:
+    return {"enabled": c.enabled, "delay_minutes": c.delay_minutes, "skip": list(c.skip),
+            "question": c.question, "template": c.template, "enabled_at": c.enabled_at}
 
 
 def validate_timeouts(unattended_close_minutes: int | None = None,
@@ -67,15 +115,22 @@ async def get(session: AsyncSession, brand_id: int) -> BrandSettings:
     if row is None:
         return BrandSettings(bot_idle_rules=DEFAULT_BOT_IDLE_RULES)
     return BrandSettings(row.unattended_close_minutes, row.idle_close_minutes, row.bot_enabled,
-                         parse_idle_rules(row.bot_idle_rules))
+                         parse_idle_rules(row.bot_idle_rules), parse_csat(row.csat))
 
 
 async def update(session: AsyncSession, brand_id: int, *, unattended_close_minutes: int | None = None,
                  idle_close_minutes: int | None = None, bot_enabled: bool | None = None,
-                 bot_idle_rules: list | None = None) -> BrandSettings:
+                 bot_idle_rules: list | None = None, csat: dict | None = None) -> BrandSettings:
     validate_timeouts(unattended_close_minutes, idle_close_minutes)
     if bot_idle_rules is not None:
         parse_idle_rules(bot_idle_rules)
+    if csat is not None:
+        if not isinstance(csat, dict):
+            raise SettingsError("the survey settings are an object")
+        new = parse_csat({k: v for k, v in csat.items() if k != "enabled_at"})
+        old = (await get(session, brand_id)).csat
+        since = (old.enabled_at if old.enabled else None) or utcnow().isoformat() if new.enabled else None
+        csat = csat_json(dataclasses.replace(new, enabled_at=since))
     row = await session.get(DeskSettingsRow, brand_id)
     if row is None:
         row = DeskSettingsRow(brand_id=brand_id, bot_idle_rules=[
@@ -90,6 +145,8 @@ async def update(session: AsyncSession, brand_id: int, *, unattended_close_minut
         row.bot_enabled = bot_enabled
     if bot_idle_rules is not None:
         row.bot_idle_rules = bot_idle_rules
+    if csat is not None:
+        row.csat = csat
     await session.flush()
     return await get(session, brand_id)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import Chat, ChatState, Direction, Message, Operator, PhoneNumber, Role, Sender, utcnow
+from desk.models import Chat, ChatState, Direction, HandoffReason, Message, Operator, PhoneNumber, Role, Sender, utcnow
 from desk.services import routing
 
 EVENT_TYPE = "event"      # an audit line in the transcript: shown to operators, never sent
@@ -84,7 +84,8 @@ async def take_over(session: AsyncSession, chat_id: int, operator: Operator) -> 
     now = utcnow()
     won = await session.execute(update(Chat).where(Chat.id == chat.id, Chat.state == ChatState.bot).values(
         state=ChatState.open, operator_id=operator.id, department_id=department_id, handed_off_at=now,
-        assigned_at=now, last_activity_at=now, bot_resume_pending=False)
+        assigned_at=now, last_activity_at=now, bot_resume_pending=False,
+        handoff_reason=HandoffReason.takeover)
         .execution_options(synchronize_session=False))
     if won.rowcount != 1:
         raise TakeoverError("someone else took this chat from the bot")

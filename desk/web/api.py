@@ -147,8 +147,20 @@ async def chat_detail(session, me: Operator, chat) -> dict:
                       "closed_at": iso(c.closed_at)} for c in history],
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
         "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
+        "csat": await _csat_of(session, chat.id),
         "now": iso(utcnow()),
     }
+
+
+async def _csat_of(session, chat_id: int) -> dict | None:
+    """The chat's satisfaction survey (desk.services.csat), if it had one."""
+    from desk.services.csat import SCORES
+
+    survey = await queries.survey_of_chat(session, chat_id)
+    if survey is None:
+        return None
+    return {"state": survey.state, "score": survey.score, "label": SCORES.get(survey.score),
+            "comment": survey.comment, "skip_reason": survey.skip_reason, "answered_at": iso(survey.answered_at)}
 
 
 # --- sign-in -------------------------------------------------------------------------------

@@ -78,15 +78,26 @@ def kick_worker(app: web.Application) -> None:
         kick()
 
 
-def endpoint(*, admin: bool = False, kicks: bool = False):
-    """Run the handler as `fn(request, session, me)` in one transaction."""
+# What a manager (read-only) may still change: their own session.
+MANAGER_WRITES = {"/api/logout"}
+
+
+def endpoint(*, admin: bool = False, managers: bool = False, kicks: bool = False):
+    """Run the handler as `fn(request, session, me)` in one transaction.
+
+    `admin`: admins only, or with `managers` admins and managers (the reports).
+    Managers are read-only everywhere: any other write is refused.
+    """
 
     def wrap(fn):
         @functools.wraps(fn)
         async def view(request: web.Request):
             async with request.app[SESSIONS]() as session:
                 async with session.begin():
-                    me = await signed_in_operator(request, session, admin=admin)
+                    me = await signed_in_operator(request, session, admin=admin, managers=managers)
+                    if me.role == Role.manager and request.method not in ("GET", "HEAD") \
+                            and request.path not in MANAGER_WRITES:
+                        raise json_error(403, "Managers can read the reports but change nothing.")
                     try:
                         resp = await fn(request, session, me)
                     except CONFLICT as exc:
@@ -102,12 +113,14 @@ def endpoint(*, admin: bool = False, kicks: bool = False):
     return wrap
 
 
-async def signed_in_operator(request: web.Request, session, *, admin: bool = False) -> Operator:
-    """The operator of the request's console session (401 if deactivated, 403 if not an admin)."""
+async def signed_in_operator(request: web.Request, session, *, admin: bool = False,
+                             managers: bool = False) -> Operator:
+    """The operator of the request's console session (401 if deactivated, 403 if not an admin,
+    or with `managers`, not an admin or a manager)."""
     me = await queries.operator(session, request["console_session"].operator_id)
     if me is None or not me.active:  # deactivation deletes the sessions too
         raise json_error(401, "Your account is no longer active.", signed_in=False)
-    if admin and me.role != Role.admin:
+    if admin and me.role != Role.admin and not (managers and me.role == Role.manager):
         raise json_error(403, "Only admins can do this.")
     return me
 

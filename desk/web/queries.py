@@ -258,3 +258,9 @@ async def records_fingerprint(session: AsyncSession) -> tuple:
 
 async def contact_of(session: AsyncSession, contact_id: int) -> Contact | None:
     return await session.get(Contact, contact_id)
+
+
+async def survey_of_chat(session: AsyncSession, chat_id: int):
+    from desk.models import CsatSurvey
+
+    return (await session.execute(select(CsatSurvey).where(CsatSurvey.chat_id == chat_id))).scalar_one_or_none()

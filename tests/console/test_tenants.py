@@ -138,6 +138,8 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("PUT", "/api/admin/templates/{template_id}/status"): ("acme", {"status": "REJECTED"}),
         ("GET", "/api/admin/tags"): ("scoped", None), ("POST", "/api/admin/tags"): ("own", {"name": "vip-globex"}),
         ("DELETE", "/api/admin/tags/{tag_id}"): ("acme", None),
+        ("GET", "/api/reports"): ("scoped", None),  # issue 13
+        ("GET", "/api/admin/csat"): ("scoped", None), ("PUT", "/api/admin/csat"): ("own", {"enabled": True}),
     }
 
 

@@ -56,6 +56,7 @@ const ICONS = {
   slash: ["M15 4 9 20"],
   inbox: ["M3 13h5l2 3h4l2-3h5", "M5 5h14l2 8v6H3v-6z"],
   coins: [circle(9, 9, 6), circle(15, 15, 6)],
+  chart: ["M4 20V4", "M4 20h16", "M8 16v-5", "M12 16V8", "M16 16v-8", "M20 16v-3"],
 };
 function icon(name, cls = "icon") {
   const NS = "http://www.w3.org/2000/svg";
@@ -214,7 +215,10 @@ async function boot() {
   const [rules, canned, articles, tags] = await Promise.all([
     api("GET", "/api/attachment-rules"), api("GET", "/api/canned"), api("GET", "/api/articles"), api("GET", "/api/tags")]);
   Object.assign(S, { rules, canned, articles, tags });
-  for (const el of $$(".admin-only")) el.hidden = S.me.role !== "admin";
+  // A manager reads the reports and nothing else (read-only; desk.web.context).
+  const manager = S.me.role === "manager";
+  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (el.dataset.admin === "reports" || el.classList.contains("nav-section"))));
+  if (manager) for (const el of $$(".nav-item[data-list], .nav-item[data-records], .nav-section:not(.admin-only), #status-switch")) el.hidden = true;
   $("#status-switch").addEventListener("click", (e) => {
     const btn = e.target.closest("button[data-status]");
     if (btn) setStatus(btn.dataset.status);
@@ -224,7 +228,7 @@ async function boot() {
   buildConversation();
   window.addEventListener("hashchange", route);
   await loadCounts();
-  if (!location.hash) history.replaceState(null, "", `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
+  if (!location.hash) history.replaceState(null, "", S.me.role === "manager" ? "#/admin/reports" : `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
   await route();
   connectEvents();
   setInterval(tick, 1000);
@@ -291,7 +295,11 @@ async function route() {
     await renderRecords(parts[1], parts[2] ? Number(parts[2]) || null : null);
     return;
   }
-  if (parts[0] === "admin" && S.me.role === "admin") {
+  if (S.me.role === "manager" && !(parts[0] === "admin" && parts[1] === "reports")) {
+    history.replaceState(null, "", "#/admin/reports");
+    parts.splice(0, parts.length, "admin", "reports");
+  }
+  if (parts[0] === "admin" && (S.me.role === "admin" || S.me.role === "manager")) {
     S.view = "admin";
     S.adminPage = parts[1] || "numbers";
     $("#app").className = "app mode-admin";
@@ -754,6 +762,8 @@ function renderSide(d) {
     ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
     ["24h window", windowText]];
   if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
+  if (d.csat) kv.push(["Rating", d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
+    : d.csat.state === "skipped" ? `no survey: ${d.csat.skip_reason || "skipped"}` : "survey sent, no answer yet"]);
   side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
   const lead = d.leads[0];
   const leadSec = h("section", { id: "lead-panel" }, h("h3", {}, h("span", { text: "Lead" }),
@@ -1021,7 +1031,7 @@ async function pushLead(lead) {
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
-    canned: adminCanned, tags: adminTags };
+    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */ };
   try {
     pane.replaceChildren(...await (pages[page] || adminNumbers)());
   } catch (e) {
@@ -1149,7 +1159,7 @@ async function adminTeam() {
   });
   const common = (o = {}) => [
     { name: "name", label: "Name", value: o.name, maxlength: 200 },
-    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }] },
+    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }, { value: "manager", label: "Manager: reads the reports only (no departments)" }] },
     { name: "department_ids", label: "Departments", type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
     { name: "max_chats", label: "Concurrent chats", type: "number", value: o.max_chats || 5, min: 1, max: 100 },
   ];
