@@ -327,6 +327,11 @@ async def pick(request, session, me):
     return web.json_response(await chat_detail(session, me, chat))
 
 
+# The canned-response trigger with nothing chosen ("/", "/cou"): never sent to the customer
+# (the page refuses it too: console.js LONE_SLASH).
+LONE_SHORTCUT = re.compile(r"/[\w-]*")
+
+
 @endpoint(kicks=True)
 async def reply(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
@@ -334,6 +339,9 @@ async def reply(request, session, me):
     text = data.get("text")
     if not isinstance(text, str):
         raise json_error(400, "text must be a string")
+    if LONE_SHORTCUT.fullmatch(text.strip()):
+        raise json_error(400, "Nothing was sent: a lone \"/\" (or /shortcut) only opens the canned responses. "
+                              "Choose one from the list, or type your reply.")
     msg = await outbox.send_operator_text(session, chat.id, me, text)
     return web.json_response({"message": message_json(msg)}, status=201)
 
