@@ -455,8 +455,8 @@ async function openChat(chatId) {
   if (!chatId) {
     $("#conv").hidden = true;
     $("#conv-empty").hidden = false;
-    $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "Select a conversation" }),
-      h("span", { text: "Pick a chat from the list to read it and answer." }));
+    $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "No chat open" }),
+      h("span", { id: "conv-empty-help", text: "Pick a chat from the queue on the left to read it and answer. Waiting chats need you first: open one and press Pick. Go online to get new chats assigned to you." }));
     $("#side-pane").replaceChildren();
     return;
   }
@@ -800,9 +800,18 @@ async function pickChat() {
   } catch (e) { toast(e.message, "error"); scheduleRefresh(); }
 }
 
+// A canned-response trigger with nothing chosen ("/", "/cou"): never sent to the customer.
+const LONE_SLASH = /^\/[\w-]*$/;
+
 async function sendReply() {
   const text = C.text.value.trim();
   if (!text || C.send.disabled) return;
+  if (LONE_SLASH.test(text)) {
+    toast(S.canned.length ? "Choose a canned response from the list (or type your reply): a lone shortcut is not sent."
+      : "There are no canned responses yet: type your reply instead.", "error");
+    updateCannedPopup();
+    return;
+  }
   C.send.disabled = true;
   try {
     await api("POST", `/api/chats/${S.chatId}/reply`, { text });
@@ -1023,7 +1032,8 @@ async function renderAdmin(page) {
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
     canned: adminCanned, tags: adminTags };
   try {
-    pane.replaceChildren(...await (pages[page] || adminNumbers)());
+    // A page may leave out a part (`cond ? el : null`): replaceChildren would show a null as the text "null".
+    pane.replaceChildren(...(await (pages[page] || adminNumbers)()).filter((x) => x != null && x !== false));
   } catch (e) {
     pane.replaceChildren(h("div", { class: "form-error", text: e.message }));
   }
