@@ -132,7 +132,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "id": chat.id, "state": chat.state.value,
         "contact": {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id,
                     "phone": phone(contact.wa_id), "since": iso(contact.created_at)},
-        "number": {"id": number.id, "display": number.display_phone_number, "state": number.state.value}
+        "number": {"id": number.id, "display": phone(number.display_phone_number), "state": number.state.value}
         if number else None,
         "department": {"id": chat.department_id, "name": depts.get(chat.department_id)}
         if chat.department_id else None,

@@ -156,7 +156,7 @@ async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
                   "this number has none. An admin registers them under Admin › Templates.")
     item.update({
         "description": ticket.description,
-        "number": {"id": number.id, "display": number.display_phone_number} if number else None,
+        "number": {"id": number.id, "display": phone(number.display_phone_number)} if number else None,
         "origin_chat": ({"id": origin.id, "state": origin.state.value} if origin is not None else None),
         "replies": [{"id": r.id, "kind": r.kind, "body": r.body, "at": iso(r.created_at), "chat_id": r.chat_id,
                      "operator": ops.get(r.operator_id), "status": m.status if m else None,
@@ -336,7 +336,7 @@ async def contact_list(request, session, me):
         Ticket.contact_id.in_(ids), tickets.ticket_visible_to(me)).group_by(Ticket.contact_id))).all()) if ids else {}
     ops = await queries.names(session, Operator, [chat.operator_id for _, chat, _ in rows])
     depts = await queries.names(session, Department, [chat.department_id for _, chat, _ in rows])
-    numbers = {n.id: n.display_phone_number for n, _ in await queries.numbers(session, me.brand_id)}
+    numbers = {n.id: phone(n.display_phone_number) for n, _ in await queries.numbers(session, me.brand_id)}
     return web.json_response({"now": iso(utcnow()), "contacts": [{
         **await _contact_json(c), "since": iso(c.created_at), "chats": n,
         "leads": lead_counts.get(c.id, 0), "tickets": ticket_counts.get(c.id, 0),

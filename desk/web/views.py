@@ -10,6 +10,7 @@ import datetime as dt
 
 from desk.billing import templates as billing_templates
 from desk.models import Message, Operator
+from desk.phone_display import phone_display
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -17,16 +18,8 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def phone(wa_id: str | None) -> str:
-    """`+44 7700 900123` from a WhatsApp id (digits of the number)."""
-    if not wa_id:
-        return ""
-    try:
-        import phonenumbers
-
-        return phonenumbers.format_number(phonenumbers.parse("+" + wa_id),
-                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except Exception:  # noqa: BLE001 - any odd id is shown as it is
-        return "+" + wa_id
+    """`+44 7700 900123` from a WhatsApp id or a stored number (desk.phone_display, the one format)."""
+    return phone_display(wa_id)
 
 
 def operator_json(op: Operator, load: int | None = None) -> dict:

@@ -42,3 +42,27 @@ async def test_a_lone_slash_is_refused_and_nothing_is_queued(make_console, desk,
     ok = await alice.post(f"/api/chats/{chat_id}/reply", {"text": "/ is the key next to shift"})
     assert ok.status == 201
     assert [r.request["text"]["body"] for r in await outbox_rows(desk, chat_id)] == ["/ is the key next to shift"]
+
+
+async def test_phone_numbers_have_one_format_everywhere(make_console, desk):
+    """Issue 11: "15550000001" (a number as stored) next to "+15550000002" (a WhatsApp id)."""
+    from desk.models import PhoneNumber
+    from desk.phone_display import phone_display
+    from tests.console.conftest import SUPPORT_NUMBER
+
+    async with desk.sessions() as session, session.begin():
+        (await session.get(PhoneNumber, SUPPORT_NUMBER)).display_phone_number = "15550000001"  # as the demo stores it
+    chat_id = await desk.seed_chat("15550000002")
+    ada = await signed_in(make_console, "ada")
+    detail = await (await ada.get(f"/api/chats/{chat_id}")).json()
+    assert detail["contact"]["phone"] == "+1 555-000-0002"
+    assert detail["number"]["display"] == "+1 555-000-0001"
+    [item] = (await (await ada.get("/api/inbox/unattended")).json())["chats"]
+    assert item["phone"] == "+1 555-000-0002"
+    numbers = {n["id"]: n["display"] for n in await (await ada.get("/api/admin/numbers")).json()}
+    assert numbers[SUPPORT_NUMBER] == "+1 555-000-0001"
+    contacts = (await (await ada.get("/api/contacts")).json())["contacts"]
+    assert [c["phone"] for c in contacts] == ["+1 555-000-0002"]
+    assert contacts[0]["last_chat"]["number"] == "+1 555-000-0001"
+    assert [phone_display(v) for v in ("447700900123", "+44 7700 900123", "", "999")] == [
+        "+44 7700 900123", "+44 7700 900123", "", "+999"]

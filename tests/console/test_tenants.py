@@ -25,7 +25,7 @@ GLOBEX_WABA, GLOBEX_NUMBER = "299000000000001", "199000000000001"
 ACME_WABA = "200000000000001"
 # Text that only Acme's data contains: none of it may appear in a Globex response.
 ACME_MARKERS = ("Acme", "acme.test", "Alice Support", "Where is my parcel", "vip-acme", "/refund-acme",
-                "order_update_acme", "kerry@acme-lead.example", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100")
+                "order_update_acme", "kerry@acme-lead.example", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
 
 
 async def _acme_world(desk, media_dir) -> dict:
