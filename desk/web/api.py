@@ -91,6 +91,12 @@ async def composer_now(session, chat, me: Operator, number, operator_name: str |
     if reason:
         return {**state, "enabled": False, "kind": "credits",
                 "reason": f"Nothing can be sent now: {reason} (this month's free conversations are used up)."}
+    # Inside the window too: a send Meta refused as outside it (131047) is answered with a template.
+    state["templates"] = [template_json(t) for t in
+                          await billing_templates.approved_for_number(session, chat.phone_number_id)]
+    state["template_reason"] = None if state["templates"] else (
+        "No approved templates for this number's WhatsApp Business Account yet: an admin registers them "
+        "under Admin › Templates.")
     return state
 
 
@@ -346,6 +352,15 @@ async def reply(request, session, me):
     return web.json_response({"message": message_json(msg)}, status=201)
 
 
+@endpoint(kicks=True)
+async def retry(request, session, me):
+    """Send a failed operator message again through the outbox (desk.services.outbox.retry_failed):
+    only a failed one, only by someone who may answer this chat now (409 with the reason)."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    msg = await outbox.retry_failed(session, chat.id, int_param(request, "message_id"), me)
+    return web.json_response({"message": message_json(msg)})
+
+
 def _clean_filename(name: str) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
@@ -574,6 +589,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/chats/{chat_id}/messages", transcript)
     r.add_post("/api/chats/{chat_id}/pick", pick)
     r.add_post("/api/chats/{chat_id}/reply", reply)
+    r.add_post("/api/chats/{chat_id}/messages/{message_id}/retry", retry)
     r.add_post("/api/chats/{chat_id}/attachments", attach)
     r.add_post("/api/chats/{chat_id}/template", send_template)
     r.add_post("/api/chats/{chat_id}/transfer", transfer)

@@ -11,6 +11,7 @@ import datetime as dt
 from desk.billing import templates as billing_templates
 from desk.models import Message, Operator
 from desk.phone_display import phone_display
+from desk.services import send_errors
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -51,7 +52,9 @@ def media_kind(mime: str | None, type_: str) -> str:
 def message_json(m: Message) -> dict:
     item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
             "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
-            "status_at": iso(m.status_at), "media": None}
+            "status_at": iso(m.status_at), "media": None, "failure": None}
+    if m.status == "failed" and m.error:  # Meta's code in plain words, with the next step
+        item["failure"] = send_errors.explain(m.error).as_dict()
     if m.media_sha256:
         item["media"] = {"url": f"/api/messages/{m.id}/media", "mime": m.media_mime, "size": m.media_size,
                          "filename": m.media_filename, "kind": media_kind(m.media_mime, m.type)}

@@ -66,3 +66,81 @@ async def test_phone_numbers_have_one_format_everywhere(make_console, desk):
     assert contacts[0]["last_chat"]["number"] == "+1 555-000-0001"
     assert [phone_display(v) for v in ("447700900123", "+44 7700 900123", "", "999")] == [
         "+44 7700 900123", "+44 7700 900123", "", "+999"]
+
+
+class FakeGraph:
+    """Meta's side for the outbox worker: the given errors first, then accepted sends."""
+
+    def __init__(self, *errors):
+        self.errors, self.sent = list(errors), []
+
+    async def send(self, phone_number_id, token, request):
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(request)
+        return f"wamid.sent{len(self.sent)}"
+
+
+async def test_a_failed_send_says_what_happened_and_can_be_retried(make_console, desk):
+    from cloudapi.graph import GraphError
+    from desk.services import outbox
+
+    alice, chat_id = await picked_by(make_console, desk)
+    sent = await (await alice.post(f"/api/chats/{chat_id}/reply", {"text": "Your parcel is on its way."})).json()
+    mid = sent["message"]["id"]
+    assert sent["message"]["failure"] is None
+    graph = FakeGraph(GraphError(400, 131026, "Message undeliverable"))
+    assert await outbox.run_once(desk.sessions, graph, "token") == 1
+    [failed] = [m for m in (await (await alice.get(f"/api/chats/{chat_id}/messages")).json())["messages"]
+                if m["id"] == mid]
+    assert failed["status"] == "failed" and "131026" in failed["error"]  # Meta's words stay, for details
+    assert failed["failure"] == {"code": 131026, "action": "retry",
+                                 "text": failed["failure"]["text"], "next_step": "Retry later, or reach the "
+                                                                                 "customer another way."}
+    assert "could not deliver this message to the customer's phone" in failed["failure"]["text"]
+
+    # Only the chat's operator (or an admin) may retry; only a failed operator message.
+    carol = await signed_in(make_console, "carol")
+    refused = await carol.post(f"/api/chats/{chat_id}/messages/{mid}/retry")
+    assert refused.status == 409 and "only its operator can answer" in (await refused.json())["error"]
+    user_msg = (await (await alice.get(f"/api/chats/{chat_id}/messages")).json())["messages"][0]
+    assert (await alice.post(f"/api/chats/{chat_id}/messages/{user_msg['id']}/retry")).status == 409
+    other_chat = await desk.seed_chat("447700900777")
+    assert (await alice.post(f"/api/chats/{other_chat}/messages/{mid}/retry")).status == 409
+
+    resp = await alice.post(f"/api/chats/{chat_id}/messages/{mid}/retry")
+    assert resp.status == 200, await resp.text()
+    again = (await resp.json())["message"]
+    assert (again["id"], again["status"], again["error"], again["failure"]) == (mid, "queued", None, None)
+    assert await outbox.run_once(desk.sessions, graph, "token") == 1
+    assert [r["text"]["body"] for r in graph.sent] == ["Your parcel is on its way."]
+    [row] = await outbox_rows(desk, chat_id)
+    async with desk.sessions() as session:
+        stored = await session.get(Message, mid)
+        assert (stored.wamid, stored.error) == ("wamid.sent1", None) and stored.status != "failed"
+    assert row.state.value == "sent"
+    # Not failed (any more): nothing to retry.
+    twice = await alice.post(f"/api/chats/{chat_id}/messages/{mid}/retry")
+    assert twice.status == 409 and "did not fail" in (await twice.json())["error"]
+
+
+@pytest.mark.parametrize("error,code,action,words", [
+    ("131047: Re-engagement message", 131047, "template", "24-hour window has closed"),
+    ("outside the 24-hour window: only an approved template can be sent (131047)", 131047, "template",
+     "24-hour window has closed"),
+    ("470: Message failed to send because more than 24 hours have passed", 470, "template", "24-hour window"),
+    ("Graph API error 130429 [HTTP 400]: Rate limit hit", 130429, "retry", "limiting how fast"),
+    ("131056: (Business Account, Consumer Account) pair rate limit hit", 131056, "retry", "short time"),
+    ("Graph API error 131051 [HTTP 400]: Unsupported message type", 131051, None, "does not support"),
+    ("Graph API error 131026 [HTTP 400]: Message Undeliverable", 131026, "retry", "could not deliver"),
+    ("Graph API error 190 [HTTP 401]: Error validating access token", 190, "retry", "reconnect"),
+    ("something odd", None, "retry", "did not deliver"),
+])
+def test_meta_error_codes_in_plain_words(error, code, action, words):
+    from desk.services.send_errors import explain
+
+    failure = explain(error)
+    assert (failure.code, failure.action) == (code, action)
+    assert words in failure.text + " " + failure.next_step
+    assert code is None or str(code) not in failure.text  # a sentence, not a code
+    assert explain(None) is None and explain("") is None

@@ -91,6 +91,7 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/directory"): ("scoped", None),
         ("GET", chat): ("acme", None), ("GET", chat + "/messages"): ("acme", None),
         ("POST", chat + "/pick"): ("acme", {}), ("POST", chat + "/reply"): ("acme", {"text": "from Globex"}),
+        ("POST", chat + "/messages/{message_id}/retry"): ("acme", {}),
         ("POST", chat + "/attachments"): ("acme", {}),
         ("POST", chat + "/template"): ("acme", {"name": "order_update_acme", "language": "en"}),
         ("POST", chat + "/transfer"): ("acme", {"department_id": w["globex_department"]}),

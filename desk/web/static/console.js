@@ -592,7 +592,8 @@ function renderComposer(d) {
 // Outside the 24-hour window: approved templates instead of free text (desk.billing.templates).
 function renderTemplates(d) {
   const cp = d.composer;
-  if (cp.kind !== "window") { C.template.hidden = true; C.template.replaceChildren(); C.tplKey = ""; return; }
+  const asked = S.templatesFor === d.id && cp.kind === "ok";  // "Send template" under a failed message
+  if (cp.kind !== "window" && !asked) { C.template.hidden = true; C.template.replaceChildren(); C.tplKey = ""; return; }
   const key = `${d.id}:${(cp.templates || []).map((t) => t.id).join(",")}:${cp.template_reason || ""}`;
   C.template.hidden = false;
   if (key === C.tplKey) return;  // keep what the operator typed across live refreshes
@@ -640,11 +641,13 @@ function renderTemplates(d) {
         header_params: inputs.header.map((x) => x.value), body_params: inputs.body.map((x) => x.value) });
       toast(`Template ${t.name} queued for sending.`, "ok");
       C.tplKey = "";
+      S.templatesFor = null;
       await loadChat(false, true);
     } catch (e) { toast(e.message, "error"); } finally { send.disabled = !!cp.template_reason; }
   });
+  const hide = asked ? h("button", { class: "btn ghost small", type: "button", id: "hide-templates", onclick: () => { S.templatesFor = null; renderTemplates(S.detail); } }, "Hide") : null;
   C.template.replaceChildren(h("div", { class: "tpl-head" }, h("b", { text: "Approved templates" }),
-    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." })),
+    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." }), hide),
   h("div", { class: "tpl-row" }, select, params), preview, ...(reason ? [reason] : []), h("div", { class: "tpl-actions" }, send));
   choose();
 }
@@ -706,8 +709,47 @@ function messageEl(m, showWho) {
   const who = { user: S.detail ? displayName(S.detail.contact) : "User", bot: "Bot", operator: "Operator", system: "Desk" }[m.sender];
   const el = h("div", { class: `msg ${m.sender}${m.status === "failed" ? " failed" : ""}`, dataset: { id: m.id } },
     showWho ? h("div", { class: "who", text: who }) : null, bubble, messageFoot(m));
-  if (m.error) el.append(h("div", { class: "err", text: m.error }));
+  if (m.failure) el.append(failureEl(m));
+  else if (m.error) el.append(h("div", { class: "err", text: m.error }));
   return el;
+}
+
+// A failed send in plain words (desk/services/send_errors.py), with its next step and button.
+function failureEl(m) {
+  const f = m.failure;
+  const d = S.detail;
+  const mayAnswer = d && d.state === "open" && (d.operator && d.operator.id === S.me.id || S.me.role === "admin");
+  const buttons = [];
+  if (mayAnswer && m.sender === "operator" && f.action === "retry") {
+    buttons.push(h("button", { class: "btn small", type: "button", dataset: { retry: m.id }, onclick: (e) => retryMessage(m, e.currentTarget) }, "Retry"));
+  }
+  if (mayAnswer && f.action === "template") {
+    buttons.push(h("button", { class: "btn small primary", type: "button", dataset: { useTemplate: m.id }, onclick: () => showTemplates() }, icon("send"), "Send template"));
+  }
+  return h("div", { class: "err failure", role: "note" },
+    h("div", { class: "what", text: f.text }), h("div", { class: "next", text: f.next_step }),
+    buttons.length ? h("div", { class: "failure-actions" }, ...buttons) : null,
+    h("small", { class: "detail", text: `WhatsApp said: ${m.error}` }));
+}
+
+async function retryMessage(m, btn) {
+  btn.disabled = true;
+  try {
+    await api("POST", `/api/chats/${S.chatId}/messages/${m.id}/retry`);
+    toast("Queued again for WhatsApp.", "ok");
+    S.msgKey = "";
+    await loadChat(false, true);
+  } catch (e) { toast(e.message, "error"); btn.disabled = false; }
+}
+
+function showTemplates() {
+  if (!S.detail) return;
+  S.templatesFor = S.detail.id;
+  C.tplKey = "";
+  renderTemplates(S.detail);
+  C.template.scrollIntoView({ block: "nearest" });
+  const select = $("#template-select");
+  if (select) select.focus();
 }
 
 function renderMessages(list, scrollToEnd) {
