@@ -19,8 +19,9 @@ from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content
 from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
-from desk.models import ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
+from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
 from desk.services import conversations, operators, outbox, routing, tickets
+from desk.services import canned as canned_service
 from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
@@ -134,6 +135,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     after = lead_follow_up_after()
     history = await queries.previous_chats(session, me, chat)
     contact = chat.contact
+    brand = await session.get(Brand, await queries.brand_of_chat(session, chat))
     return {
         "id": chat.id, "state": chat.state.value,
         "contact": {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id,
@@ -153,6 +155,9 @@ async def chat_detail(session, me: Operator, chat) -> dict:
                       "closed_at": iso(c.closed_at)} for c in history],
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
         "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
+        # What {name}, {operator} and {brand} of a canned response become in this chat (desk.services.canned).
+        "canned_values": canned_service.variables(customer_name=contact.profile_name, operator_name=me.name,
+                                                  brand_name=brand.name if brand else None),
         "now": iso(utcnow()),
     }
 

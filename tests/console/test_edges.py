@@ -144,3 +144,25 @@ def test_meta_error_codes_in_plain_words(error, code, action, words):
     assert words in failure.text + " " + failure.next_step
     assert code is None or str(code) not in failure.text  # a sentence, not a code
     assert explain(None) is None and explain("") is None
+
+
+async def test_canned_responses_take_variables_and_refuse_unknown_ones(make_console, desk):
+    ada = await signed_in(make_console, "ada")
+    bad = await ada.post("/api/admin/canned", {"shortcut": "hi", "title": "Hi", "text": "Hi {nmae}, {operator} here"})
+    assert bad.status == 422
+    assert (await bad.json())["error"].startswith("unknown variable {nmae} in the text")
+    assert (await ada.post("/api/admin/canned", {"shortcut": "hi", "title": "Hi",
+                                                 "text": "Hi {name}, {operator} from {brand} here."})).status == 201
+    [saved] = await (await ada.get("/api/admin/canned")).json()
+    edit = await ada.put(f"/api/admin/canned/{saved['id']}", {"shortcut": "hi", "title": "Hi", "text": "{customer}"})
+    assert edit.status == 422 and "{customer}" in (await edit.json())["error"]
+
+    alice, chat_id = await picked_by(make_console, desk)
+    detail = await (await alice.get(f"/api/chats/{chat_id}")).json()
+    assert detail["canned_values"] == {"name": "Kerry Fisher", "operator": "Alice Support", "brand": "Acme"}
+    nameless = await desk.seed_chat("447700900999", name=None)
+    detail = await (await ada.get(f"/api/chats/{nameless}")).json()
+    assert detail["canned_values"] == {"name": "there", "operator": "Ada Admin", "brand": "Acme"}
+
+    from desk.services import canned
+    assert canned.fill(saved["text"], detail["canned_values"]) == "Hi there, Ada Admin from Acme here."

@@ -910,8 +910,9 @@ function updateCannedPopup() {
     onclick: () => {
       const ta = C.text, cur = slashQuery();
       if (!cur) return;
-      ta.value = ta.value.slice(0, cur.start) + c.text + ta.value.slice(ta.selectionStart);
-      ta.selectionStart = ta.selectionEnd = cur.start + c.text.length;
+      const text = fillCanned(c.text);
+      ta.value = ta.value.slice(0, cur.start) + text + ta.value.slice(ta.selectionStart);
+      ta.selectionStart = ta.selectionEnd = cur.start + text.length;
       S.drafts.set(S.chatId, ta.value);
       C.popup.hidden = true;
       ta.focus();
@@ -919,6 +920,12 @@ function updateCannedPopup() {
   C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? "Canned responses" : "No canned responses yet (admins add them)" }),
     ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: `Nothing matches /${q.query}` }))] : []));
   C.popup.hidden = false;
+}
+
+// {name}, {operator}, {brand} of a canned response, with this chat's values (desk.services.canned.fill).
+function fillCanned(text) {
+  const values = (S.detail && S.detail.canned_values) || {};
+  return String(text).replace(/\{([^{}\s]*)\}/g, (m, key) => (Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m));
 }
 
 function openArticles() {
@@ -1480,7 +1487,7 @@ async function adminCanned() {
     } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
   });
   return [h("h1", { text: "Canned responses" }),
-    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these." }),
+    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these. A text may use {name} (the customer's WhatsApp name, or \"there\"), {operator} (the operator's name) and {brand}." }),
     h("div", { class: "card" }, h("table", { class: "grid" }, th("Shortcut", "Title", "Text", ""),
       h("tbody", {}, rows.length ? rows.map((c) => h("tr", {}, h("td", {}, h("code", { text: "/" + c.shortcut })), h("td", { text: c.title }),
         h("td", { class: "muted", text: c.text }),
