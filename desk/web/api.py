@@ -20,7 +20,7 @@ from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
 from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
-from desk.services import conversations, operators, outbox, routing, tickets
+from desk.services import conversations, notes, operators, outbox, routing, tickets
 from desk.services import canned as canned_service
 from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
@@ -30,8 +30,8 @@ from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, S
                               endpoint, int_param, int_value, json_error, kick_worker, same_origin,
                               signed_in_operator)
 from desk.web.events import stream
-from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, operator_json, phone, tag_json,
-                            template_json)
+from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, note_json, operator_json, phone,
+                            tag_json, template_json)
 
 
 async def chat_or_404(session, me: Operator, chat_id: int):
@@ -279,7 +279,17 @@ async def chat_view(request, session, me):
 async def transcript(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     messages = await conversations.transcript(session, chat.id)
-    return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages]})
+    return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages],
+                              "notes": [note_json(n) for n in await notes.of_chat(session, chat.id)]})
+
+
+@endpoint()
+async def add_note(request, session, me):
+    """An internal note on the chat, for colleagues: never sent to WhatsApp (desk.services.notes)."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    data = await body(request)
+    note = await notes.add(session, chat.id, me, data.get("text"))
+    return web.json_response({"note": note_json(note)}, status=201)
 
 
 # Types the browser may show inline: the media WhatsApp itself carries. Anything else
@@ -592,6 +602,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/inbox/{list}", inbox)
     r.add_get("/api/chats/{chat_id}", chat_view)
     r.add_get("/api/chats/{chat_id}/messages", transcript)
+    r.add_post("/api/chats/{chat_id}/notes", add_note)
     r.add_post("/api/chats/{chat_id}/pick", pick)
     r.add_post("/api/chats/{chat_id}/reply", reply)
     r.add_post("/api/chats/{chat_id}/messages/{message_id}/retry", retry)

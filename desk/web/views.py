@@ -74,6 +74,11 @@ def message_json(m: Message) -> dict:
     return item
 
 
+def note_json(n) -> dict:
+    """An internal note, as the transcript shows it (never sent to WhatsApp)."""
+    return {"id": n.id, "body": n.body, "author": n.author, "operator_id": n.operator_id, "at": iso(n.created_at)}
+
+
 def list_item(chat, last: Message | None, depts: dict, ops: dict) -> dict:
     contact = chat.contact
     return {"id": chat.id, "state": chat.state.value, "name": contact.profile_name, "wa_id": contact.wa_id,

@@ -166,3 +166,39 @@ async def test_canned_responses_take_variables_and_refuse_unknown_ones(make_cons
 
     from desk.services import canned
     assert canned.fill(saved["text"], detail["canned_values"]) == "Hi there, Ada Admin from Acme here."
+
+
+async def test_internal_notes_stay_in_the_desk(make_console, desk):
+    from desk.models import Chat, ChatNote
+
+    alice, chat_id = await picked_by(make_console, desk)
+    async with desk.sessions() as session:
+        before = (await session.get(Chat, chat_id)).last_activity_at
+    resp = await alice.post(f"/api/chats/{chat_id}/notes", {"text": "  Kerry called the shop too: order #A-20931  "})
+    assert resp.status == 201, await resp.text()
+    note = (await resp.json())["note"]
+    assert (note["body"], note["author"]) == ("Kerry called the shop too: order #A-20931", "Alice Support")
+    # Never sent: no outbox row, no transcript message; the chat's timers do not move.
+    assert await outbox_rows(desk, chat_id) == []
+    transcript = await (await alice.get(f"/api/chats/{chat_id}/messages")).json()
+    assert [m["body"] for m in transcript["messages"]] == ["hello", "I want a person"]
+    assert [n["body"] for n in transcript["notes"]] == ["Kerry called the shop too: order #A-20931"]
+    async with desk.sessions() as session:
+        assert (await session.get(Chat, chat_id)).last_activity_at == before
+        assert len((await session.execute(select(ChatNote))).scalars().all()) == 1
+
+    # A colleague who sees the chat reads and adds notes (even without having the chat) ...
+    carol = await signed_in(make_console, "carol")
+    assert (await carol.post(f"/api/chats/{chat_id}/notes", {"text": "I'll follow up tomorrow"})).status == 201
+    ada = await signed_in(make_console, "ada")
+    notes = (await (await ada.get(f"/api/chats/{chat_id}/messages")).json())["notes"]
+    assert [n["author"] for n in notes] == ["Alice Support", "Carol Support"]
+    # ... another department's operator does not see the chat, nor its notes.
+    bob = await signed_in(make_console, "bob")
+    assert (await bob.get(f"/api/chats/{chat_id}/messages")).status == 404
+    assert (await bob.post(f"/api/chats/{chat_id}/notes", {"text": "sneaky"})).status == 404
+    # Refused with the reason.
+    for text, why in (("   ", "the note is empty"), ("x" * 4001, "at most 4000 characters"), (["a"], "a note is text")):
+        refused = await alice.post(f"/api/chats/{chat_id}/notes", {"text": text})
+        assert refused.status == 422 and why in (await refused.json())["error"]
+    assert (await alice.post(f"/api/chats/{chat_id}/notes", {"text": "ok"})).status == 201
