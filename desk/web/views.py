@@ -49,6 +49,17 @@ def media_kind(mime: str | None, type_: str) -> str:
     return "document"
 
 
+def offered_buttons(payload: dict) -> list[str]:
+    """The titles of the reply buttons or list rows an outgoing interactive message offered
+    (the Cloud API object the desk stored in `messages.payload`)."""
+    inter = payload.get("interactive") if isinstance(payload.get("interactive"), dict) else {}
+    action = inter.get("action") if isinstance(inter.get("action"), dict) else {}
+    titles = [(b.get("reply") or {}).get("title") for b in action.get("buttons") or [] if isinstance(b, dict)]
+    titles += [r.get("title") for sec in action.get("sections") or [] if isinstance(sec, dict)
+               for r in sec.get("rows") or [] if isinstance(r, dict)]
+    return [str(t) for t in titles if t]
+
+
 def message_json(m: Message) -> dict:
     item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
             "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
@@ -65,6 +76,8 @@ def message_json(m: Message) -> dict:
     if m.type == "interactive" and not m.body:
         body = (payload.get("interactive") or {}).get("body") or {}
         item["body"] = body.get("text")
+    if m.type == "interactive" and m.direction.value == "out":
+        item["buttons"] = offered_buttons(payload)
     if m.type == "location":
         loc = payload.get("location") or {}
         item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None

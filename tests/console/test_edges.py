@@ -202,3 +202,22 @@ async def test_internal_notes_stay_in_the_desk(make_console, desk):
         refused = await alice.post(f"/api/chats/{chat_id}/notes", {"text": text})
         assert refused.status == 422 and why in (await refused.json())["error"]
     assert (await alice.post(f"/api/chats/{chat_id}/notes", {"text": "ok"})).status == 201
+
+
+async def test_the_buttons_the_bot_offered_are_in_the_transcript(make_console, desk):
+    from cloudapi.outbound import buttons_message
+    from desk.models import Sender
+    from desk.services import conversations
+
+    chat_id = await desk.seed_chat("447700900001")
+    async with desk.sessions() as session, session.begin():
+        for choices in (["Support", "Sales"], [f"Option {i}" for i in range(1, 6)]):
+            message = buttons_message("447700900001", "Which *department*?", [{"title": t, "payload": t} for t in choices])
+            await conversations.record_outbound(session, chat_id=chat_id, sender=Sender.bot, type="interactive",
+                                                body="Which *department*?", payload=message)
+    ada = await signed_in(make_console, "ada")
+    messages = (await (await ada.get(f"/api/chats/{chat_id}/messages")).json())["messages"]
+    offered = [(m["body"], m["buttons"]) for m in messages if m["type"] == "interactive"]
+    assert offered == [("Which *department*?", ["Support", "Sales"]),
+                       ("Which *department*?", [f"Option {i}" for i in range(1, 6)])]  # reply buttons, then a list
+    assert all("buttons" not in m for m in messages if m["type"] == "text")

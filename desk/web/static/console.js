@@ -28,6 +28,24 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// WhatsApp's formatting (*bold*, _italic_, ~strike~, ```mono```) as DOM nodes, never HTML: the one
+// renderer of the console (transcript and list previews), the simulator's rules (simulator/page.py).
+// Text goes in as text nodes only, so markup in a message stays text.
+const WA_FORMAT = /```([\s\S]+?)```|(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])|(?<![\w_])_(\S(?:[^_\n]*\S)?)_(?![\w_])|(?<![\w~])~(\S(?:[^~\n]*\S)?)~(?![\w~])/g;
+function waText(text, cls = "text") {
+  const box = h("span", { class: cls });
+  const s = text == null ? "" : String(text);
+  let last = 0;
+  for (const m of s.matchAll(WA_FORMAT)) {
+    if (m.index > last) box.append(document.createTextNode(s.slice(last, m.index)));
+    const tag = m[1] !== undefined ? "code" : m[2] !== undefined ? "b" : m[3] !== undefined ? "i" : "s";
+    box.append(h(tag, { text: m[1] ?? m[2] ?? m[3] ?? m[4] }));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) box.append(document.createTextNode(s.slice(last)));
+  return box;
+}
+
 const circle = (cx, cy, r) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
 const ICONS = {
   clock: [circle(12, 12, 9), "M12 7v5l3 2"],
@@ -401,7 +419,7 @@ function chatItem(c) {
   h("div", {},
     h("div", { class: "row" }, h("span", { class: "name", text: displayName(c) }), h("span", { class: "time", dataset: { rel: time || "" }, text: relative(time) })),
     c.name ? h("div", { class: "number", text: c.phone }) : null,
-    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? last.text : "No messages"),
+    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? waText(last.text, "ptext") : "No messages"),
     meta));
   tickOne(el);
   return el;
@@ -493,7 +511,7 @@ async function loadChat(background = false, scrollToEnd = false) {
   renderTags(detail);
   renderComposer(detail);
   renderSide(detail);
-  renderMessages(transcript.messages, scrollToEnd);
+  renderMessages(transcript.messages, scrollToEnd, transcript.notes || []);
 }
 
 function renderHead(d) {
@@ -528,7 +546,27 @@ function extraActions(d) {
       title: lead ? "Send this lead's details to the CRM" : "No lead was captured for this contact" }, icon("upload"), "Push lead to CRM"),
     h("button", { class: "btn small", type: "button", id: "create-ticket", onclick: openTicket,
       title: "Turn this chat into a helpdesk ticket" }, icon("ticket"), "Create ticket"),
+    h("button", { class: "btn small", type: "button", id: "add-note", onclick: openNote,
+      title: "An internal note for colleagues: never sent to the customer" }, icon("lock"), "Add note"),
   ];
+}
+
+function openNote() {
+  const d = S.detail;
+  const text = h("textarea", { class: "field", id: "note-text", rows: "4", maxlength: "4000", "aria-label": "Note",
+    placeholder: "Only colleagues who see this chat read it. It is never sent to WhatsApp." });
+  const error = h("div", { class: "form-error", hidden: true, role: "alert" });
+  modal({
+    title: "Internal note",
+    body: [h("p", { class: "muted", text: `A note on the chat with ${displayName(d.contact)}, shown in the transcript to your colleagues only.` }), text, error],
+    actions: [{ label: "Cancel" }, { label: "Add note", kind: "primary", icon: "lock", run: async () => {
+      try {
+        await api("POST", `/api/chats/${d.id}/notes`, { text: text.value });
+        toast("Note added (not sent to the customer).", "ok");
+        if (d.id === S.chatId) await loadChat(false, true);
+      } catch (e) { error.textContent = e.message; error.hidden = false; return false; }
+    } }],
+  });
 }
 
 function renderTags(d) {
@@ -704,8 +742,13 @@ function messageEl(m, showWho) {
         h("span", {}, h("span", { class: "fn", text: md.filename || "document" }), h("span", { class: "sz", text: [md.mime, md.size ? human(md.size) : ""].filter(Boolean).join(" · ") }))));
     }
   }
-  if (m.body) bubble.append(h("span", { class: "text", text: m.body }));
+  if (m.body) bubble.append(waText(m.body));
   else if (!md) bubble.append(h("span", { class: "text missing-media", text: `[${m.type}]` }));
+  // The buttons (or list rows) the bot offered with this message, as the customer saw them.
+  if (m.buttons && m.buttons.length) {
+    bubble.append(h("div", { class: "offered", "aria-label": "Buttons offered" },
+      m.buttons.map((t) => h("span", { class: "offer", text: t }))));
+  }
   const who = { user: S.detail ? displayName(S.detail.contact) : "User", bot: "Bot", operator: "Operator", system: "Desk" }[m.sender];
   const el = h("div", { class: `msg ${m.sender}${m.status === "failed" ? " failed" : ""}`, dataset: { id: m.id } },
     showWho ? h("div", { class: "who", text: who }) : null, bubble, messageFoot(m));
@@ -752,17 +795,34 @@ function showTemplates() {
   if (select) select.focus();
 }
 
-function renderMessages(list, scrollToEnd) {
+// An internal note: for colleagues only, never sent to WhatsApp (desk/services/notes.py).
+function noteEl(n) {
+  return h("div", { class: "msg-note", dataset: { noteId: n.id } },
+    h("div", { class: "note-head" }, icon("lock", "icon tiny"), h("b", { text: n.author }), h("span", { text: " · internal note, not sent to the customer" }),
+      h("small", { text: clock(n.at), title: new Date(n.at).toLocaleString() })),
+    h("div", { class: "note-body", text: n.body }));
+}
+
+function renderMessages(list, scrollToEnd, notes = []) {
   const box = C.messages;
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
-  const key = list.map((m) => m.id).join(",");
+  const key = list.map((m) => m.id).join(",") + "|" + notes.map((n) => n.id).join(",");
   if (key !== S.msgKey) {
     const mineAdded = list.length > S.messages.length && list.slice(S.messages.length).some((m) => m.direction === "out");
     const nodes = [];
     let day = "", prev = null;
-    for (const m of list) {
-      const label = dayLabel(m.at);
+    // Messages (in WhatsApp-timestamp order) and notes (by when they were written), merged by time.
+    const items = list.map((m) => ({ at: parse(m.at), m }));
+    for (const n of notes) {
+      const t = parse(n.at);
+      let i = items.length;
+      while (i > 0 && items[i - 1].at > t) i--;
+      items.splice(i, 0, { at: t, n });
+    }
+    for (const { m, n } of items) {
+      const label = dayLabel(m ? m.at : n.at);
       if (label !== day) { nodes.push(h("div", { class: "day", text: label })); day = label; prev = null; }
+      if (n) { nodes.push(noteEl(n)); prev = null; continue; }
       nodes.push(messageEl(m, !prev || prev.sender !== m.sender));
       prev = m;
     }
