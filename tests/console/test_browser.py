@@ -353,6 +353,8 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(dan).to_contain_text("deactivated")
 
     await page.goto(f"{base}/#/admin/timeouts")
+    await expect(page.locator("#unattended-unit")).to_have_value("days")  # 1440 minutes: shown as 1 day
+    await page.select_option("#unattended-unit", "minutes")
     await page.fill("#unattended", "5")
     await page.click("#save-timeouts")
     await expect(page.locator(".admin-pane .form-error")).to_contain_text("15 minutes to 1 month")

@@ -1320,12 +1320,28 @@ async function adminTeam() {
   ];
 }
 
+// A duration typed in minutes, hours or days; the desk stores minutes (desk.services.settings).
+const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
+function durationField(id, minutes, label) {
+  const input = h("input", { class: "field num", type: "number", id, min: "1", step: "1", "aria-label": label });
+  const unit = h("select", { class: "field unit-select", id: `${id}-unit`, "aria-label": `${label}: unit` },
+    UNITS.map(([name]) => h("option", { value: name, text: name })));
+  // Shown in the largest unit that holds the value exactly (1440 minutes: 1 day).
+  const [name, factor] = [...UNITS].reverse().find(([, f]) => minutes % f === 0) || UNITS[0];
+  input.value = String(minutes / factor);
+  unit.value = name;
+  const value = () => {
+    const n = Number(input.value);
+    if (input.value.trim() === "" || !Number.isInteger(n)) return NaN;
+    return n * UNITS.find(([u]) => u === unit.value)[1];
+  };
+  return { el: h("div", { class: "duration" }, input, unit), value };
+}
+
 async function adminTimeouts() {
   const s = await api("GET", "/api/admin/settings");
-  const unattended = h("input", { class: "field num", type: "number", id: "unattended", min: s.limits.unattended[0], max: s.limits.unattended[1] });
-  unattended.value = s.unattended_close_minutes;
-  const idle = h("input", { class: "field num", type: "number", id: "idle", min: s.limits.idle[0], max: s.limits.idle[1] });
-  idle.value = s.idle_close_minutes;
+  const unattended = durationField("unattended", s.unattended_close_minutes, "Close unattended chats after");
+  const idle = durationField("idle", s.idle_close_minutes, "Close idle chats after");
   const bot = h("input", { type: "checkbox", id: "bot-enabled" });
   bot.checked = s.bot_enabled;
   const result = h("div", { hidden: true });
@@ -1333,7 +1349,8 @@ async function adminTimeouts() {
   save.addEventListener("click", async () => {
     result.hidden = true;
     try {
-      await api("PUT", "/api/admin/settings", { unattended_close_minutes: Number(unattended.value), idle_close_minutes: Number(idle.value), bot_enabled: bot.checked });
+      if (Number.isNaN(unattended.value()) || Number.isNaN(idle.value())) throw new Error("Enter whole numbers of minutes, hours or days.");
+      await api("PUT", "/api/admin/settings", { unattended_close_minutes: unattended.value(), idle_close_minutes: idle.value(), bot_enabled: bot.checked });
       result.className = "form-ok"; result.textContent = "Saved.";
     } catch (e) { result.className = "form-error"; result.textContent = e.message; }
     result.hidden = false;
@@ -1342,8 +1359,8 @@ async function adminTimeouts() {
   return [h("h1", { text: "Timeouts" }),
     h("p", { class: "lead-in", text: "When the desk closes chats by itself. Any message from either side resets the idle timer." }),
     h("div", { class: "card" }, h("div", { class: "body" },
-      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (44,640 minutes).", h("div", {}, unattended, h("span", { class: "unit", text: "minutes" }))),
-      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1,440 minutes).", h("div", {}, idle, h("span", { class: "unit", text: "minutes" }))),
+      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (31 days).", unattended.el),
+      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1 day).", idle.el),
       row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
       h("div", {}, save), result)),
     botRulesCard(s.bot_idle_rules),
