@@ -3,6 +3,8 @@ retry, canned-response variables, internal notes, timeouts in hours and days, ph
 numbers in one format (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import select
 
@@ -71,14 +73,17 @@ async def test_phone_numbers_have_one_format_everywhere(make_console, desk):
 class FakeGraph:
     """Meta's side for the outbox worker: the given errors first, then accepted sends."""
 
+    _ids = itertools.count(1)  # wamids are unique across instances, as Meta's are
+
     def __init__(self, *errors):
-        self.errors, self.sent = list(errors), []
+        self.errors, self.sent, self.wamids = list(errors), [], []
 
     async def send(self, phone_number_id, token, request):
         if self.errors:
             raise self.errors.pop(0)
         self.sent.append(request)
-        return f"wamid.sent{len(self.sent)}"
+        self.wamids.append(f"wamid.fake{next(self._ids)}")
+        return self.wamids[-1]
 
 
 async def test_a_failed_send_says_what_happened_and_can_be_retried(make_console, desk):
@@ -117,7 +122,7 @@ async def test_a_failed_send_says_what_happened_and_can_be_retried(make_console,
     [row] = await outbox_rows(desk, chat_id)
     async with desk.sessions() as session:
         stored = await session.get(Message, mid)
-        assert (stored.wamid, stored.error) == ("wamid.sent1", None) and stored.status != "failed"
+        assert (stored.wamid, stored.error) == (graph.wamids[0], None) and stored.status != "failed"
     assert row.state.value == "sent"
     # Not failed (any more): nothing to retry.
     twice = await alice.post(f"/api/chats/{chat_id}/messages/{mid}/retry")

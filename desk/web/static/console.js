@@ -446,6 +446,7 @@ function buildConversation() {
     h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.hint, C.send));
   C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.template, C.editor);
   $("#conv").append(C.head, C.tagbar, C.messages, C.composer);
+  showNoChat();
 
   C.messages.addEventListener("scroll", () => {
     S.stickToEnd = C.messages.scrollHeight - C.messages.scrollTop - C.messages.clientHeight < 40;
@@ -453,7 +454,8 @@ function buildConversation() {
   C.send.addEventListener("click", sendReply);
   C.text.addEventListener("keydown", onReplyKey);
   C.text.addEventListener("input", () => { S.drafts.set(S.chatId, C.text.value); updateCannedPopup(); });
-  C.text.addEventListener("blur", () => setTimeout(() => { C.popup.hidden = true; }, 150));
+  // Hidden once the reply box has lost focus (unless it got it back meanwhile: typing a new "/" right away).
+  C.text.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== C.text) C.popup.hidden = true; }, 150));
   C.cannedBtn.addEventListener("click", () => {
     insertAtCaret(C.text.value && !/\s$/.test(C.text.value.slice(0, C.text.selectionStart)) ? " /" : "/");
     updateCannedPopup();
@@ -461,6 +463,15 @@ function buildConversation() {
   C.faqBtn.addEventListener("click", openArticles);
   C.attachBtn.addEventListener("click", () => C.file.click());
   C.file.addEventListener("change", onFileChosen);
+}
+
+// No chat open (also on the first page load, before any chat was chosen): say what to do.
+function showNoChat() {
+  $("#conv").hidden = true;
+  $("#conv-empty").hidden = false;
+  $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "No chat open" }),
+    h("span", { id: "conv-empty-help", text: "Pick a chat from the queue on the left to read it and answer. Waiting chats need you first: open one and press Pick. Go online to get new chats assigned to you." }));
+  $("#side-pane").replaceChildren();
 }
 
 async function openChat(chatId) {
@@ -471,11 +482,7 @@ async function openChat(chatId) {
   S.msgKey = "";
   for (const el of $$(".chat-item")) el.classList.toggle("active", Number(el.dataset.chatId) === chatId);
   if (!chatId) {
-    $("#conv").hidden = true;
-    $("#conv-empty").hidden = false;
-    $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "No chat open" }),
-      h("span", { id: "conv-empty-help", text: "Pick a chat from the queue on the left to read it and answer. Waiting chats need you first: open one and press Pick. Go online to get new chats assigned to you." }));
-    $("#side-pane").replaceChildren();
+    showNoChat();
     return;
   }
   $("#conv-empty").hidden = true;
