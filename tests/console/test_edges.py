@@ -226,3 +226,21 @@ async def test_the_buttons_the_bot_offered_are_in_the_transcript(make_console, d
     assert offered == [("Which *department*?", ["Support", "Sales"]),
                        ("Which *department*?", [f"Option {i}" for i in range(1, 6)])]  # reply buttons, then a list
     assert all("buttons" not in m for m in messages if m["type"] == "text")
+
+
+async def test_a_failed_ticket_answer_says_what_happened(make_console, desk):
+    from cloudapi.graph import GraphError
+    from desk.services import outbox, tickets
+
+    chat_id = await desk.seed_chat("447700900002", texts=("my mug arrived broken",), hand_off=False)
+    async with desk.sessions() as s, s.begin():
+        ticket = await tickets.create_ticket_from_chat(s, chat_id, "bot", "Kerry: broken mug",
+                                                       message="my mug arrived broken", adapter="none")
+    alice = await signed_in(make_console, "alice")
+    assert (await alice.post(f"/api/tickets/{ticket.id}/take")).status == 200
+    assert (await alice.post(f"/api/tickets/{ticket.id}/reply", {"text": "A new mug is on its way."})).status == 201
+    assert await outbox.run_once(desk.sessions, FakeGraph(GraphError(400, 131047, "Re-engagement message")),
+                                 "token") == 1
+    [reply] = (await (await alice.get(f"/api/tickets/{ticket.id}")).json())["replies"]
+    assert reply["status"] == "failed" and "131047" in reply["error"]
+    assert reply["failure"]["action"] == "template" and "24-hour window has closed" in reply["failure"]["text"]

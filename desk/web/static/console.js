@@ -1758,7 +1758,10 @@ async function openTicketDetail(ticketId, reload) {
       } }, icon("send"), "Send template")));
   } else composer.push(h("div", { class: "notice", id: "ticket-reason", text: cp.reason }));
   const replies = t.replies.map((r) => h("div", { class: "ticket-reply" }, h("div", { class: "muted" }, `${r.operator || "Operator"} · ${stamp(r.at)} · ${r.kind}`,
-    r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }), r.error ? h("div", { class: "err", text: r.error }) : null));
+    r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }),
+    r.failure ? h("div", { class: "err failure" }, h("div", { class: "what", text: r.failure.text }), h("div", { class: "next", text: r.failure.next_step }),
+      h("small", { class: "detail", text: `WhatsApp said: ${r.error}` }))
+      : r.error ? h("div", { class: "err", text: r.error }) : null));
   const actions = [{ label: "Close window" }];
   const move = (what, text) => ({ label: { take: "Take", close: "Close ticket", reopen: "Reopen" }[what], kind: what === "take" ? "primary" : what === "close" ? "danger" : "", run: async () => {
     try { const r = await api("POST", `/api/tickets/${t.id}/${what}`); await after(r, text); } catch (e) { fail(e); }
