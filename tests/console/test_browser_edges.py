@@ -224,3 +224,21 @@ async def test_console_rough_edges(served, browser, desk):
     await expect(page.locator("#idle-unit")).to_have_value("minutes")
     assert errors == []
     await context.close()
+
+
+# The simulator's cases (tests/simulator/test_sim_page.py): the console renders the same.
+@pytest.mark.parametrize("text,html", [
+    ("here *Monday to Friday, 9:00–18:00* and *Sat*.",
+     '<span class="text">here <b>Monday to Friday, 9:00–18:00</b> and <b>Sat</b>.</span>'),
+    ("snake_case_name, 2*3*4, _really_ ~old~", '<span class="text">snake_case_name, 2*3*4, <i>really</i> <s>old</s></span>'),
+    ("```a *b*``` <img src=x onerror=alert(1)>",
+     '<span class="text"><code>a *b*</code> &lt;img src=x onerror=alert(1)&gt;</span>'),
+    ("a * b * c", '<span class="text">a * b * c</span>'),
+])
+async def test_the_console_renders_whatsapp_formatting_as_the_simulator_does(served, browser, text, html):
+    base, _ = served
+    context = await browser.new_context()
+    page = await context.new_page()
+    await sign_in(page, base, "alice@acme.test")
+    assert await page.evaluate("(s) => waText(s).outerHTML", text) == html
+    await context.close()
