@@ -126,6 +126,7 @@ async def test_console_rough_edges(served, browser, desk):
     await expect(user).to_have_text(f"Support please, it's urgent {XSS} code *x*")
     assert await page.locator("#messages img").count() == 0
     assert await page.evaluate("typeof window.__xss") == "undefined"
+    await shot(page, "console-edges-formatting")
 
     # Item 1: a lone "/" is not sent, by Enter or by the Send button.
     await page.fill("#reply", "/")
