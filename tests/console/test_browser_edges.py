@@ -140,6 +140,7 @@ async def test_console_rough_edges(served, browser, desk):
     await page.type("#reply", "/hi")
     await expect(page.locator("#reply")).to_have_value("/hi")
     await expect(page.locator(".popup .opt.sel")).to_contain_text("/hi")
+    await expect(page.locator(".popup .opt.sel .x")).to_have_text("Hi Kerry Fisher, Alice Support from Acme here.")
     await page.keyboard.press("Enter")
     await expect(page.locator("#reply")).to_have_value("Hi Kerry Fisher, Alice Support from Acme here.")
     await page.keyboard.press("Enter")

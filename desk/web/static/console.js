@@ -983,7 +983,7 @@ function updateCannedPopup() {
       S.drafts.set(S.chatId, ta.value);
       C.popup.hidden = true;
       ta.focus();
-    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: c.text })));
+    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text) })));
   C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? "Canned responses" : "No canned responses yet (admins add them)" }),
     ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: `Nothing matches /${q.query}` }))] : []));
   C.popup.hidden = false;
