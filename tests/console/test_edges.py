@@ -244,3 +244,28 @@ async def test_a_failed_ticket_answer_says_what_happened(make_console, desk):
     [reply] = (await (await alice.get(f"/api/tickets/{ticket.id}")).json())["replies"]
     assert reply["status"] == "failed" and "131047" in reply["error"]
     assert reply["failure"]["action"] == "template" and "24-hour window has closed" in reply["failure"]["text"]
+
+
+async def test_a_send_meta_reported_failed_later_is_retried_too(make_console, desk):
+    """The failure came as a status webhook after Meta had accepted the send (its wamid):
+    the retry sends it again instead of taking the old wamid for a success."""
+    import datetime as dt
+
+    from desk.models import utcnow
+    from desk.services import conversations, outbox
+
+    alice, chat_id = await picked_by(make_console, desk)
+    mid = (await (await alice.post(f"/api/chats/{chat_id}/reply", {"text": "Here is the tracking link."})).json()
+           )["message"]["id"]
+    graph = FakeGraph()
+    assert await outbox.run_once(desk.sessions, graph, "token") == 1
+    async with desk.sessions() as session, session.begin():
+        await conversations.apply_status(session, wamid=graph.wamids[0], status="failed",
+                                         at=utcnow() + dt.timedelta(seconds=1), error="131026: Message undeliverable")
+    [m] = [m for m in (await (await alice.get(f"/api/chats/{chat_id}/messages")).json())["messages"] if m["id"] == mid]
+    assert (m["status"], m["failure"]["code"], m["failure"]["action"]) == ("failed", 131026, "retry")
+    assert (await alice.post(f"/api/chats/{chat_id}/messages/{mid}/retry")).status == 200
+    assert await outbox.run_once(desk.sessions, graph, "token") == 1
+    assert [r["text"]["body"] for r in graph.sent] == ["Here is the tracking link."] * 2
+    async with desk.sessions() as session:
+        assert (await session.get(Message, mid)).wamid == graph.wamids[1]
