@@ -176,9 +176,12 @@ async def test_canned_responses_take_variables_and_refuse_unknown_ones(make_cons
 async def test_internal_notes_stay_in_the_desk(make_console, desk):
     from desk.models import Chat, ChatNote
 
+    from desk.web import queries
+
     alice, chat_id = await picked_by(make_console, desk)
     async with desk.sessions() as session:
         before = (await session.get(Chat, chat_id)).last_activity_at
+        feed_before = await queries.fingerprint(session)
     resp = await alice.post(f"/api/chats/{chat_id}/notes", {"text": "  Kerry called the shop too: order #A-20931  "})
     assert resp.status == 201, await resp.text()
     note = (await resp.json())["note"]
@@ -191,6 +194,7 @@ async def test_internal_notes_stay_in_the_desk(make_console, desk):
     async with desk.sessions() as session:
         assert (await session.get(Chat, chat_id)).last_activity_at == before
         assert len((await session.execute(select(ChatNote))).scalars().all()) == 1
+        assert await queries.fingerprint(session) != feed_before  # colleagues' pages see it live
 
     # A colleague who sees the chat reads and adds notes (even without having the chat) ...
     carol = await signed_in(make_console, "carol")
