@@ -412,6 +412,20 @@ class TicketReply(Base):
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
 
+class ChatNote(Base):
+    """An operator's internal note on a chat: shown in the console's transcript to the
+    chat's brand, never sent to WhatsApp (no outbox row, not a message)."""
+
+    __tablename__ = "chat_notes"
+    __table_args__ = (Index("ix_chat_notes_chat", "chat_id", "id"),)
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
+    author = Column(String(200), nullable=False)  # the operator's name when written (kept if they leave)
+    body = Column(Text, nullable=False)
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
 class DeskSettingsRow(Base):
     """Per-brand timeouts and bot rules, set by admins (validated in desk.services.settings)."""
 

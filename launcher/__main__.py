@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from launcher.env import ROOT, VAR, build_env, ports, read_env_file
+from launcher.env import ROOT, VAR, PortError, build_env, ports, read_env_file
 from launcher.stack import VENV_BIN, Stack, migrate
 
 MODEL = ROOT / "models" / "tsunagi.tar.gz"
@@ -109,12 +109,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m launcher")
     parser.add_argument("command", choices=["demo", "serve", "prepare"])
     args = parser.parse_args()
-    if args.command == "demo":
-        demo()
-    elif args.command == "serve":
-        serve()
-    else:
-        prepare(build_env())
+    try:
+        if args.command == "demo":
+            demo()
+        elif args.command == "serve":
+            serve()
+        else:
+            prepare(build_env())
+    except PortError as exc:
+        sys.exit(f"tsunagi: {exc}")
 
 
 if __name__ == "__main__":

@@ -42,14 +42,42 @@ def _demo_secrets() -> dict[str, str]:
     return values
 
 
+# The ports browsers refuse to connect to (the Fetch standard's "bad ports", which
+# Chromium's and Firefox's restricted lists follow): a console or simulator page there
+# fails with ERR_UNSAFE_PORT, so the launcher refuses them up front.
+BROWSER_BLOCKED_PORTS = frozenset({
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103,
+    104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513,
+    514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720,
+    1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+})
+PORT_SETTINGS = {"rasa": "RASA_PORT", "actions": "ACTIONS_PORT", "desk": "DESK_PORT", "simulator": "SIM_PORT"}
+DEFAULT_PORTS = {"rasa": 5005, "actions": 5055, "desk": 8000, "simulator": 8090}
+
+
+class PortError(ValueError):
+    """A configured port the stack cannot use; the message says which and why."""
+
+
 def ports(base: dict[str, str] | None = None) -> dict[str, int]:
+    """The four processes' ports; PortError for a port that is not a number in 1-65535 or
+    one that browsers block (they are all opened in a browser or called by one)."""
     env = base or {}
-    return {
-        "rasa": int(env.get("RASA_PORT", 5005)),
-        "actions": int(env.get("ACTIONS_PORT", 5055)),
-        "desk": int(env.get("DESK_PORT", 8000)),
-        "simulator": int(env.get("SIM_PORT", 8090)),
-    }
+    found = {}
+    for name, key in PORT_SETTINGS.items():
+        raw = env.get(key, DEFAULT_PORTS[name])
+        try:
+            port = int(raw)
+        except (TypeError, ValueError):
+            raise PortError(f"{key}={raw!r} is not a port number") from None
+        if not 1 <= port <= 65535:
+            raise PortError(f"{key}={port} is not a port number (1-65535)")
+        if port in BROWSER_BLOCKED_PORTS:
+            raise PortError(f"{key}={port}: browsers refuse this port (Chromium: ERR_UNSAFE_PORT, Firefox: "
+                            f"'This address is restricted'), so the pages there could not be opened; "
+                            f"choose another, e.g. {DEFAULT_PORTS[name]}")
+        found[name] = port
+    return found
 
 
 def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -> dict[str, str]:

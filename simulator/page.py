@@ -25,7 +25,6 @@ PAGE = r"""<!doctype html>
   .panel input, .panel select { width:100%; padding:8px; border:1px solid #d1d7db; border-radius:6px; font:inherit; }
   .panel button { margin-top:12px; width:100%; padding:9px; border:0; border-radius:6px; background:var(--green);
                   color:#fff; font:inherit; cursor:pointer; }
-  .panel button.secondary { background:#e9edef; color:#111b21; }
   .panel .hint { font-size:12px; color:#667781; margin-top:12px; }
   .phone { width:380px; height:720px; background:var(--bg); border-radius:28px; overflow:hidden; display:flex;
            flex-direction:column; box-shadow:0 8px 30px rgba(0,0,0,.25); border:10px solid #111b21; }
@@ -73,7 +72,6 @@ PAGE = r"""<!doctype html>
   <label for="biz">Business number</label>
   <select id="biz"></select>
   <button id="open">Open chat</button>
-  <button id="skip" class="secondary" title="Move the simulator's clock forward 24 hours">Skip 24 hours</button>
   <p class="hint" id="status"></p>
 </section>
 <main class="phone" aria-label="Chat">
@@ -299,7 +297,6 @@ async function openChat() {
 }
 
 $("open").addEventListener("click", openChat);
-$("skip").addEventListener("click", async () => { const r = await api("POST", "/_sim/clock", { advance_hours: 24 }); say("Clock moved to " + new Date(r.now * 1000).toLocaleString()); });
 $("composer").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = $("text").value.trim();

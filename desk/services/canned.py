@@ -1,5 +1,9 @@
 """Canned responses of a brand: the texts operators insert by typing `/shortcut`.
 
+A text may use the variables {name} (the customer's WhatsApp profile name, "there"
+without one), {operator} (the inserting operator's name) and {brand}; any other
+`{...}` is refused when the canned response is saved.
+
 The one set of rules for them, used by the console (desk.web.admin) and the admin
 command line (desk.cli.admin) alike. A refusal is a CannedError whose message says
 what to change.
@@ -20,8 +24,35 @@ TITLE_MAX = 200
 TEXT_MAX = 4096  # a WhatsApp text message
 
 
+# The variables a text may use, filled in for the chat when an operator inserts it.
+VARIABLES = ("name", "operator", "brand")
+NAME_FALLBACK = "there"  # "Hi {name}" to a customer without a WhatsApp profile name: "Hi there"
+_VARIABLE = re.compile(r"\{([^{}\s]*)\}")
+
+
 class CannedError(ValueError):
     """A canned response the desk refuses; the message says why."""
+
+
+def check_variables(text: str) -> None:
+    """Refuse a text naming a variable the desk cannot fill (`{nmae}`, `{}`)."""
+    unknown = sorted({m.group(1) for m in _VARIABLE.finditer(text)} - set(VARIABLES), key=str)
+    if unknown:
+        listed = ", ".join("{" + u + "}" for u in unknown)
+        raise CannedError(f"unknown variable{'s' * (len(unknown) > 1)} {listed} in the text: a canned response "
+                          "may use {name} (the customer's WhatsApp name), {operator} (yours) and {brand}")
+
+
+def variables(*, customer_name: str | None, operator_name: str | None, brand_name: str | None) -> dict[str, str]:
+    """The values of the variables for one chat and operator."""
+    return {"name": " ".join(str(customer_name or "").split()) or NAME_FALLBACK,
+            "operator": " ".join(str(operator_name or "").split()),
+            "brand": " ".join(str(brand_name or "").split())}
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The text with its variables filled in (what the console inserts into the reply)."""
+    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def shortcut_of(value) -> str:
@@ -43,6 +74,7 @@ def fields(shortcut, title, text) -> tuple[str, str, str]:
     text = str(text or "").strip()
     if not text or len(text) > TEXT_MAX:
         raise CannedError(f"the text has 1 to {TEXT_MAX} characters (WhatsApp's limit)")
+    check_variables(text)
     return shortcut, title, text
 
 

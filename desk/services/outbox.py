@@ -116,8 +116,9 @@ async def send_operator_media(session: AsyncSession, chat_id: int, operator, med
     return msg
 
 
-async def _operator_may_send(session: AsyncSession, chat_id: int, operator) -> Chat:
-    """The chat, if `operator` may send to it now; else CannotSend with the reason."""
+async def _operator_may_send(session: AsyncSession, chat_id: int, operator, *, template: bool = False) -> Chat:
+    """The chat, if `operator` may send to it now; else CannotSend with the reason
+    (`template`: an approved template, which may go outside the 24-hour window)."""
     chat = await session.get(Chat, chat_id)
     if chat is None or await routing.brand_of_number(session, chat.phone_number_id) != operator.brand_id:
         raise CannotSend(f"no chat {chat_id}")  # another brand's chat does not exist for this operator
@@ -125,12 +126,52 @@ async def _operator_may_send(session: AsyncSession, chat_id: int, operator) -> C
         raise CannotSend("this chat is closed: it cannot be answered")
     if chat.state != ChatState.open or (chat.operator_id != operator.id and operator.role != Role.admin):
         raise CannotSend("take the chat first: only its operator can answer")
-    if not window_open(chat):
+    if not template and not window_open(chat):
         raise CannotSend("the user last wrote more than 24 hours ago: only an approved template can be sent")
     number = await session.get(PhoneNumber, chat.phone_number_id)
     if number.state == NumberState.disconnected:
         raise CannotSend("this WhatsApp number is disconnected: an admin must reconnect it")
     return chat
+
+
+async def retry_failed(session: AsyncSession, chat_id: int, message_id: int, operator) -> Message:
+    """Send a failed operator message again, through the outbox: its row is queued anew
+    (due now, attempts from zero) and the message moves to now in the transcript, after the
+    same checks as a new reply (a template: as a template send). Only an operator's
+    message that failed; only by someone who may answer the chat now. CannotSend says why not."""
+    msg = await session.get(Message, message_id)
+    if msg is None or msg.chat_id != chat_id:
+        raise CannotSend(f"no message {message_id} in this chat")
+    if msg.sender != Sender.operator or msg.direction != Direction.outbound:
+        raise CannotSend("only an operator's message can be sent again")
+    if msg.status != "failed":
+        raise CannotSend(f"this message did not fail (it is {msg.status}): nothing to send again")
+    row = (await session.execute(select(OutboxMessage).where(OutboxMessage.message_id == msg.id))).scalar_one_or_none()
+    if row is None:
+        raise CannotSend("this message was not sent through the outbox: send it again as a new reply")
+    is_template = msg.type == "template"
+    if is_template:
+        chat = await _operator_may_send(session, chat_id, operator, template=True)
+    else:
+        chat = await _operator_may_send(session, chat_id, operator)
+    now = utcnow()
+    try:
+        decision = await billing.authorize_send(
+            session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id, is_template=is_template,
+            sender="template" if is_template else Sender.operator.value, now=now)
+    except billing.SendRefused as exc:
+        raise CannotSend(str(exc)) from None
+    await decision.attach(session, msg.id)
+    # A failure reported by a status webhook came after Meta's wamid: without it the
+    # worker does not take the new attempt for the one already sent.
+    msg.wamid = None
+    msg.status, msg.error, msg.status_at = "queued", None, now
+    msg.created_at, msg.wa_timestamp = now, now.replace(microsecond=0)
+    chat.last_activity_at = now
+    row.state, row.attempts, row.next_attempt_at = JobState.pending, 0, now
+    row.locked_until, row.last_error, row.sent_at = None, None, None
+    await session.flush()
+    return msg
 
 
 async def send_system_text(session: AsyncSession, chat: Chat, text: str, sender: Sender = Sender.system) -> Message | None:

@@ -27,7 +27,7 @@ from desk.services import settings as brand_settings
 from desk.services import tags as tag_service
 from desk.web import queries
 from desk.web.context import CONSOLE_SESSIONS, body, endpoint, int_param, int_value, json_error
-from desk.web.views import canned_json, iso, operator_json, template_json
+from desk.web.views import canned_json, iso, operator_json, phone, template_json
 
 
 def _text(data: dict, key: str) -> str:
@@ -38,7 +38,7 @@ def _text(data: dict, key: str) -> str:
 
 
 def _number_json(n, w, depts: dict) -> dict:
-    return {"id": n.id, "display": n.display_phone_number, "waba": {"id": w.id, "name": w.name},
+    return {"id": n.id, "display": phone(n.display_phone_number), "waba": {"id": w.id, "name": w.name},
             "department": depts.get(n.department_id), "department_id": n.department_id,
             "state": n.state.value, "reason": n.state_reason, "state_changed_at": iso(n.state_changed_at),
             "own_token": bool(n.access_token)}

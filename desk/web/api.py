@@ -19,8 +19,9 @@ from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content
 from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
-from desk.models import ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
-from desk.services import conversations, operators, outbox, routing, tickets
+from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
+from desk.services import conversations, notes, operators, outbox, routing, tickets
+from desk.services import canned as canned_service
 from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
@@ -29,8 +30,8 @@ from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, S
                               endpoint, int_param, int_value, json_error, kick_worker, same_origin,
                               signed_in_operator)
 from desk.web.events import stream
-from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, operator_json, phone, tag_json,
-                            template_json)
+from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, note_json, operator_json, phone,
+                            tag_json, template_json)
 
 
 async def chat_or_404(session, me: Operator, chat_id: int):
@@ -91,6 +92,12 @@ async def composer_now(session, chat, me: Operator, number, operator_name: str |
     if reason:
         return {**state, "enabled": False, "kind": "credits",
                 "reason": f"Nothing can be sent now: {reason} (this month's free conversations are used up)."}
+    # Inside the window too: a send Meta refused as outside it (131047) is answered with a template.
+    state["templates"] = [template_json(t) for t in
+                          await billing_templates.approved_for_number(session, chat.phone_number_id)]
+    state["template_reason"] = None if state["templates"] else (
+        "No approved templates for this number's WhatsApp Business Account yet: an admin registers them "
+        "under Admin › Templates.")
     return state
 
 
@@ -128,11 +135,12 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     after = lead_follow_up_after()
     history = await queries.previous_chats(session, me, chat)
     contact = chat.contact
+    brand = await session.get(Brand, await queries.brand_of_chat(session, chat))
     return {
         "id": chat.id, "state": chat.state.value,
         "contact": {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id,
                     "phone": phone(contact.wa_id), "since": iso(contact.created_at)},
-        "number": {"id": number.id, "display": number.display_phone_number, "state": number.state.value}
+        "number": {"id": number.id, "display": phone(number.display_phone_number), "state": number.state.value}
         if number else None,
         "department": {"id": chat.department_id, "name": depts.get(chat.department_id)}
         if chat.department_id else None,
@@ -148,6 +156,9 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
         "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
         "csat": await _csat_of(session, chat.id),
+        # What {name}, {operator} and {brand} of a canned response become in this chat (desk.services.canned).
+        "canned_values": canned_service.variables(customer_name=contact.profile_name, operator_name=me.name,
+                                                  brand_name=brand.name if brand else None),
         "now": iso(utcnow()),
     }
 
@@ -280,7 +291,17 @@ async def chat_view(request, session, me):
 async def transcript(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     messages = await conversations.transcript(session, chat.id)
-    return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages]})
+    return web.json_response({"chat_id": chat.id, "messages": [message_json(m) for m in messages],
+                              "notes": [note_json(n) for n in await notes.of_chat(session, chat.id)]})
+
+
+@endpoint()
+async def add_note(request, session, me):
+    """An internal note on the chat, for colleagues: never sent to WhatsApp (desk.services.notes)."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    data = await body(request)
+    note = await notes.add(session, chat.id, me, data.get("text"))
+    return web.json_response({"note": note_json(note)}, status=201)
 
 
 # Types the browser may show inline: the media WhatsApp itself carries. Anything else
@@ -339,6 +360,11 @@ async def pick(request, session, me):
     return web.json_response(await chat_detail(session, me, chat))
 
 
+# The canned-response trigger with nothing chosen ("/", "/cou"): never sent to the customer
+# (the page refuses it too: console.js LONE_SLASH).
+LONE_SHORTCUT = re.compile(r"/[\w-]*")
+
+
 @endpoint(kicks=True)
 async def reply(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
@@ -346,8 +372,20 @@ async def reply(request, session, me):
     text = data.get("text")
     if not isinstance(text, str):
         raise json_error(400, "text must be a string")
+    if LONE_SHORTCUT.fullmatch(text.strip()):
+        raise json_error(400, "Nothing was sent: a lone \"/\" (or /shortcut) only opens the canned responses. "
+                              "Choose one from the list, or type your reply.")
     msg = await outbox.send_operator_text(session, chat.id, me, text)
     return web.json_response({"message": message_json(msg)}, status=201)
+
+
+@endpoint(kicks=True)
+async def retry(request, session, me):
+    """Send a failed operator message again through the outbox (desk.services.outbox.retry_failed):
+    only a failed one, only by someone who may answer this chat now (409 with the reason)."""
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    msg = await outbox.retry_failed(session, chat.id, int_param(request, "message_id"), me)
+    return web.json_response({"message": message_json(msg)})
 
 
 def _clean_filename(name: str) -> str:
@@ -576,8 +614,10 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/inbox/{list}", inbox)
     r.add_get("/api/chats/{chat_id}", chat_view)
     r.add_get("/api/chats/{chat_id}/messages", transcript)
+    r.add_post("/api/chats/{chat_id}/notes", add_note)
     r.add_post("/api/chats/{chat_id}/pick", pick)
     r.add_post("/api/chats/{chat_id}/reply", reply)
+    r.add_post("/api/chats/{chat_id}/messages/{message_id}/retry", retry)
     r.add_post("/api/chats/{chat_id}/attachments", attach)
     r.add_post("/api/chats/{chat_id}/template", send_template)
     r.add_post("/api/chats/{chat_id}/transfer", transfer)

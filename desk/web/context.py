@@ -26,6 +26,7 @@ from desk.models import Operator, Role
 from desk.services.canned import CannedError
 from desk.services.departments import DepartmentError
 from desk.services.leads import LeadTaskError
+from desk.services.notes import NoteError
 from desk.services.numbers import NumberError
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
@@ -48,7 +49,7 @@ ARTICLES = web.AppKey("articles", list)
 # A service's refusal: 409 when the chat's state is in the way, 422 for a value it refuses.
 CONFLICT = (RoutingError, CannotSend, TicketError, LeadTaskError)
 INVALID = (SettingsError, OperatorError, CannedError, TagError, AttachmentRefused, NumberError, DepartmentError,
-           TemplateError, LedgerError)
+           TemplateError, LedgerError, NoteError)
 
 
 def json_error(status: int, message: str, *, headers=None, **extra) -> web.HTTPException:

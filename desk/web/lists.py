@@ -19,7 +19,7 @@ from desk.billing.policy import WINDOW
 from desk.config import lead_follow_up_after
 from desk.models import Chat, ChatState, Contact, Department, Lead, Operator, Role, Ticket, utcnow
 from desk.services import leads as lead_service
-from desk.services import takeover, tickets
+from desk.services import send_errors, takeover, tickets
 from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
@@ -156,11 +156,14 @@ async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
                   "this number has none. An admin registers them under Admin › Templates.")
     item.update({
         "description": ticket.description,
-        "number": {"id": number.id, "display": number.display_phone_number} if number else None,
+        "number": {"id": number.id, "display": phone(number.display_phone_number)} if number else None,
         "origin_chat": ({"id": origin.id, "state": origin.state.value} if origin is not None else None),
         "replies": [{"id": r.id, "kind": r.kind, "body": r.body, "at": iso(r.created_at), "chat_id": r.chat_id,
                      "operator": ops.get(r.operator_id), "status": m.status if m else None,
-                     "error": m.error if m else None} for r, m in replies],
+                     "error": m.error if m else None,
+                     "failure": (send_errors.explain(m.error).as_dict()
+                                 if m is not None and m.status == "failed" and m.error else None)}
+                    for r, m in replies],
         "composer": {"enabled": reason is None, "reason": reason, "window_open": window_open,
                      "window_closes_at": iso(last_user + WINDOW) if last_user else None,
                      "templates": templates},
@@ -336,7 +339,7 @@ async def contact_list(request, session, me):
         Ticket.contact_id.in_(ids), tickets.ticket_visible_to(me)).group_by(Ticket.contact_id))).all()) if ids else {}
     ops = await queries.names(session, Operator, [chat.operator_id for _, chat, _ in rows])
     depts = await queries.names(session, Department, [chat.department_id for _, chat, _ in rows])
-    numbers = {n.id: n.display_phone_number for n, _ in await queries.numbers(session, me.brand_id)}
+    numbers = {n.id: phone(n.display_phone_number) for n, _ in await queries.numbers(session, me.brand_id)}
     return web.json_response({"now": iso(utcnow()), "contacts": [{
         **await _contact_json(c), "since": iso(c.created_at), "chats": n,
         "leads": lead_counts.get(c.id, 0), "tickets": ticket_counts.get(c.id, 0),

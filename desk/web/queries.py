@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import (CannedResponse, Chat, ChatState, Contact, Department, Lead, Message,
+from desk.models import (CannedResponse, Chat, ChatNote, ChatState, Contact, Department, Lead, Message,
                          Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
 from desk.services.routing import brand_of_number, numbers_of_brand, of_brand, visible_to
@@ -239,7 +239,9 @@ async def fingerprint(session: AsyncSession) -> Fingerprint:
         func.count(Operator.id),
         func.sum(case((Operator.status == OperatorStatus.online, Operator.id), else_=0)),
         func.sum(case((Operator.status == OperatorStatus.away, Operator.id), else_=0))))).one()
-    return Fingerprint(max_id, recent, tuple(chats), tuple(tag_sum), tuple(ops), await records_fingerprint(session))
+    notes = (await session.execute(select(func.count(ChatNote.id), func.max(ChatNote.id)))).one()
+    return Fingerprint(max_id, recent, tuple(chats) + tuple(notes), tuple(tag_sum), tuple(ops),
+                       await records_fingerprint(session))
 
 
 async def records_fingerprint(session: AsyncSession) -> tuple:

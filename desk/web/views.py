@@ -10,6 +10,8 @@ import datetime as dt
 
 from desk.billing import templates as billing_templates
 from desk.models import Message, Operator
+from desk.phone_display import phone_display
+from desk.services import send_errors
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -17,16 +19,8 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def phone(wa_id: str | None) -> str:
-    """`+44 7700 900123` from a WhatsApp id (digits of the number)."""
-    if not wa_id:
-        return ""
-    try:
-        import phonenumbers
-
-        return phonenumbers.format_number(phonenumbers.parse("+" + wa_id),
-                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except Exception:  # noqa: BLE001 - any odd id is shown as it is
-        return "+" + wa_id
+    """`+44 7700 900123` from a WhatsApp id or a stored number (desk.phone_display, the one format)."""
+    return phone_display(wa_id)
 
 
 def operator_json(op: Operator, load: int | None = None) -> dict:
@@ -55,10 +49,23 @@ def media_kind(mime: str | None, type_: str) -> str:
     return "document"
 
 
+def offered_buttons(payload: dict) -> list[str]:
+    """The titles of the reply buttons or list rows an outgoing interactive message offered
+    (the Cloud API object the desk stored in `messages.payload`)."""
+    inter = payload.get("interactive") if isinstance(payload.get("interactive"), dict) else {}
+    action = inter.get("action") if isinstance(inter.get("action"), dict) else {}
+    titles = [(b.get("reply") or {}).get("title") for b in action.get("buttons") or [] if isinstance(b, dict)]
+    titles += [r.get("title") for sec in action.get("sections") or [] if isinstance(sec, dict)
+               for r in sec.get("rows") or [] if isinstance(r, dict)]
+    return [str(t) for t in titles if t]
+
+
 def message_json(m: Message) -> dict:
     item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
             "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
-            "status_at": iso(m.status_at), "media": None}
+            "status_at": iso(m.status_at), "media": None, "failure": None}
+    if m.status == "failed" and m.error:  # Meta's code in plain words, with the next step
+        item["failure"] = send_errors.explain(m.error).as_dict()
     if m.media_sha256:
         item["media"] = {"url": f"/api/messages/{m.id}/media", "mime": m.media_mime, "size": m.media_size,
                          "filename": m.media_filename, "kind": media_kind(m.media_mime, m.type)}
@@ -69,6 +76,8 @@ def message_json(m: Message) -> dict:
     if m.type == "interactive" and not m.body:
         body = (payload.get("interactive") or {}).get("body") or {}
         item["body"] = body.get("text")
+    if m.type == "interactive" and m.direction.value == "out":
+        item["buttons"] = offered_buttons(payload)
     if m.type == "location":
         loc = payload.get("location") or {}
         item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
@@ -76,6 +85,11 @@ def message_json(m: Message) -> dict:
     if m.type == "template" and not m.body:
         item["body"] = f"Template: {(payload.get('template') or {}).get('name', '?')}"
     return item
+
+
+def note_json(n) -> dict:
+    """An internal note, as the transcript shows it (never sent to WhatsApp)."""
+    return {"id": n.id, "body": n.body, "author": n.author, "operator_id": n.operator_id, "at": iso(n.created_at)}
 
 
 def list_item(chat, last: Message | None, depts: dict, ops: dict) -> dict:

@@ -31,7 +31,7 @@ async def test_wabas_and_numbers(make_console, desk):
     assert resp.status == 201, await resp.text()
     added = await resp.json()
     assert (added["display"], added["department"], added["state"], added["own_token"]) == (
-        "+81312345678", "Sales", "connected", True)
+        "+81 3-1234-5678", "Sales", "connected", True)
     assert "own-secret-token" not in await (await admin.get("/api/admin/numbers")).text()
     # Move it to Support.
     resp = await admin.put("/api/admin/numbers/100000000000009", {"department_id": desk.departments["Support"]})

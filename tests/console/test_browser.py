@@ -334,7 +334,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await page.fill("#f-display", "+81 3 1234 5678")
     await page.select_option("#f-department_id", label="Sales")
     await page.click(".modal .btn.primary")
-    await expect(page.locator('tr[data-number="100000000000003"]')).to_contain_text("+81312345678")
+    await expect(page.locator('tr[data-number="100000000000003"]')).to_contain_text("+81 3-1234-5678")  # one format (desk.phone_display)
 
     # A new operator, created with a password and a department.
     await page.goto(f"{base}/#/admin/team")
@@ -353,6 +353,8 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(dan).to_contain_text("deactivated")
 
     await page.goto(f"{base}/#/admin/timeouts")
+    await expect(page.locator("#unattended-unit")).to_have_value("days")  # 1440 minutes: shown as 1 day
+    await page.select_option("#unattended-unit", "minutes")
     await page.fill("#unattended", "5")
     await page.click("#save-timeouts")
     await expect(page.locator(".admin-pane .form-error")).to_contain_text("15 minutes to 1 month")

@@ -33,6 +33,9 @@ BAD_CANNED = [
      "a title has 1 to 200 characters"),
     ({"shortcut": "ok", "title": "T", "text": "x" * 4097}, ["--shortcut", "ok", "--title", "T", "--text", "x" * 4097],
      "the text has 1 to 4096 characters (WhatsApp's limit)"),
+    ({"shortcut": "ok", "title": "T", "text": "Hi {nmae}"}, ["--shortcut", "ok", "--title", "T", "--text", "Hi {nmae}"],
+     "unknown variable {nmae} in the text: a canned response may use {name} (the customer's WhatsApp name), "
+     "{operator} (yours) and {brand}"),
     ({"shortcut": "/Hours", "title": "T", "text": "x"}, ["--shortcut", "/Hours", "--title", "T", "--text", "x"],
      "the shortcut /hours is already used"),  # `hours` exists (below): upper case and the slash are dropped
 ]

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from desk.attachments import MediaStore
-from desk.models import (Brand, CannedResponse, Chat, Department, Message, MessageTemplate, Operator,
+from desk.models import (Brand, CannedResponse, Chat, ChatNote, Department, Message, MessageTemplate, Operator,
                          OutboxMessage, PhoneNumber, Role, Tag, WhatsAppBusinessAccount, chat_tags, utcnow)
 from desk.services import conversations, leads, outbox, routing, tickets
 from desk.services.outbox import CannotSend
@@ -25,7 +25,7 @@ GLOBEX_WABA, GLOBEX_NUMBER = "299000000000001", "199000000000001"
 ACME_WABA = "200000000000001"
 # Text that only Acme's data contains: none of it may appear in a Globex response.
 ACME_MARKERS = ("Acme", "acme.test", "Alice Support", "Where is my parcel", "vip-acme", "/refund-acme",
-                "order_update_acme", "kerry@acme-lead.example", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100")
+                "order_update_acme", "kerry@acme-lead.example", "acme-note", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
 
 
 async def _acme_world(desk, media_dir) -> dict:
@@ -48,6 +48,8 @@ async def _acme_world(desk, media_dir) -> dict:
         s.add_all([tag, canned, template])
         await s.flush()
         await s.execute(chat_tags.insert().values(chat_id=chat_id, tag_id=tag.id))
+        s.add(ChatNote(chat_id=chat_id, operator_id=desk.operators["alice"], author="Alice Support",
+                       body="acme-note: Kerry prefers email"))
 
         globex = Brand(name="Globex")
         s.add(globex)
@@ -90,7 +92,9 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/canned"): ("scoped", None), ("GET", "/api/tags"): ("scoped", None),
         ("GET", "/api/directory"): ("scoped", None),
         ("GET", chat): ("acme", None), ("GET", chat + "/messages"): ("acme", None),
+        ("POST", chat + "/notes"): ("acme", {"text": "a note from Globex"}),
         ("POST", chat + "/pick"): ("acme", {}), ("POST", chat + "/reply"): ("acme", {"text": "from Globex"}),
+        ("POST", chat + "/messages/{message_id}/retry"): ("acme", {}),
         ("POST", chat + "/attachments"): ("acme", {}),
         ("POST", chat + "/template"): ("acme", {"name": "order_update_acme", "language": "en"}),
         ("POST", chat + "/transfer"): ("acme", {"department_id": w["globex_department"]}),
@@ -163,6 +167,7 @@ async def _acme_state(desk) -> dict:
             "messages": await count(select(func.count(Message.id)).where(Message.chat_id == chat.id)),
             "outbox": await count(select(func.count(OutboxMessage.id))),
             "tags": await count(select(func.count()).select_from(chat_tags).where(chat_tags.c.chat_id == chat.id)),
+            "notes": sorted((await s.execute(select(ChatNote.body).where(ChatNote.chat_id == chat.id))).scalars()),
             "alice": (alice.name, alice.active, alice.password_hash),
             "departments": sorted((await s.execute(select(Department.name).where(
                 Department.brand_id == desk.brand_id))).scalars()),
@@ -239,7 +244,7 @@ async def test_acmes_own_admin_reaches_the_same_data(make_console, desk, console
               for c in (await (await ada.get(f"/api/inbox/{name}")).json())["chats"]]
     assert w["chat_id"] in listed and w["globex_chat"] not in listed
     transcript = await (await ada.get(f"/api/chats/{w['chat_id']}/messages")).text()
-    assert "Where is my parcel" in transcript
+    assert "Where is my parcel" in transcript and "acme-note: Kerry prefers email" in transcript
     assert "Alice Support" in await (await ada.get("/api/admin/team")).text()
 
 

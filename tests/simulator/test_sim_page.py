@@ -54,3 +54,12 @@ def test_whatsapp_formatting_is_rendered_safely(page_url, text, html):
             assert page.evaluate("(s) => formatted('', s).innerHTML", text) == html
         finally:
             browser.close()
+
+
+def test_the_page_offers_no_clock_skip():
+    """Issue 11: "Skip 24 hours" moved only the simulator's clock (the desk still showed the
+    window open, and later transcripts came out of order), so the page has no such button;
+    the tests that need Meta's window to pass keep POST /_sim/clock."""
+    from simulator.page import PAGE
+
+    assert 'id="skip"' not in PAGE and "Skip 24" not in PAGE and "/_sim/clock" not in PAGE

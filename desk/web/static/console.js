@@ -28,6 +28,24 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// WhatsApp's formatting (*bold*, _italic_, ~strike~, ```mono```) as DOM nodes, never HTML: the one
+// renderer of the console (transcript and list previews), the simulator's rules (simulator/page.py).
+// Text goes in as text nodes only, so markup in a message stays text.
+const WA_FORMAT = /```([\s\S]+?)```|(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])|(?<![\w_])_(\S(?:[^_\n]*\S)?)_(?![\w_])|(?<![\w~])~(\S(?:[^~\n]*\S)?)~(?![\w~])/g;
+function waText(text, cls = "text") {
+  const box = h("span", { class: cls });
+  const s = text == null ? "" : String(text);
+  let last = 0;
+  for (const m of s.matchAll(WA_FORMAT)) {
+    if (m.index > last) box.append(document.createTextNode(s.slice(last, m.index)));
+    const tag = m[1] !== undefined ? "code" : m[2] !== undefined ? "b" : m[3] !== undefined ? "i" : "s";
+    box.append(h(tag, { text: m[1] ?? m[2] ?? m[3] ?? m[4] }));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) box.append(document.createTextNode(s.slice(last)));
+  return box;
+}
+
 const circle = (cx, cy, r) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
 const ICONS = {
   clock: [circle(12, 12, 9), "M12 7v5l3 2"],
@@ -409,7 +427,7 @@ function chatItem(c) {
   h("div", {},
     h("div", { class: "row" }, h("span", { class: "name", text: displayName(c) }), h("span", { class: "time", dataset: { rel: time || "" }, text: relative(time) })),
     c.name ? h("div", { class: "number", text: c.phone }) : null,
-    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? last.text : "No messages"),
+    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? waText(last.text, "ptext") : "No messages"),
     meta));
   tickOne(el);
   return el;
@@ -436,6 +454,7 @@ function buildConversation() {
     h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.hint, C.send));
   C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.template, C.editor);
   $("#conv").append(C.head, C.tagbar, C.messages, C.composer);
+  showNoChat();
 
   C.messages.addEventListener("scroll", () => {
     S.stickToEnd = C.messages.scrollHeight - C.messages.scrollTop - C.messages.clientHeight < 40;
@@ -443,7 +462,8 @@ function buildConversation() {
   C.send.addEventListener("click", sendReply);
   C.text.addEventListener("keydown", onReplyKey);
   C.text.addEventListener("input", () => { S.drafts.set(S.chatId, C.text.value); updateCannedPopup(); });
-  C.text.addEventListener("blur", () => setTimeout(() => { C.popup.hidden = true; }, 150));
+  // Hidden once the reply box has lost focus (unless it got it back meanwhile: typing a new "/" right away).
+  C.text.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== C.text) C.popup.hidden = true; }, 150));
   C.cannedBtn.addEventListener("click", () => {
     insertAtCaret(C.text.value && !/\s$/.test(C.text.value.slice(0, C.text.selectionStart)) ? " /" : "/");
     updateCannedPopup();
@@ -451,6 +471,15 @@ function buildConversation() {
   C.faqBtn.addEventListener("click", openArticles);
   C.attachBtn.addEventListener("click", () => C.file.click());
   C.file.addEventListener("change", onFileChosen);
+}
+
+// No chat open (also on the first page load, before any chat was chosen): say what to do.
+function showNoChat() {
+  $("#conv").hidden = true;
+  $("#conv-empty").hidden = false;
+  $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "No chat open" }),
+    h("span", { id: "conv-empty-help", text: "Pick a chat from the queue on the left to read it and answer. Waiting chats need you first: open one and press Pick. Go online to get new chats assigned to you." }));
+  $("#side-pane").replaceChildren();
 }
 
 async function openChat(chatId) {
@@ -461,11 +490,7 @@ async function openChat(chatId) {
   S.msgKey = "";
   for (const el of $$(".chat-item")) el.classList.toggle("active", Number(el.dataset.chatId) === chatId);
   if (!chatId) {
-    $("#conv").hidden = true;
-    $("#conv-empty").hidden = false;
-    $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "Select a conversation" }),
-      h("span", { text: "Pick a chat from the list to read it and answer." }));
-    $("#side-pane").replaceChildren();
+    showNoChat();
     return;
   }
   $("#conv-empty").hidden = true;
@@ -501,7 +526,7 @@ async function loadChat(background = false, scrollToEnd = false) {
   renderTags(detail);
   renderComposer(detail);
   renderSide(detail);
-  renderMessages(transcript.messages, scrollToEnd);
+  renderMessages(transcript.messages, scrollToEnd, transcript.notes || []);
 }
 
 function renderHead(d) {
@@ -536,7 +561,27 @@ function extraActions(d) {
       title: lead ? "Send this lead's details to the CRM" : "No lead was captured for this contact" }, icon("upload"), "Push lead to CRM"),
     h("button", { class: "btn small", type: "button", id: "create-ticket", onclick: openTicket,
       title: "Turn this chat into a helpdesk ticket" }, icon("ticket"), "Create ticket"),
+    h("button", { class: "btn small", type: "button", id: "add-note", onclick: openNote,
+      title: "An internal note for colleagues: never sent to the customer" }, icon("lock"), "Add note"),
   ];
+}
+
+function openNote() {
+  const d = S.detail;
+  const text = h("textarea", { class: "field", id: "note-text", rows: "4", maxlength: "4000", "aria-label": "Note",
+    placeholder: "Only colleagues who see this chat read it. It is never sent to WhatsApp." });
+  const error = h("div", { class: "form-error", hidden: true, role: "alert" });
+  modal({
+    title: "Internal note",
+    body: [h("p", { class: "muted", text: `A note on the chat with ${displayName(d.contact)}, shown in the transcript to your colleagues only.` }), text, error],
+    actions: [{ label: "Cancel" }, { label: "Add note", kind: "primary", icon: "lock", run: async () => {
+      try {
+        await api("POST", `/api/chats/${d.id}/notes`, { text: text.value });
+        toast("Note added (not sent to the customer).", "ok");
+        if (d.id === S.chatId) await loadChat(false, true);
+      } catch (e) { error.textContent = e.message; error.hidden = false; return false; }
+    } }],
+  });
 }
 
 function renderTags(d) {
@@ -600,7 +645,8 @@ function renderComposer(d) {
 // Outside the 24-hour window: approved templates instead of free text (desk.billing.templates).
 function renderTemplates(d) {
   const cp = d.composer;
-  if (cp.kind !== "window") { C.template.hidden = true; C.template.replaceChildren(); C.tplKey = ""; return; }
+  const asked = S.templatesFor === d.id && cp.kind === "ok";  // "Send template" under a failed message
+  if (cp.kind !== "window" && !asked) { C.template.hidden = true; C.template.replaceChildren(); C.tplKey = ""; return; }
   const key = `${d.id}:${(cp.templates || []).map((t) => t.id).join(",")}:${cp.template_reason || ""}`;
   C.template.hidden = false;
   if (key === C.tplKey) return;  // keep what the operator typed across live refreshes
@@ -648,11 +694,13 @@ function renderTemplates(d) {
         header_params: inputs.header.map((x) => x.value), body_params: inputs.body.map((x) => x.value) });
       toast(`Template ${t.name} queued for sending.`, "ok");
       C.tplKey = "";
+      S.templatesFor = null;
       await loadChat(false, true);
     } catch (e) { toast(e.message, "error"); } finally { send.disabled = !!cp.template_reason; }
   });
+  const hide = asked ? h("button", { class: "btn ghost small", type: "button", id: "hide-templates", onclick: () => { S.templatesFor = null; renderTemplates(S.detail); } }, "Hide") : null;
   C.template.replaceChildren(h("div", { class: "tpl-head" }, h("b", { text: "Approved templates" }),
-    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." })),
+    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." }), hide),
   h("div", { class: "tpl-row" }, select, params), preview, ...(reason ? [reason] : []), h("div", { class: "tpl-actions" }, send));
   choose();
 }
@@ -709,26 +757,87 @@ function messageEl(m, showWho) {
         h("span", {}, h("span", { class: "fn", text: md.filename || "document" }), h("span", { class: "sz", text: [md.mime, md.size ? human(md.size) : ""].filter(Boolean).join(" · ") }))));
     }
   }
-  if (m.body) bubble.append(h("span", { class: "text", text: m.body }));
+  if (m.body) bubble.append(waText(m.body));
   else if (!md) bubble.append(h("span", { class: "text missing-media", text: `[${m.type}]` }));
+  // The buttons (or list rows) the bot offered with this message, as the customer saw them.
+  if (m.buttons && m.buttons.length) {
+    bubble.append(h("div", { class: "offered", "aria-label": "Buttons offered" },
+      m.buttons.map((t) => h("span", { class: "offer", text: t }))));
+  }
   const who = { user: S.detail ? displayName(S.detail.contact) : "User", bot: "Bot", operator: "Operator", system: "Desk" }[m.sender];
   const el = h("div", { class: `msg ${m.sender}${m.status === "failed" ? " failed" : ""}`, dataset: { id: m.id } },
     showWho ? h("div", { class: "who", text: who }) : null, bubble, messageFoot(m));
-  if (m.error) el.append(h("div", { class: "err", text: m.error }));
+  if (m.failure) el.append(failureEl(m));
+  else if (m.error) el.append(h("div", { class: "err", text: m.error }));
   return el;
 }
 
-function renderMessages(list, scrollToEnd) {
+// A failed send in plain words (desk/services/send_errors.py), with its next step and button.
+function failureEl(m) {
+  const f = m.failure;
+  const d = S.detail;
+  const mayAnswer = d && d.state === "open" && (d.operator && d.operator.id === S.me.id || S.me.role === "admin");
+  const buttons = [];
+  if (mayAnswer && m.sender === "operator" && f.action === "retry") {
+    buttons.push(h("button", { class: "btn small", type: "button", dataset: { retry: m.id }, onclick: (e) => retryMessage(m, e.currentTarget) }, "Retry"));
+  }
+  if (mayAnswer && f.action === "template") {
+    buttons.push(h("button", { class: "btn small primary", type: "button", dataset: { useTemplate: m.id }, onclick: () => showTemplates() }, icon("send"), "Send template"));
+  }
+  return h("div", { class: "err failure", role: "note" },
+    h("div", { class: "what", text: f.text }), h("div", { class: "next", text: f.next_step }),
+    buttons.length ? h("div", { class: "failure-actions" }, ...buttons) : null,
+    h("small", { class: "detail", text: `WhatsApp said: ${m.error}` }));
+}
+
+async function retryMessage(m, btn) {
+  btn.disabled = true;
+  try {
+    await api("POST", `/api/chats/${S.chatId}/messages/${m.id}/retry`);
+    toast("Queued again for WhatsApp.", "ok");
+    S.msgKey = "";
+    await loadChat(false, true);
+  } catch (e) { toast(e.message, "error"); btn.disabled = false; }
+}
+
+function showTemplates() {
+  if (!S.detail) return;
+  S.templatesFor = S.detail.id;
+  C.tplKey = "";
+  renderTemplates(S.detail);
+  C.template.scrollIntoView({ block: "nearest" });
+  const select = $("#template-select");
+  if (select) select.focus();
+}
+
+// An internal note: for colleagues only, never sent to WhatsApp (desk/services/notes.py).
+function noteEl(n) {
+  return h("div", { class: "msg-note", dataset: { noteId: n.id } },
+    h("div", { class: "note-head" }, icon("lock", "icon tiny"), h("b", { text: n.author }), h("span", { text: " · internal note, not sent to the customer" }),
+      h("small", { text: clock(n.at), title: new Date(n.at).toLocaleString() })),
+    h("div", { class: "note-body", text: n.body }));
+}
+
+function renderMessages(list, scrollToEnd, notes = []) {
   const box = C.messages;
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
-  const key = list.map((m) => m.id).join(",");
+  const key = list.map((m) => m.id).join(",") + "|" + notes.map((n) => n.id).join(",");
   if (key !== S.msgKey) {
     const mineAdded = list.length > S.messages.length && list.slice(S.messages.length).some((m) => m.direction === "out");
     const nodes = [];
     let day = "", prev = null;
-    for (const m of list) {
-      const label = dayLabel(m.at);
+    // Messages (in WhatsApp-timestamp order) and notes (by when they were written), merged by time.
+    const items = list.map((m) => ({ at: parse(m.at), m }));
+    for (const n of notes) {
+      const t = parse(n.at);
+      let i = items.length;
+      while (i > 0 && items[i - 1].at > t) i--;
+      items.splice(i, 0, { at: t, n });
+    }
+    for (const { m, n } of items) {
+      const label = dayLabel(m ? m.at : n.at);
       if (label !== day) { nodes.push(h("div", { class: "day", text: label })); day = label; prev = null; }
+      if (n) { nodes.push(noteEl(n)); prev = null; continue; }
       nodes.push(messageEl(m, !prev || prev.sender !== m.sender));
       prev = m;
     }
@@ -810,9 +919,18 @@ async function pickChat() {
   } catch (e) { toast(e.message, "error"); scheduleRefresh(); }
 }
 
+// A canned-response trigger with nothing chosen ("/", "/cou"): never sent to the customer.
+const LONE_SLASH = /^\/[\w-]*$/;
+
 async function sendReply() {
   const text = C.text.value.trim();
   if (!text || C.send.disabled) return;
+  if (LONE_SLASH.test(text)) {
+    toast(S.canned.length ? "Choose a canned response from the list (or type your reply): a lone shortcut is not sent."
+      : "There are no canned responses yet: type your reply instead.", "error");
+    updateCannedPopup();
+    return;
+  }
   C.send.disabled = true;
   try {
     await api("POST", `/api/chats/${S.chatId}/reply`, { text });
@@ -869,15 +987,22 @@ function updateCannedPopup() {
     onclick: () => {
       const ta = C.text, cur = slashQuery();
       if (!cur) return;
-      ta.value = ta.value.slice(0, cur.start) + c.text + ta.value.slice(ta.selectionStart);
-      ta.selectionStart = ta.selectionEnd = cur.start + c.text.length;
+      const text = fillCanned(c.text);
+      ta.value = ta.value.slice(0, cur.start) + text + ta.value.slice(ta.selectionStart);
+      ta.selectionStart = ta.selectionEnd = cur.start + text.length;
       S.drafts.set(S.chatId, ta.value);
       C.popup.hidden = true;
       ta.focus();
-    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: c.text })));
+    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text) })));
   C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? "Canned responses" : "No canned responses yet (admins add them)" }),
     ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: `Nothing matches /${q.query}` }))] : []));
   C.popup.hidden = false;
+}
+
+// {name}, {operator}, {brand} of a canned response, with this chat's values (desk.services.canned.fill).
+function fillCanned(text) {
+  const values = (S.detail && S.detail.canned_values) || {};
+  return String(text).replace(/\{([^{}\s]*)\}/g, (m, key) => (Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m));
 }
 
 function openArticles() {
@@ -1033,7 +1158,8 @@ async function renderAdmin(page) {
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
     canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */ };
   try {
-    pane.replaceChildren(...await (pages[page] || adminNumbers)());
+    // A page may leave out a part (`cond ? el : null`): replaceChildren would show a null as the text "null".
+    pane.replaceChildren(...(await (pages[page] || adminNumbers)()).filter((x) => x != null && x !== false));
   } catch (e) {
     pane.replaceChildren(h("div", { class: "form-error", text: e.message }));
   }
@@ -1211,12 +1337,28 @@ async function adminTeam() {
   ];
 }
 
+// A duration typed in minutes, hours or days; the desk stores minutes (desk.services.settings).
+const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
+function durationField(id, minutes, label) {
+  const input = h("input", { class: "field num", type: "number", id, min: "1", step: "1", "aria-label": label });
+  const unit = h("select", { class: "field unit-select", id: `${id}-unit`, "aria-label": `${label}: unit` },
+    UNITS.map(([name]) => h("option", { value: name, text: name })));
+  // Shown in the largest unit that holds the value exactly (1440 minutes: 1 day).
+  const [name, factor] = [...UNITS].reverse().find(([, f]) => minutes % f === 0) || UNITS[0];
+  input.value = String(minutes / factor);
+  unit.value = name;
+  const value = () => {
+    const n = Number(input.value);
+    if (input.value.trim() === "" || !Number.isInteger(n)) return NaN;
+    return n * UNITS.find(([u]) => u === unit.value)[1];
+  };
+  return { el: h("div", { class: "duration" }, input, unit), value };
+}
+
 async function adminTimeouts() {
   const s = await api("GET", "/api/admin/settings");
-  const unattended = h("input", { class: "field num", type: "number", id: "unattended", min: s.limits.unattended[0], max: s.limits.unattended[1] });
-  unattended.value = s.unattended_close_minutes;
-  const idle = h("input", { class: "field num", type: "number", id: "idle", min: s.limits.idle[0], max: s.limits.idle[1] });
-  idle.value = s.idle_close_minutes;
+  const unattended = durationField("unattended", s.unattended_close_minutes, "Close unattended chats after");
+  const idle = durationField("idle", s.idle_close_minutes, "Close idle chats after");
   const bot = h("input", { type: "checkbox", id: "bot-enabled" });
   bot.checked = s.bot_enabled;
   const result = h("div", { hidden: true });
@@ -1224,7 +1366,8 @@ async function adminTimeouts() {
   save.addEventListener("click", async () => {
     result.hidden = true;
     try {
-      await api("PUT", "/api/admin/settings", { unattended_close_minutes: Number(unattended.value), idle_close_minutes: Number(idle.value), bot_enabled: bot.checked });
+      if (Number.isNaN(unattended.value()) || Number.isNaN(idle.value())) throw new Error("Enter whole numbers of minutes, hours or days.");
+      await api("PUT", "/api/admin/settings", { unattended_close_minutes: unattended.value(), idle_close_minutes: idle.value(), bot_enabled: bot.checked });
       result.className = "form-ok"; result.textContent = "Saved.";
     } catch (e) { result.className = "form-error"; result.textContent = e.message; }
     result.hidden = false;
@@ -1233,8 +1376,8 @@ async function adminTimeouts() {
   return [h("h1", { text: "Timeouts" }),
     h("p", { class: "lead-in", text: "When the desk closes chats by itself. Any message from either side resets the idle timer." }),
     h("div", { class: "card" }, h("div", { class: "body" },
-      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (44,640 minutes).", h("div", {}, unattended, h("span", { class: "unit", text: "minutes" }))),
-      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1,440 minutes).", h("div", {}, idle, h("span", { class: "unit", text: "minutes" }))),
+      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (31 days).", unattended.el),
+      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1 day).", idle.el),
       row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
       h("div", {}, save), result)),
     botRulesCard(s.bot_idle_rules),
@@ -1438,7 +1581,7 @@ async function adminCanned() {
     } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
   });
   return [h("h1", { text: "Canned responses" }),
-    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these." }),
+    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these. A text may use {name} (the customer's WhatsApp name, or \"there\"), {operator} (the operator's name) and {brand}." }),
     h("div", { class: "card" }, h("table", { class: "grid" }, th("Shortcut", "Title", "Text", ""),
       h("tbody", {}, rows.length ? rows.map((c) => h("tr", {}, h("td", {}, h("code", { text: "/" + c.shortcut })), h("td", { text: c.title }),
         h("td", { class: "muted", text: c.text }),
@@ -1625,7 +1768,10 @@ async function openTicketDetail(ticketId, reload) {
       } }, icon("send"), "Send template")));
   } else composer.push(h("div", { class: "notice", id: "ticket-reason", text: cp.reason }));
   const replies = t.replies.map((r) => h("div", { class: "ticket-reply" }, h("div", { class: "muted" }, `${r.operator || "Operator"} · ${stamp(r.at)} · ${r.kind}`,
-    r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }), r.error ? h("div", { class: "err", text: r.error }) : null));
+    r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }),
+    r.failure ? h("div", { class: "err failure" }, h("div", { class: "what", text: r.failure.text }), h("div", { class: "next", text: r.failure.next_step }),
+      h("small", { class: "detail", text: `WhatsApp said: ${r.error}` }))
+      : r.error ? h("div", { class: "err", text: r.error }) : null));
   const actions = [{ label: "Close window" }];
   const move = (what, text) => ({ label: { take: "Take", close: "Close ticket", reopen: "Reopen" }[what], kind: what === "take" ? "primary" : what === "close" ? "danger" : "", run: async () => {
     try { const r = await api("POST", `/api/tickets/${t.id}/${what}`); await after(r, text); } catch (e) { fail(e); }
