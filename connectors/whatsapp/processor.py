@@ -327,7 +327,7 @@ def webhook_rows(body: object) -> list[dict]:
     for item in parse_webhook(body):
         if isinstance(item, InboundMessage):
             rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
-                             phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                             phone_number_id=item.phone_number_id, wa_id=item.user_key,
                              payload=_envelope(item)))
         elif isinstance(item, TemplateStatusUpdate):
             # No number: the lane is the WABA's (its id in phone_number_id, no wa_id),
@@ -337,7 +337,7 @@ def webhook_rows(body: object) -> list[dict]:
                              payload=_envelope(item)))
         else:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
-                             phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
+                             phone_number_id=item.phone_number_id, wa_id=item.user_key,
                              payload=_envelope(item)))
     return rows
 
