@@ -45,6 +45,13 @@ _action_failures: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "whatsapp_action_failures", default=None)
 
 
+def sender_id_of(item: InboundMessage) -> str:
+    """Rasa's sender id of a user's message: the number and the contact's key (its
+    first-known identity, set by the processor), so it does not change when the user
+    becomes known by their other identity or changes number."""
+    return conversation_id(item.phone_number_id, item.contact_key or item.user_key)
+
+
 class ChannelRuntime:
     """What lives from server start to stop: database engine, HTTP client, processor."""
 
@@ -74,7 +81,7 @@ class ChannelRuntime:
     async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
         """Send a desk notice to the user, keyed to the message it is about."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
-        await out.send_text_message(conversation_id(item.phone_number_id, item.wa_id), notices.text(key))
+        await out.send_text_message(sender_id_of(item), notices.text(key))
 
     async def stop(self) -> None:
         if self.processor:
@@ -383,7 +390,7 @@ class WhatsAppInput(InputChannel):
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
         async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
-            sender_id = conversation_id(item.phone_number_id, item.wa_id)
+            sender_id = sender_id_of(item)
             agent = getattr(getattr(app, "ctx", None), "agent", None)
             if retry and agent is not None and await turn_is_recorded(agent, sender_id, item.wamid):
                 # The process died after Rasa saved this turn, before the inbox row was
@@ -408,7 +415,8 @@ class WhatsAppInput(InputChannel):
                     sender_id=sender_id,
                     input_channel=self.name(), message_id=item.wamid,
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
-                                           "wa_id": item.wa_id, "phone_number_id": item.phone_number_id,
+                                           "wa_id": item.wa_id, "user_id": item.user_id,
+                                           "username": item.username, "phone_number_id": item.phone_number_id,
                                            "media_id": item.media_id, "desk_chat_id": chat_id}}))
             finally:
                 _action_failures.reset(token)

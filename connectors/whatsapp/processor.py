@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
-from desk.models import ChatState, EventState, utcnow
+from desk.models import Chat, ChatState, EventState, utcnow
 from desk.services import conversations, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,15 @@ class InboxProcessor:
                 return EventState.ignored
             if isinstance(item, StatusUpdate):
                 return await apply_status(session, item)
+            if item.type == "system":
+                # The user changed number or BSUID: the contact learns it, keeps its chats
+                # and its key (so Rasa's sender id stays); a system line, no bot turn.
+                await conversations.record_system_change(
+                    session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                    user_id=item.user_id, system_type=item.system_type, new_wa_id=item.new_wa_id,
+                    new_user_id=item.new_user_id, wamid=item.wamid, body=item.text,
+                    payload=item.raw, wa_timestamp=item.timestamp)
+                return EventState.done
         # Outside the transaction: a download may take a while. A failure raises and
         # the event is retried (media ids stay valid for 7 days).
         media = await self._store_media(item, creds.access_token)
@@ -207,7 +216,11 @@ class InboxProcessor:
                 session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
                 profile_name=item.profile_name, wamid=item.wamid, type=item.type,
                 body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
-                media=media, media_filename=item.filename)
+                media=media, media_filename=item.filename, user_id=item.user_id,
+                parent_user_id=item.parent_user_id, username=item.username)
+            # Rasa's sender id is made of the contact's key, its first-known identity
+            # (cloudapi.ids): the same whether this message names it by phone or BSUID.
+            item = dataclasses.replace(item, contact_key=chat.contact.wa_id)
             chat_id, bot_has_it = chat.id, chat.state == ChatState.bot
             # A first message, or the first since an operator handed the chat back to the
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
@@ -256,7 +269,7 @@ class InboxProcessor:
         try:
             await self.notify(item, chat_id, key)
         except Exception:  # noqa: BLE001 - a notice must not stop the retry or the handoff
-            log.exception("whatsapp: notice %s to %s failed", key, item.wa_id)
+            log.exception("whatsapp: notice %s to %s failed", key, item.user_key)
 
     async def _store_media(self, item: InboundMessage, token: str) -> StoredMedia | None:
         if not item.media_id or self.media_store is None:
@@ -372,8 +385,10 @@ async def billing_status(session, item: StatusUpdate, msg) -> None:
     if item.status == "failed":
         await billing.message_failed(session, msg.id)
     elif item.conversation or item.pricing:
+        chat = await session.get(Chat, msg.chat_id)  # billing knows the user by the contact's key
+        key = chat.contact.wa_id if chat is not None else item.user_key
         await billing.reconcile_status(session, msg, phone_number_id=item.phone_number_id,
-                                       wa_id=item.recipient_id, conversation=item.conversation,
+                                       wa_id=key, conversation=item.conversation,
                                        pricing=item.pricing, at=item.timestamp)
 
 
