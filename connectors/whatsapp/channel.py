@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from cloudapi import outbound, signature
-from cloudapi.graph import GraphClient, GraphError
+from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import webhook
@@ -34,7 +34,7 @@ from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import conversations, inbox, notices, numbers, outbox
+from desk.services import contacts, conversations, inbox, notices, numbers, outbox
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,7 @@ class WhatsAppOutput(OutputChannel):
         return f"{self.cause}#{self._replies}"
 
     async def _send(self, recipient_id: str, message_without_to: dict) -> None:
-        phone_number_id, wa_id = split_conversation_id(recipient_id)
-        message = {"to": wa_id, **message_without_to}
+        phone_number_id, wa_id = split_conversation_id(recipient_id)  # wa_id: the contact's key
         reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():
@@ -204,6 +203,9 @@ class WhatsAppOutput(OutputChannel):
                 log.error("whatsapp: cannot send from unknown number %s", phone_number_id)
                 return
             chat = await conversations.current_chat(session, phone_number_id, wa_id)
+            # `to` the phone when known, else `recipient` the BSUID (a username-only user).
+            message = outbound.addressed(message_without_to, contacts.phone_of(chat.contact),
+                                         contacts.bsuid_of(chat.contact))
             record = await conversations.record_bot_reply(
                 session, chat_id=chat.id, type=message["type"], body=outbound.summary(message),
                 payload=message, reply_key=reply_key)
@@ -230,8 +232,9 @@ class WhatsAppOutput(OutputChannel):
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:
             log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
+            reason = f"{BSUID_REFUSED_REASON} ({exc})" if exc.bsuid_refused else str(exc)
             async with sessions() as session, session.begin():
-                await conversations.mark_failed(session, record.id, str(exc))
+                await conversations.mark_failed(session, record.id, reason)
                 await billing.message_failed(session, record.id)
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
