@@ -48,7 +48,10 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
 
 
 def _phone(contact: Contact, fallback: str | None = None) -> str:
-    return fallback or f"+{contact.wa_id}"
+    from desk.services.contacts import phone_of
+
+    phone = phone_of(contact)
+    return fallback or (f"+{phone}" if phone else f"@{contact.username or contact.wa_id}")
 
 
 def lead_record(lead: Lead, contact: Contact) -> dict:
