@@ -82,11 +82,17 @@ async def identify(session: AsyncSession, *, phone: str | None, bsuid: str | Non
         by_phone = (await session.execute(select(Contact).where(Contact.phone == phone))).scalar_one_or_none()
     if bsuid:
         by_bsuid = (await session.execute(select(Contact).where(Contact.bsuid == bsuid))).scalar_one_or_none()
-    if by_phone is None and by_bsuid is None:  # a key that is not (yet) in phone/bsuid
-        key_match = await by_key(session, phone or bsuid)
-        if key_match is not None and not (key_match.phone and phone and key_match.phone != phone):
-            by_phone = key_match if phone else None
-            by_bsuid = key_match if not phone else None
+    stale: set[str] = set()
+    if by_phone is None and by_bsuid is None:
+        # A contact keyed by this identity that has moved on (a late message from the
+        # number or BSUID the user had before a `system` change): still the same person,
+        # but the old identity does not overwrite the new one.
+        keys = [k for k in (phone, bsuid) if k]
+        old = (await session.execute(select(Contact).where(Contact.wa_id.in_(keys))
+                                     .order_by(Contact.id).limit(1))).scalar_one_or_none()
+        if old is not None:
+            by_phone = old
+            stale = {k for k in keys if k == old.wa_id}
     if by_phone is not None and by_bsuid is not None and by_phone.id != by_bsuid.id:
         keep, gone = sorted((by_phone, by_bsuid), key=lambda c: c.id)
         contact = await merge(session, keep, gone)
@@ -98,9 +104,9 @@ async def identify(session: AsyncSession, *, phone: str | None, bsuid: str | Non
         session.add(contact)
         await session.flush()
         return contact
-    if phone and contact.phone != phone:
+    if phone and contact.phone != phone and phone not in stale:
         contact.phone = phone
-    if bsuid and contact.bsuid != bsuid:
+    if bsuid and contact.bsuid != bsuid and bsuid not in stale:
         contact.bsuid = bsuid
     if parent_bsuid:
         contact.parent_bsuid = parent_bsuid

@@ -144,3 +144,20 @@ async def test_a_system_message_of_an_unknown_user_opens_no_chat(processor, sess
     await run(processor, system("wamid.sys", "user_changed_number", phone=PHONE, new_phone="12195555358"))
     async with sessions() as s:
         assert (await s.execute(select(Chat))).first() is None
+
+
+async def test_a_late_message_from_the_old_number_stays_with_the_contact(processor, sessions):
+    await run(processor, text("wamid.1", phone=PHONE))
+    await run(processor, system("wamid.sys", "user_changed_number", phone=PHONE, new_phone="12195555358"))
+    await run(processor, text("wamid.late", phone=PHONE, ts=1700000100))  # sent before the change
+    [c] = await all_contacts(sessions)
+    assert (c.wa_id, c.phone) == (PHONE, "12195555358")  # the old number does not come back
+    assert {d[1] for d in processor.delivered} == {f"111_{PHONE}"}
+
+
+def test_a_bsuid_users_market_is_the_country_it_starts_with():
+    from desk.billing.markets import market_for
+
+    assert market_for("US.13491208655302741918") == "North America"
+    assert market_for("BR.1502576394655843") == "Brazil"
+    assert market_for("16315551234") == "North America"
