@@ -39,3 +39,21 @@ async def test_a_username_only_contact_is_shown_by_username_and_answered_by_reci
     assert row.request["recipient"] == BSUID and "to" not in row.request
     contacts = await (await alice.get("/api/contacts", params={"q": "@mika"})).json()
     assert [c["handle"] for c in contacts["contacts"]] == ["@mika"]
+
+
+async def test_a_change_of_user_id_is_a_system_line_in_the_transcript(make_console, desk):
+    from desk.models import utcnow
+
+    chat_id = await seed_username_only_chat(desk, name="Mika")
+    async with desk.sessions() as session, session.begin():
+        await conversations.record_system_change(
+            session, phone_number_id=SUPPORT_NUMBER, wa_id=None, user_id=BSUID,
+            system_type="user_changed_user_id", new_wa_id=None, new_user_id="US.99", wamid="wamid.sys",
+            body="User Mika changed their business-scoped user ID", payload={},
+            wa_timestamp=utcnow().replace(microsecond=0))
+    alice = await signed_in(make_console, "alice")
+    messages = (await (await alice.get(f"/api/chats/{chat_id}/messages")).json())["messages"]
+    assert [(m["sender"], m["body"]) for m in messages][-1] == (
+        "system", "User Mika changed their business-scoped user ID")
+    [item] = (await (await alice.get("/api/inbox/unattended")).json())["chats"]
+    assert item["bsuid"] == "US.99" and item["wa_id"] == BSUID and item["name"] == "Mika"

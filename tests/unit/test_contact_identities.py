@@ -161,3 +161,15 @@ def test_a_bsuid_users_market_is_the_country_it_starts_with():
     assert market_for("US.13491208655302741918") == "North America"
     assert market_for("BR.1502576394655843") == "Brazil"
     assert market_for("16315551234") == "North America"
+
+
+async def test_a_change_to_a_number_another_contact_has_merges_them(processor, sessions):
+    await run(processor, text("wamid.a", phone=PHONE, body="old number"),
+              text("wamid.b", phone="12195555358", body="new number first", ts=1700000001))
+    first, second = await all_contacts(sessions)
+    await run(processor, system("wamid.sys", "user_changed_number", phone=PHONE, new_phone="12195555358"))
+    [c] = await all_contacts(sessions)
+    assert (c.id, c.wa_id, c.phone) == (first.id, PHONE, "12195555358")
+    async with sessions() as s:
+        assert {ch.contact_id for ch in (await s.execute(select(Chat))).scalars()} == {first.id}
+        assert len((await s.execute(select(Message).where(Message.sender == Sender.user))).all()) == 2
