@@ -222,7 +222,7 @@ class WhatsAppOutput(OutputChannel):
                                                 "number disconnected: reconnect it in the desk")
                 return
             # After the chat's row is written: chat, then brand billing lock, as everywhere.
-            decision = await billing_check(session, phone_number_id, wa_id, message)
+            decision = await billing_check(session, phone_number_id, wa_id, message, chat.contact)
             if isinstance(decision, str):  # e.g. no free tier or credit left: recorded, not sent
                 log.warning("whatsapp: bot reply to %s not sent: %s", wa_id, decision)
                 await conversations.mark_failed(session, record.id, f"not sent: {decision}")
@@ -280,14 +280,14 @@ class WhatsAppOutput(OutputChannel):
         await self._send(recipient_id, {k: v for k, v in json_message.items() if k != "to"})
 
 
-async def billing_check(session, phone_number_id: str, wa_id: str, message: dict):
+async def billing_check(session, phone_number_id: str, wa_id: str, message: dict, contact=None):
     """The desk's checks for a bot reply (an approved template with the right
     parameters; the billing check): the decision, or the refusal's reason."""
     from desk.billing import templates
 
     try:
         if message.get("type") == "template":
-            await templates.check_message(session, phone_number_id, message)
+            await templates.check_message(session, phone_number_id, message, contact)
         return await billing.authorize_send(session, phone_number_id=phone_number_id, wa_id=wa_id,
                                             is_template=message.get("type") == "template", sender="bot")
     except (billing.SendRefused, templates.TemplateError) as exc:

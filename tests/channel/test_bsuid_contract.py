@@ -40,7 +40,7 @@ async def test_a_username_only_user_is_answered_by_recipient_and_statuses_apply(
     assert item.contact_key == BSUID and item.wa_id is None
 
 
-async def test_131062_fails_the_message_with_a_clear_reason_and_is_not_retried(harness):
+async def test_an_authentication_template_to_a_username_only_user_is_refused_with_a_clear_reason(harness):
     from desk.billing import templates
 
     harness.bot = _silent
@@ -55,9 +55,19 @@ async def test_131062_fails_the_message_with_a_clear_reason_and_is_not_retried(h
         "", "login_code", "en", body_params=["123456"]))
     [msg] = await desk_messages(harness, Sender.bot)
     assert msg.status == "failed" and "131062" in msg.error and "username" in msg.error
-    assert await harness.outbound(BSUID) == []
-    webhooks = await harness.control("GET", "webhooks")
-    assert not [d for d in webhooks["deliveries"] if d.get("kind") == "status"]
+    assert await harness.outbound(BSUID) == []  # refused before Meta was asked
+
+
+async def test_131062_from_meta_fails_a_bot_reply_once_with_a_clear_reason(harness):
+    harness.bot = _silent
+    await harness.say(BSUID, text="hi")
+    await harness.settle(0.3)
+    await harness.control("POST", "faults", code=131062, count=2)
+    await harness.output.send_text_message(conversation_id(PNID, BSUID), "a reply Meta refuses")
+    [msg] = await desk_messages(harness, Sender.bot)
+    assert msg.status == "failed" and "131062" in msg.error and "username" in msg.error
+    faults = await harness.control("GET", "faults")
+    assert [f["remaining"] for f in faults["faults"][PNID]] == [1]  # one attempt: not retried
 
 
 async def test_an_operator_reply_to_a_bsuid_user_goes_by_recipient_and_131062_is_final(harness):
