@@ -82,6 +82,7 @@ class StatusUpdate:
     errors: list = field(default_factory=list)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     recipient_user_id: str | None = None
+    username: str | None = None       # the recipient's, from the value's `contacts[]` (delivered, read)
 
     @property
     def dedupe_key(self) -> str:
@@ -230,15 +231,21 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
     )
 
 
-def _status(status: dict, metadata: dict) -> StatusUpdate:
+def _status(status: dict, metadata: dict, value: dict | None = None) -> StatusUpdate:
     errors = status.get("errors")
     recipient_id, recipient_user_id = _identity(status, "recipient_id", "recipient_user_id")
+    # sent/delivered/read statuses carry `contacts` too (wa_id, user_id, profile.username)
+    contact = _contact_of(value or {}, recipient_id, recipient_user_id)
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    recipient_id = recipient_id or _text(contact.get("wa_id"))
+    recipient_user_id = recipient_user_id or _text(contact.get("user_id"))
     return StatusUpdate(
         phone_number_id=_get(metadata, "phone_number_id"),
         wamid=_get(status, "id"),
         status=_get(status, "status"),
         recipient_id=recipient_id,
         recipient_user_id=recipient_user_id,
+        username=_text(profile.get("username")),
         timestamp=_timestamp(status.get("timestamp")),
         conversation=_get(status, "conversation", dict, required=False),
         pricing=_get(status, "pricing", dict, required=False),
@@ -296,5 +303,5 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
             for msg in _get(value, "messages", list, required=False) or []:
                 items.append(_message(value, msg, metadata))
             for status in _get(value, "statuses", list, required=False) or []:
-                items.append(_status(status, metadata))
+                items.append(_status(status, metadata, value))
     return items

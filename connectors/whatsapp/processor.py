@@ -19,7 +19,7 @@ from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, utcnow
-from desk.services import conversations, inbox, notices, numbers, outbox, routing, takeover
+from desk.services import contacts, conversations, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +372,13 @@ async def apply_status(session, item: StatusUpdate) -> EventState:
                                                at=item.timestamp, error=error)
     if item.status == "failed":
         log.warning("whatsapp: message %s failed: %s", item.wamid, error)
+    if msg is not None and item.recipient_id and item.recipient_user_id:
+        # Meta named the recipient by phone and BSUID: the contact learns what it lacked.
+        chat = await session.get(Chat, msg.chat_id)
+        if chat is not None and (not chat.contact.phone or not chat.contact.bsuid
+                                 or (item.username and chat.contact.username != item.username)):
+            await contacts.learn(session, chat.contact, phone=item.recipient_id, bsuid=item.recipient_user_id,
+                                 username=item.username)
     if msg is not None:
         await billing_status(session, item, msg)
     return EventState.done if msg is not None else EventState.ignored

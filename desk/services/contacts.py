@@ -178,3 +178,25 @@ async def change_identity(session: AsyncSession, contact: Contact, *, phone: str
     await session.flush()
     return contact
 
+
+
+async def learn(session: AsyncSession, contact: Contact, *, phone: str | None = None,
+                bsuid: str | None = None, username: str | None = None) -> Contact:
+    """What a status webhook tells about the contact a message went to (Meta names the
+    recipient by phone and BSUID): an identity the contact lacks is added (merging
+    the contact that had it); one it has is never overwritten, since a status may be
+    about a message sent before a change of number."""
+    for column, value in ((Contact.phone, phone), (Contact.bsuid, bsuid)):
+        if not value or getattr(contact, column.key):
+            continue
+        other = (await session.execute(select(Contact).where(column == value, Contact.id != contact.id))
+                 ).scalar_one_or_none()
+        if other is not None:
+            keep, gone = sorted((contact, other), key=lambda c: c.id)
+            contact = await merge(session, keep, gone)
+        if not getattr(contact, column.key):
+            setattr(contact, column.key, value)
+    if username and contact.username != username:
+        contact.username = username
+    await session.flush()
+    return contact

@@ -173,3 +173,43 @@ async def test_a_change_to_a_number_another_contact_has_merges_them(processor, s
     async with sessions() as s:
         assert {ch.contact_id for ch in (await s.execute(select(Chat))).scalars()} == {first.id}
         assert len((await s.execute(select(Message).where(Message.sender == Sender.user))).all()) == 2
+
+
+def status(wamid, *, phone=None, user_id=None, username=None, state="delivered", ts=1700000100):
+    item = {"id": wamid, "status": state, "timestamp": str(ts)}
+    contact = {"profile": {"name": "Mika", **({"username": username} if username else {})}}
+    if phone:
+        item["recipient_id"] = contact["wa_id"] = phone
+    if user_id:
+        item["recipient_user_id"] = contact["user_id"] = user_id
+    return envelope({"statuses": [item], "contacts": [contact]})
+
+
+async def reply_in_chat(sessions, wamid):
+    from desk.services import conversations
+
+    async with sessions() as s, s.begin():
+        chat = (await s.execute(select(Chat))).scalar_one()
+        msg = await conversations.record_outbound(s, chat_id=chat.id, sender=Sender.bot, type="text",
+                                                  body="hello", payload={})
+        msg.wamid = wamid
+
+
+async def test_a_status_naming_phone_and_bsuid_teaches_the_contact_its_bsuid_and_username(processor, sessions):
+    await run(processor, text("wamid.1", phone=PHONE))
+    await reply_in_chat(sessions, "wamid.out")
+    await run(processor, status("wamid.out", phone=PHONE, user_id=BSUID, username="mika"))
+    [c] = await all_contacts(sessions)
+    assert (c.wa_id, c.phone, c.bsuid, c.username) == (PHONE, PHONE, BSUID, "mika")
+    async with sessions() as s:
+        assert (await s.execute(select(Message.status).where(Message.wamid == "wamid.out"))).scalar_one() == "delivered"
+
+
+async def test_a_late_status_does_not_overwrite_a_changed_number(processor, sessions):
+    await run(processor, text("wamid.1", phone=PHONE, user_id=BSUID))
+    await reply_in_chat(sessions, "wamid.out")
+    await run(processor, system("wamid.sys", "user_changed_number", phone=PHONE, user_id=BSUID,
+                                new_phone="12195555358", new_user_id="US.777"))
+    await run(processor, status("wamid.out", phone=PHONE, user_id=BSUID, state="read"))
+    [c] = await all_contacts(sessions)
+    assert (c.wa_id, c.phone, c.bsuid) == (PHONE, "12195555358", "US.777")
