@@ -112,7 +112,7 @@ async def get_settings(request: web.Request) -> web.Response:
 
 @control
 async def post_settings(request: web.Request) -> web.Response:
-    """Change run-time knobs: webhook_url, auto_read, status_delay_ms,
+    """Change run-time knobs: webhook_url, auto_read, user_ids, status_delay_ms,
     window_error (async|sync), status_order (in_order|reversed|shuffled), status_duplicates,
     webhook_max_attempts, webhook_retry_base_ms, webhook_retry_max_ms."""
     sim = sim_of(request)
@@ -125,6 +125,8 @@ async def post_settings(request: web.Request) -> web.Response:
         s.webhook_url = str(body["webhook_url"])
     if "auto_read" in body:
         s.auto_read = bool(body["auto_read"])
+    if "user_ids" in body:
+        s.user_ids = bool(body["user_ids"])
     if "window_error" in body:
         if body["window_error"] not in ("async", "sync"):
             raise ControlError("window_error must be async or sync")

@@ -15,7 +15,7 @@ from .clock import Clock
 from .config import SimConfig
 from .errors import status_error
 from .ratelimit import SlidingWindow, TokenBucket
-from .state import Fault, MessageRecord, Number, Settings, State, new_wamid
+from .state import Fault, MessageRecord, Number, Settings, State, new_wamid, user_id_of
 from .templates import Template
 from .templates import CATEGORIES, HELLO_WORLD, STATUSES, components_from_control, validate_definition
 from .validation import Outbound, is_bsuid
@@ -44,6 +44,7 @@ class Simulator:
             webhook_max_attempts=config.webhook_max_attempts,
             webhook_retry_base_ms=config.webhook_retry_base_ms,
             webhook_retry_max_ms=config.webhook_retry_max_ms,
+            user_ids=config.user_ids,
         ))
         self.dispatcher = Dispatcher(self.state, config.app_secret, config.webhook_timeout_s, self.clock.now)
         self.throughput = SlidingWindow(config.throughput_per_second, 1.0)
@@ -190,6 +191,8 @@ class Simulator:
             item["recipient_user_id"] = rec.wa_id
         else:
             item["recipient_id"] = rec.wa_id
+            if settings.user_ids:
+                item["recipient_user_id"] = user_id_of(number.waba_id, rec.wa_id)
         extra: dict[str, Any] = {}
         if conv is not None:
             extra = pricing.status_objects(conv, status, self.config.pricing_model,
@@ -249,6 +252,11 @@ class Simulator:
         bsuid = is_bsuid(wa_id)
         message: dict[str, Any] = {"from_user_id" if bsuid else "from": wa_id, "id": wamid,
                                    "timestamp": str(int(now)), "type": mtype}
+        user_id = None
+        if not bsuid and self.state.settings.user_ids:  # Meta names phone users by BSUID too
+            user_id = user_id_of(number.waba_id, wa_id)
+            self.state.remember_user_id(user_id, wa_id)
+            message["from_user_id"] = user_id
         if context:
             message["context"] = context
         if type_obj is not None:
@@ -265,6 +273,8 @@ class Simulator:
         if username:
             profile["username"] = username
         contact: dict[str, Any] = {"profile": profile, "user_id" if bsuid else "wa_id": wa_id}
+        if user_id:
+            contact["user_id"] = user_id
         body = envelope(number, {"contacts": [contact], "messages": [message]})
         settings = self.state.settings
         result: dict[str, Any] = {"wamid": wamid, "payload": body, "webhook_status": None,

@@ -115,3 +115,15 @@ async def test_a_change_of_number_keeps_the_chat_and_the_sender_id(harness):
 
 async def _count(h, n):
     return len(await desk_messages(h, Sender.bot)) >= n
+
+
+async def test_with_user_ids_a_phone_user_is_known_by_both_and_answered_by_phone(harness):
+    await harness.control("POST", "settings", user_ids=True)
+    await harness.say(USER, text="hello")
+    assert await harness.settle(until=lambda: _count(harness, 1))
+    [contact] = await contacts_of(harness)
+    assert contact.wa_id == contact.phone == USER and contact.bsuid and contact.bsuid.startswith("GB.")
+    [reply] = await harness.outbound(USER)
+    assert body_of(reply)["to"] == USER and "recipient" not in body_of(reply)
+    [(_, item)] = harness.turns
+    assert item.contact_key == USER  # the sender id stays the phone the contact was first known by

@@ -71,3 +71,20 @@ async def test_system_changes_follow_metas_system_messages(sim):
         BSUID, "user_changed_user_id", "US.99")
     await sim.control("POST", f"/_sim/users/{USER}/change", expect=400, json={})
     assert PNID
+
+
+async def test_with_user_ids_on_phone_users_have_a_bsuid_too_and_can_be_sent_to_by_it(sim):
+    await sim.control("POST", "/_sim/settings", json={"user_ids": True})
+    await sim.user(USER, type="text", text="hi", profile_name="Alex")
+    value = sim.receiver.received[0]["body"]["entry"][0]["changes"][0]["value"]
+    [msg], [contact] = value["messages"], value["contacts"]
+    user_id = msg["from_user_id"]
+    assert msg["from"] == USER and contact == {"profile": {"name": "Alex"}, "wa_id": USER, "user_id": user_id}
+    assert user_id.startswith("US.") and user_id[3:].isdigit()
+    status, body = await sim.send({"messaging_product": "whatsapp", "recipient": user_id,
+                                   "type": "text", "text": {"body": "by bsuid"}})
+    assert status == 200 and body["contacts"] == [{"input": user_id, "user_id": user_id}]
+    sent = (await sim.receiver.wait_statuses(body["messages"][0]["id"], ["sent"]))[0]
+    assert (sent["recipient_id"], sent["recipient_user_id"]) == (USER, user_id)
+    thread = await sim.control("GET", f"/_sim/users/{USER}/messages")
+    assert [m["direction"] for m in thread["messages"]] == ["inbound", "outbound"]
