@@ -213,3 +213,16 @@ async def test_a_late_status_does_not_overwrite_a_changed_number(processor, sess
     await run(processor, status("wamid.out", phone=PHONE, user_id=BSUID, state="read"))
     [c] = await all_contacts(sessions)
     assert (c.wa_id, c.phone, c.bsuid) == (PHONE, "12195555358", "US.777")
+
+
+def test_crm_records_of_a_username_only_contact_carry_no_made_up_phone():
+    from desk.integrations.webhook import _contact
+    from desk.integrations.zoho import lead_record
+
+    contact = Contact(wa_id=BSUID, bsuid=BSUID, username="mika")
+    record = lead_record(Lead(name=None, phone=None), contact)
+    assert record["Last_Name"] == "WhatsApp @mika" and "Phone" not in record
+    assert _contact(contact) == {"wa_id": BSUID, "phone": None, "bsuid": BSUID, "username": "mika",
+                                 "profile_name": None}
+    phone_contact = Contact(wa_id=PHONE, phone=PHONE)
+    assert lead_record(Lead(name="Kerry Fisher", phone=None), phone_contact)["Phone"] == f"+{PHONE}"
