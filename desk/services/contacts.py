@@ -57,6 +57,21 @@ async def by_key(session: AsyncSession, key: str) -> Contact | None:
     return contact
 
 
+async def find(session: AsyncSession, *, phone: str | None, bsuid: str | None) -> Contact | None:
+    """The contact named by this phone or BSUID (its current identities, else its key);
+    None when the desk does not know the user."""
+    for column, value in ((Contact.phone, phone), (Contact.bsuid, bsuid)):
+        if value:
+            found = (await session.execute(select(Contact).where(column == value))).scalar_one_or_none()
+            if found is not None:
+                return found
+    keys = [k for k in (phone, bsuid) if k]
+    if not keys:
+        return None
+    return (await session.execute(select(Contact).where(Contact.wa_id.in_(keys)).order_by(Contact.id)
+                                  .limit(1))).scalar_one_or_none()
+
+
 async def contact_for_key(session: AsyncSession, key: str, profile_name: str | None = None) -> Contact:
     """The contact of a key, made when there is none (a phone, or a BSUID)."""
     contact = await by_key(session, key)

@@ -68,11 +68,14 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
 async def record_system_change(session: AsyncSession, *, phone_number_id: str, wa_id: str | None,
                                user_id: str | None, system_type: str | None, new_wa_id: str | None,
                                new_user_id: str | None, wamid: str, body: str | None, payload: dict,
-                               wa_timestamp: dt.datetime) -> tuple[Contact, Message | None]:
+                               wa_timestamp: dt.datetime) -> tuple[Contact | None, Message | None]:
     """A `system` message (user_changed_number, user_changed_user_id): the contact takes
     its new phone or BSUID and keeps its key and chats; the change is a system line in
-    the contact's latest chat on the number (none is opened for it)."""
-    contact = await contacts.identify(session, phone=wa_id, bsuid=user_id)
+    the contact's latest chat on the number (none is opened for it). A user the desk
+    does not know is no contact yet: nothing to change (None)."""
+    contact = await contacts.find(session, phone=wa_id, bsuid=user_id)
+    if contact is None:
+        return None, None
     contact = await contacts.change_identity(
         session, contact, phone=new_wa_id if system_type != "user_changed_user_id" else None,
         bsuid=new_user_id)

@@ -144,6 +144,7 @@ async def test_a_system_message_of_an_unknown_user_opens_no_chat(processor, sess
     await run(processor, system("wamid.sys", "user_changed_number", phone=PHONE, new_phone="12195555358"))
     async with sessions() as s:
         assert (await s.execute(select(Chat))).first() is None
+        assert (await s.execute(select(Contact))).first() is None
 
 
 async def test_a_late_message_from_the_old_number_stays_with_the_contact(processor, sessions):
