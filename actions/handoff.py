@@ -238,7 +238,8 @@ class ActionLeaveMessage(Action):
         if not chat_id:
             dispatcher.utter_message(response="utter_ticket_failed")
             return reset
-        who = meta.get("profile_name") or (f"+{meta['wa_id']}" if meta.get("wa_id") else "a WhatsApp user")
+        who = meta.get("profile_name") or (f"+{meta['wa_id']}" if meta.get("wa_id") else (
+            f"@{meta['username']}" if meta.get("username") else "a WhatsApp user"))
         subject = f"[{department}] {who}: {message}"
         try:
             async with desk_transaction() as session:

@@ -104,13 +104,18 @@ def value_before_this_message(tracker: Tracker, slot: str) -> Any:
 
 
 def whatsapp_id(tracker: Tracker) -> str | None:
-    """The user's wa_id: from the channel metadata, else from `<phone_number_id>_<wa_id>`."""
+    """The user's contact key: from the conversation id `<phone_number_id>_<key>` (the
+    contact's first-known identity, a phone or a BSUID: cloudapi.ids), else the phone of
+    the channel metadata."""
+    from cloudapi.ids import is_bsuid
+
+    sender = tracker.sender_id or ""
+    key = sender.split("_", 1)[1] if "_" in sender else ""
+    if key.isdigit() or is_bsuid(key):
+        return key
     wa_id = whatsapp_metadata(tracker).get("wa_id")
     if isinstance(wa_id, str) and wa_id.isdigit():
         return wa_id
-    sender = tracker.sender_id or ""
-    if "_" in sender and sender.rsplit("_", 1)[1].isdigit():
-        return sender.rsplit("_", 1)[1]
     return None
 
 

@@ -6,7 +6,10 @@ Meta's error codes are mapped to outcomes the caller can act on:
   (throughput), 131056 (pair rate), 80007 (WABA rate), network errors and timeouts;
 - `GraphError.reengagement` (131047): outside the 24-hour window, send a template;
 - `GraphError.auth` (190 token, 10/200-299 permissions): the number lost its
-  access (e.g. partner removed on Meta's side) and must be reconnected.
+  access (e.g. partner removed on Meta's side) and must be reconnected;
+- `GraphError.bsuid_refused` (131062): this message may not go to a business-scoped
+  user id (e.g. one-tap, zero-tap and copy-code authentication templates need a phone
+  number); final, not retried.
 """
 from __future__ import annotations
 
@@ -26,6 +29,10 @@ META_GRAPH_API_URL = "https://graph.facebook.com/v25.0"
 
 RETRYABLE_CODES = {1, 2, 4, 131000, 130429, 131056, 80007}
 REENGAGEMENT_CODE = 131047
+BSUID_REFUSED_CODE = 131062
+BSUID_REFUSED_REASON = ("WhatsApp does not allow this message to a user known only by username "
+                        "(business-scoped user id), 131062: it needs their phone number; send another kind "
+                        "of message")
 
 
 @dataclass
@@ -55,6 +62,10 @@ class GraphError(Exception):
     @property
     def reengagement(self) -> bool:
         return self.code == REENGAGEMENT_CODE
+
+    @property
+    def bsuid_refused(self) -> bool:
+        return self.code == BSUID_REFUSED_CODE
 
     @property
     def auth(self) -> bool:

@@ -21,6 +21,22 @@ class OutboundError(ValueError):
     """A message that Meta would refuse; raised before anything is sent."""
 
 
+def address(phone: str | None, bsuid: str | None) -> dict:
+    """Who a message goes to: `to` with the phone number when known (Meta's advice:
+    phone numbers keep appearing in webhooks), else `recipient` with the business-scoped
+    user id (BSUID) of a username-only user. Meta takes `to` when both are given."""
+    if phone:
+        return {"to": phone}
+    if bsuid:
+        return {"recipient": bsuid}
+    raise OutboundError("a message needs a phone number or a BSUID to go to")
+
+
+def addressed(message: dict, phone: str | None, bsuid: str | None) -> dict:
+    """`message` with its addressee (any `to`/`recipient` in it replaced)."""
+    return {**address(phone, bsuid), **{k: v for k, v in message.items() if k not in ("to", "recipient")}}
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     text = text.strip()
     parts: list[str] = []

@@ -10,6 +10,12 @@ may hold several items, for several numbers: each item is routed by its own
 Parsing never trusts shapes: anything missing or of the wrong type raises
 `MalformedPayload` (the request's fault, a 400) instead of an exception deep in
 the handler.
+
+Users are identified by phone number (`from`, `contacts[].wa_id`, `recipient_id`)
+and/or by business-scoped user id, BSUID (`from_user_id`, `contacts[].user_id`,
+`recipient_user_id`; webhooks since 2026-03-31). Either may be absent; a message
+or status with neither is malformed. A user with a username
+(`contacts[].profile.username`) may come with no phone number at all.
 """
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ class MalformedPayload(ValueError):
 class InboundMessage:
     phone_number_id: str
     display_phone_number: str
-    wa_id: str
+    wa_id: str | None                 # the user's phone number (`from`); None for a BSUID-only user
     profile_name: str | None
     wamid: str
     timestamp: dt.datetime
@@ -43,10 +49,25 @@ class InboundMessage:
     filename: str | None = None
     context_wamid: str | None = None  # the message this one replies to
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    user_id: str | None = None        # business-scoped user id, BSUID (`from_user_id`)
+    parent_user_id: str | None = None  # `from_parent_user_id`
+    username: str | None = None       # `contacts[].profile.username`
+    # `type: system` (user_changed_number, user_changed_user_id): the new identity.
+    system_type: str | None = None
+    new_wa_id: str | None = None
+    new_user_id: str | None = None
+    # Set by the desk once the contact is known: its stable key (the identity it was
+    # first known by), which Rasa's sender id is made of. See cloudapi.ids.
+    contact_key: str | None = None
 
     @property
     def dedupe_key(self) -> str:
         return self.wamid
+
+    @property
+    def user_key(self) -> str:
+        """The identity this message names the user by: the phone if given, else the BSUID."""
+        return self.wa_id or self.user_id or ""
 
 
 @dataclass(frozen=True)
@@ -54,16 +75,22 @@ class StatusUpdate:
     phone_number_id: str
     wamid: str
     status: str  # sent | delivered | read | failed
-    recipient_id: str
+    recipient_id: str | None          # the user's phone; None when sent to a BSUID only
     timestamp: dt.datetime
     conversation: dict | None = None
     pricing: dict | None = None
     errors: list = field(default_factory=list)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    recipient_user_id: str | None = None
+    username: str | None = None       # the recipient's, from the value's `contacts[]` (delivered, read)
 
     @property
     def dedupe_key(self) -> str:
         return f"{self.wamid}:{self.status}"
+
+    @property
+    def user_key(self) -> str:
+        return self.recipient_id or self.recipient_user_id or ""
 
 
 @dataclass(frozen=True)
@@ -114,14 +141,40 @@ def _timestamp(value: Any) -> dt.datetime:
         raise MalformedPayload("bad 'timestamp'") from None
 
 
+def _identity(obj: dict, phone_key: str, user_key: str) -> tuple[str | None, str | None]:
+    """A phone and a BSUID, each optional, at least one (else MalformedPayload)."""
+    phone = _get(obj, phone_key, required=False) or None
+    user_id = _get(obj, user_key, required=False) or None
+    if phone is None and user_id is None:
+        raise MalformedPayload(f"missing '{phone_key}' and '{user_key}'")
+    return phone, user_id
+
+
+def _contact_of(value: dict, wa_id: str | None, user_id: str | None) -> dict:
+    """The `contacts[]` entry of the message's user (matched by BSUID, then phone; the
+    only entry when there is one), or {}."""
+    contacts = [c for c in (value.get("contacts") or []) if isinstance(c, dict)]
+    for c in contacts:
+        if user_id and c.get("user_id") == user_id:
+            return c
+    for c in contacts:
+        if wa_id and c.get("wa_id") == wa_id:
+            return c
+    if len(contacts) == 1 and not (contacts[0].get("wa_id") or contacts[0].get("user_id")):
+        return contacts[0]
+    return {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
-    wa_id = _get(msg, "from")
-    names = {
-        c.get("wa_id"): (c.get("profile") or {}).get("name")
-        for c in (value.get("contacts") or [])
-        if isinstance(c, dict) and isinstance(c.get("profile") or {}, dict)
-    }
+    wa_id, user_id = _identity(msg, "from", "from_user_id")
+    contact = _contact_of(value, wa_id, user_id)
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
     kind = _get(msg, "type")
+    system_type = new_wa_id = new_user_id = None
     text = payload = media_id = mime = filename = None
     if kind == "text":
         text = _get(_get(msg, "text", dict), "body")
@@ -149,12 +202,18 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         text = " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
     elif kind == "reaction":
         text = _get(_get(msg, "reaction", dict), "emoji", required=False)
+    elif kind == "system":  # user_changed_number (new `wa_id`), user_changed_user_id (new `user_id`)
+        system = _get(msg, "system", dict)
+        system_type = _get(system, "type", required=False)
+        text = _get(system, "body", required=False)
+        new_wa_id = _text(system.get("wa_id"))
+        new_user_id = _text(system.get("user_id"))
     context = msg.get("context") if isinstance(msg.get("context"), dict) else {}
     return InboundMessage(
         phone_number_id=_get(metadata, "phone_number_id"),
         display_phone_number=str(metadata.get("display_phone_number") or ""),
         wa_id=wa_id,
-        profile_name=names.get(wa_id),
+        profile_name=_text(profile.get("name")),
         wamid=_get(msg, "id"),
         timestamp=_timestamp(msg.get("timestamp")),
         type=kind,
@@ -165,16 +224,28 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         filename=filename,
         context_wamid=context.get("id") if isinstance(context.get("id"), str) else None,
         raw=msg,
+        user_id=user_id,
+        parent_user_id=_text(msg.get("from_parent_user_id")) or _text(contact.get("parent_user_id")),
+        username=_text(profile.get("username")),
+        system_type=system_type, new_wa_id=new_wa_id, new_user_id=new_user_id,
     )
 
 
-def _status(status: dict, metadata: dict) -> StatusUpdate:
+def _status(status: dict, metadata: dict, value: dict | None = None) -> StatusUpdate:
     errors = status.get("errors")
+    recipient_id, recipient_user_id = _identity(status, "recipient_id", "recipient_user_id")
+    # sent/delivered/read statuses carry `contacts` too (wa_id, user_id, profile.username)
+    contact = _contact_of(value or {}, recipient_id, recipient_user_id)
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    recipient_id = recipient_id or _text(contact.get("wa_id"))
+    recipient_user_id = recipient_user_id or _text(contact.get("user_id"))
     return StatusUpdate(
         phone_number_id=_get(metadata, "phone_number_id"),
         wamid=_get(status, "id"),
         status=_get(status, "status"),
-        recipient_id=_get(status, "recipient_id"),
+        recipient_id=recipient_id,
+        recipient_user_id=recipient_user_id,
+        username=_text(profile.get("username")),
         timestamp=_timestamp(status.get("timestamp")),
         conversation=_get(status, "conversation", dict, required=False),
         pricing=_get(status, "pricing", dict, required=False),
@@ -232,5 +303,5 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
             for msg in _get(value, "messages", list, required=False) or []:
                 items.append(_message(value, msg, metadata))
             for status in _get(value, "statuses", list, required=False) or []:
-                items.append(_status(status, metadata))
+                items.append(_status(status, metadata, value))
     return items

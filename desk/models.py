@@ -164,9 +164,22 @@ class PhoneNumber(Base):
 
 
 class Contact(Base):
+    """A WhatsApp user, known by phone number and/or business-scoped user id (BSUID).
+
+    `wa_id` is the contact's key: the identity it was first known by (a phone, or a
+    BSUID for a username-only user). It never changes, so Rasa's sender id made of it
+    (cloudapi.ids) stays the same when the other identity becomes known or the user
+    changes number; `phone` and `bsuid` are the current identities
+    (desk.services.contacts)."""
     __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_phone", "phone", unique=True),
+                      Index("ix_contacts_bsuid", "bsuid", unique=True))
     id = Column(Integer, primary_key=True)
-    wa_id = Column(String(32), nullable=False, unique=True)
+    wa_id = Column(String(160), nullable=False, unique=True)
+    phone = Column(String(32))         # digits with country code, as Meta sends them
+    bsuid = Column(String(160))        # e.g. US.13491208655302741918
+    parent_bsuid = Column(String(160))
+    username = Column(String(100))     # without the "@"
     profile_name = Column(String(200))
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
@@ -242,7 +255,7 @@ class WebhookEvent(Base):
     dedupe_key = Column(String(250), nullable=False, unique=True)
     kind = Column(String(16), nullable=False)  # message | status
     phone_number_id = Column(String(64), nullable=False)
-    wa_id = Column(String(32), nullable=False)
+    wa_id = Column(String(160), nullable=False)  # the user's phone, else BSUID, as the webhook names them
     payload = Column(JSON, nullable=False)
     received_at = Column(Utc(), nullable=False, default=utcnow)
     state = Column(_enum(EventState), nullable=False, default=EventState.pending)
@@ -477,7 +490,7 @@ class OutboxMessage(Base):
     id = Column(Integer, primary_key=True)
     message_id = Column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, unique=True)
     phone_number_id = Column(String(64), nullable=False)
-    wa_id = Column(String(32), nullable=False)
+    wa_id = Column(String(160), nullable=False)  # the contact's key (Contact.wa_id)
     request = Column(JSON, nullable=False)  # the Cloud API message object
     state = Column(_enum(JobState), nullable=False, default=JobState.pending)
     attempts = Column(Integer, nullable=False, default=0)
@@ -541,7 +554,7 @@ class BilledConversation(Base):
     brand_id = Column(ForeignKey("brands.id"), nullable=False)
     waba_id = Column(String(64), nullable=False)
     phone_number_id = Column(String(64), nullable=False)
-    wa_id = Column(String(32), nullable=False)
+    wa_id = Column(String(160), nullable=False)  # the contact's key (Contact.wa_id)
     market = Column(String(64), nullable=False)
     category = Column(_enum(ConversationCategory), nullable=False)
     opened_at = Column(Utc(), nullable=False)

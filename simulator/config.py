@@ -52,6 +52,10 @@ class SimConfig:
     # Status webhooks: delay before each of sent / delivered / read.
     status_delay_ms: int = 50
     auto_read: bool = True
+    # Meta's webhooks name every user by business-scoped user id too since 2026-03-31
+    # ("Business-scoped user IDs"): on, a phone user gets a BSUID of this WABA (from_user_id,
+    # contacts[].user_id, recipient_user_id) and may be sent to by `recipient`.
+    user_ids: bool = False
     # Outside the 24-hour window: "async" (accepted, then a failed status with
     # 131047, Meta's usual behaviour) or "sync" (a 400 with 131047 at once).
     window_error: str = "async"
@@ -100,6 +104,7 @@ class SimConfig:
             "pair_rate_burst": ("SIM_PAIR_RATE_BURST", int),
             "status_delay_ms": ("SIM_STATUS_DELAY_MS", int),
             "auto_read": ("SIM_AUTO_READ", _bool),
+            "user_ids": ("SIM_USER_IDS", _bool),
             "window_error": ("SIM_WINDOW_ERROR", str),
             "pricing_model": ("SIM_PRICING_MODEL", str),
             "status_conversation": ("SIM_STATUS_CONVERSATION", _bool),

@@ -18,7 +18,7 @@ from .errors import CATALOG, GraphError
 from .graph_api import SIM_KEY
 from .inbound import ControlError
 from .state import Fault, Number
-from .validation import normalize_phone
+from .validation import is_bsuid, normalize_phone
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,9 +65,14 @@ def number_from(sim: Simulator, value: Any) -> Number:
 
 
 def wa_id_from(request: web.Request) -> str:
-    wa_id = normalize_phone(request.match_info["wa_id"])
+    """The user of the path: a phone number, or a business-scoped user id (BSUID, e.g.
+    US.13491208655302741918) for a username-only user, who has no phone number."""
+    raw = request.match_info["wa_id"]
+    if is_bsuid(raw):
+        return raw
+    wa_id = normalize_phone(raw)
     if wa_id is None:
-        raise ControlError("wa_id must be a phone number (digits, E.164 without +)")
+        raise ControlError("wa_id must be a phone number (digits, E.164 without +) or a BSUID (US.1234...)")
     return wa_id
 
 
@@ -107,7 +112,7 @@ async def get_settings(request: web.Request) -> web.Response:
 
 @control
 async def post_settings(request: web.Request) -> web.Response:
-    """Change run-time knobs: webhook_url, auto_read, status_delay_ms,
+    """Change run-time knobs: webhook_url, auto_read, user_ids, status_delay_ms,
     window_error (async|sync), status_order (in_order|reversed|shuffled), status_duplicates,
     webhook_max_attempts, webhook_retry_base_ms, webhook_retry_max_ms."""
     sim = sim_of(request)
@@ -120,6 +125,8 @@ async def post_settings(request: web.Request) -> web.Response:
         s.webhook_url = str(body["webhook_url"])
     if "auto_read" in body:
         s.auto_read = bool(body["auto_read"])
+    if "user_ids" in body:
+        s.user_ids = bool(body["user_ids"])
     if "window_error" in body:
         if body["window_error"] not in ("async", "sync"):
             raise ControlError("window_error must be async or sync")
@@ -215,9 +222,43 @@ async def post_user_message(request: web.Request) -> web.Response:
     if not 1 <= duplicate <= 20 or not 0 <= delay_ms <= 600_000:
         raise ControlError("duplicate must be 1..20 and delay_ms 0..600000")
     mtype, obj, context, extra = inbound.build(sim, number, wa_id, body)
+    username = body.get("username")
+    if username is not None and (not isinstance(username, str) or not username.strip().lstrip("@")):
+        raise ControlError("username must be a non-empty string")
     result = await sim.user_message(number, wa_id, str(body.get("profile_name") or f"User {wa_id[-4:]}"),
-                                    mtype, obj, context, duplicate=duplicate, delay_ms=delay_ms, extra=extra)
+                                    mtype, obj, context, duplicate=duplicate, delay_ms=delay_ms, extra=extra,
+                                    username=username.strip().lstrip("@") if username else None)
     return web.json_response(result, status=202 if delay_ms else 200)
+
+
+@control
+async def post_user_change(request: web.Request) -> web.Response:
+    """The user changes number (``new_wa_id``: a ``user_changed_number`` system message)
+    or BSUID (``new_user_id``: ``user_changed_user_id``). Meta's "System messages webhook
+    reference": no contacts array; ``system`` has ``body``, ``type`` and the new
+    ``wa_id`` or ``user_id``. Body: ``new_wa_id`` | ``new_user_id``, ``phone_number_id``?,
+    ``profile_name``?"""
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    name = str(body.get("profile_name") or f"User {wa_id[-4:]}")
+    if body.get("new_wa_id"):
+        new = normalize_phone(str(body["new_wa_id"]))
+        if new is None:
+            raise ControlError("new_wa_id must be a phone number")
+        system = {"body": f"User {name} changed from {wa_id} to {new}", "wa_id": new,
+                  "type": "user_changed_number"}
+    elif body.get("new_user_id"):
+        new = str(body["new_user_id"])
+        if not is_bsuid(new):
+            raise ControlError("new_user_id must be a BSUID")
+        system = {"body": f"User {name} changed their business-scoped user ID", "user_id": new,
+                  "type": "user_changed_user_id"}
+    else:
+        raise ControlError("give new_wa_id or new_user_id")
+    result = await sim.system_message(number, wa_id, system)
+    return web.json_response(result)
 
 
 @control
@@ -397,6 +438,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_sim/users/{wa_id}/messages", post_user_message)
     r.add_get("/_sim/users/{wa_id}/messages", get_user_messages)
     r.add_post("/_sim/users/{wa_id}/read", post_user_read)
+    r.add_post("/_sim/users/{wa_id}/change", post_user_change)
     r.add_get("/_sim/messages", get_messages)
     r.add_get("/_sim/webhooks", get_webhooks)
     r.add_get("/_sim/events", get_events)

@@ -15,10 +15,10 @@ from .clock import Clock
 from .config import SimConfig
 from .errors import status_error
 from .ratelimit import SlidingWindow, TokenBucket
-from .state import Fault, MessageRecord, Number, Settings, State, new_wamid
+from .state import Fault, MessageRecord, Number, Settings, State, new_wamid, user_id_of
 from .templates import Template
 from .templates import CATEGORIES, HELLO_WORLD, STATUSES, components_from_control, validate_definition
-from .validation import Outbound
+from .validation import Outbound, is_bsuid
 from .webhooks import Dispatcher, envelope
 
 log = logging.getLogger("simulator")
@@ -44,6 +44,7 @@ class Simulator:
             webhook_max_attempts=config.webhook_max_attempts,
             webhook_retry_base_ms=config.webhook_retry_base_ms,
             webhook_retry_max_ms=config.webhook_retry_max_ms,
+            user_ids=config.user_ids,
         ))
         self.dispatcher = Dispatcher(self.state, config.app_secret, config.webhook_timeout_s, self.clock.now)
         self.throughput = SlidingWindow(config.throughput_per_second, 1.0)
@@ -185,8 +186,13 @@ class Simulator:
         """Record a status and POST its webhook (duplicated if configured)."""
         settings = self.state.settings
         ts = int(self.clock.now())
-        item: dict[str, Any] = {"id": rec.wamid, "status": status, "timestamp": str(ts),
-                                "recipient_id": rec.wa_id}
+        item: dict[str, Any] = {"id": rec.wamid, "status": status, "timestamp": str(ts)}
+        if is_bsuid(rec.wa_id):  # a username-only user: no phone number in the status
+            item["recipient_user_id"] = rec.wa_id
+        else:
+            item["recipient_id"] = rec.wa_id
+            if settings.user_ids:
+                item["recipient_user_id"] = user_id_of(number.waba_id, rec.wa_id)
         extra: dict[str, Any] = {}
         if conv is not None:
             extra = pricing.status_objects(conv, status, self.config.pricing_model,
@@ -216,15 +222,41 @@ class Simulator:
         return done
 
     # -- inbound (user -> business) -----------------------------------------
+    async def system_message(self, number: Number, wa_id: str, system: dict[str, Any]) -> dict[str, Any]:
+        """A ``system`` message (the user changed number or BSUID), no contacts array.
+        Signed and delivered like any message; the user then writes under the new
+        identity (a new path in the control API)."""
+        now = self.clock.now()
+        wamid = new_wamid(wa_id)
+        message = {"from_user_id" if is_bsuid(wa_id) else "from": wa_id, "id": wamid,
+                   "timestamp": str(int(now)), "type": "system", "system": system}
+        body = envelope(number, {"messages": [message]})
+        d = await self.dispatcher.deliver(number, body, kind="message", settings=self.state.settings,
+                                          wa_id=wa_id, wamid=wamid)
+        return {"wamid": wamid, "payload": body,
+                "webhook_status": d.attempts[-1]["http_status"] if d.attempts else None}
+
     async def user_message(self, number: Number, wa_id: str, profile_name: str,
                            mtype: str, type_obj: Any, context: dict[str, Any] | None,
                            duplicate: int = 1, delay_ms: int = 0,
-                           extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                           extra: dict[str, Any] | None = None,
+                           username: str | None = None) -> dict[str, Any]:
         """A WhatsApp user writes to a business number: record it, open the
-        customer service window, and POST Meta's inbound webhook."""
+        customer service window, and POST Meta's inbound webhook.
+
+        A user whose ``wa_id`` is a BSUID is a username-only user ("Business-scoped
+        user IDs"): the message has ``from_user_id`` and no ``from``; the contact has
+        ``user_id`` and ``profile.username`` and no ``wa_id``."""
         now = self.clock.now()
         wamid = new_wamid(wa_id)
-        message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(int(now)), "type": mtype}
+        bsuid = is_bsuid(wa_id)
+        message: dict[str, Any] = {"from_user_id" if bsuid else "from": wa_id, "id": wamid,
+                                   "timestamp": str(int(now)), "type": mtype}
+        user_id = None
+        if not bsuid and self.state.settings.user_ids:  # Meta names phone users by BSUID too
+            user_id = user_id_of(number.waba_id, wa_id)
+            self.state.remember_user_id(user_id, wa_id)
+            message["from_user_id"] = user_id
         if context:
             message["context"] = context
         if type_obj is not None:
@@ -237,10 +269,13 @@ class Simulator:
             status="received", context=context, profile_name=profile_name,
         )
         self.state.record_inbound(number.phone_number_id, wa_id, now)
-        body = envelope(number, {
-            "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}],
-            "messages": [message],
-        })
+        profile: dict[str, Any] = {"name": profile_name}
+        if username:
+            profile["username"] = username
+        contact: dict[str, Any] = {"profile": profile, "user_id" if bsuid else "wa_id": wa_id}
+        if user_id:
+            contact["user_id"] = user_id
+        body = envelope(number, {"contacts": [contact], "messages": [message]})
         settings = self.state.settings
         result: dict[str, Any] = {"wamid": wamid, "payload": body, "webhook_status": None,
                                   "deliveries": []}

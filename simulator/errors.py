@@ -58,6 +58,10 @@ CATALOG: dict[int, tuple[str, int, str]] = {
     131049: ("This message was not delivered to maintain healthy ecosystem engagement.", 400,
              "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."),
     131051: ("Unsupported message type", 400, "Unsupported message type."),
+    # "Business-scoped user IDs" (2026): sends by BSUID (`recipient`) are refused for
+    # messages that need a phone number (one-tap, zero-tap, copy-code authentication).
+    131062: ("Business-scoped User ID (BSUID) recipients are not supported for this message.", 400,
+             "Business-scoped User ID (BSUID) recipients are not supported for this message."),
     131052: ("Media download error", 400, "Unable to download the media sent by the user."),
     131053: ("Media upload error", 400, "Unable to upload the media used in the message."),
     131056: ("(Business Account, Consumer Account) pair rate limit hit", 429,

@@ -25,6 +25,7 @@ subcode 33 (GraphMethodException, "Unsupported post request. Object with ID
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 from functools import wraps
 from typing import Any, Awaitable, Callable
@@ -141,13 +142,19 @@ async def post_messages(request: web.Request) -> web.Response:
         return m is not None and m.phone_number_id == number.phone_number_id
 
     out = validate_message(body, media_exists)
+    if out.by_bsuid and (phone := sim.state.phone_of_user_id(out.wa_id)) is not None:
+        out = dataclasses.replace(out, wa_id=phone)  # the BSUID of a phone user: their thread
     if out.wa_id == number.display_phone_number:
         raise GraphError(131021, "Sender and recipient phone number is the same.")
     rendered = None
     if out.type == "template":
         name = out.content["name"]
         lang = out.content["language"]["code"]
-        rendered = check_send(sim.state.find_template(number.waba_id, name, lang), out.content, name, lang)
+        template = sim.state.find_template(number.waba_id, name, lang)
+        rendered = check_send(template, out.content, name, lang)
+        if out.by_bsuid and template is not None and template.category.upper() == "AUTHENTICATION":
+            # One-tap, zero-tap and copy-code authentication templates need a phone number.
+            raise GraphError(131062)
     if sim.state.settings.window_error == "sync" and not sim.window_allows(number, out):
         raise GraphError(131047)
     if not sim.pair_rate.take((number.phone_number_id, out.wa_id)):
@@ -159,7 +166,8 @@ async def post_messages(request: web.Request) -> web.Response:
         message["message_status"] = "accepted"
     return web.json_response({
         "messaging_product": "whatsapp",
-        "contacts": [{"input": out.to, "wa_id": out.wa_id}],
+        # A send by BSUID answers `user_id` (and no `wa_id`), one by phone `wa_id`.
+        "contacts": [{"input": out.to, "user_id": out.to} if out.by_bsuid else {"input": out.to, "wa_id": out.wa_id}],
         "messages": [message],
     })
 

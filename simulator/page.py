@@ -65,8 +65,10 @@ PAGE = r"""<!doctype html>
 <body>
 <section class="panel" aria-label="Settings">
   <h1>WhatsApp simulator</h1>
-  <label for="me">Your phone number (wa_id)</label>
-  <input id="me" inputmode="numeric" placeholder="15551234567">
+  <label for="me">Your phone number (wa_id), or a BSUID for a username-only user</label>
+  <input id="me" placeholder="15551234567 or US.13491208655302741918">
+  <label for="myusername">Your username (optional)</label>
+  <input id="myusername" placeholder="mika">
   <label for="myname">Your name</label>
   <input id="myname" placeholder="Alex">
   <label for="biz">Business number</label>
@@ -134,6 +136,7 @@ async function send(body) {
   if (!state.pnid) return;
   body.phone_number_id = state.pnid;
   body.profile_name = state.name;
+  if (state.username) body.username = state.username;
   try {
     const r = await api("POST", "/_sim/users/" + encodeURIComponent(state.me) + "/messages", body);
     say(r.webhook_status === 200 ? "Delivered to the business webhook." :
@@ -280,9 +283,10 @@ async function poll(gen) {
 }
 
 async function openChat() {
-  const me = $("me").value.replace(/[^0-9]/g, "");
-  if (me.length < 5) { say("Enter your phone number (digits)."); return; }
-  state.me = me; state.name = $("myname").value.trim() || "User " + me.slice(-4); state.pnid = $("biz").value;
+  const raw = $("me").value.trim();
+  const me = /^[A-Z]{2}\.[0-9A-Za-z.]+$/.test(raw) ? raw : raw.replace(/[^0-9]/g, "");  // a BSUID, or digits
+  if (me.length < 5) { say("Enter your phone number (digits) or a BSUID."); return; }
+  state.me = me; state.username = $("myusername").value.trim().replace(/^@/, ""); state.name = $("myname").value.trim() || "User " + me.slice(-4); state.pnid = $("biz").value;
   localStorage.setItem("sim.me", me); localStorage.setItem("sim.name", state.name); localStorage.setItem("sim.pnid", state.pnid);
   const n = state.numbers.find((x) => x.phone_number_id === state.pnid) || {};
   $("bizname").textContent = n.verified_name || "Business"; $("bizsub").textContent = "+" + (n.display_phone_number || "");

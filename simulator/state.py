@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import itertools
 import secrets
 import threading
@@ -154,6 +155,7 @@ class Settings:
     webhook_max_attempts: int = 5
     webhook_retry_base_ms: int = 500
     webhook_retry_max_ms: int = 30_000
+    user_ids: bool = False  # phone users have a BSUID too (Meta, since 2026-03-31)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,6 +172,18 @@ def new_wamid(wa_id: str) -> str:
 _media_counter = itertools.count(1)
 
 
+_BSUID_COUNTRIES = (("1", "US"), ("44", "GB"), ("49", "DE"), ("33", "FR"), ("34", "ES"), ("39", "IT"),
+                    ("55", "BR"), ("52", "MX"), ("91", "IN"), ("62", "ID"), ("81", "JP"), ("27", "ZA"))
+
+
+def user_id_of(waba_id: str, wa_id: str) -> str:
+    """The business-scoped user id of a phone user for one business (stable, per WABA
+    here): the country's ISO code, a period and digits, like US.13491208655302741918."""
+    country = next((iso for code, iso in _BSUID_COUNTRIES if wa_id.startswith(code)), "US")
+    digits = str(int(hashlib.sha256(f"{waba_id}:{wa_id}".encode()).hexdigest(), 16))[:20]
+    return f"{country}.{digits}"
+
+
 def new_media_id() -> str:
     # Meta's media ids are 15-16 digit numbers.
     return str(10 ** 15 + secrets.randbelow(10 ** 14) * 100 + next(_media_counter) % 100)
@@ -183,6 +197,15 @@ class State:
         self._clear(settings)
 
     # -- lifecycle ---------------------------------------------------------
+    def phone_of_user_id(self, user_id: str) -> str | None:
+        """The phone user a derived BSUID belongs to (``user_ids`` on), if any wrote."""
+        with self._lock:
+            return self.user_id_phones.get(user_id)
+
+    def remember_user_id(self, user_id: str, wa_id: str) -> None:
+        with self._lock:
+            self.user_id_phones[user_id] = wa_id
+
     def _clear(self, settings: Settings) -> None:
         self.settings = Settings(**asdict(settings))
         self.numbers: dict[str, Number] = {}
@@ -191,6 +214,7 @@ class State:
         self.messages: list[MessageRecord] = []
         self.by_wamid: dict[str, MessageRecord] = {}
         self.last_inbound: dict[tuple[str, str], float] = {}
+        self.user_id_phones: dict[str, str] = {}  # derived BSUID -> phone user (user_ids on)
         self.conversations: dict[tuple[str, str], list[Conversation]] = {}
         self.faults: dict[str, deque[Fault]] = {}
         self.deliveries: list[Delivery] = []

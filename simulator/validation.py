@@ -67,7 +67,8 @@ _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 @dataclass
 class Outbound:
-    """A validated outbound message."""
+    """A validated outbound message. ``wa_id`` is the user's key in the simulator: the
+    phone number of ``to``, else the BSUID of ``recipient``."""
 
     to: str
     wa_id: str
@@ -75,6 +76,16 @@ class Outbound:
     content: Any  # the type object (a list for contacts)
     context_message_id: str | None
     biz_opaque_callback_data: str | None
+    by_bsuid: bool = False  # sent with ``recipient`` (a business-scoped user id), no ``to``
+
+
+# "Business-scoped user IDs": a BSUID is a two-letter country code, a period and up to
+# 128 alphanumeric characters (e.g. US.13491208655302741918); a parent BSUID has ENT.
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[0-9A-Za-z]{1,128}$")
+
+
+def is_bsuid(value: Any) -> bool:
+    return isinstance(value, str) and bool(_BSUID.match(value))
 
 
 def normalize_phone(value: str) -> str | None:
@@ -123,12 +134,22 @@ def validate_message(body: Any, media_exists: Callable[[str], bool]) -> Outbound
     if rtype != "individual":
         raise GraphError(100, f"Param recipient_type must be one of {{INDIVIDUAL}} - got \"{rtype}\".")
     to = body.get("to")
-    if to is None or to == "":
-        raise GraphError(131008, "The parameter to is required.")
-    to = _str(to, "to")
-    wa_id = normalize_phone(to)
-    if wa_id is None:
-        raise GraphError(131009, f"Param to is not a valid phone number: \"{to}\".")
+    recipient = body.get("recipient")
+    by_bsuid = False
+    if (to is None or to == "") and recipient not in (None, ""):
+        # "Business-scoped user IDs": `recipient` takes a BSUID or parent BSUID; when
+        # both are given, `to` (the phone number) takes precedence.
+        to = _str(recipient, "recipient")
+        if not is_bsuid(to):
+            raise GraphError(131009, f"Param recipient is not a valid business-scoped user ID: \"{to}\".")
+        wa_id, by_bsuid = to, True
+    else:
+        if to is None or to == "":
+            raise GraphError(131008, "The parameter to is required.")
+        to = _str(to, "to")
+        wa_id = normalize_phone(to)
+        if wa_id is None:
+            raise GraphError(131009, f"Param to is not a valid phone number: \"{to}\".")
 
     mtype = body.get("type", "text")
     if mtype not in MESSAGE_TYPES:
@@ -158,7 +179,7 @@ def validate_message(body: Any, media_exists: Callable[[str], bool]) -> Outbound
         _max_len(opaque, BIZ_OPAQUE_MAX, "biz_opaque_callback_data", 0)
 
     return Outbound(to=to, wa_id=wa_id, type=mtype, content=content,
-                    context_message_id=context_id, biz_opaque_callback_data=opaque)
+                    context_message_id=context_id, biz_opaque_callback_data=opaque, by_bsuid=by_bsuid)
 
 
 def _validate_text(text: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from cloudapi import outbound, signature
-from cloudapi.graph import GraphClient, GraphError
+from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import webhook
@@ -34,7 +34,7 @@ from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import conversations, inbox, notices, numbers, outbox
+from desk.services import contacts, conversations, inbox, notices, numbers, outbox
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,13 @@ log = logging.getLogger(__name__)
 # needs to know, so that the turn is rewound and retried instead of counted as done.
 _action_failures: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "whatsapp_action_failures", default=None)
+
+
+def sender_id_of(item: InboundMessage) -> str:
+    """Rasa's sender id of a user's message: the number and the contact's key (its
+    first-known identity, set by the processor), so it does not change when the user
+    becomes known by their other identity or changes number."""
+    return conversation_id(item.phone_number_id, item.contact_key or item.user_key)
 
 
 class ChannelRuntime:
@@ -74,7 +81,7 @@ class ChannelRuntime:
     async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
         """Send a desk notice to the user, keyed to the message it is about."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
-        await out.send_text_message(conversation_id(item.phone_number_id, item.wa_id), notices.text(key))
+        await out.send_text_message(sender_id_of(item), notices.text(key))
 
     async def stop(self) -> None:
         if self.processor:
@@ -186,8 +193,7 @@ class WhatsAppOutput(OutputChannel):
         return f"{self.cause}#{self._replies}"
 
     async def _send(self, recipient_id: str, message_without_to: dict) -> None:
-        phone_number_id, wa_id = split_conversation_id(recipient_id)
-        message = {"to": wa_id, **message_without_to}
+        phone_number_id, wa_id = split_conversation_id(recipient_id)  # wa_id: the contact's key
         reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():
@@ -197,6 +203,9 @@ class WhatsAppOutput(OutputChannel):
                 log.error("whatsapp: cannot send from unknown number %s", phone_number_id)
                 return
             chat = await conversations.current_chat(session, phone_number_id, wa_id)
+            # `to` the phone when known, else `recipient` the BSUID (a username-only user).
+            message = outbound.addressed(message_without_to, contacts.phone_of(chat.contact),
+                                         contacts.bsuid_of(chat.contact))
             record = await conversations.record_bot_reply(
                 session, chat_id=chat.id, type=message["type"], body=outbound.summary(message),
                 payload=message, reply_key=reply_key)
@@ -213,7 +222,7 @@ class WhatsAppOutput(OutputChannel):
                                                 "number disconnected: reconnect it in the desk")
                 return
             # After the chat's row is written: chat, then brand billing lock, as everywhere.
-            decision = await billing_check(session, phone_number_id, wa_id, message)
+            decision = await billing_check(session, phone_number_id, wa_id, message, chat.contact)
             if isinstance(decision, str):  # e.g. no free tier or credit left: recorded, not sent
                 log.warning("whatsapp: bot reply to %s not sent: %s", wa_id, decision)
                 await conversations.mark_failed(session, record.id, f"not sent: {decision}")
@@ -223,8 +232,9 @@ class WhatsAppOutput(OutputChannel):
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:
             log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
+            reason = f"{BSUID_REFUSED_REASON} ({exc})" if exc.bsuid_refused else str(exc)
             async with sessions() as session, session.begin():
-                await conversations.mark_failed(session, record.id, str(exc))
+                await conversations.mark_failed(session, record.id, reason)
                 await billing.message_failed(session, record.id)
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
@@ -270,14 +280,14 @@ class WhatsAppOutput(OutputChannel):
         await self._send(recipient_id, {k: v for k, v in json_message.items() if k != "to"})
 
 
-async def billing_check(session, phone_number_id: str, wa_id: str, message: dict):
+async def billing_check(session, phone_number_id: str, wa_id: str, message: dict, contact=None):
     """The desk's checks for a bot reply (an approved template with the right
     parameters; the billing check): the decision, or the refusal's reason."""
     from desk.billing import templates
 
     try:
         if message.get("type") == "template":
-            await templates.check_message(session, phone_number_id, message)
+            await templates.check_message(session, phone_number_id, message, contact)
         return await billing.authorize_send(session, phone_number_id=phone_number_id, wa_id=wa_id,
                                             is_template=message.get("type") == "template", sender="bot")
     except (billing.SendRefused, templates.TemplateError) as exc:
@@ -383,7 +393,7 @@ class WhatsAppInput(InputChannel):
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
         async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
-            sender_id = conversation_id(item.phone_number_id, item.wa_id)
+            sender_id = sender_id_of(item)
             agent = getattr(getattr(app, "ctx", None), "agent", None)
             if retry and agent is not None and await turn_is_recorded(agent, sender_id, item.wamid):
                 # The process died after Rasa saved this turn, before the inbox row was
@@ -408,7 +418,8 @@ class WhatsAppInput(InputChannel):
                     sender_id=sender_id,
                     input_channel=self.name(), message_id=item.wamid,
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
-                                           "wa_id": item.wa_id, "phone_number_id": item.phone_number_id,
+                                           "wa_id": item.wa_id, "user_id": item.user_id,
+                                           "username": item.username, "phone_number_id": item.phone_number_id,
                                            "media_id": item.media_id, "desk_chat_id": chat_id}}))
             finally:
                 _action_failures.reset(token)

@@ -18,8 +18,8 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import GraphClient, GraphError
 from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
-from desk.models import ChatState, EventState, HandoffReason, utcnow
-from desk.services import conversations, csat, inbox, notices, numbers, outbox, routing, takeover
+from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
+from desk.services import contacts, conversations, csat, inbox, notices, numbers, outbox, routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -199,19 +199,32 @@ class InboxProcessor:
                 return EventState.ignored
             if isinstance(item, StatusUpdate):
                 return await apply_status(session, item)
+            if item.type == "system":
+                # The user changed number or BSUID: the contact learns it, keeps its chats
+                # and its key (so Rasa's sender id stays); a system line, no bot turn.
+                await conversations.record_system_change(
+                    session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                    user_id=item.user_id, system_type=item.system_type, new_wa_id=item.new_wa_id,
+                    new_user_id=item.new_user_id, wamid=item.wamid, body=item.text,
+                    payload=item.raw, wa_timestamp=item.timestamp)
+                return EventState.done
         # Outside the transaction: a download may take a while. A failure raises and
         # the event is retried (media ids stay valid for 7 days).
         media = await self._store_media(item, creds.access_token)
         async with self.sessions() as session, session.begin():
             if await csat.take_reply(session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
                                      type=item.type, text=item.text, reply_payload=item.payload,
-                                     wamid=item.wamid, raw=item.raw, at=item.timestamp):
+                                     wamid=item.wamid, raw=item.raw, at=item.timestamp, user_id=item.user_id):
                 return EventState.done  # a satisfaction rating or its comment: not for the bot
             chat, _ = await conversations.record_inbound(
                 session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
                 profile_name=item.profile_name, wamid=item.wamid, type=item.type,
                 body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
-                media=media, media_filename=item.filename)
+                media=media, media_filename=item.filename, user_id=item.user_id,
+                parent_user_id=item.parent_user_id, username=item.username)
+            # Rasa's sender id is made of the contact's key, its first-known identity
+            # (cloudapi.ids): the same whether this message names it by phone or BSUID.
+            item = dataclasses.replace(item, contact_key=chat.contact.wa_id)
             chat_id, bot_has_it = chat.id, chat.state == ChatState.bot
             # A first message, or the first since an operator handed the chat back to the
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
@@ -260,7 +273,7 @@ class InboxProcessor:
         try:
             await self.notify(item, chat_id, key)
         except Exception:  # noqa: BLE001 - a notice must not stop the retry or the handoff
-            log.exception("whatsapp: notice %s to %s failed", key, item.wa_id)
+            log.exception("whatsapp: notice %s to %s failed", key, item.user_key)
 
     async def _store_media(self, item: InboundMessage, token: str) -> StoredMedia | None:
         if not item.media_id or self.media_store is None:
@@ -331,7 +344,7 @@ def webhook_rows(body: object) -> list[dict]:
     for item in parse_webhook(body):
         if isinstance(item, InboundMessage):
             rows.append(dict(dedupe_key=item.dedupe_key, kind="message",
-                             phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                             phone_number_id=item.phone_number_id, wa_id=item.user_key,
                              payload=_envelope(item)))
         elif isinstance(item, TemplateStatusUpdate):
             # No number: the lane is the WABA's (its id in phone_number_id, no wa_id),
@@ -341,7 +354,7 @@ def webhook_rows(body: object) -> list[dict]:
                              payload=_envelope(item)))
         else:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
-                             phone_number_id=item.phone_number_id, wa_id=item.recipient_id,
+                             phone_number_id=item.phone_number_id, wa_id=item.user_key,
                              payload=_envelope(item)))
     return rows
 
@@ -363,6 +376,13 @@ async def apply_status(session, item: StatusUpdate) -> EventState:
                                                at=item.timestamp, error=error)
     if item.status == "failed":
         log.warning("whatsapp: message %s failed: %s", item.wamid, error)
+    if msg is not None and item.recipient_id and item.recipient_user_id:
+        # Meta named the recipient by phone and BSUID: the contact learns what it lacked.
+        chat = await session.get(Chat, msg.chat_id)
+        if chat is not None and (not chat.contact.phone or not chat.contact.bsuid
+                                 or (item.username and chat.contact.username != item.username)):
+            await contacts.learn(session, chat.contact, phone=item.recipient_id, bsuid=item.recipient_user_id,
+                                 username=item.username)
     if msg is not None:
         await billing_status(session, item, msg)
     return EventState.done if msg is not None else EventState.ignored
@@ -376,8 +396,10 @@ async def billing_status(session, item: StatusUpdate, msg) -> None:
     if item.status == "failed":
         await billing.message_failed(session, msg.id)
     elif item.conversation or item.pricing:
+        chat = await session.get(Chat, msg.chat_id)  # billing knows the user by the contact's key
+        key = chat.contact.wa_id if chat is not None else item.user_key
         await billing.reconcile_status(session, msg, phone_number_id=item.phone_number_id,
-                                       wa_id=item.recipient_id, conversation=item.conversation,
+                                       wa_id=key, conversation=item.conversation,
                                        pricing=item.pricing, at=item.timestamp)
 
 

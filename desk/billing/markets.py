@@ -46,7 +46,12 @@ class MarketError(ValueError):
 
 
 def region_of(wa_id: str) -> str | None:
-    """The ISO country code of a WhatsApp id (digits with country code, as Meta sends them)."""
+    """The ISO country code of a WhatsApp id (digits with country code, as Meta sends them),
+    or of a business-scoped user id (BSUID), which starts with it (`US.1349...`)."""
+    from cloudapi.ids import bsuid_country
+
+    if bsuid_country((wa_id or "").strip()):
+        return bsuid_country(wa_id.strip())
     text = (wa_id or "").strip().lstrip("+")
     if not text.isdigit() or not 7 <= len(text) <= 15:
         raise MarketError(f"not a WhatsApp id (7 to 15 digits with the country code): {wa_id!r}")

@@ -289,11 +289,24 @@ async def send_template(session: AsyncSession, *, phone_number_id: str, wa_id: s
                        quick_reply_payloads=quick_reply_payloads)
     chat = await chats.current_chat(session, phone_number_id, wa_id)
     await session.refresh(chat, attribute_names=["contact"])  # a new chat has it unloaded
+    refuse_for_bsuid_only(prepared.template, chat.contact)
     return await outbox.send_template_message(session, chat, prepared.message, prepared.text,
                                               sender=sender, by=by)
 
 
-async def check_message(session: AsyncSession, phone_number_id: str, message: dict) -> MessageTemplate:
+def refuse_for_bsuid_only(template: MessageTemplate, contact) -> None:
+    """Meta refuses authentication templates (one-tap, zero-tap, copy-code) sent to a
+    business-scoped user id with 131062: for a user known only by username, say so
+    before anything is recorded or sent."""
+    from desk.services.contacts import phone_of
+
+    if contact is not None and (template.category or "").upper() == "AUTHENTICATION" and not phone_of(contact):
+        raise TemplateError(f"template {template.name} is an authentication template: WhatsApp sends those only "
+                            "to a phone number, and this user is known only by username (131062)")
+
+
+async def check_message(session: AsyncSession, phone_number_id: str, message: dict,
+                        contact=None) -> MessageTemplate:
     """Check a ready-made Cloud API template message (e.g. a bot's `custom` response)
     against the registry: approved, and one text parameter per placeholder."""
     number = await session.get(PhoneNumber, phone_number_id)
@@ -316,6 +329,7 @@ async def check_message(session: AsyncSession, phone_number_id: str, message: di
                 given[kind].append(param.get("text"))
     prepared = prepare(await find(session, number.waba_id, spec["name"], language), name=spec["name"],
                        language=language, body_params=given["body"], header_params=given["header"])
+    refuse_for_bsuid_only(prepared.template, contact)
     return prepared.template
 
 

@@ -39,7 +39,11 @@ def _iso(value) -> str | None:
 
 
 def _contact(contact: Contact) -> dict:
-    return {"wa_id": contact.wa_id, "phone": f"+{contact.wa_id}", "profile_name": contact.profile_name}
+    from desk.services.contacts import bsuid_of, phone_of
+
+    phone = phone_of(contact)
+    return {"wa_id": contact.wa_id, "phone": f"+{phone}" if phone else None, "bsuid": bsuid_of(contact),
+            "username": contact.username, "profile_name": contact.profile_name}
 
 
 def lead_event(lead: Lead, contact: Contact) -> dict:

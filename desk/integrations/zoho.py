@@ -47,14 +47,23 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
     return " ".join(parts[:-1]), parts[-1]
 
 
-def _phone(contact: Contact, fallback: str | None = None) -> str:
-    return fallback or f"+{contact.wa_id}"
+def _phone(contact: Contact, fallback: str | None = None) -> str | None:
+    """The contact's phone in E.164; None for a user known only by username (BSUID)."""
+    from desk.services.contacts import phone_of
+
+    phone = phone_of(contact)
+    return fallback or (f"+{phone}" if phone else None)
+
+
+def _handle(contact: Contact, fallback: str | None = None) -> str:
+    """The phone, else "@username", else the BSUID: how to name a contact in a record."""
+    return _phone(contact, fallback) or (f"@{contact.username}" if contact.username else contact.wa_id)
 
 
 def lead_record(lead: Lead, contact: Contact) -> dict:
     first, last = split_name(lead.name or contact.profile_name)
     record = {
-        "Last_Name": (last or f"WhatsApp {_phone(contact, lead.phone)}")[:80],
+        "Last_Name": (last or f"WhatsApp {_handle(contact, lead.phone)}")[:80],
         "First_Name": first[:40] if first else None,
         "Email": lead.email,
         "Company": lead.company,
@@ -67,7 +76,7 @@ def lead_record(lead: Lead, contact: Contact) -> dict:
 
 def ticket_body(ticket: Ticket, contact: Contact, department_id: str) -> dict:
     phone = _phone(contact)
-    contact_obj = {"lastName": (contact.profile_name or phone)[:80], "phone": phone}
+    contact_obj = {"lastName": (contact.profile_name or _handle(contact))[:80], "phone": phone}
     return {
         "subject": ticket.subject[:SUBJECT_MAX],
         "departmentId": department_id,

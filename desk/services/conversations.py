@@ -8,42 +8,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.attachments import StoredMedia
 from desk.models import Chat, ChatState, Contact, Direction, Message, Sender, utcnow
+from desk.services import contacts
 
 # Delivery status only moves forward; Meta may deliver `delivered` before `sent`.
 STATUS_RANK = {"queued": 0, "accepted": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
 
 
 async def upsert_contact(session: AsyncSession, wa_id: str, profile_name: str | None) -> Contact:
-    contact = (await session.execute(select(Contact).where(Contact.wa_id == wa_id))).scalar_one_or_none()
-    if contact is None:
-        contact = Contact(wa_id=wa_id, profile_name=profile_name)
-        session.add(contact)
-        await session.flush()
-    elif profile_name and contact.profile_name != profile_name:
-        contact.profile_name = profile_name
-    return contact
+    """The contact of a key (a contact's wa_id, or a phone or BSUID it is known by)."""
+    return await contacts.contact_for_key(session, wa_id, profile_name)
 
 
 async def current_chat(session: AsyncSession, phone_number_id: str, wa_id: str,
-                       profile_name: str | None = None) -> Chat:
-    """The user's live chat on this number; a new one with the bot after a close."""
-    contact = await upsert_contact(session, wa_id, profile_name)
+                       profile_name: str | None = None, *, contact: Contact | None = None) -> Chat:
+    """The user's live chat on this number; a new one with the bot after a close.
+    `wa_id` is the contact's key (or a phone or BSUID of it), unless `contact` is given."""
+    contact = contact or await upsert_contact(session, wa_id, profile_name)
     chat = (await session.execute(select(Chat).where(
         Chat.phone_number_id == phone_number_id, Chat.contact_id == contact.id,
         Chat.state != ChatState.closed).order_by(Chat.id.desc()).limit(1))).scalar_one_or_none()
     if chat is None:
-        chat = Chat(phone_number_id=phone_number_id, contact_id=contact.id, state=ChatState.bot)
+        chat = Chat(phone_number_id=phone_number_id, contact=contact, state=ChatState.bot)
         session.add(chat)
         await session.flush()
     return chat
 
 
-async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: str,
+async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: str | None,
                          profile_name: str | None, wamid: str, type: str, body: str | None,
                          payload: dict, wa_timestamp: dt.datetime,
                          media: StoredMedia | None = None,
-                         media_filename: str | None = None) -> tuple[Chat, Message]:
-    chat = await current_chat(session, phone_number_id, wa_id, profile_name)
+                         media_filename: str | None = None, user_id: str | None = None,
+                         parent_user_id: str | None = None,
+                         username: str | None = None) -> tuple[Chat, Message]:
+    """A user's message, in their live chat on the number. The user is named by phone
+    (`wa_id`) and/or BSUID (`user_id`): desk.services.contacts finds, learns or merges
+    the contact; `chat.contact.wa_id` is its stable key."""
+    contact = await contacts.identify(session, phone=wa_id, bsuid=user_id, parent_bsuid=parent_user_id,
+                                      username=username, profile_name=profile_name)
+    chat = await current_chat(session, phone_number_id, contact.wa_id, contact=contact)
     existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
     if existing is not None:
         return chat, existing
@@ -60,6 +63,37 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
     chat.bot_idle_step = 0  # the user wrote: the bot's idle rules start over
     await session.flush()
     return chat, msg
+
+
+async def record_system_change(session: AsyncSession, *, phone_number_id: str, wa_id: str | None,
+                               user_id: str | None, system_type: str | None, new_wa_id: str | None,
+                               new_user_id: str | None, wamid: str, body: str | None, payload: dict,
+                               wa_timestamp: dt.datetime) -> tuple[Contact | None, Message | None]:
+    """A `system` message (user_changed_number, user_changed_user_id): the contact takes
+    its new phone or BSUID and keeps its key and chats; the change is a system line in
+    the contact's latest chat on the number (none is opened for it). A user the desk
+    does not know is no contact yet: nothing to change (None)."""
+    contact = await contacts.find(session, phone=wa_id, bsuid=user_id)
+    if contact is None:
+        return None, None
+    contact = await contacts.change_identity(
+        session, contact, phone=new_wa_id if system_type != "user_changed_user_id" else None,
+        bsuid=new_user_id)
+    chat = (await session.execute(select(Chat).where(
+        Chat.phone_number_id == phone_number_id, Chat.contact_id == contact.id)
+        .order_by((Chat.state != ChatState.closed).desc(), Chat.id.desc()).limit(1))).scalar_one_or_none()
+    if chat is None:
+        return contact, None
+    existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
+    if existing is not None:
+        return contact, existing
+    what = {"user_changed_number": "changed their number", "user_changed_user_id": "changed their user id"}
+    text = body or f"The user {what.get(system_type or '', 'changed their WhatsApp identity')}"
+    msg = Message(chat_id=chat.id, direction=Direction.inbound, sender=Sender.system, wamid=wamid,
+                  type="system", body=text, payload=payload, wa_timestamp=wa_timestamp, status="received")
+    session.add(msg)
+    await session.flush()
+    return contact, msg
 
 
 async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender, type: str,

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,19 +141,30 @@ async def _survey(session: AsyncSession, brand_id: int, chat: Chat, cfg: setting
     return True
 
 
-async def take_reply(session: AsyncSession, *, phone_number_id: str, wa_id: str, type: str,
+def _contacts_named(phone: str | None, bsuid: str | None):
+    """SQL: the ids of the contacts this phone or BSUID names (current identity or key)."""
+    named = []
+    if phone:
+        named += [Contact.phone == phone, Contact.wa_id == phone]
+    if bsuid:
+        named += [Contact.bsuid == bsuid, Contact.wa_id == bsuid]
+    return select(Contact.id).where(or_(*named))
+
+
+async def take_reply(session: AsyncSession, *, phone_number_id: str, wa_id: str | None, type: str,
                      text: str | None, reply_payload: str | None, wamid: str, raw: dict,
-                     at: dt.datetime) -> bool:
+                     at: dt.datetime, user_id: str | None = None) -> bool:
     """A rating tap, or the comment after one: recorded in the surveyed chat and
-    answered here. False: not for the survey (the bot or the operator gets it)."""
+    answered here. False: not for the survey (the bot or the operator gets it).
+    The user is named by phone (`wa_id`) and/or BSUID (`user_id`)."""
     rating = parse_payload(reply_payload)
-    if rating is None and (type != "text" or not text):
+    if rating is None and (type != "text" or not text) or not (wa_id or user_id):
         return False
-    contact = select(Contact.id).where(Contact.wa_id == wa_id).scalar_subquery()
+    contact = _contacts_named(wa_id, user_id)
     if rating is not None:
         survey = (await session.execute(select(CsatSurvey).where(
             CsatSurvey.id == rating[0], CsatSurvey.phone_number_id == phone_number_id,
-            CsatSurvey.contact_id == contact))).scalar_one_or_none()
+            CsatSurvey.contact_id.in_(contact)))).scalar_one_or_none()
         if survey is None:
             return False  # not this user's survey: an ordinary message
         survey.score, survey.answered_at = rating[1], at
@@ -162,7 +173,7 @@ async def take_reply(session: AsyncSession, *, phone_number_id: str, wa_id: str,
         reply = THANKS_ASK_COMMENT if survey.comment is None else THANKS_COMMENT
     else:  # one indexed query per text message (ix_csat_surveys_contact)
         survey = (await session.execute(select(CsatSurvey).where(
-            CsatSurvey.phone_number_id == phone_number_id, CsatSurvey.contact_id == contact,
+            CsatSurvey.phone_number_id == phone_number_id, CsatSurvey.contact_id.in_(contact),
             CsatSurvey.comment_until > at, CsatSurvey.comment.is_(None))
             .order_by(CsatSurvey.id.desc()).limit(1))).scalar_one_or_none()
         if survey is None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import Contact, Department, Lead, Operator, PhoneNumber, Role, WhatsAppBusinessAccount, utcnow
+from desk.services import contacts
 from desk.services.conversations import upsert_contact
 
 SALES_DEPARTMENT = "sales"  # the department a lead task is queued for, by name (any case)
@@ -28,7 +29,8 @@ async def save_lead(session: AsyncSession, *, wa_id: str, phone_number_id: str |
     contact = await upsert_contact(session, wa_id, profile_name)
     lead = Lead(contact_id=contact.id, chat_id=chat_id, phone_number_id=phone_number_id,
                 name=name, email=email, company=company, interest=interest,
-                phone=phone or f"+{wa_id}", consent=consent,
+                phone=phone or (f"+{contacts.phone_of(contact)}" if contacts.phone_of(contact) else None),
+                consent=consent,
                 consent_at=utcnow() if consent else None)
     session.add(lead)
     await session.flush()

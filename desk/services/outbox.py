@@ -17,15 +17,15 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, sessionmaker
 
-from cloudapi.graph import GraphClient, GraphError
-from cloudapi.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT
+from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
+from cloudapi.outbound import INTERACTIVE_BODY_LIMIT, MEDIA_KINDS, TEXT_LIMIT, addressed
 from desk.attachments import MediaStore, StoredMedia
 from desk.models import (Chat, ChatState, Direction, JobState, Message, NumberState, OutboxMessage,
                          PhoneNumber, Role, Sender, utcnow)
 from desk.billing import conversations as billing
 from desk.billing import policy
 from desk.billing.policy import WINDOW  # noqa: F401  (the one definition; the console shows when it closes)
-from desk.services import conversations, numbers, routing
+from desk.services import contacts, conversations, numbers, routing
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: di
                         request={})
     session.add(row)
     await session.flush()
-    row.request = {"to": wa_id, **message, "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{row.id}"}
+    # `to` the phone when known, else `recipient` the BSUID of a username-only user.
+    row.request = {**addressed(message, contacts.phone_of(chat.contact), contacts.bsuid_of(chat.contact)),
+                   "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{row.id}"}
     return msg
 
 
@@ -320,6 +322,8 @@ async def _send_one(sessions, graph, default_token, row_id, message_id, phone_nu
             reason = str(exc)
             if exc.reengagement:
                 reason = "outside the 24-hour window: only an approved template can be sent (131047)"
+            elif exc.bsuid_refused:  # final: resending to the same BSUID cannot work
+                reason = f"{BSUID_REFUSED_REASON} ({exc.explanation})"
             await conversations.mark_failed(session, message_id, reason)
             await billing.message_failed(session, message_id)  # never reached the user: not charged
             await _finish(session, row_id, JobState.failed, reason)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.integrations import jobs
 from desk.models import (Chat, ChatState, Contact, Department, IntegrationJob, Lead, Message, Operator, PhoneNumber,
                          Role, Sender, Ticket, TicketReply, utcnow)
-from desk.services import routing
+from desk.services import contacts, routing
 
 SUBJECT_MAX = 255
 
@@ -37,7 +37,7 @@ def _default_adapter() -> str:
 
 def _who(msg: Message, contact: Contact) -> str:
     if msg.sender == Sender.user:
-        return f"{contact.profile_name or '+' + contact.wa_id} (user)"
+        return f"{contacts.display_name(contact)} (user)"
     if msg.sender == Sender.operator:
         name = (msg.payload or {}).get("operator_name") if isinstance(msg.payload, dict) else None
         return f"{name or 'Operator'} (operator)"
@@ -78,8 +78,10 @@ async def create_ticket_from_chat(session: AsyncSession, chat_id: int, created_b
     contact = await session.get(Contact, chat.contact_id)  # a chat made in this session has it unloaded
     messages = list((await session.execute(select(Message).where(Message.chat_id == chat_id)
                                            .order_by(Message.wa_timestamp, Message.id))).scalars())
-    who = contact.profile_name or f"+{contact.wa_id}"
-    subject = " ".join((subject or f"WhatsApp chat with {who} (+{contact.wa_id})").split())
+    who = contacts.display_name(contact)
+    phone = contacts.phone_of(contact)
+    handle = f"+{phone}" if phone else (f"@{contact.username}" if contact.username else contact.wa_id)
+    subject = " ".join((subject or f"WhatsApp chat with {who} ({handle})").split())
     if not subject:
         raise TicketError("the subject is empty")
     description = "\n".join(transcript_lines(messages, contact)) or "(no messages)"

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (Brand, Chat, ChatState, Contact, EventState, PhoneNumber, Sender, WebhookEvent,
@@ -87,7 +87,10 @@ async def run_bot_idle_rules(session: AsyncSession, now: dt.datetime | None = No
 def _user_message_queued():
     """The chat's user has a message recorded but not yet processed (a burst, a slow
     bot): they are not idle, they are waiting for us."""
-    return exists(select(WebhookEvent.id).join(Contact, Contact.wa_id == WebhookEvent.wa_id).where(
+    # A lane names the user as the webhook did (phone, else BSUID), not always by the key.
+    return exists(select(WebhookEvent.id).join(Contact, or_(
+        Contact.wa_id == WebhookEvent.wa_id, Contact.phone == WebhookEvent.wa_id,
+        Contact.bsuid == WebhookEvent.wa_id)).where(
         Contact.id == Chat.contact_id, WebhookEvent.phone_number_id == Chat.phone_number_id,
         WebhookEvent.kind == "message", WebhookEvent.state.in_([EventState.pending, EventState.processing])))
 

@@ -30,8 +30,8 @@ from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, S
                               endpoint, int_param, int_value, json_error, kick_worker, same_origin,
                               signed_in_operator)
 from desk.web.events import stream
-from desk.web.views import (canned_json, iso, lead_json, list_item, message_json, note_json, operator_json, phone,
-                            tag_json, template_json)
+from desk.web.views import (canned_json, contact_json, iso, lead_json, list_item, message_json, note_json,
+                            operator_json, phone, tag_json, template_json)
 
 
 async def chat_or_404(session, me: Operator, chat_id: int):
@@ -138,8 +138,7 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     brand = await session.get(Brand, await queries.brand_of_chat(session, chat))
     return {
         "id": chat.id, "state": chat.state.value,
-        "contact": {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id,
-                    "phone": phone(contact.wa_id), "since": iso(contact.created_at)},
+        "contact": {**contact_json(contact), "since": iso(contact.created_at)},
         "number": {"id": number.id, "display": phone(number.display_phone_number), "state": number.state.value}
         if number else None,
         "department": {"id": chat.department_id, "name": depts.get(chat.department_id)}

@@ -24,7 +24,7 @@ from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
 from desk.web.context import body, endpoint, int_param, int_value, json_error
-from desk.web.views import iso, lead_json, phone, template_json
+from desk.web.views import contact_json, iso, lead_json, phone, template_json
 
 LIMIT = 200
 OWNERS = ("me", "unassigned", "any")
@@ -62,7 +62,7 @@ def _owner_filter(column, owner: str, me: Operator):
 
 
 async def _contact_json(contact: Contact) -> dict:
-    return {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id, "phone": phone(contact.wa_id)}
+    return contact_json(contact)
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def ticket_item(t: Ticket, depts: dict, ops: dict, replies: int = 0) -> dict:
             "source": "message" if t.created_by == "bot" else "operator", "created_by": t.created_by,
             "department": {"id": t.department_id, "name": depts.get(t.department_id)} if t.department_id else None,
             "operator": {"id": t.operator_id, "name": ops.get(t.operator_id)} if t.operator_id else None,
-            "contact": {"id": c.id, "name": c.profile_name, "wa_id": c.wa_id, "phone": phone(c.wa_id)},
+            "contact": contact_json(c),
             "created_at": iso(t.created_at), "updated_at": iso(t.updated_at), "closed_at": iso(t.closed_at),
             "closed_by": t.closed_by, "chat_id": t.chat_id, "replies": replies}
 
@@ -243,7 +243,7 @@ def lead_item(lead: Lead, depts: dict, ops: dict) -> dict:
             "department": {"id": lead.department_id, "name": depts.get(lead.department_id)}
             if lead.department_id else None,
             "operator": {"id": lead.operator_id, "name": ops.get(lead.operator_id)} if lead.operator_id else None,
-            "contact": {"id": c.id, "name": c.profile_name, "wa_id": c.wa_id, "phone": phone(c.wa_id)}}
+            "contact": contact_json(c)}
 
 
 @endpoint()
@@ -328,8 +328,10 @@ async def contact_list(request, session, me):
         like = _like(q)
         lead_hit = select(Lead.contact_id).where(or_(*(func.lower(col).like(like, escape="\\") for col in (
             Lead.name, Lead.email, Lead.company))), _lead_visible_to(me))
+        digits = _like("".join(ch for ch in q if ch.isdigit()) or q)
         query = query.where(or_(func.lower(Contact.profile_name).like(like, escape="\\"),
-                                Contact.wa_id.like(_like("".join(ch for ch in q if ch.isdigit()) or q), escape="\\"),
+                                Contact.wa_id.like(digits, escape="\\"), Contact.phone.like(digits, escape="\\"),
+                                func.lower(Contact.username).like(_like(q.lstrip("@")), escape="\\"),
                                 Contact.id.in_(lead_hit)))
     rows = (await session.execute(query.order_by(Chat.last_activity_at.desc(), Contact.id.desc()).limit(LIMIT))).all()
     ids = [c.id for c, _, _ in rows]

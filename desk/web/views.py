@@ -23,6 +23,22 @@ def phone(wa_id: str | None) -> str:
     return phone_display(wa_id)
 
 
+def contact_identity(contact) -> dict:
+    """How the console shows who a contact is, never needing a phone number: `phone`
+    (formatted; "" for a username-only user), `username`, `bsuid`, and `handle` (the
+    phone, else "@username", else the BSUID)."""
+    from desk.services.contacts import bsuid_of, phone_of
+
+    number, bsuid = phone_of(contact), bsuid_of(contact)
+    shown = phone(number) if number else ""
+    handle = shown or (f"@{contact.username}" if contact.username else "") or bsuid or ""
+    return {"phone": shown, "username": contact.username, "bsuid": bsuid, "handle": handle}
+
+
+def contact_json(contact) -> dict:
+    return {"id": contact.id, "name": contact.profile_name, "wa_id": contact.wa_id, **contact_identity(contact)}
+
+
 def operator_json(op: Operator, load: int | None = None) -> dict:
     return {"id": op.id, "name": op.name, "email": op.email, "role": op.role.value,
             "status": op.status.value, "active": op.active, "max_chats": op.max_concurrent_chats,
@@ -95,7 +111,7 @@ def note_json(n) -> dict:
 def list_item(chat, last: Message | None, depts: dict, ops: dict) -> dict:
     contact = chat.contact
     return {"id": chat.id, "state": chat.state.value, "name": contact.profile_name, "wa_id": contact.wa_id,
-            "phone": phone(contact.wa_id), "department": depts.get(chat.department_id),
+            **contact_identity(contact), "department": depts.get(chat.department_id),
             "operator": ops.get(chat.operator_id), "operator_id": chat.operator_id,
             "handed_off_at": iso(chat.handed_off_at), "assigned_at": iso(chat.assigned_at),
             "last_activity_at": iso(chat.last_activity_at), "closed_at": iso(chat.closed_at),

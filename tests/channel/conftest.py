@@ -15,9 +15,8 @@ import pytest
 from aiohttp import web
 
 from cloudapi import signature
-from cloudapi.ids import conversation_id
 from connectors.whatsapp import webhook
-from connectors.whatsapp.channel import ChannelRuntime, WhatsAppOutput
+from connectors.whatsapp.channel import ChannelRuntime, WhatsAppOutput, sender_id_of
 from connectors.whatsapp.settings import ChannelSettings
 from simulator import SimConfig, create_app
 
@@ -33,8 +32,7 @@ class Harness:
         self.turns: list[tuple[str, Any]] = []
 
         async def echo(item, chat_id):
-            await self.output.send_text_message(conversation_id(item.phone_number_id, item.wa_id),
-                                                f"echo: {item.text}")
+            await self.output.send_text_message(sender_id_of(item), f"echo: {item.text}")
         self.bot = echo
 
     async def say(self, wa_id: str = USER, **body) -> dict:

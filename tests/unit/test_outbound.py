@@ -46,3 +46,24 @@ def test_four_to_ten_buttons_become_a_list():
 def test_impossible_button_sets_are_refused(buttons):
     with pytest.raises(outbound.OutboundError):
         outbound.buttons_message("1555", "Pick", buttons)
+
+
+# -- addressing: phone (`to`) or business-scoped user id (`recipient`) ----------------------
+
+def test_a_message_goes_to_the_phone_when_known_else_to_the_bsuid():
+    from cloudapi.outbound import OutboundError, address, addressed
+
+    assert address("16315551234", "US.1349") == {"to": "16315551234"}
+    assert address(None, "US.1349") == {"recipient": "US.1349"}
+    with pytest.raises(OutboundError):
+        address(None, None)
+    message = {"to": "old", "type": "text", "text": {"body": "hi"}}
+    assert addressed(message, None, "US.1349") == {"recipient": "US.1349", "type": "text",
+                                                   "text": {"body": "hi"}}
+
+
+def test_131062_is_final_and_named():
+    from cloudapi.graph import GraphError
+
+    err = GraphError.from_response(400, {"error": {"code": 131062, "message": "BSUID recipients are not supported"}})
+    assert err.bsuid_refused and not err.retryable and not err.auth

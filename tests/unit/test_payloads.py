@@ -104,8 +104,8 @@ def test_fuzz_arbitrary_json_never_crashes(value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["from", "id", "timestamp", "type", "text", "image",
-                                        "interactive", "context", "button"]),
+@given(st.dictionaries(st.sampled_from(["from", "from_user_id", "id", "timestamp", "type", "text", "image",
+                                        "interactive", "context", "button", "system"]),
                        json_values, max_size=9))
 def test_fuzz_message_objects_inside_a_valid_envelope(msg):
     body = envelope({"messages": [msg]})
@@ -113,7 +113,7 @@ def test_fuzz_message_objects_inside_a_valid_envelope(msg):
         items = parse_webhook(json.loads(json.dumps(body)))
     except MalformedPayload:
         return
-    assert all(isinstance(i.wamid, str) and isinstance(i.wa_id, str) for i in items)
+    assert all(isinstance(i.wamid, str) and isinstance(i.user_key, str) and i.user_key for i in items)
 
 
 def template_change(value, waba="200000000000001", time=1767225600):
@@ -154,3 +154,120 @@ def test_a_malformed_template_change_is_skipped_with_a_log_and_the_rest_kept(val
         items = parse_webhook(body)
     assert [type(i).__name__ for i in items] == ["InboundMessage"] and items[0].text == "still here"
     assert "ignored a malformed message_template_status_update change" in caplog.text
+
+
+# -- business-scoped user ids (BSUID) and usernames (Meta's webhooks since 2026-03-31) ----------
+
+BSUID = "US.13491208655302741918"
+
+
+def bsuid_message(kind="text", body=None, *, phone=None, user_id=BSUID, username="mika", parent=None):
+    contact = {"profile": {"name": "Mika"}}
+    if username:
+        contact["profile"]["username"] = username
+    msg = {"id": f"wamid.{kind}", "timestamp": "1700000000", "type": kind, kind: body or {"body": "hi"}}
+    if phone:
+        contact["wa_id"], msg["from"] = phone, phone
+    if user_id:
+        contact["user_id"], msg["from_user_id"] = user_id, user_id
+    if parent:
+        contact["parent_user_id"], msg["from_parent_user_id"] = parent, parent
+    return envelope({"contacts": [contact], "messages": [msg]})
+
+
+def test_a_username_only_user_without_from_or_wa_id_parses():
+    [item] = parse_webhook(bsuid_message(parent="US.ENT.11815799212886844830"))
+    assert (item.wa_id, item.user_id, item.username, item.profile_name) == (None, BSUID, "mika", "Mika")
+    assert item.parent_user_id == "US.ENT.11815799212886844830"
+    assert item.user_key == BSUID and item.text == "hi"
+
+
+def test_phone_and_bsuid_together_keep_both_and_the_phone_names_the_user():
+    [item] = parse_webhook(bsuid_message(phone="16315551234"))
+    assert (item.wa_id, item.user_id, item.user_key) == ("16315551234", BSUID, "16315551234")
+
+
+def test_a_message_with_neither_phone_nor_bsuid_is_malformed():
+    with pytest.raises(MalformedPayload, match="from_user_id"):
+        parse_webhook(bsuid_message(user_id=None))
+
+
+def test_a_status_to_a_bsuid_only_user_parses():
+    body = envelope({"statuses": [{"id": "wamid.out", "status": "read", "timestamp": "1700000100",
+                                   "recipient_user_id": BSUID}]})
+    [item] = parse_webhook(body)
+    assert (item.recipient_id, item.recipient_user_id, item.user_key) == (None, BSUID, BSUID)
+    with pytest.raises(MalformedPayload):
+        parse_webhook(envelope({"statuses": [{"id": "w", "status": "read", "timestamp": "1700000100"}]}))
+
+
+def test_system_messages_carry_the_new_identity():
+    changed_number = envelope({"messages": [{
+        "from": "16505551234", "from_user_id": BSUID, "id": "wamid.sys1", "timestamp": "1739321024",
+        "type": "system", "system": {"body": "User Mika changed from 16505551234 to 12195555358",
+                                     "wa_id": "12195555358", "type": "user_changed_number"}}]})
+    [item] = parse_webhook(changed_number)
+    assert (item.type, item.system_type, item.new_wa_id, item.wa_id) == (
+        "system", "user_changed_number", "12195555358", "16505551234")
+    assert item.text.startswith("User Mika changed")
+    changed_id = envelope({"messages": [{
+        "from_user_id": BSUID, "id": "wamid.sys2", "timestamp": "1739321024", "type": "system",
+        "system": {"body": "User Mika changed their user id", "user_id": "US.99", "type": "user_changed_user_id"}}]})
+    [item] = parse_webhook(changed_id)
+    assert (item.system_type, item.new_user_id, item.new_wa_id, item.user_key) == (
+        "user_changed_user_id", "US.99", None, BSUID)
+
+
+identities = st.from_regex(r"\A[0-9]{7,15}\Z", fullmatch=True)
+bsuids = st.from_regex(r"\A[A-Z]{2}\.(ENT\.)?[0-9A-Za-z]{1,128}\Z", fullmatch=True)
+usernames = st.from_regex(r"\A[a-z0-9._]{3,30}\Z", fullmatch=True)
+bodies = st.sampled_from([
+    ("text", {"body": "hello"}),
+    ("image", {"id": "m1", "mime_type": "image/jpeg", "caption": "look"}),
+    ("interactive", {"type": "button_reply", "button_reply": {"id": "/faq", "title": "FAQ"}}),
+    ("button", {"payload": "YES", "text": "Yes"}),
+    ("location", {"latitude": 1.5, "longitude": 2.5}),
+    ("reaction", {"message_id": "wamid.x", "emoji": "👍"}),
+    ("unsupported", {}),
+])
+
+
+@st.composite
+def valid_messages(draw):
+    """A valid Cloud API message with every identity field optional (at least one of phone and BSUID)."""
+    phone = draw(st.none() | identities)
+    user_id = draw(bsuids) if phone is None else draw(st.none() | bsuids)
+    parent = draw(st.none() | bsuids)
+    username = draw(st.none() | usernames)
+    name = draw(st.none() | st.text(min_size=1, max_size=30))
+    kind, body = draw(bodies)
+    msg = {"id": "wamid." + draw(st.from_regex(r"\A[A-Za-z0-9=]{4,40}\Z", fullmatch=True)),
+           "timestamp": str(draw(st.integers(1_600_000_000, 1_900_000_000))), "type": kind, kind: body}
+    contact: dict = {}
+    profile = {k: v for k, v in (("name", name), ("username", username)) if v is not None}
+    if profile:
+        contact["profile"] = profile
+    for key, ckey, value in (("from", "wa_id", phone), ("from_user_id", "user_id", user_id),
+                             ("from_parent_user_id", "parent_user_id", parent)):
+        if value is not None:
+            msg[key] = value
+            if draw(st.booleans()):
+                contact[ckey] = value
+    value = {"messages": [msg]}
+    if contact and draw(st.booleans()):
+        value["contacts"] = [contact]
+    return envelope(value), phone, user_id, parent, value.get("contacts", [{}])[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_messages())
+def test_any_valid_message_with_optional_identity_fields_parses(case):
+    body, phone, user_id, parent, contact = case
+    [item] = parse_webhook(json.loads(json.dumps(body)))
+    assert (item.wa_id, item.user_id) == (phone, user_id)
+    assert item.parent_user_id == parent
+    assert item.user_key == (phone or user_id)
+    profile = contact.get("profile", {})
+    matched = (user_id and contact.get("user_id") == user_id) or (phone and contact.get("wa_id") == phone) \
+        or not (contact.get("wa_id") or contact.get("user_id"))
+    assert item.username == (profile.get("username") if matched and contact else None)

@@ -9,14 +9,14 @@
 - csat_surveys: the satisfaction survey of a closed chat; brand_settings.csat its settings.
 
 Revision ID: 0012_reports
-Revises: 0010_lists
+Revises: 0011_bsuid
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0012_reports'
-down_revision = '0010_lists'
+down_revision = '0011_bsuid'
 branch_labels = None
 depends_on = None
 

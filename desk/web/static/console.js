@@ -197,7 +197,9 @@ function avatar(name, key, cls = "avatar") {
   el.style.background = PALETTE[hash % PALETTE.length];
   return el;
 }
-const displayName = (c) => c.name || c.phone || `+${c.wa_id}`;
+// Who a contact is without a name: the phone, else "@username" (no phone needed), else the id.
+const handle = (c) => c.handle || c.phone || c.wa_id;
+const displayName = (c) => c.name || handle(c);
 
 // ---------------------------------------------------------------- modal
 function modal({ title, body, actions }) {
@@ -379,7 +381,7 @@ async function loadList(background = false) {
 function renderList() {
   const box = $("#chat-list");
   const q = S.search;
-  const chats = S.chats.filter((c) => !q || [c.name, c.phone, c.wa_id].some((v) => v && String(v).toLowerCase().includes(q)));
+  const chats = S.chats.filter((c) => !q || [c.name, c.phone, c.username, c.wa_id].some((v) => v && String(v).toLowerCase().includes(q)));
   $("#list-sub").textContent = S.chats.length ? `${S.chats.length}` : "";
   if (!chats.length) {
     const [title, text] = q ? ["No match", "No chat in this list matches your search."] : LISTS[S.list].empty;
@@ -426,7 +428,7 @@ function chatItem(c) {
   avatar(c.name, c.wa_id),
   h("div", {},
     h("div", { class: "row" }, h("span", { class: "name", text: displayName(c) }), h("span", { class: "time", dataset: { rel: time || "" }, text: relative(time) })),
-    c.name ? h("div", { class: "number", text: c.phone }) : null,
+    c.name ? h("div", { class: "number", text: handle(c) }) : null,
     h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? waText(last.text, "ptext") : "No messages"),
     meta));
   tickOne(el);
@@ -531,7 +533,7 @@ async function loadChat(background = false, scrollToEnd = false) {
 
 function renderHead(d) {
   const c = d.contact;
-  const subParts = [c.phone];
+  const subParts = [handle(c)];
   if (d.department) subParts.push(d.department.name);
   if (d.operator) subParts.push(d.operator.id === S.me.id ? "with you" : `with ${d.operator.name}`);
   if (d.number) subParts.push(`to ${d.number.display || d.number.id}`);
@@ -549,7 +551,7 @@ function renderHead(d) {
   C.head.replaceChildren(
     avatar(c.name, c.wa_id, "avatar lg"),
     h("div", { class: "title" },
-      h("b", {}, h("span", { class: "nm", id: "contact-name", text: c.name || c.phone })),
+      h("b", {}, h("span", { class: "nm", id: "contact-name", text: displayName(c) })),
       h("div", { class: "sub", title: subParts.join(" · ") }, h("span", { class: `badge ${d.state}`, text: d.state }), " ", subParts.join(" · "))),
     h("div", { class: "conv-actions" }, buttons));
 }
@@ -626,7 +628,7 @@ function renderComposer(d) {
   C.editor.classList.toggle("disabled", !enabled);
   C.editor.hidden = cp.kind === "window";
   renderTemplates(d);
-  C.text.placeholder = enabled ? `Reply to ${d.contact.name || d.contact.phone}…  Type / for canned responses` : "";
+  C.text.placeholder = enabled ? `Reply to ${displayName(d.contact)}…  Type / for canned responses` : "";
   C.notice.dataset.kind = cp.kind;
   if (enabled) {
     C.notice.hidden = true;
@@ -862,7 +864,7 @@ function renderSide(d) {
   const c = d.contact;
   const side = [];
   side.push(h("section", {}, h("div", { class: "contact-card" }, avatar(c.name, c.wa_id, "avatar lg"),
-    h("b", { text: c.name || "Unknown name" }), h("span", { class: "sub", text: c.phone }),
+    h("b", { text: c.name || "Unknown name" }), h("span", { class: "sub", text: handle(c) }),
     h("span", { class: "sub", text: "WhatsApp" + (d.number ? ` · to ${d.number.display || d.number.id}` : "") }))));
   const windowText = d.composer.window_closes_at
     ? (parse(d.composer.window_closes_at) > now() ? `open, ${duration(parse(d.composer.window_closes_at) - now(), { seconds: false })} left` : "closed")
@@ -1130,7 +1132,7 @@ function openClose() {
 function openTicket() {
   const d = S.detail;
   const subject = h("input", { class: "field", maxlength: "255", "aria-label": "Subject" });
-  subject.value = `WhatsApp chat with ${d.contact.name || d.contact.phone} (${d.contact.phone})`;
+  subject.value = `WhatsApp chat with ${displayName(d.contact)} (${handle(d.contact)})`;
   modal({
     title: "Create a helpdesk ticket",
     body: [h("p", { text: "The ticket gets the whole transcript, in WhatsApp-timestamp order." }), subject],
@@ -1699,7 +1701,7 @@ const RECORD_ROWS = {
     return h("tr", { class: "clickable", dataset: { ticketId: t.id }, onclick: () => { location.hash = `#/records/tickets/${t.id}`; openTicketDetail(t.id, reload); } },
       h("td", { class: "num", text: `#${t.id}` }),
       h("td", {}, h("b", { text: t.subject }), t.message ? h("div", { class: "muted", text: t.message }) : null),
-      h("td", {}, h("div", { text: t.contact.name || t.contact.phone }), h("div", { class: "muted", text: t.contact.phone })),
+      h("td", {}, h("div", { text: displayName(t.contact) }), h("div", { class: "muted", text: handle(t.contact) })),
       h("td", {}, h("span", { class: `badge ${t.state === "open" ? (t.operator ? "open" : "waiting") : "closed"}`, text: t.state === "open" ? (t.operator ? "open" : "queued") : "closed" }),
         t.replies ? h("div", { class: "muted", text: `${t.replies} repl${t.replies === 1 ? "y" : "ies"}` }) : null),
       h("td", {}, owner ? h("span", { text: owner }) : h("span", { class: "muted", text: `Queued for ${t.department ? t.department.name : "no department"}` })),
@@ -1717,7 +1719,7 @@ const RECORD_ROWS = {
     return h("tr", { dataset: { leadId: l.id } },
       h("td", {}, h("b", { text: l.name || "(no name)" }), h("div", { class: "muted", text: [l.email, l.company].filter(Boolean).join(" · ") })),
       h("td", { text: l.interest || "" }),
-      h("td", {}, h("div", { text: l.contact.name || l.contact.phone }), h("div", { class: "muted", text: l.contact.phone })),
+      h("td", {}, h("div", { text: displayName(l.contact) }), h("div", { class: "muted", text: handle(l.contact) })),
       h("td", {}, task ? h("span", { class: `badge ${task.state === "done" ? "closed" : l.operator ? "open" : "waiting"}`, text: task.state === "done" ? "done" : l.operator ? "open" : "queued" }) : h("span", { class: "muted", text: "—" })),
       h("td", {}, l.operator ? h("span", { text: ownerName(l.operator) }) : task ? h("span", { class: "muted", text: `Queued for ${l.department ? l.department.name : "no department"}` }) : h("span", { class: "muted", text: "—" })),
       h("td", {}, h("span", { class: "muted", text: `CRM: ${l.crm_state}` })),
@@ -1727,7 +1729,7 @@ const RECORD_ROWS = {
     const lc = c.last_chat;
     const listOf = { bot: "bot", waiting: "waiting", unattended: "unattended", open: "mine", closed: "closed" }[lc.state] || "closed";
     return h("tr", { dataset: { contactId: c.id } },
-      h("td", {}, h("b", { text: c.name || c.phone }), h("div", { class: "muted", text: c.phone })),
+      h("td", {}, h("b", { text: displayName(c) }), h("div", { class: "muted", text: handle(c) })),
       h("td", {}, h("span", { class: `badge ${lc.state}`, text: lc.state }), " ", h("span", { class: "muted", dataset: { rel: lc.last_activity_at }, text: relative(lc.last_activity_at) }),
         lc.number ? h("div", { class: "muted", text: `to ${lc.number}` }) : null),
       h("td", { text: lc.operator || (lc.state === "bot" ? "Bot" : lc.department ? `Queued for ${lc.department}` : "—") }),
@@ -1781,7 +1783,7 @@ async function openTicketDetail(ticketId, reload) {
   if (t.actions.close) actions.push(move("close", "Ticket closed."));
   if (t.actions.reopen) actions.push(move("reopen", "Ticket reopened."));
   const meta = [`#${t.id}`, t.state === "open" ? (t.operator ? `with ${ownerName(t.operator)}` : `queued for ${t.department ? t.department.name : "no department"}`) : `closed by ${t.closed_by}`,
-    `${t.contact.name || ""} ${t.contact.phone}`.trim(), `created ${stamp(t.created_at)} by ${t.source === "message" ? "the customer (left a message)" : t.created_by}`];
+    `${t.contact.name || ""} ${handle(t.contact)}`.trim(), `created ${stamp(t.created_at)} by ${t.source === "message" ? "the customer (left a message)" : t.created_by}`];
   const m = modal({ title: t.subject, body: [
     h("div", { class: "muted ticket-meta", text: meta.join(" · ") }),
     t.message ? h("blockquote", { class: "ticket-message", id: "ticket-message", text: t.message }) : null,
