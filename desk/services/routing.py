@@ -120,11 +120,18 @@ async def hand_off(session: AsyncSession, chat_id: int, department_id: int | Non
 
 
 async def assign_waiting(session: AsyncSession, limit: int = 50) -> list[int]:
-    """Give queued chats to operators who have room now (oldest first); returns chat ids."""
+    """Give queued chats to operators who have room now (oldest first); returns chat ids.
+
+    Unattended chats too: an operator who comes online takes the chats that waited
+    for their department while nobody was there."""
     now = utcnow()
     assigned = []
-    waiting = (await session.execute(select(Chat).where(Chat.state == ChatState.waiting)
-                                     .order_by(Chat.handed_off_at).limit(limit))).scalars().all()
+    staffed = (select(operator_departments.c.department_id)
+               .join(Operator, Operator.id == operator_departments.c.operator_id)
+               .where(Operator.active.is_(True), Operator.status == OperatorStatus.online))
+    waiting = (await session.execute(select(Chat).where(Chat.state.in_([ChatState.waiting, ChatState.unattended]),
+                                                        Chat.department_id.in_(staffed))
+                                     .order_by(Chat.handed_off_at, Chat.id).limit(limit))).scalars().all()
     for chat in waiting:
         operator = await _free_operator(session, chat.department_id)
         if operator is not None and await _assign(session, chat, operator, now):
