@@ -241,4 +241,10 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
     brand_id = (await session.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
     depts = (await session.execute(select(Department).where(Department.brand_id == brand_id)
                                    .order_by(Department.id != number.department_id, Department.name))).scalars().all()
-    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in depts]
+    # Offer only departments that someone can answer for (a chat now, or a left message
+    # later): an active member. The number's own department stays as the last resort.
+    staffed = set((await session.execute(select(operator_departments.c.department_id)
+                                         .join(Operator, Operator.id == operator_departments.c.operator_id)
+                                         .where(Operator.active.is_(True), Operator.role != Role.manager))).scalars())
+    offered = [d for d in depts if d.id in staffed] or [d for d in depts if d.id == number.department_id]
+    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in offered]

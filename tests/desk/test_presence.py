@@ -63,3 +63,19 @@ async def test_a_ghost_gets_no_chat_and_the_next_one_online_takes_the_unattended
         assert [(c.state, c.operator_id, c.was_unattended) for c in chats] == [
             (ChatState.open, desk["cy"], True), (ChatState.open, desk["cy"], True)]
 
+
+
+async def test_only_departments_someone_answers_for_are_offered(sessions, desk):
+    async with sessions() as s, s.begin():
+        number = await seed.brand_with_number(s)
+        brand_id = (await s.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
+        await seed.department(s, brand_id, "Empty")
+        sales = await seed.department(s, brand_id, "Sales")
+        await seed.operator(s, brand_id, "Dee", [sales], status=OperatorStatus.offline)
+        choices = await routing.departments_for_number(s, number.id)
+        assert [(c.name, c.available) for c in choices] == [("Support", True), ("Sales", False)]
+        # with every member of Support gone, the number's own department is still the last resort
+        for name in ("ana", "bo", "cy"):
+            (await s.get(Operator, desk[name])).active = False
+        await s.flush()
+        assert [c.name for c in await routing.departments_for_number(s, number.id)] == ["Sales"]
