@@ -449,6 +449,7 @@ class DeskSettingsRow(Base):
     bot_enabled = Column(Boolean, nullable=False, default=True)
     bot_idle_rules = Column(JSON, nullable=False, default=list)
     csat = Column(JSON)  # the satisfaction survey's settings (desk.services.csat); None = off
+    notices = Column(JSON)  # {key: text} over desk.services.notices.CUSTOMER_DEFAULTS ("" = not sent)
 
 
 class CsatSurvey(Base):

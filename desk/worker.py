@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 from cloudapi.graph import META_GRAPH_API_URL, GraphClient
 from desk.attachments import MediaStore
 from desk.config import DeskSettings
-from desk.services import csat, outbox, routing, timers
+from desk.models import utcnow
+from desk.services import csat, customer_notices, operators, outbox, routing, timers
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,11 @@ class DeskWorker:
     async def run_once(self, *, timers_too: bool = True) -> dict:
         async with self.sessions() as session, session.begin():
             assigned = await routing.assign_waiting(session)
+            await customer_notices.joined(session, assigned)
         report = None
         if timers_too:
+            async with self.sessions() as session, session.begin():
+                await operators.expire_presence(session, utcnow())  # ghosts: their console went away
             async with self.sessions() as session, session.begin():
                 report = await timers.run_once(session)
             async with self.sessions() as session, session.begin():

@@ -17,6 +17,21 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+# What the customer is told as a person takes part (desk.services.customer_notices);
+# each brand may change the text or turn one off (""). Variables: {operator},
+# {department}, {brand}.
+OPERATOR_JOINED = "operator_joined"
+TRANSFERRED = "transferred"
+CLOSED_BY_OPERATOR = "closed_by_operator"
+
+CUSTOMER_DEFAULTS: dict[str, str] = {
+    OPERATOR_JOINED: "{operator} from {department} has joined the chat.",
+    TRANSFERRED: "I've passed your chat to {department}. A colleague will reply here shortly.",
+    CLOSED_BY_OPERATOR: "This chat is now closed. Thank you for writing to {brand}: message us here any time.",
+}
+CUSTOMER_VARIABLES = ("operator", "department", "brand")
+
+
 def text(key: str) -> str:
     """The text of a notice (a KeyError for an unknown key: a programming error)."""
     return DEFAULTS[key]

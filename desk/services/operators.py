@@ -7,15 +7,19 @@ held up for the tens of milliseconds it costs.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import re
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk import passwords
 from desk.models import Department, Operator, OperatorStatus, Role
+
+log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -117,6 +121,34 @@ async def set_password(session: AsyncSession, operator_id: int, password: str) -
     _check_password(password)
     op = await get(session, operator_id)
     op.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+
+
+# Presence follows the console's live connection (GET /api/events beats every
+# PRESENCE_BEAT seconds): an operator online or away whose last beat is older than
+# PRESENCE_GRACE (a closed tab, a dead laptop) goes offline, so no chat is assigned to
+# a ghost. A reload reconnects within seconds, well inside the grace. An operator who
+# never had a live connection (set by the CLI or the API) is left as set.
+PRESENCE_BEAT = 15.0
+PRESENCE_GRACE = dt.timedelta(seconds=60)
+
+
+async def seen(session: AsyncSession, operator_id: int, now: dt.datetime) -> None:
+    """A beat of the operator's live connection."""
+    await session.execute(update(Operator).where(Operator.id == operator_id).values(last_seen_at=now)
+                          .execution_options(synchronize_session=False))
+
+
+async def expire_presence(session: AsyncSession, now: dt.datetime,
+                          grace: dt.timedelta = PRESENCE_GRACE) -> list[int]:
+    """Offline for everyone online or away whose live connection went away; their ids."""
+    gone = (await session.execute(select(Operator.id).where(
+        Operator.status.in_([OperatorStatus.online, OperatorStatus.away]),
+        Operator.last_seen_at.isnot(None), Operator.last_seen_at < now - grace))).scalars().all()
+    if gone:
+        await session.execute(update(Operator).where(Operator.id.in_(gone)).values(status=OperatorStatus.offline)
+                              .execution_options(synchronize_session=False))
+        log.info("presence: %d operator(s) offline, their console went away: %s", len(gone), gone)
+    return list(gone)
 
 
 async def set_status(session: AsyncSession, operator_id: int, status: OperatorStatus | str) -> Operator:

@@ -120,11 +120,18 @@ async def hand_off(session: AsyncSession, chat_id: int, department_id: int | Non
 
 
 async def assign_waiting(session: AsyncSession, limit: int = 50) -> list[int]:
-    """Give queued chats to operators who have room now (oldest first); returns chat ids."""
+    """Give queued chats to operators who have room now (oldest first); returns chat ids.
+
+    Unattended chats too: an operator who comes online takes the chats that waited
+    for their department while nobody was there."""
     now = utcnow()
     assigned = []
-    waiting = (await session.execute(select(Chat).where(Chat.state == ChatState.waiting)
-                                     .order_by(Chat.handed_off_at).limit(limit))).scalars().all()
+    staffed = (select(operator_departments.c.department_id)
+               .join(Operator, Operator.id == operator_departments.c.operator_id)
+               .where(Operator.active.is_(True), Operator.status == OperatorStatus.online))
+    waiting = (await session.execute(select(Chat).where(Chat.state.in_([ChatState.waiting, ChatState.unattended]),
+                                                        Chat.department_id.in_(staffed))
+                                     .order_by(Chat.handed_off_at, Chat.id).limit(limit))).scalars().all()
     for chat in waiting:
         operator = await _free_operator(session, chat.department_id)
         if operator is not None and await _assign(session, chat, operator, now):
@@ -234,4 +241,10 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
     brand_id = (await session.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
     depts = (await session.execute(select(Department).where(Department.brand_id == brand_id)
                                    .order_by(Department.id != number.department_id, Department.name))).scalars().all()
-    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in depts]
+    # Offer only departments that someone can answer for (a chat now, or a left message
+    # later): an active member. The number's own department stays as the last resort.
+    staffed = set((await session.execute(select(operator_departments.c.department_id)
+                                         .join(Operator, Operator.id == operator_departments.c.operator_id)
+                                         .where(Operator.active.is_(True), Operator.role != Role.manager))).scalars())
+    offered = [d for d in depts if d.id in staffed] or [d for d in depts if d.id == number.department_id]
+    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in offered]

@@ -48,6 +48,7 @@ class BrandSettings:
     bot_enabled: bool = True
     bot_idle_rules: tuple[IdleStep, ...] = field(default_factory=tuple)
     csat: CsatSettings = field(default_factory=CsatSettings)
+    notices: dict = field(default_factory=dict)   # {key: text}: the brand's customer notices
 
 
 def parse_csat(raw: dict | None) -> CsatSettings:
@@ -73,6 +74,33 @@ def parse_csat(raw: dict | None) -> CsatSettings:
         raise SettingsError("the survey template is given as name:language")
     return CsatSettings(bool(raw.get("enabled", False)), delay, tuple(sorted(set(skip))), question, template,
                         raw.get("enabled_at"))
+
+
+def parse_notices(raw: dict | None) -> dict[str, str]:
+    """The brand's customer notices over the defaults; "" turns one off."""
+    import string
+
+    from desk.services.notices import CUSTOMER_DEFAULTS, CUSTOMER_VARIABLES
+
+    raw = raw or {}
+    if not isinstance(raw, dict) or any(k not in CUSTOMER_DEFAULTS for k in raw):
+        raise SettingsError(f"notices are {', '.join(CUSTOMER_DEFAULTS)}")
+    out = {}
+    for key, default in CUSTOMER_DEFAULTS.items():
+        value = raw.get(key, default)
+        value = "" if value is None else str(value).strip()
+        if len(value) > 1024:
+            raise SettingsError(f"the {key} notice is at most 1024 characters")
+        try:
+            names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        except ValueError:
+            raise SettingsError(f"the {key} notice has an unmatched {{ or }}") from None
+        unknown = names - set(CUSTOMER_VARIABLES)
+        if unknown:
+            raise SettingsError(f"the {key} notice may use {{operator}}, {{department}} and {{brand}}, "
+                                f"not {{{sorted(unknown)[0]}}}")
+        out[key] = value
+    return out
 
 
 def csat_json(c: CsatSettings) -> dict:
@@ -113,14 +141,15 @@ def parse_idle_rules(raw: list) -> tuple[IdleStep, ...]:
 async def get(session: AsyncSession, brand_id: int) -> BrandSettings:
     row = await session.get(DeskSettingsRow, brand_id)
     if row is None:
-        return BrandSettings(bot_idle_rules=DEFAULT_BOT_IDLE_RULES)
+        return BrandSettings(bot_idle_rules=DEFAULT_BOT_IDLE_RULES, notices=parse_notices(None))
     return BrandSettings(row.unattended_close_minutes, row.idle_close_minutes, row.bot_enabled,
-                         parse_idle_rules(row.bot_idle_rules), parse_csat(row.csat))
+                         parse_idle_rules(row.bot_idle_rules), parse_csat(row.csat), parse_notices(row.notices))
 
 
 async def update(session: AsyncSession, brand_id: int, *, unattended_close_minutes: int | None = None,
                  idle_close_minutes: int | None = None, bot_enabled: bool | None = None,
-                 bot_idle_rules: list | None = None, csat: dict | None = None) -> BrandSettings:
+                 bot_idle_rules: list | None = None, csat: dict | None = None,
+                 notices: dict | None = None) -> BrandSettings:
     validate_timeouts(unattended_close_minutes, idle_close_minutes)
     if bot_idle_rules is not None:
         parse_idle_rules(bot_idle_rules)
@@ -131,6 +160,8 @@ async def update(session: AsyncSession, brand_id: int, *, unattended_close_minut
         old = (await get(session, brand_id)).csat
         since = (old.enabled_at if old.enabled else None) or utcnow().isoformat() if new.enabled else None
         csat = csat_json(dataclasses.replace(new, enabled_at=since))
+    if notices is not None:
+        notices = parse_notices(notices)
     row = await session.get(DeskSettingsRow, brand_id)
     if row is None:
         row = DeskSettingsRow(brand_id=brand_id, bot_idle_rules=[
@@ -147,6 +178,8 @@ async def update(session: AsyncSession, brand_id: int, *, unattended_close_minut
         row.bot_idle_rules = bot_idle_rules
     if csat is not None:
         row.csat = csat
+    if notices is not None:
+        row.notices = notices
     await session.flush()
     return await get(session, brand_id)
 

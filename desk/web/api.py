@@ -20,7 +20,7 @@ from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
 from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
-from desk.services import conversations, notes, operators, outbox, routing, tickets
+from desk.services import conversations, customer_notices, notes, notices, operators, outbox, routing, tickets
 from desk.services import canned as canned_service
 from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
@@ -257,6 +257,7 @@ async def set_status(request, session, me):
     if me.status == OperatorStatus.online:
         await session.flush()
         assigned = await routing.assign_waiting(session)
+        await customer_notices.joined(session, assigned)
     return web.json_response({"status": me.status.value, "assigned": assigned})
 
 
@@ -345,8 +346,15 @@ async def media(request: web.Request) -> web.StreamResponse:
 
 async def events(request: web.Request) -> web.StreamResponse:
     token = request["console_session"].token
+    operator_id = request["console_session"].operator_id
     store = request.app[CONSOLE_SESSIONS]
-    return await stream(request, request.app[FEED], lambda: store.valid(token))  # an awaitable
+
+    async def beat() -> None:  # presence follows this live connection
+        async with request.app[SESSIONS]() as session, session.begin():
+            await operators.seen(session, operator_id, utcnow())
+
+    return await stream(request, request.app[FEED], lambda: store.valid(token),  # an awaitable
+                        beat=beat, beat_every=operators.PRESENCE_BEAT)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -356,6 +364,7 @@ async def pick(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     await routing.pick(session, chat.id, me)
     await session.refresh(chat)
+    await customer_notices.tell(session, chat, notices.OPERATOR_JOINED)
     return web.json_response(await chat_detail(session, me, chat))
 
 
@@ -498,6 +507,8 @@ async def transfer(request, session, me):
         raise json_error(400, "Transfer to an operator (operator_id) or a department (department_id).")
     await session.flush()
     await session.refresh(chat)
+    await customer_notices.tell(session, chat, notices.OPERATOR_JOINED if chat.state == ChatState.open
+                                else notices.TRANSFERRED)
     return web.json_response({"state": result.state.value, "operator": result.operator_name,
                               "position": result.position, "visible": (await queries.visible_chat(
                                   session, me, chat.id)) is not None})
@@ -515,6 +526,7 @@ async def close(request, session, me):
     if not await routing.close(session, chat.id, by=me.email, reason=reason):
         raise json_error(409, "This chat is already closed.")
     await session.refresh(chat)
+    await customer_notices.tell(session, chat, notices.CLOSED_BY_OPERATOR)
     return web.json_response(await chat_detail(session, me, chat))
 
 

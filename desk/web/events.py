@@ -73,11 +73,14 @@ class ChangeFeed:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def stream(request: web.Request, feed: ChangeFeed, still_signed_in) -> web.StreamResponse:
+async def stream(request: web.Request, feed: ChangeFeed, still_signed_in, beat=None,
+                 beat_every: float = 15.0) -> web.StreamResponse:
     """`GET /api/events`: `change` events, and `session` when the sign-in ended.
 
     `still_signed_in()` returns an awaitable bool; it is asked at most every
-    SESSION_CHECK seconds, not on every event."""
+    SESSION_CHECK seconds, not on every event. `beat()` (awaitable) is called on
+    connecting and every `beat_every` seconds while the page listens: the operator's
+    presence follows this connection (desk.services.operators.PRESENCE_GRACE)."""
     resp = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-store",
         "X-Accel-Buffering": "no"})
@@ -88,7 +91,14 @@ async def stream(request: web.Request, feed: ChangeFeed, still_signed_in) -> web
         idle = 0.0
         loop = asyncio.get_running_loop()
         checked = loop.time()
+        beaten = None
         while True:
+            if beat is not None and (beaten is None or loop.time() - beaten >= beat_every):
+                beaten = loop.time()
+                try:
+                    await beat()
+                except Exception:  # noqa: BLE001 - presence must not end the stream
+                    log.warning("console events: presence beat failed", exc_info=True)
             try:
                 item = await asyncio.wait_for(queue.get(), timeout=1.0)
             except asyncio.TimeoutError:

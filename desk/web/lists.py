@@ -19,7 +19,7 @@ from desk.billing.policy import WINDOW
 from desk.config import lead_follow_up_after
 from desk.models import Chat, ChatState, Contact, Department, Lead, Operator, Role, Ticket, utcnow
 from desk.services import leads as lead_service
-from desk.services import send_errors, takeover, tickets
+from desk.services import customer_notices, notices, send_errors, takeover, tickets
 from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
@@ -372,6 +372,7 @@ async def take_over(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     await takeover.take_over(session, chat.id, me)
     await session.refresh(chat)
+    await customer_notices.tell(session, chat, notices.OPERATOR_JOINED)
     return web.json_response(await chat_detail(session, me, chat))
 
 

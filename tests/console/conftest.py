@@ -94,6 +94,10 @@ async def seed(sessions) -> Desk:
         }
         session.add_all(ops.values())
         await session.flush()
+        # The customer notices (an operator joined, transferred, closed) are off here, so that
+        # each test's outbox holds what it sent; tests/console/test_customer_notices.py has them on.
+        from desk.services import notices, settings
+        await settings.update(session, brand.id, notices={k: "" for k in notices.CUSTOMER_DEFAULTS})
         return Desk(sessions, brand.id, {"Support": support.id, "Sales": sales.id},
                     {k: v.id for k, v in ops.items()})
 

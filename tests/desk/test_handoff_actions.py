@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.faq import ActionAnswerFaq
 from actions.handoff import (ActionHandoff, ActionLeaveMessage, ActionNluFallback, ActionOfferDepartments,
                              ValidateLeaveMessageForm)
-from desk.models import Chat, ChatState, Department, Ticket, WhatsAppBusinessAccount
+from desk.models import OperatorStatus, Chat, ChatState, Department, Ticket, WhatsAppBusinessAccount
 from tests.desk import seed
 
 
@@ -42,7 +42,10 @@ async def test_one_department_hands_over_at_once_and_pauses(sessions, desk):
 
 async def test_several_departments_are_offered_as_buttons(sessions, desk):
     async with sessions() as s, s.begin():
-        await seed.department(s, desk["brand_id"], "Sales")
+        sales = await seed.department(s, desk["brand_id"], "Sales")
+        await seed.department(s, desk["brand_id"], "Nobody here")  # no member: not offered
+        await seed.operator(s, desk["brand_id"], "Ana", [await s.get(Department, desk["support"].id), sales],
+                            status=OperatorStatus.offline)
     dispatcher = CollectingDispatcher()
     assert await ActionOfferDepartments().run(dispatcher, tracker(desk["chat_id"]), {}) == []
     [msg] = dispatcher.messages
@@ -53,7 +56,8 @@ async def test_several_departments_are_offered_as_buttons(sessions, desk):
 
 async def test_chosen_department_with_nobody_online_offers_a_message_or_the_queue(sessions, desk):
     async with sessions() as s, s.begin():
-        await seed.department(s, desk["brand_id"], "Sales")
+        sales = await seed.department(s, desk["brand_id"], "Sales")
+        await seed.operator(s, desk["brand_id"], "Bo", [sales], status=OperatorStatus.offline)
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], {"department": "sales"}), {})
     assert events == [{"event": "slot", "timestamp": None, "name": "department", "value": "Sales"}]

@@ -108,6 +108,7 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body, { background = false, headers = {} } = {}) {
+  if (method !== "GET") alertsQuiet();  // alerts.js: no chime for what the operator just did
   const opts = { method, credentials: "same-origin", headers: { ...headers } };
   if (method !== "GET") opts.headers["X-CSRF-Token"] = S.csrf || "";
   if (background) opts.headers["X-Background"] = "1";
@@ -244,6 +245,8 @@ async function boot() {
     if (btn) setStatus(btn.dataset.status);
   });
   $("#signout").addEventListener("click", signOut);
+  const alertsBtn = S.me.role === "manager" ? null : alertsButton();  // alerts.js
+  if (alertsBtn) $("#signout").before(alertsBtn);
   $("#search").addEventListener("input", (e) => { S.search = e.target.value.trim().toLowerCase(); renderList(); });
   buildConversation();
   window.addEventListener("hashchange", route);
@@ -366,6 +369,7 @@ async function loadCounts(background = false) {
   }
   const waiting = (c.waiting || 0) + (c.unattended || 0);
   document.title = waiting ? `(${waiting}) tsunagi · console` : "tsunagi · console";
+  if (S.me.role !== "manager") alertOnCounts(c);  // alerts.js: chime and desktop notification
 }
 
 async function loadList(background = false) {

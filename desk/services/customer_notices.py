@@ -1,0 +1,38 @@
+"""Telling the customer as people take part: an operator joined, the chat was
+transferred, an operator closed it (texts: desk.services.notices, per brand).
+
+Sent through the outbox like any desk notice, and only inside the 24-hour window
+(`outbox.send_system_text`): a notice never opens a paid conversation. The moment
+the bot hands over and someone is free at once, the bot says who joined itself
+(actions/handoff.handoff_text), so that path sends nothing here.
+"""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import Brand, Chat, Department, Message, Operator
+from desk.services import notices, outbox, settings
+from desk.services.routing import brand_of_number
+
+
+async def tell(session: AsyncSession, chat: Chat, key: str) -> Message | None:
+    """Send the brand's notice `key` for this chat now (None: turned off or no window)."""
+    brand_id = await brand_of_number(session, chat.phone_number_id)
+    template = (await settings.get(session, brand_id)).notices.get(key, notices.CUSTOMER_DEFAULTS[key])
+    if not template:
+        return None
+    operator = await session.get(Operator, chat.operator_id) if chat.operator_id else None
+    department = await session.get(Department, chat.department_id) if chat.department_id else None
+    brand = await session.get(Brand, brand_id)
+    text = template.format(operator=operator.name if operator else "A colleague",
+                           department=department.name if department else "our team",
+                           brand=brand.name if brand else "us")
+    return await outbox.send_system_text(session, chat, text)
+
+
+async def joined(session: AsyncSession, chat_ids) -> None:
+    """An operator took each of these chats from the queue."""
+    for chat_id in chat_ids:
+        chat = await session.get(Chat, chat_id)
+        if chat is not None:
+            await tell(session, chat, notices.OPERATOR_JOINED)

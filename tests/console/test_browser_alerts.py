@@ -1,0 +1,84 @@
+"""Issue 11 in a real browser (Debian's chromium, headless): a chat assigned to an
+operator chimes and shows a desktop notification while the console is in the
+background; the page's live connection keeps the operator present, and closing the
+tab makes them offline after the grace, so no chat goes to a ghost."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from aiohttp import web
+
+from desk.models import Operator, OperatorStatus, utcnow
+from desk.services import operators
+from tests.console.test_browser import (CHROMIUM, browser, fixed_clock, free_port, sign_in,  # noqa: F401
+                                        wait_until)
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
+
+# The page in the background with notifications allowed: the real Notification API is
+# replaced by a recorder, since headless Chromium shows no notification to look at.
+BACKGROUND = """
+Object.defineProperty(document, "hidden", { get: () => true });
+window.__notified = [];
+window.Notification = class { constructor(title, opts) { window.__notified.push([title, opts.body]); } };
+window.Notification.permission = "granted";
+"""
+
+
+@pytest.fixture
+def database_url(sqlite_url):
+    return sqlite_url
+
+
+@pytest.fixture
+async def served(desk, console_settings):
+    from desk.web.app import create_app
+
+    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_chat_assigned_in_the_background_chimes_and_notifies(served, browser, desk):
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    await context.add_init_script(BACKGROUND)
+    page = await context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, served, "alice@acme.test")
+    await page.click("#status-switch button[data-status=online]")
+    await wait_until(page, "document.querySelector('#me-dot').classList.contains('online')")
+    await page.wait_for_timeout(3500)              # past the quiet time after her own change
+    await desk.seed_chat("447700900301")           # handed off: Alice is online and free
+    await wait_until(page, "window.tsunagiAlerts.length === 1", timeout=20)
+    assert await page.evaluate("window.__notified") == [["A chat was assigned to you", "Open My chats to answer it."]]
+    assert errors == []
+
+
+async def test_the_live_page_keeps_the_operator_present_and_a_closed_tab_does_not(served, browser, desk):
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await sign_in(page, served, "alice@acme.test")
+    await page.click("#status-switch button[data-status=online]")
+    for _ in range(100):
+        async with desk.sessions() as s:
+            alice = await s.get(Operator, desk.operators["alice"])
+            if alice.last_seen_at is not None and alice.status == OperatorStatus.online:
+                break
+        await page.wait_for_timeout(100)
+    async with desk.sessions() as s, s.begin():
+        assert await operators.expire_presence(s, utcnow()) == []            # the page is there
+    await context.close()                                                  # the tab is closed
+    async with desk.sessions() as s, s.begin():
+        later = utcnow() + operators.PRESENCE_GRACE + dt.timedelta(seconds=operators.PRESENCE_BEAT)
+        assert await operators.expire_presence(s, later) == [desk.operators["alice"]]
+    chat_id = await desk.seed_chat("447700900302")
+    async with desk.sessions() as s:
+        from desk.models import Chat, ChatState
+        assert (await s.get(Chat, chat_id)).state == ChatState.unattended    # not given to a ghost

@@ -1,0 +1,85 @@
+"""Presence follows the console's event stream. The customer is told when an operator joins, the chat is transferred, or an operator
+closes it; each brand may change the texts or turn them off (issue 11)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from desk.models import Message, Operator, OperatorStatus, OutboxMessage
+from desk.services import notices, settings
+from tests.console.conftest import signed_in
+
+
+async def _sent(desk, chat_id) -> list[str]:
+    async with desk.sessions() as s:
+        rows = await s.execute(select(OutboxMessage.request).join(Message, Message.id == OutboxMessage.message_id)
+                               .where(Message.chat_id == chat_id).order_by(OutboxMessage.id))
+        return [r["text"]["body"] for r in rows.scalars() if r.get("type") == "text"]
+
+
+async def _defaults_on(desk):
+    async with desk.sessions() as s, s.begin():
+        await settings.update(s, desk.brand_id, notices=dict(notices.CUSTOMER_DEFAULTS))
+
+
+async def test_joined_transferred_and_closed_are_told_to_the_customer(make_console, desk):
+    await _defaults_on(desk)
+    chat_id = await desk.seed_chat("447700900201")                 # nobody online: unattended
+    alice = await signed_in(make_console, "alice")
+    assert (await alice.post(f"/api/chats/{chat_id}/pick")).status == 200
+    assert (await alice.post(f"/api/chats/{chat_id}/transfer",
+                             json={"department_id": desk.departments["Sales"]})).status == 200
+    bob = await signed_in(make_console, "bob")
+    assert (await bob.post(f"/api/chats/{chat_id}/pick")).status == 200
+    assert (await bob.post(f"/api/chats/{chat_id}/close")).status == 200
+    assert await _sent(desk, chat_id) == [
+        "Alice Support from Support has joined the chat.",
+        "I've passed your chat to Sales. A colleague will reply here shortly.",
+        "Bob Sales from Sales has joined the chat.",
+        "This chat is now closed. Thank you for writing to Acme: message us here any time."]
+
+
+async def test_an_operator_coming_online_takes_the_unattended_chat_and_the_customer_hears_it(make_console, desk):
+    await _defaults_on(desk)
+    chat_id = await desk.seed_chat("447700900202")
+    alice = await signed_in(make_console, "alice")
+    resp = await (await alice.put("/api/me/status", json={"status": "online"})).json()
+    assert resp["assigned"] == [chat_id]
+    assert await _sent(desk, chat_id) == ["Alice Support from Support has joined the chat."]
+
+
+async def test_a_brand_changes_a_notice_or_turns_it_off_and_bad_texts_are_refused(make_console, desk):
+    import pytest
+    async with desk.sessions() as s, s.begin():
+        await settings.update(s, desk.brand_id, notices={notices.OPERATOR_JOINED: "Hi, {operator} here!",
+                                                          notices.CLOSED_BY_OPERATOR: ""})
+        for bad, error in [({"operator_joined": "Hi {customer}"}, "not {customer}"),
+                           ({"hello": "x"}, "notices are"), ({"transferred": "{department"}, "unmatched")]:
+            with pytest.raises(settings.SettingsError, match=error):
+                await settings.update(s, desk.brand_id, notices=bad)
+    await desk.set_status("alice", OperatorStatus.online)
+    chat_id = await desk.seed_chat("447700900203")                 # Alice gets it at once: the bot says so
+    alice = await signed_in(make_console, "alice")
+    assert (await alice.post(f"/api/chats/{chat_id}/close")).status == 200
+    assert await _sent(desk, chat_id) == []                        # closing notice off; joined told by the bot
+    other = await desk.seed_chat("447700900204", hand_off=False)
+    assert (await alice.post(f"/api/chats/{other}/take-over")).status == 200
+    assert await _sent(desk, other) == ["Hi, Alice Support here!"]
+
+
+async def test_the_console_event_stream_beats_for_its_operator(make_console, desk):
+    """GET /api/events writes the operator's last_seen_at on connecting (the beat)."""
+    import asyncio
+
+    alice = await signed_in(make_console, "alice")
+    async with desk.sessions() as s:
+        assert (await s.get(Operator, desk.operators["alice"])).last_seen_at is None
+    resp = await alice.get("/api/events")
+    assert b"event: hello" in await resp.content.readuntil(b"\n\n")
+    for _ in range(50):
+        async with desk.sessions() as s:
+            if (await s.get(Operator, desk.operators["alice"])).last_seen_at is not None:
+                break
+        await asyncio.sleep(0.1)
+    resp.close()
+    async with desk.sessions() as s:
+        assert (await s.get(Operator, desk.operators["alice"])).last_seen_at is not None
