@@ -62,8 +62,13 @@ def human_only_articles() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def articles() -> dict[str, Any]:
+    """The articles by id, read once (like human_only: knowledge/ at the action server's start)."""
+    return articles_by_id()
+
+
 def known_articles() -> frozenset[str]:
-    return frozenset(articles_by_id())
+    return frozenset(articles())
 
 
 @dataclass(frozen=True)
@@ -156,4 +161,29 @@ class ActionNotHelpful(Action):
             return await answer_article(dispatcher, tracker, runner_up)
         dispatcher.utter_message(response="utter_not_helpful_person",
                                  buttons=await department_buttons(tracker))
+        return [SlotSet("faq_next_best", None)]
+
+
+# Follow-ups that ask for a photo: a photo sent next continues their flow too.
+PHOTO_FOLLOW_UPS = frozenset({"warranty", "damaged_item"})
+
+
+class ActionFaqFollowUp(Action):
+    """"So what now?" after an answer: the next step of that article (slot last_article),
+    else a person for that topic; with no answer before, a request for more detail."""
+
+    def name(self) -> str:
+        return "action_faq_follow_up"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        article = articles().get(tracker.get_slot("last_article") or "")
+        if article is None:
+            dispatcher.utter_message(response="utter_follow_up_unknown")
+            return []
+        if article.follow_up and not article.human_only:
+            dispatcher.utter_message(text=article.follow_up, buttons=[NOT_HELPFUL])
+            return [SlotSet("faq_next_best", None),
+                    *([SlotSet("photo_requested", True)] if article.id in PHOTO_FOLLOW_UPS else [])]
+        dispatcher.utter_message(response="utter_follow_up_person", buttons=await department_buttons(tracker))
         return [SlotSet("faq_next_best", None)]

@@ -13,6 +13,7 @@ Articles live in `knowledge/faq/<area>.yml` (one file per area)::
           - {title: Get a quote, payload: /sales_inquiry}
         questions: [...]                 # 10-15 training variants
         casual_questions: [...]          # optional, up to 15 more: WhatsApp-style writing
+        follow_up: >-                    # optional: the answer to "so what now?" after this one
         test_questions: [...]            # 3-5 held-out variants (tests/nlu only)
 
 `load_articles()` reads and validates every file and raises `KnowledgeError` with
@@ -43,7 +44,7 @@ HANDOVER_ANSWER = ("That's something a colleague from our team will handle perso
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _ARTICLE_KEYS = {"id", "title", "human_only", "answer", "buttons", "questions", "casual_questions",
-                 "test_questions"}
+                 "test_questions", "follow_up"}
 _FILE_KEYS = {"area", "articles"}
 # Rasa's training-data syntax gives these a meaning ([text](entity), {"entity": ...}).
 _RESERVED_CHARS = set("[]{}")
@@ -77,6 +78,7 @@ class Article:
     test_questions: tuple[str, ...]
     buttons: tuple[Button, ...] = ()
     casual_questions: tuple[str, ...] = ()
+    follow_up: str | None = None   # what happens next, for "so what now?" after this answer
 
     @property
     def training_questions(self) -> tuple[str, ...]:
@@ -211,6 +213,11 @@ def _parse_article(area: str, area_title: str, where: str, item: Any,
 
     questions = _texts(item.get("questions"), "questions", where, problems)
     tests = _texts(item.get("test_questions"), "test_questions", where, problems)
+    follow_up = item.get("follow_up")
+    if follow_up is not None and (not isinstance(follow_up, str) or not follow_up.strip()
+                                  or len(follow_up) > TEXT_LIMIT):
+        problems.append(f"{where}: 'follow_up' must be a non-empty text of at most {TEXT_LIMIT} characters")
+        follow_up = None
     casual = _texts(item.get("casual_questions") or [], "casual_questions", where, problems)
     if len(casual) > MAX_CASUAL_QUESTIONS:
         problems.append(f"{where}: {len(casual)} casual_questions; give at most {MAX_CASUAL_QUESTIONS}")
@@ -222,7 +229,8 @@ def _parse_article(area: str, area_title: str, where: str, item: Any,
                         f"give {MIN_TEST_QUESTIONS}-{MAX_TEST_QUESTIONS} held-out variants")
     return Article(id=article_id, area=area, area_title=area_title, title=title.strip(),
                    answer=answer, human_only=human_only, questions=questions,
-                   test_questions=tests, buttons=tuple(buttons), casual_questions=casual)
+                   test_questions=tests, buttons=tuple(buttons), casual_questions=casual,
+                   follow_up=follow_up.strip() if follow_up else None)
 
 
 def _cross_checks(articles: list[Article]) -> list[str]:

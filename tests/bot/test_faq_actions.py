@@ -150,3 +150,25 @@ def test_every_response_the_actions_use_is_in_the_domain(domain):
             "utter_media_to_person", "utter_voice_note", "utter_photo_received", "utter_sticker"}
     assert used <= set(domain["responses"])
     assert faq.PHOTO_ARTICLES <= faq.known_articles()
+
+
+async def test_a_follow_up_is_answered_in_the_topic_of_the_last_answer(make_tracker, domain):
+    from actions.faq import ActionFaqFollowUp
+
+    tracker = make_tracker("so what now? do i get a new one", "follow_up", active_loop=None,
+                           whatsapp=None, slots={"last_article": "warranty"})
+    events, [message] = await run(ActionFaqFollowUp(), tracker, domain)
+    assert "repair or replace it" in message["text"] and message["buttons"] == [NOT_HELPFUL]
+    assert SlotSet("photo_requested", True) in events
+
+
+@pytest.mark.parametrize("last, response", [("opening_hours", "utter_follow_up_person"),
+                                            ("complaint", "utter_follow_up_person"),
+                                            (None, "utter_follow_up_unknown")])
+async def test_a_follow_up_without_a_next_step_offers_a_person_or_asks(make_tracker, domain, last, response):
+    from actions.faq import ActionFaqFollowUp
+
+    tracker = make_tracker("what now", "follow_up", active_loop=None, whatsapp=None,
+                           slots={"last_article": last})
+    _, [message] = await run(ActionFaqFollowUp(), tracker, domain)
+    assert message["response"] == response
