@@ -15,6 +15,7 @@ the runner-up article when the selector ranked it high enough
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.desk_access import desk_transaction
 from actions.handoff import department_buttons, offer_departments
+from actions.whatsapp_context import whatsapp_metadata
+from desk.services import bot_misses
 from knowledge import articles_by_id
+
+log = logging.getLogger(__name__)
 
 # Measured on tests/nlu_whatsapp/ (docs/training.md, "FAQ confidence threshold").
 DEFAULT_FAQ_CONFIDENCE_THRESHOLD = 0.5
@@ -127,9 +133,37 @@ async def answer_article(dispatcher: CollectingDispatcher, tracker: Tracker, art
     return events
 
 
-async def not_sure(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+def question_before(tracker: Tracker) -> dict[str, Any] | None:
+    """The user message before the latest one (the question an answer was for), as parse data."""
+    users = [e for e in reversed(tracker.events or []) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return {"text": users[1].get("text"), **(users[1].get("parse_data") or {})}
+
+
+async def record_miss(tracker: Tracker, kind: str, question: str | None, article: str | None,
+                      confidence: float | None, offered: str | None = None) -> None:
+    """Note the miss for the trainer (desk table bot_misses); never fails the turn."""
+    meta = whatsapp_metadata(tracker)
+    if not meta.get("phone_number_id") or not (question or "").strip():
+        return  # not a WhatsApp chat (e.g. rasa shell): no desk to record in
+    try:
+        async with desk_transaction() as session:
+            await bot_misses.record(session, kind=kind, question=question, article=article,
+                                    confidence=confidence, offered=offered,
+                                    phone_number_id=meta.get("phone_number_id"), wa_id=meta.get("wa_id"),
+                                    chat_id=meta.get("desk_chat_id"))
+    except Exception:  # the user's reply matters more than the trainer's note
+        log.warning("bot miss (%s) of %s not recorded", kind, tracker.sender_id, exc_info=True)
+
+
+async def not_sure(dispatcher: CollectingDispatcher, tracker: Tracker,
+                   selection: Selection | None = None) -> list[dict[str, Any]]:
     """No answer: ask to rephrase, with a button per team for a person."""
     dispatcher.utter_message(response="utter_faq_unsure", buttons=await department_buttons(tracker))
+    if selection is not None:
+        await record_miss(tracker, "unsure", (tracker.latest_message or {}).get("text"),
+                          selection.article, selection.confidence)
     return [SlotSet("faq_next_best", None)]
 
 
@@ -141,7 +175,7 @@ class ActionAnswerFaq(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         selection = selection_of(tracker.latest_message)
         if selection.article not in known_articles() or not should_answer(selection, confidence_threshold()):
-            return await not_sure(dispatcher, tracker)
+            return await not_sure(dispatcher, tracker, selection)
         second = selection.runner_up()
         runner_up = second[0] if second and second[1] >= next_best_threshold() else None
         return await answer_article(dispatcher, tracker, selection.article, runner_up)
@@ -156,7 +190,14 @@ class ActionNotHelpful(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         runner_up = tracker.get_slot("faq_next_best")
-        if runner_up in known_articles():
+        if runner_up not in known_articles():
+            runner_up = None
+        question = question_before(tracker) or {}
+        answered = tracker.get_slot("last_article")
+        chosen = selection_of(question)
+        await record_miss(tracker, "not_helpful", question.get("text"), answered,
+                          chosen.confidence if chosen.article == answered else None, runner_up)
+        if runner_up is not None:
             dispatcher.utter_message(response="utter_not_helpful_next_best")
             return await answer_article(dispatcher, tracker, runner_up)
         dispatcher.utter_message(response="utter_not_helpful_person",

@@ -172,3 +172,36 @@ async def test_a_follow_up_without_a_next_step_offers_a_person_or_asks(make_trac
                            slots={"last_article": last})
     _, [message] = await run(ActionFaqFollowUp(), tracker, domain)
     assert message["response"] == response
+
+
+async def test_misses_are_recorded_for_the_trainer(make_tracker, domain, monkeypatch, tmp_path):
+    from desk.db import create_engine, migrate, session_factory
+    from desk.services import bot_misses
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    migrate(url)
+    monkeypatch.setenv("DESK_DATABASE_URL", url)
+    monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD", "0.5")
+    whatsapp = {**WHATSAPP, "desk_chat_id": 3}
+    tracker = faq_tracker(make_tracker, [("gift_cards", 0.3)], whatsapp=whatsapp)
+    tracker.latest_message["text"] = "do u do gift wrap"
+    await run(ActionAnswerFaq(), tracker, domain)
+
+    question = {"event": "user", "text": "only got 2 of the 3 items",
+                "parse_data": parse_data([("bulk_discounts", 0.61), ("missing_item", 0.2)])}
+    tracker = make_tracker("/not_helpful", "not_helpful", active_loop=None, whatsapp=whatsapp,
+                           slots={"last_article": "bulk_discounts", "faq_next_best": "missing_item"})
+    tracker.events[:0] = [question]
+    _, messages = await run(ActionNotHelpful(), tracker, domain)
+    assert messages[1]["response"] == "utter_faq/missing_item"
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as s:
+            wrong, unsure = await bot_misses.recent(s)
+    finally:
+        await engine.dispose()
+    assert (unsure.kind, unsure.question, unsure.article, unsure.confidence) == (
+        "unsure", "do u do gift wrap", "gift_cards", 0.3)
+    assert (wrong.kind, wrong.question, wrong.article, wrong.confidence, wrong.offered, wrong.chat_id) == (
+        "not_helpful", "only got 2 of the 3 items", "bulk_discounts", 0.61, "missing_item", 3)
