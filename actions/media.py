@@ -63,3 +63,15 @@ class ActionPhotoReceived(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_photo_received")
         return [SlotSet("photo_requested", None), *await offer_departments(dispatcher, tracker)]
+
+
+class ActionMediaNoted(Action):
+    """A photo, document or video during the lead form: noted for the sales team; the form goes on."""
+
+    def name(self) -> str:
+        return "action_media_noted"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_media_noted", media=media_word(tracker))
+        return []

@@ -205,3 +205,13 @@ async def test_misses_are_recorded_for_the_trainer(make_tracker, domain, monkeyp
         "unsure", "do u do gift wrap", "gift_cards", 0.3)
     assert (wrong.kind, wrong.question, wrong.article, wrong.confidence, wrong.offered, wrong.chat_id) == (
         "not_helpful", "only got 2 of the 3 items", "bulk_discounts", 0.61, "missing_item", 3)
+
+
+@pytest.mark.parametrize("slot", ["lead_name", "lead_company", "lead_interest", "lead_phone"])
+@pytest.mark.parametrize("intent", ["whatsapp_image", "whatsapp_audio", "whatsapp_sticker"])
+async def test_media_in_the_lead_form_is_never_taken_as_an_answer(make_tracker, domain, slot, intent):
+    from actions.leads import ValidateLeadForm
+
+    tracker = make_tracker(f"/{intent}", intent, requested_slot=slot)
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert not [e for e in events if e.get("name") == slot and e.get("value")], events
