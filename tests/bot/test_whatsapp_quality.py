@@ -19,9 +19,9 @@ from nlp.quality import (ANSWER_ACCURACY_MIN, MODEL, ROOT, WHATSAPP_TEST, Scored
                          evaluate_thresholds, format_threshold_table, load_labelled,
                          pick_threshold, threshold_table)
 
-# What the default threshold gave when it was chosen (docs/training.md): a lower
+# The default threshold answered 83% when it was chosen (docs/training.md): a lower
 # share means the model got less sure, and the threshold must be measured again.
-ANSWERED_SHARE_MIN = 0.60
+ANSWERED_SHARE_MIN = 0.75
 
 
 def test_the_set_is_big_and_labelled_with_known_articles():
@@ -55,7 +55,9 @@ def test_the_table_counts_answers_accuracy_and_out_of_scope_answers():
     assert (mid.answered, mid.correct, mid.out_of_scope_answered) == (2, 2, 1)
     assert (high.answered, high.correct, high.out_of_scope_answered) == (1, 1, 0)
     assert mid.answered_share == 0.5 and mid.accuracy == 1.0 and low.accuracy == 2 / 3
-    assert pick_threshold([low, mid, high]) is mid
+    assert mid.all_answers_right == 2 / 3 and high.all_answers_right == 1.0
+    assert pick_threshold([low, mid, high]) is high  # the out-of-scope answer counts as wrong
+    assert pick_threshold([low, mid, high], goal=0.6) is mid
     assert "0.50" in format_threshold_table([low, mid, high], 0.5, mid)
 
 
@@ -70,4 +72,5 @@ def rows():
 def test_answers_at_the_threshold_are_the_exact_article(rows):
     [row] = rows
     assert row.accuracy >= ANSWER_ACCURACY_MIN, format_threshold_table(rows)
+    assert row.all_answers_right >= ANSWER_ACCURACY_MIN, format_threshold_table(rows)
     assert row.answered_share >= ANSWERED_SHARE_MIN, format_threshold_table(rows)
