@@ -136,11 +136,13 @@ async def answer_article(dispatcher: CollectingDispatcher, tracker: Tracker, art
 
 
 def question_before(tracker: Tracker) -> dict[str, Any] | None:
-    """The user message before the latest one (the question an answer was for), as parse data."""
+    """The last FAQ question before the latest message (what the answer was for), as parse data."""
     users = [e for e in reversed(tracker.events or []) if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    return {"text": users[1].get("text"), **(users[1].get("parse_data") or {})}
+    for event in users[1:]:
+        parse = event.get("parse_data") or {}
+        if ((parse.get("intent") or {}).get("name")) == "faq":
+            return {**parse, "text": event.get("text")}
+    return None
 
 
 async def record_miss(tracker: Tracker, kind: str, question: str | None, article: str | None,

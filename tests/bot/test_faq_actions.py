@@ -191,7 +191,8 @@ async def test_misses_are_recorded_for_the_trainer(make_tracker, domain, monkeyp
                 "parse_data": parse_data([("bulk_discounts", 0.61), ("missing_item", 0.2)])}
     tracker = make_tracker("/not_helpful", "not_helpful", active_loop=None, whatsapp=whatsapp,
                            slots={"last_article": "bulk_discounts", "faq_next_best": "missing_item"})
-    tracker.events[:0] = [question]
+    tapped = {"event": "user", "text": "/not_helpful", "parse_data": {"intent": {"name": "not_helpful"}}}
+    tracker.events[:0] = [question, tapped]  # an earlier tap is skipped: the question is the FAQ one
     _, messages = await run(ActionNotHelpful(), tracker, domain)
     assert messages[1]["response"] == "utter_faq/missing_item"
 
