@@ -168,7 +168,8 @@ async def not_sure(dispatcher: CollectingDispatcher, tracker: Tracker,
     if selection is not None:
         await record_miss(tracker, "unsure", (tracker.latest_message or {}).get("text"),
                           selection.article, selection.confidence)
-    return [SlotSet("faq_next_best", None)]
+    # A follow-up or "not helpful" now is not about an earlier answer.
+    return [SlotSet("last_article", None), SlotSet("faq_next_best", None)]
 
 
 class ActionAnswerFaq(Action):

@@ -71,7 +71,7 @@ async def test_below_the_threshold_the_bot_says_it_is_not_sure_and_answers_nothi
     tracker = faq_tracker(make_tracker, [("gift_cards", 0.49), ("payment_methods", 0.3)])
     events, messages = await run(ActionAnswerFaq(), tracker, domain)
     assert [m["response"] for m in messages] == ["utter_faq_unsure"]
-    assert events == [SlotSet("faq_next_best", None)]
+    assert events == [SlotSet("last_article", None), SlotSet("faq_next_best", None)]
 
 
 async def test_a_weak_runner_up_is_not_remembered(make_tracker, domain, monkeypatch):
@@ -209,7 +209,8 @@ async def test_misses_are_recorded_for_the_trainer(make_tracker, domain, monkeyp
 
 
 @pytest.mark.parametrize("slot", ["lead_name", "lead_company", "lead_interest", "lead_phone"])
-@pytest.mark.parametrize("intent", ["whatsapp_image", "whatsapp_audio", "whatsapp_sticker"])
+@pytest.mark.parametrize("intent", ["whatsapp_image", "whatsapp_audio", "whatsapp_sticker",
+                                    "not_helpful", "follow_up"])
 async def test_media_in_the_lead_form_is_never_taken_as_an_answer(make_tracker, domain, slot, intent):
     from actions.leads import ValidateLeadForm
 
