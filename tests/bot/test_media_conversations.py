@@ -74,3 +74,19 @@ async def test_a_follow_up_is_read_in_the_topic_of_the_answer(agent):
     assert "2-year warranty" in answer
     [follow_up] = await send(chat, "so what now? do i get a new one")
     assert "repair or replace it" in follow_up
+
+
+async def test_media_and_not_helpful_in_the_lead_form_are_not_answers(agent):
+    chat = Chat(agent, new_user())
+    await send(chat, "I'd like a quote for my company")
+    await send(chat, "/affirm")  # the profile name; now the email is asked for
+    noted, again = await send(chat, "/whatsapp_image", "image")
+    assert noted.startswith("Thanks, I've got your photo — our sales team")
+    assert again == "What email address can our sales team reach you at?"
+    voice, again = await send(chat, "/whatsapp_audio", "audio")
+    assert "can't listen to voice messages" in voice and "email address" in again
+    answer, again = await send(chat, "how much does delivery cost?")
+    assert "£3.95" in answer and "email address" in again
+    *sorry, again = await send(chat, "/not_helpful")
+    assert sorry[0].startswith("Sorry about that!") and "email address" in again
+    assert await chat.active_loop() == "lead_form"
