@@ -1,19 +1,67 @@
 """FAQ answers, with a person for the topics the business marks human-only.
 
-The ResponseSelector picks the article (`faq/<id>`); this action sends the
-article's answer (`utter_faq/<id>`, generated from knowledge/) and, when the
-article is `human_only` in knowledge/faq/*.yml, hands the chat to a person.
+The ResponseSelector picks the article (`faq/<id>`) and says how sure it is. This
+action answers only when that confidence is at least FAQ_CONFIDENCE_THRESHOLD
+(measured on the WhatsApp-style held-out set: `python -m nlp.quality`, table in
+docs/training.md); below it the bot says it is not sure and offers to rephrase or a
+person, and never answers. An answer sends the article's text (`utter_faq/<id>`,
+generated from knowledge/) with a *Not helpful* button and, when the article is
+`human_only` in knowledge/faq/*.yml, hands the chat to a person.
+
+"That's not what I asked" (intent not_helpful, or the button) gets an apology and
+the runner-up article when the selector ranked it high enough
+(FAQ_NEXT_BEST_THRESHOLD), else the offer of a person.
 """
 from __future__ import annotations
 
 import functools
+import logging
+import os
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import offer_departments
+from actions.desk_access import desk_transaction
+from actions.handoff import department_buttons, offer_departments
+from actions.whatsapp_context import whatsapp_metadata
+from desk.services import bot_misses
 from knowledge import articles_by_id
+
+log = logging.getLogger(__name__)
+
+# Measured on tests/nlu_whatsapp/ (docs/training.md, "FAQ confidence threshold").
+# 0.6: the lowest threshold at which every answer on that set was right (0.4-0.55
+# answered "do u do gift wrap" with the gift-card article).
+DEFAULT_FAQ_CONFIDENCE_THRESHOLD = 0.6
+# The runner-up offered after "that's not what I asked" must be at least this sure.
+DEFAULT_FAQ_NEXT_BEST_THRESHOLD = 0.1
+# Answers that ask for a photo: a photo sent next continues their flow (data/rules/media.yml).
+PHOTO_ARTICLES = frozenset({"damaged_item"})
+NOT_HELPFUL = {"title": "Not helpful", "payload": "/not_helpful"}
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def confidence_threshold() -> float:
+    return _env_float("FAQ_CONFIDENCE_THRESHOLD", DEFAULT_FAQ_CONFIDENCE_THRESHOLD)
+
+
+def next_best_threshold() -> float:
+    return _env_float("FAQ_NEXT_BEST_THRESHOLD", DEFAULT_FAQ_NEXT_BEST_THRESHOLD)
 
 
 @functools.lru_cache(maxsize=1)
@@ -21,14 +69,107 @@ def human_only_articles() -> frozenset[str]:
     return frozenset(a.id for a in articles_by_id().values() if a.human_only)
 
 
+@functools.lru_cache(maxsize=1)
+def articles() -> dict[str, Any]:
+    """The articles by id, read once (like human_only: knowledge/ at the action server's start)."""
+    return articles_by_id()
+
+
+def known_articles() -> frozenset[str]:
+    return frozenset(articles())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the ResponseSelector chose for a message: the article, how sure, the ranking."""
+
+    article: str | None
+    confidence: float
+    ranking: tuple[tuple[str, float], ...] = ()
+
+    def runner_up(self) -> tuple[str, float] | None:
+        others = [(a, c) for a, c in self.ranking if a != self.article]
+        return others[0] if others else None
+
+
+def _article_of(key: str | None) -> str | None:
+    key = key or ""
+    return key.split("/", 1)[1] if key.startswith("faq/") else None
+
+
+def selection_of(parse_data: dict[str, Any] | None) -> Selection:
+    """The selector's choice in a message's parse data (Rasa's `response_selector.faq`)."""
+    selector = ((parse_data or {}).get("response_selector") or {}).get("faq") or {}
+    response = selector.get("response") or {}
+    article = _article_of(response.get("intent_response_key"))
+    ranking = tuple((a, float(r.get("confidence") or 0.0))
+                    for r in selector.get("ranking") or []
+                    if (a := _article_of(r.get("intent_response_key"))))
+    if article is not None:
+        return Selection(article, float(response.get("confidence") or 0.0), ranking)
+    return Selection(None, 0.0, ranking)
+
+
 def selected_article(tracker: Tracker) -> str | None:
     """The article id the ResponseSelector chose for the latest message, if any."""
-    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get("faq") or {}
-    key = ((selector.get("response") or {}).get("intent_response_key")) or ""
-    if key.startswith("faq/"):
-        return key.split("/", 1)[1]
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-    return intent.split("/", 1)[1] if intent.startswith("faq/") else None
+    return selection_of(tracker.latest_message).article
+
+
+def should_answer(selection: Selection, threshold: float) -> bool:
+    """Answer only an article the selector is at least `threshold` sure of."""
+    return selection.article is not None and selection.confidence >= threshold
+
+
+async def answer_article(dispatcher: CollectingDispatcher, tracker: Tracker, article: str,
+                         runner_up: str | None = None) -> list[dict[str, Any]]:
+    """Send the article (with *Not helpful*), remember it; hand over if it is human-only."""
+    events: list[dict[str, Any]] = [SlotSet("last_article", article), SlotSet("faq_next_best", runner_up)]
+    if article in PHOTO_ARTICLES:
+        events.append(SlotSet("photo_requested", True))
+    elif tracker.get_slot("photo_requested") is not None:  # unset, not False: the slot is featurized
+        events.append(SlotSet("photo_requested", None))
+    if article in human_only_articles():
+        dispatcher.utter_message(response=f"utter_faq/{article}")
+        return events + await offer_departments(dispatcher, tracker)
+    dispatcher.utter_message(response=f"utter_faq/{article}", buttons=[NOT_HELPFUL])
+    return events
+
+
+def question_before(tracker: Tracker) -> dict[str, Any] | None:
+    """The last FAQ question before the latest message (what the answer was for), as parse data."""
+    users = [e for e in reversed(tracker.events or []) if e.get("event") == "user"]
+    for event in users[1:]:
+        parse = event.get("parse_data") or {}
+        if ((parse.get("intent") or {}).get("name")) == "faq":
+            return {**parse, "text": event.get("text")}
+    return None
+
+
+async def record_miss(tracker: Tracker, kind: str, question: str | None, article: str | None,
+                      confidence: float | None, offered: str | None = None) -> None:
+    """Note the miss for the trainer (desk table bot_misses); never fails the turn."""
+    meta = whatsapp_metadata(tracker)
+    if not meta.get("phone_number_id") or not (question or "").strip():
+        return  # not a WhatsApp chat (e.g. rasa shell): no desk to record in
+    try:
+        async with desk_transaction() as session:
+            await bot_misses.record(session, kind=kind, question=question, article=article,
+                                    confidence=confidence, offered=offered,
+                                    phone_number_id=meta.get("phone_number_id"), wa_id=meta.get("wa_id"),
+                                    chat_id=meta.get("desk_chat_id"))
+    except Exception:  # the user's reply matters more than the trainer's note
+        log.warning("bot miss (%s) of %s not recorded", kind, tracker.sender_id, exc_info=True)
+
+
+async def not_sure(dispatcher: CollectingDispatcher, tracker: Tracker,
+                   selection: Selection | None = None) -> list[dict[str, Any]]:
+    """No answer: ask to rephrase, with a button per team for a person."""
+    dispatcher.utter_message(response="utter_faq_unsure", buttons=await department_buttons(tracker))
+    if selection is not None:
+        await record_miss(tracker, "unsure", (tracker.latest_message or {}).get("text"),
+                          selection.article, selection.confidence)
+    # A follow-up or "not helpful" now is not about an earlier answer.
+    return [SlotSet("last_article", None), SlotSet("faq_next_best", None)]
 
 
 class ActionAnswerFaq(Action):
@@ -37,11 +178,58 @@ class ActionAnswerFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        article = selected_article(tracker)
+        selection = selection_of(tracker.latest_message)
+        if selection.article not in known_articles() or not should_answer(selection, confidence_threshold()):
+            return await not_sure(dispatcher, tracker, selection)
+        second = selection.runner_up()
+        runner_up = second[0] if second and second[1] >= next_best_threshold() else None
+        return await answer_article(dispatcher, tracker, selection.article, runner_up)
+
+
+class ActionNotHelpful(Action):
+    """"That's not what I asked" / *Not helpful*: sorry, then the runner-up article or a person."""
+
+    def name(self) -> str:
+        return "action_not_helpful"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        runner_up = tracker.get_slot("faq_next_best")
+        if runner_up not in known_articles():
+            runner_up = None
+        question = question_before(tracker) or {}
+        answered = tracker.get_slot("last_article")
+        chosen = selection_of(question)
+        await record_miss(tracker, "not_helpful", question.get("text"), answered,
+                          chosen.confidence if chosen.article == answered else None, runner_up)
+        if runner_up is not None:
+            dispatcher.utter_message(response="utter_not_helpful_next_best")
+            return await answer_article(dispatcher, tracker, runner_up)
+        dispatcher.utter_message(response="utter_not_helpful_person",
+                                 buttons=await department_buttons(tracker))
+        return [SlotSet("faq_next_best", None)]
+
+
+# Follow-ups that ask for a photo: a photo sent next continues their flow too.
+PHOTO_FOLLOW_UPS = frozenset({"warranty", "damaged_item"})
+
+
+class ActionFaqFollowUp(Action):
+    """"So what now?" after an answer: the next step of that article (slot last_article),
+    else a person for that topic; with no answer before, a request for more detail."""
+
+    def name(self) -> str:
+        return "action_faq_follow_up"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        article = articles().get(tracker.get_slot("last_article") or "")
         if article is None:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_follow_up_unknown")
             return []
-        dispatcher.utter_message(response=f"utter_faq/{article}")
-        if article in human_only_articles():
-            return await offer_departments(dispatcher, tracker)
-        return []
+        if article.follow_up and not article.human_only:
+            dispatcher.utter_message(text=article.follow_up, buttons=[NOT_HELPFUL])
+            return [SlotSet("faq_next_best", None),
+                    *([SlotSet("photo_requested", True)] if article.id in PHOTO_FOLLOW_UPS else [])]
+        dispatcher.utter_message(response="utter_follow_up_person", buttons=await department_buttons(tracker))
+        return [SlotSet("faq_next_best", None)]

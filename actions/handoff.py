@@ -138,6 +138,17 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
     return [*_leave_loop(tracker), SlotSet("department", choice.name), ConversationPaused()]
 
 
+async def department_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    """A button per department of the user's number (its own first), at most 10; [] without a desk chat."""
+    meta = whatsapp_metadata(tracker)
+    if not meta.get("phone_number_id"):
+        return []
+    async with desk_transaction() as session:
+        choices = await routing.departments_for_number(session, meta["phone_number_id"])
+    return [{"title": c.name, "payload": _payload("choose_department", department=c.name)}
+            for c in choices[:10]]
+
+
 async def offer_departments(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Buttons with the brand's departments, or the handoff itself when there is only one."""
     meta = whatsapp_metadata(tracker)

@@ -35,6 +35,12 @@ LEAD_SLOTS = ("lead_name", "lead_email", "lead_company", "lead_interest", "lead_
 # Intents that, phrased as a question, interrupt the form instead of answering it.
 QUESTION_INTENTS = {"faq", "bot_challenge", "out_of_scope", "nlu_fallback"}
 STOP_INTENTS = {"stop"}
+# Media sent during the form (/whatsapp_<type>), "that's not what I asked" (or the Not
+# helpful button under an FAQ answered during the form) and "so what now?": never an
+# answer; a rule replies (data/rules/leads.yml), the form asks again.
+MEDIA_INTENTS = {"whatsapp_image", "whatsapp_document", "whatsapp_video", "whatsapp_audio",
+                 "whatsapp_sticker"}
+FEEDBACK_INTENTS = {"not_helpful", "follow_up"}
 FIELD_LABELS = {"lead_name": "your name", "lead_email": "your email",
                 "lead_company": "your company", "lead_interest": "your interest",
                 "lead_phone": "your phone number"}
@@ -54,7 +60,7 @@ class Turn:
     @property
     def interrupts(self) -> bool:
         """A question or "stop": let the rules handle it, then resume the form."""
-        if self.intent in STOP_INTENTS:
+        if self.intent in STOP_INTENTS or self.intent in MEDIA_INTENTS | FEEDBACK_INTENTS:
             return True
         return self.intent in QUESTION_INTENTS and is_question(self.text)
 

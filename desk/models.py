@@ -7,6 +7,7 @@ import enum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     Boolean,
     Column,
     DateTime,
@@ -609,3 +610,21 @@ class MessageTemplate(Base):
     meta_template_id = Column(String(64))
     created_at = Column(Utc(), nullable=False, default=utcnow)
     updated_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class BotMiss(Base):
+    """A bot answer the user said was wrong ("not helpful"), or a question the bot was not
+    sure enough to answer: what the trainer reads to improve knowledge/ (desk.services.bot_misses)."""
+
+    __tablename__ = "bot_misses"
+    __table_args__ = (Index("ix_bot_misses_created", "created_at"),)
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)          # not_helpful | unsure
+    phone_number_id = Column(String(64))               # the business number (no FK: self-contained)
+    wa_id = Column(String(32))                         # the user
+    chat_id = Column(Integer)                          # the desk chat, if known
+    question = Column(Text, nullable=False)            # what the user asked
+    article = Column(String(100))                      # the article answered (not_helpful) or best guess
+    confidence = Column(Float)                         # the ResponseSelector's confidence in it
+    offered = Column(String(100))                      # the runner-up article offered instead, if any
+    created_at = Column(Utc(), nullable=False, default=utcnow)

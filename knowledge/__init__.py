@@ -12,6 +12,8 @@ Articles live in `knowledge/faq/<area>.yml` (one file per area)::
         buttons:                         # optional, at most 10, titles <= 20 chars
           - {title: Get a quote, payload: /sales_inquiry}
         questions: [...]                 # 10-15 training variants
+        casual_questions: [...]          # optional, up to 15 more: WhatsApp-style writing
+        follow_up: >-                    # optional: the answer to "so what now?" after this one
         test_questions: [...]            # 3-5 held-out variants (tests/nlu only)
 
 `load_articles()` reads and validates every file and raises `KnowledgeError` with
@@ -32,6 +34,7 @@ FAQ_DIR = Path(__file__).resolve().parent / "faq"
 
 MIN_QUESTIONS, MAX_QUESTIONS = 10, 15
 MIN_TEST_QUESTIONS, MAX_TEST_QUESTIONS = 3, 5
+MAX_CASUAL_QUESTIONS = 15   # lower case, typos, "u", "pls": how people type on WhatsApp
 MAX_BUTTONS = 10            # WhatsApp: up to 3 reply buttons, or a list of up to 10 rows
 BUTTON_TITLE_LIMIT = 20     # WhatsApp reply-button title limit
 TEXT_LIMIT = 4096           # WhatsApp text body
@@ -40,7 +43,8 @@ HANDOVER_ANSWER = ("That's something a colleague from our team will handle perso
                    "Someone will reply here shortly.")
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-_ARTICLE_KEYS = {"id", "title", "human_only", "answer", "buttons", "questions", "test_questions"}
+_ARTICLE_KEYS = {"id", "title", "human_only", "answer", "buttons", "questions", "casual_questions",
+                 "test_questions", "follow_up"}
 _FILE_KEYS = {"area", "articles"}
 # Rasa's training-data syntax gives these a meaning ([text](entity), {"entity": ...}).
 _RESERVED_CHARS = set("[]{}")
@@ -73,6 +77,13 @@ class Article:
     questions: tuple[str, ...]
     test_questions: tuple[str, ...]
     buttons: tuple[Button, ...] = ()
+    casual_questions: tuple[str, ...] = ()
+    follow_up: str | None = None   # what happens next, for "so what now?" after this answer
+
+    @property
+    def training_questions(self) -> tuple[str, ...]:
+        """Everything trained on: the questions, then their casual WhatsApp-style variants."""
+        return self.questions + self.casual_questions
 
     @property
     def intent(self) -> str:
@@ -202,6 +213,14 @@ def _parse_article(area: str, area_title: str, where: str, item: Any,
 
     questions = _texts(item.get("questions"), "questions", where, problems)
     tests = _texts(item.get("test_questions"), "test_questions", where, problems)
+    follow_up = item.get("follow_up")
+    if follow_up is not None and (not isinstance(follow_up, str) or not follow_up.strip()
+                                  or len(follow_up) > TEXT_LIMIT):
+        problems.append(f"{where}: 'follow_up' must be a non-empty text of at most {TEXT_LIMIT} characters")
+        follow_up = None
+    casual = _texts(item.get("casual_questions") or [], "casual_questions", where, problems)
+    if len(casual) > MAX_CASUAL_QUESTIONS:
+        problems.append(f"{where}: {len(casual)} casual_questions; give at most {MAX_CASUAL_QUESTIONS}")
     if questions and not MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS:
         problems.append(f"{where}: {len(questions)} questions; "
                         f"give {MIN_QUESTIONS}-{MAX_QUESTIONS} training variants")
@@ -210,7 +229,8 @@ def _parse_article(area: str, area_title: str, where: str, item: Any,
                         f"give {MIN_TEST_QUESTIONS}-{MAX_TEST_QUESTIONS} held-out variants")
     return Article(id=article_id, area=area, area_title=area_title, title=title.strip(),
                    answer=answer, human_only=human_only, questions=questions,
-                   test_questions=tests, buttons=tuple(buttons))
+                   test_questions=tests, buttons=tuple(buttons), casual_questions=casual,
+                   follow_up=follow_up.strip() if follow_up else None)
 
 
 def _cross_checks(articles: list[Article]) -> list[str]:
@@ -223,7 +243,8 @@ def _cross_checks(articles: list[Article]) -> list[str]:
         seen_ids.setdefault(a.id, a.area)
     seen: dict[str, tuple[str, str]] = {}
     for a in articles:
-        for field, texts in (("questions", a.questions), ("test_questions", a.test_questions)):
+        for field, texts in (("questions", a.questions), ("casual_questions", a.casual_questions),
+                             ("test_questions", a.test_questions)):
             for text in texts:
                 key = normalize_question(text)
                 if key in seen:

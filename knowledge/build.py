@@ -4,7 +4,7 @@
     python -m knowledge.build --check   # exit 1 if any of them is out of date
 
 Writes (all committed: CI trains from data/):
-  data/nlu/faq.yml          retrieval intent faq/<id>, the training `questions`
+  data/nlu/faq.yml          retrieval intent faq/<id>, the `questions` and `casual_questions`
   data/responses_faq.yml    utter_faq/<id>, the `answer` (and buttons)
   tests/nlu/faq_test.yml    faq/<id>, the held-out `test_questions` (never trained on)
 """
@@ -40,7 +40,8 @@ def _examples(articles: Iterable[Article], field: str, what: str) -> str:
 
 
 def render_nlu(articles: list[Article]) -> str:
-    return _examples(articles, "questions", "FAQ training examples (retrieval intent faq)")
+    return _examples(articles, "training_questions",
+                     "FAQ training examples (retrieval intent faq): questions, then casual_questions")
 
 
 def render_test(articles: list[Article]) -> str:
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     human = sum(a.human_only for a in articles)
     summary = (f"{len(articles)} articles ({human} human-only), "
-               f"{sum(len(a.questions) for a in articles)} training and "
+               f"{sum(len(a.training_questions) for a in articles)} training "
+               f"({sum(len(a.casual_questions) for a in articles)} casual) and "
                f"{sum(len(a.test_questions) for a in articles)} held-out questions")
     if args.check:
         stale = stale_files(articles=articles)

@@ -6,17 +6,24 @@
 3. evaluates the NLU on the held-out set tests/nlu/ (never part of data/) and prints
    intent F1 (weighted), response-selection accuracy (which FAQ answer), entity F1
    (spaCy entity ruler) and what the worst intents and FAQ topics are confused with;
-4. runs the test stories: `rasa test core --stories tests/stories
+4. scores the WhatsApp-style held-out set tests/nlu_whatsapp/ (casual writing,
+   typos; messages without an article labelled out_of_scope) at a range of FAQ
+   confidence thresholds: the share of FAQ messages answered, the exact-article
+   accuracy of those answers and the out-of-scope messages answered anyway, the
+   figures behind FAQ_CONFIDENCE_THRESHOLD (actions/faq.py);
+5. runs the test stories: `rasa test core --stories tests/stories
    --fail-on-prediction-errors`.
 
 Exits non-zero if a figure is below its threshold or a test story fails.
 
     python -m nlp.quality [--no-train] [--no-core] [--model models/tsunagi.tar.gz]
+    python -m nlp.quality --no-train --no-core --thresholds-only   # just the table
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -29,12 +36,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "tsunagi.tar.gz"
 TEST_NLU = ROOT / "tests" / "nlu"
 TEST_STORIES = ROOT / "tests" / "stories"
+WHATSAPP_TEST = ROOT / "tests" / "nlu_whatsapp" / "whatsapp_test.yml"
 RESULTS = ROOT / "results" / "quality"
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 
 INTENT_F1_MIN = 0.90
 RESPONSE_ACCURACY_MIN = 0.90
 ENTITY_F1_MIN = 0.90
+# Of the WhatsApp-style messages the bot answers (at FAQ_CONFIDENCE_THRESHOLD), the
+# share that get exactly the right article.
+ANSWER_ACCURACY_MIN = 0.95
+THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 ENTITY_EXTRACTOR = "SpacyEntityExtractor"
 _SUMMARY_ROWS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
@@ -159,6 +171,127 @@ async def evaluate_nlu(model: Path = MODEL, test_data: Path = TEST_NLU,
     )
 
 
+@dataclass(frozen=True)
+class ScoredMessage:
+    """One held-out message: what it needs and what the NLU made of it."""
+
+    text: str
+    expected: str | None      # the article id, or None (no article: must not be answered)
+    intent: str | None        # the intent after the FallbackClassifier
+    article: str | None       # the ResponseSelector's article
+    confidence: float         # the ResponseSelector's confidence in it
+
+    def answered_at(self, threshold: float) -> bool:
+        """Whether the bot answers it with an article (as actions/faq.py decides)."""
+        return self.intent == "faq" and self.article is not None and self.confidence >= threshold
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    threshold: float
+    faq_messages: int
+    answered: int
+    correct: int
+    out_of_scope: int
+    out_of_scope_answered: int
+
+    @property
+    def answered_share(self) -> float:
+        return self.answered / self.faq_messages if self.faq_messages else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        """Exact article among the FAQ messages answered (1.0 when none is)."""
+        return self.correct / self.answered if self.answered else 1.0
+
+    @property
+    def all_answers_right(self) -> float:
+        """Right among every answer given, counting answers to messages without an article as wrong."""
+        given = self.answered + self.out_of_scope_answered
+        return self.correct / given if given else 1.0
+
+
+def load_labelled(path: Path = WHATSAPP_TEST) -> list[tuple[str, str | None]]:
+    """(text, article id or None) of a held-out NLU file labelled faq/<id> or out_of_scope."""
+    import yaml
+
+    result = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        intent = block["intent"]
+        expected = intent.split("/", 1)[1] if intent.startswith("faq/") else None
+        if expected is None and intent != "out_of_scope":
+            raise ValueError(f"{path}: label {intent!r} is neither faq/<id> nor out_of_scope")
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                result.append((line[2:].strip(), expected))
+    return result
+
+
+async def score_messages(processor: Any, labelled: list[tuple[str, str | None]]) -> list[ScoredMessage]:
+    from rasa.core.channels import UserMessage
+
+    from actions.faq import selection_of
+
+    scored = []
+    for text, expected in labelled:
+        parsed = await processor.parse_message(UserMessage(text))
+        selection = selection_of(parsed)
+        scored.append(ScoredMessage(text, expected, (parsed.get("intent") or {}).get("name"),
+                                    selection.article, selection.confidence))
+    return scored
+
+
+def threshold_table(scored: list[ScoredMessage],
+                    thresholds: tuple[float, ...] = THRESHOLDS) -> list[ThresholdRow]:
+    faq = [m for m in scored if m.expected is not None]
+    oos = [m for m in scored if m.expected is None]
+    rows = []
+    for t in thresholds:
+        answered = [m for m in faq if m.answered_at(t)]
+        rows.append(ThresholdRow(t, len(faq), len(answered),
+                                 sum(m.article == m.expected for m in answered),
+                                 len(oos), sum(m.answered_at(t) for m in oos)))
+    return rows
+
+
+def pick_threshold(rows: list[ThresholdRow], goal: float = ANSWER_ACCURACY_MIN) -> ThresholdRow | None:
+    """The lowest threshold whose answers meet the goal, i.e. the one that answers most.
+
+    Every answer counts: one to a message without an article is a wrong answer."""
+    meeting = [r for r in rows if r.accuracy >= goal and r.all_answers_right >= goal and r.answered]
+    return min(meeting, key=lambda r: r.threshold) if meeting else None
+
+
+def format_threshold_table(rows: list[ThresholdRow], current: float | None = None,
+                           picked: ThresholdRow | None = None) -> str:
+    first = rows[0] if rows else None
+    lines = [f"FAQ confidence threshold on {os.path.relpath(WHATSAPP_TEST, ROOT)} "
+             f"({first.faq_messages if first else 0} FAQ messages, "
+             f"{first.out_of_scope if first else 0} without an article)",
+             "  threshold  answered          exact article     out-of-scope answered  "
+             "all answers right"]
+    for r in rows:
+        mark = ("  <- FAQ_CONFIDENCE_THRESHOLD" if current is not None and abs(r.threshold - current) < 1e-9
+                else "") + ("  <- lowest meeting the goal" if picked is r else "")
+        lines.append(f"  {r.threshold:>9.2f}  {r.answered:>3}/{r.faq_messages:<3} ({r.answered_share:5.1%})  "
+                     f"{r.correct:>3}/{r.answered:<3} ({r.accuracy:6.1%})  "
+                     f"{r.out_of_scope_answered:>2}/{r.out_of_scope:<2} {'':>18}"
+                     f"{r.all_answers_right:6.1%}{mark}")
+    return "\n".join(lines)
+
+
+async def evaluate_thresholds(model: Path = MODEL, path: Path = WHATSAPP_TEST,
+                              thresholds: tuple[float, ...] = THRESHOLDS,
+                              ) -> tuple[list[ScoredMessage], list[ThresholdRow]]:
+    from rasa.core.agent import Agent
+
+    quiet_rasa()
+    agent = Agent.load(model_path=str(model))
+    scored = await score_messages(agent.processor, load_labelled(path))
+    return scored, threshold_table(scored, thresholds)
+
+
 def format_quality(q: NluQuality, worst: int = 5) -> str:
     def confusions(scores: list[LabelScore]) -> list[str]:
         lines = []
@@ -194,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-train", action="store_true", help="evaluate the existing model")
     parser.add_argument("--no-core", action="store_true", help="skip the test stories")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--thresholds-only", action="store_true",
+                        help="only the FAQ confidence threshold table (tests/nlu_whatsapp/)")
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -212,10 +347,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no model at {args.model}: run `make train`", file=sys.stderr)
         return 1
 
-    quality = asyncio.run(evaluate_nlu(args.model, TEST_NLU, args.out / "nlu"))
-    print(format_quality(quality))
-    print(f"  details: {os.path.relpath(args.out / 'nlu', ROOT)}/ (reports, errors)")
-    failures = quality.failures()
+    failures: list[str] = []
+    if not args.thresholds_only:
+        quality = asyncio.run(evaluate_nlu(args.model, TEST_NLU, args.out / "nlu"))
+        print(format_quality(quality))
+        print(f"  details: {os.path.relpath(args.out / 'nlu', ROOT)}/ (reports, errors)")
+        failures += quality.failures()
+
+    from actions.faq import confidence_threshold
+
+    current = confidence_threshold()
+    scored, rows = asyncio.run(evaluate_thresholds(args.model, WHATSAPP_TEST,
+                                                   tuple(sorted({*THRESHOLDS, current}))))
+    print(format_threshold_table(rows, current, pick_threshold(rows)))
+    wrong = [m for m in scored if m.answered_at(current) and m.article != m.expected]
+    for m in wrong:
+        print(f"    answered wrongly: {m.text!r} -> {m.article} ({m.confidence:.2f}), "
+              f"needs {m.expected or 'no article'}")
+    near = sorted((m for m in scored if not m.answered_at(current) and m.intent == "faq"
+                   and m.confidence >= current - 0.1), key=lambda m: -m.confidence)
+    for m in near:
+        verdict = "right" if m.article == m.expected else "wrong"
+        print(f"    just below: {m.text!r} -> {m.article} ({m.confidence:.2f}, {verdict})")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "whatsapp_scored.json").write_text(json.dumps(
+        [m.__dict__ for m in scored], ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"  every message: {os.path.relpath(args.out / 'whatsapp_scored.json', ROOT)}")
+    [row] = [r for r in rows if abs(r.threshold - current) < 1e-9]
+    if min(row.accuracy, row.all_answers_right) < ANSWER_ACCURACY_MIN:
+        failures.append(f"WhatsApp-style answers right {min(row.accuracy, row.all_answers_right):.3f} < "
+                        f"{ANSWER_ACCURACY_MIN} at FAQ_CONFIDENCE_THRESHOLD {current}")
+    if args.thresholds_only:
+        args.no_core = True
 
     if not args.no_core:
         code = _run([RASA, "test", "core", "--model", str(args.model), "--stories",

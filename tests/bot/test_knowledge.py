@@ -157,3 +157,30 @@ def test_broken_yaml_names_the_file(tmp_path):
     """))
     with pytest.raises(KnowledgeError, match="bad.yml: not valid YAML"):
         load_articles(tmp_path)
+
+
+def test_casual_questions_are_trained_and_a_follow_up_is_optional(tmp_path, articles):
+    from knowledge.build import render_nlu
+
+    by_id = {a.id: a for a in articles}
+    assert sum(len(a.casual_questions) for a in articles) >= 200
+    assert by_id["warranty"].follow_up and by_id["opening_hours"].follow_up is None
+    nlu = render_nlu(articles)
+    assert all(f"    - {q}\n" in nlu for q in by_id["track_order"].casual_questions)
+    bad = textwrap.dedent("""\
+        area: Test
+        articles:
+          - id: one
+            title: One
+            answer: An answer.
+            follow_up: ""
+            questions: [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10]
+            casual_questions: [q1]
+            test_questions: [t1, t2, t3]
+        """)
+    (tmp_path / "test.yml").write_text(bad)
+    with pytest.raises(KnowledgeError) as caught:
+        load_articles(tmp_path)
+    text = "\n".join(caught.value.problems)
+    assert "'follow_up' must be a non-empty text" in text
+    assert "duplicate question 'q1'" in text

@@ -131,7 +131,8 @@ async def test_a_human_only_faq_is_answered_then_handed_over(sessions, desk):
     async with sessions() as s, s.begin():
         await seed.operator(s, desk["brand_id"], "Ana", [await s.get(Department, desk["support"].id)])
     t = tracker(desk["chat_id"])
-    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/double_charged"}}}
+    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/double_charged",
+                                                                   "confidence": 0.95}}}
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerFaq().run(dispatcher, t, {})
     assert dispatcher.messages[0]["response"] == "utter_faq/double_charged"
@@ -140,9 +141,11 @@ async def test_a_human_only_faq_is_answered_then_handed_over(sessions, desk):
 
 async def test_an_ordinary_faq_is_only_answered(sessions, desk):
     t = tracker(desk["chat_id"])
-    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/shipping_time"}}}
+    t.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": "faq/shipping_time",
+                                                                   "confidence": 0.95}}}
     dispatcher = CollectingDispatcher()
-    assert await ActionAnswerFaq().run(dispatcher, t, {}) == []
+    events = await ActionAnswerFaq().run(dispatcher, t, {})
+    assert [(e["name"], e["value"]) for e in events] == [("last_article", "shipping_time"), ("faq_next_best", None)]
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq/shipping_time"]
     async with sessions() as s:
         assert (await s.get(Chat, desk["chat_id"])).state == ChatState.bot
