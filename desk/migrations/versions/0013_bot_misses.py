@@ -1,19 +1,16 @@
 """bot_misses: answers users called wrong, and questions the bot was not sure of (for trainers)
 
-Self-contained (a new table, no foreign keys). Planned after 0012_reports, which
-another branch adds (0011_bsuid, 0012_reports); until that branch is merged this one
-follows 0010_lists, the newest revision here. At the merge, set
-down_revision = '0012_reports'.
+Self-contained (a new table, no foreign keys).
 
 Revision ID: 0013_bot_misses
-Revises: 0010_lists (0012_reports once merged)
+Revises: 0012_reports
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0013_bot_misses'
-down_revision = '0010_lists'  # '0012_reports' at the merge
+down_revision = '0012_reports'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """chat_notes: operators' internal notes on a chat (never sent to WhatsApp)
 
 Revision ID: 0014_chat_notes
-Revises: 0012_reports
+Revises: 0013_bot_misses
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0014_chat_notes'
-down_revision = '0012_reports'
+down_revision = '0013_bot_misses'
 branch_labels = None
 depends_on = None
 
