@@ -24,7 +24,7 @@ validate: setup ## check domain, data and stories
 
 screenshots: setup ## drive the console in chromium and save docs/screenshots/console-*.png
 	@TSUNAGI_SCREENSHOTS=1 PYTHONPATH=. RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 \
-	  $(PY) -m pytest -q tests/console/test_browser.py tests/console/test_browser_whatsapp.py tests/console/test_browser_lists.py tests/console/test_browser_reports.py
+	  $(PY) -m pytest -q tests/console/test_browser.py tests/console/test_browser_whatsapp.py tests/console/test_browser_lists.py tests/console/test_browser_reports.py tests/console/test_browser_trainer.py
 
 bench: setup ## run the benchmarks under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(PY) $$b; done

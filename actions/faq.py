@@ -24,10 +24,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.desk_access import desk_transaction
 from actions.handoff import department_buttons, offer_departments
-from actions.whatsapp_context import whatsapp_metadata
-from desk.services import bot_misses
+from actions.misses import record_miss
 from knowledge import articles_by_id
 
 log = logging.getLogger(__name__)
@@ -143,22 +141,6 @@ def question_before(tracker: Tracker) -> dict[str, Any] | None:
         if ((parse.get("intent") or {}).get("name")) == "faq":
             return {**parse, "text": event.get("text")}
     return None
-
-
-async def record_miss(tracker: Tracker, kind: str, question: str | None, article: str | None,
-                      confidence: float | None, offered: str | None = None) -> None:
-    """Note the miss for the trainer (desk table bot_misses); never fails the turn."""
-    meta = whatsapp_metadata(tracker)
-    if not meta.get("phone_number_id") or not (question or "").strip():
-        return  # not a WhatsApp chat (e.g. rasa shell): no desk to record in
-    try:
-        async with desk_transaction() as session:
-            await bot_misses.record(session, kind=kind, question=question, article=article,
-                                    confidence=confidence, offered=offered,
-                                    phone_number_id=meta.get("phone_number_id"), wa_id=meta.get("wa_id"),
-                                    chat_id=meta.get("desk_chat_id"))
-    except Exception:  # the user's reply matters more than the trainer's note
-        log.warning("bot miss (%s) of %s not recorded", kind, tracker.sender_id, exc_info=True)
 
 
 async def not_sure(dispatcher: CollectingDispatcher, tracker: Tracker,

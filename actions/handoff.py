@@ -22,6 +22,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.desk_access import desk_transaction
+from actions.misses import record_miss
 from actions.whatsapp_context import whatsapp_metadata
 from desk.models import ChatState, HandoffReason
 from desk.services import routing, tickets
@@ -213,6 +214,11 @@ class ActionNluFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        latest = tracker.latest_message or {}
+        intents = latest.get("intent_ranking") or []
+        guess = next((i for i in intents if i.get("name") not in (None, "nlu_fallback")), None)
+        await record_miss(tracker, "fallback", latest.get("text"), None,
+                          guess.get("confidence") if guess else None)
         if consecutive_fallbacks(tracker) < FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_default")
             return []

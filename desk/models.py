@@ -103,6 +103,7 @@ class Role(str, enum.Enum):
     admin = "admin"
     operator = "operator"
     manager = "manager"  # reads the reports; changes nothing, answers no chat
+    trainer = "trainer"  # improves the bot (its inbox of misses); answers no chat
 
 
 class OperatorStatus(str, enum.Enum):
@@ -617,14 +618,19 @@ class BotMiss(Base):
     sure enough to answer: what the trainer reads to improve knowledge/ (desk.services.bot_misses)."""
 
     __tablename__ = "bot_misses"
-    __table_args__ = (Index("ix_bot_misses_created", "created_at"),)
+    __table_args__ = (Index("ix_bot_misses_created", "created_at"), Index("ix_bot_misses_state", "state", "created_at"))
     id = Column(Integer, primary_key=True)
     kind = Column(String(16), nullable=False)          # not_helpful | unsure
     phone_number_id = Column(String(64))               # the business number (no FK: self-contained)
-    wa_id = Column(String(32))                         # the user
+    wa_id = Column(String(160))                        # the user (phone or BSUID: the contact key)
     chat_id = Column(Integer)                          # the desk chat, if known
     question = Column(Text, nullable=False)            # what the user asked
     article = Column(String(100))                      # the article answered (not_helpful) or best guess
     confidence = Column(Float)                         # the ResponseSelector's confidence in it
     offered = Column(String(100))                      # the runner-up article offered instead, if any
     created_at = Column(Utc(), nullable=False, default=utcnow)
+    # The trainer's inbox (desk.services.trainer): open until resolved.
+    state = Column(String(16), nullable=False, default="open", server_default="open")  # open|variant|out_of_scope
+    resolution = Column(String(100))                   # the article it became a question of
+    resolved_by = Column(String(320))
+    resolved_at = Column(Utc())

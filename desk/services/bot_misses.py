@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import BotMiss
 
-KINDS = ("not_helpful", "unsure")
+KINDS = ("not_helpful", "unsure", "fallback")  # fallback: the NLU did not understand at all
 QUESTION_MAX = 4096
 
 

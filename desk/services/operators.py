@@ -39,12 +39,12 @@ def _role(role: Role | str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise OperatorError(f"role is admin, operator or manager, not {role!r}") from None
+        raise OperatorError(f"role is admin, operator, manager or trainer, not {role!r}") from None
 
 
 def _no_departments_for_managers(role: Role, departments) -> None:
-    if role == Role.manager and list(departments):
-        raise OperatorError("a manager reads the reports and answers no chats: give them no departments")
+    if role in (Role.manager, Role.trainer) and list(departments):
+        raise OperatorError(f"a {role.value} answers no chats: give them no departments")
 
 
 def _status(status: OperatorStatus | str) -> OperatorStatus:
@@ -240,11 +240,11 @@ async def set_role(session: AsyncSession, operator_id: int, role: Role | str) ->
     op = await get(session, operator_id)
     if role != op.role and role != Role.admin:
         await _keep_an_admin(session, op)
-    if role == Role.manager and role != op.role:
+    if role in (Role.manager, Role.trainer) and role != op.role:
         from desk.services.routing import open_chats_of
 
         if await open_chats_of(session, op.id):
-            raise OperatorError(f"{op.name} has open chats: transfer or close them before making them a manager")
+            raise OperatorError(f"{op.name} has open chats: transfer or close them before making them a {role.value}")
         op.departments = []
         op.status = OperatorStatus.offline
     op.role = role

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
-from desk.web import admin, api, auth, lists, reports
+from desk.web import admin, api, auth, lists, reports, trainer
 from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, SESSIONS, SETTINGS, THROTTLE,
                               json_error, same_origin)
 from desk.web.events import ChangeFeed
@@ -150,6 +150,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     admin.add_routes(app)
     lists.add_routes(app)
     reports.add_routes(app)
+    trainer.add_routes(app)
     return app
 
 

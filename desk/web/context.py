@@ -79,15 +79,16 @@ def kick_worker(app: web.Application) -> None:
         kick()
 
 
-# What a manager (read-only) may still change: their own session.
+# What a manager (read-only) may still change: their own session; a trainer also the bot's inbox.
 MANAGER_WRITES = {"/api/logout"}
+TRAINER_WRITES = "/api/trainer/"
 
 
-def endpoint(*, admin: bool = False, managers: bool = False, kicks: bool = False):
+def endpoint(*, admin: bool = False, managers: bool = False, trainers: bool = False, kicks: bool = False):
     """Run the handler as `fn(request, session, me)` in one transaction.
 
-    `admin`: admins only, or with `managers` admins and managers (the reports).
-    Managers are read-only everywhere: any other write is refused.
+    `admin`: admins only, or with `managers` / `trainers` admins and those roles too.
+    Managers and trainers answer no chat and change nothing outside their pages.
     """
 
     def wrap(fn):
@@ -95,10 +96,13 @@ def endpoint(*, admin: bool = False, managers: bool = False, kicks: bool = False
         async def view(request: web.Request):
             async with request.app[SESSIONS]() as session:
                 async with session.begin():
-                    me = await signed_in_operator(request, session, admin=admin, managers=managers)
-                    if me.role == Role.manager and request.method not in ("GET", "HEAD") \
-                            and request.path not in MANAGER_WRITES:
-                        raise json_error(403, "Managers can read the reports but change nothing.")
+                    me = await signed_in_operator(request, session, admin=admin, managers=managers,
+                                                  trainers=trainers)
+                    if request.method not in ("GET", "HEAD") and request.path not in MANAGER_WRITES:
+                        if me.role == Role.manager:
+                            raise json_error(403, "Managers can read the reports but change nothing.")
+                        if me.role == Role.trainer and not request.path.startswith(TRAINER_WRITES):
+                            raise json_error(403, "Trainers change the bot, not chats or settings.")
                     try:
                         resp = await fn(request, session, me)
                     except CONFLICT as exc:
@@ -115,13 +119,14 @@ def endpoint(*, admin: bool = False, managers: bool = False, kicks: bool = False
 
 
 async def signed_in_operator(request: web.Request, session, *, admin: bool = False,
-                             managers: bool = False) -> Operator:
+                             managers: bool = False, trainers: bool = False) -> Operator:
     """The operator of the request's console session (401 if deactivated, 403 if not an admin,
     or with `managers`, not an admin or a manager)."""
     me = await queries.operator(session, request["console_session"].operator_id)
     if me is None or not me.active:  # deactivation deletes the sessions too
         raise json_error(401, "Your account is no longer active.", signed_in=False)
-    if admin and me.role != Role.admin and not (managers and me.role == Role.manager):
+    if admin and me.role != Role.admin and not (managers and me.role == Role.manager) \
+            and not (trainers and me.role == Role.trainer):
         raise json_error(403, "Only admins can do this.")
     return me
 

@@ -13,19 +13,19 @@ import pytest
 from sqlalchemy import func, select
 
 from desk.attachments import MediaStore
-from desk.models import (Brand, CannedResponse, Chat, ChatNote, Department, Message, MessageTemplate, Operator,
+from desk.models import (BotMiss, Brand, CannedResponse, Chat, ChatNote, Department, Message, MessageTemplate, Operator,
                          OutboxMessage, PhoneNumber, Role, Tag, WhatsAppBusinessAccount, chat_tags, utcnow)
 from desk.services import conversations, leads, outbox, routing, tickets
 from desk.services.outbox import CannotSend
 from desk.services.routing import RoutingError
-from tests.console.conftest import SUPPORT_NUMBER, password_hash
+from tests.console.conftest import SALES_NUMBER, SUPPORT_NUMBER, password_hash
 
 KERRY = "447700900123"  # writes to both brands
 GLOBEX_WABA, GLOBEX_NUMBER = "299000000000001", "199000000000001"
 ACME_WABA = "200000000000001"
 # Text that only Acme's data contains: none of it may appear in a Globex response.
 ACME_MARKERS = ("Acme", "acme.test", "Alice Support", "Where is my parcel", "vip-acme", "/refund-acme",
-                "order_update_acme", "kerry@acme-lead.example", "acme-note", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
+                "order_update_acme", "kerry@acme-lead.example", "acme-note", "acme-miss", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
 
 
 async def _acme_world(desk, media_dir) -> dict:
@@ -50,6 +50,9 @@ async def _acme_world(desk, media_dir) -> dict:
         await s.execute(chat_tags.insert().values(chat_id=chat_id, tag_id=tag.id))
         s.add(ChatNote(chat_id=chat_id, operator_id=desk.operators["alice"], author="Alice Support",
                        body="acme-note: Kerry prefers email"))
+        miss = BotMiss(kind="unsure", question="acme-miss: do u do gift wrap", article="gift_cards",
+                       confidence=0.4, phone_number_id=SUPPORT_NUMBER, wa_id=KERRY, chat_id=chat_id)
+        s.add(miss)
 
         globex = Brand(name="Globex")
         s.add(globex)
@@ -72,7 +75,7 @@ async def _acme_world(desk, media_dir) -> dict:
         return {"ticket_id": ticket.id, "chat_id": chat_id, "message_id": photo.id, "lead_id": lead.id, "tag_id": tag.id,
                 "canned_id": canned.id, "template_id": template.id, "number_id": SUPPORT_NUMBER,
                 "department_id": desk.departments["Support"], "operator_id": desk.operators["alice"],
-                "globex_chat": own_chat.id, "globex_department": help_desk.id, "gina": gina.id}
+                "globex_chat": own_chat.id, "globex_department": help_desk.id, "gina": gina.id, "miss_id": miss.id}
 
 
 # Every route of the app, classified. "acme" routes take Acme's ids in the path and must
@@ -143,6 +146,8 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/admin/tags"): ("scoped", None), ("POST", "/api/admin/tags"): ("own", {"name": "vip-globex"}),
         ("DELETE", "/api/admin/tags/{tag_id}"): ("acme", None),
         ("GET", "/api/reports"): ("scoped", None),  # issue 13
+        ("GET", "/api/trainer/misses"): ("scoped", None),
+        ("POST", "/api/trainer/misses/resolve"): ("own", {"ids": [w["miss_id"]], "action": "out_of_scope"}),
         ("GET", "/api/admin/csat"): ("scoped", None), ("PUT", "/api/admin/csat"): ("own", {"enabled": True}),
     }
 
@@ -165,7 +170,9 @@ async def _acme_state(desk) -> dict:
         return {
             "chat": (chat.state, chat.operator_id, chat.department_id, chat.closed_at),
             "messages": await count(select(func.count(Message.id)).where(Message.chat_id == chat.id)),
-            "outbox": await count(select(func.count(OutboxMessage.id))),
+            # Acme's outbox (Globex's own admin going online may rightly tell Globex's customer)
+            "outbox": await count(select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.phone_number_id.in_([SUPPORT_NUMBER, SALES_NUMBER]))),
             "tags": await count(select(func.count()).select_from(chat_tags).where(chat_tags.c.chat_id == chat.id)),
             "notes": sorted((await s.execute(select(ChatNote.body).where(ChatNote.chat_id == chat.id))).scalars()),
             "alice": (alice.name, alice.active, alice.password_hash),
@@ -180,6 +187,7 @@ async def _acme_state(desk) -> dict:
                 CannedResponse.brand_id == desk.brand_id))).all()),
             "templates": sorted((await s.execute(select(MessageTemplate.name, MessageTemplate.status).where(
                 MessageTemplate.waba_id == ACME_WABA))).all()),
+            "misses": sorted((await s.execute(select(BotMiss.question, BotMiss.state))).all()),
             "acme_tags": sorted((await s.execute(select(Tag.name).where(Tag.brand_id == desk.brand_id))).scalars()),
         }
 

@@ -44,7 +44,7 @@ async def test_create_normalises_email_and_stores_an_argon2id_hash(sessions):
 @pytest.mark.parametrize("change, reason", [
     ({"password": "short9char"[:9]}, "at least 10 characters"),
     ({"email": "not-an-email"}, "not an email address"),
-    ({"role": "superuser"}, "role is admin, operator or manager"),
+    ({"role": "superuser"}, "role is admin, operator, manager or trainer"),
     ({"departments": ["Support", "Billing"]}, "no department named 'Billing'"),
     ({"max_concurrent_chats": 0}, "at least 1"),
     ({"name": "  "}, "name"),

@@ -95,6 +95,8 @@ const S = {
   counts: {}, chats: [], detail: null, messages: [], msgKey: "", offset: 0,
   canned: [], articles: [], rules: [], tags: [], drafts: new Map(), search: "",
 };
+// Roles with one page of their own (they answer no chats).
+const ROLE_PAGE = { manager: "reports", trainer: "trainer" };
 const LISTS = {
   waiting: { title: "Waiting", group: "waiting", empty: ["Nobody is waiting", "Chats the bot hands over to your departments queue here."] },
   mine: { title: "My chats", empty: ["No open chats", "Pick a waiting chat, or go online to get chats assigned."] },
@@ -237,8 +239,9 @@ async function boot() {
     api("GET", "/api/attachment-rules"), api("GET", "/api/canned"), api("GET", "/api/articles"), api("GET", "/api/tags")]);
   Object.assign(S, { rules, canned, articles, tags });
   // A manager reads the reports and nothing else (read-only; desk.web.context).
-  const manager = S.me.role === "manager";
-  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (el.dataset.admin === "reports" || el.classList.contains("nav-section"))));
+  // A trainer sees the bot inbox and nothing else (desk.web.context).
+  const manager = S.me.role === "manager" || S.me.role === "trainer", own = ROLE_PAGE[S.me.role];
+  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (el.dataset.admin === own || el.classList.contains("nav-section"))));
   if (manager) for (const el of $$(".nav-item[data-list], .nav-item[data-records], .nav-section:not(.admin-only), #status-switch")) el.hidden = true;
   $("#status-switch").addEventListener("click", (e) => {
     const btn = e.target.closest("button[data-status]");
@@ -251,7 +254,7 @@ async function boot() {
   buildConversation();
   window.addEventListener("hashchange", route);
   await loadCounts();
-  if (!location.hash) history.replaceState(null, "", S.me.role === "manager" ? "#/admin/reports" : `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
+  if (!location.hash) history.replaceState(null, "", ROLE_PAGE[S.me.role] ? `#/admin/${ROLE_PAGE[S.me.role]}` : `#/inbox/${S.counts.mine ? "mine" : "waiting"}`);
   await route();
   connectEvents();
   setInterval(tick, 1000);
@@ -318,11 +321,12 @@ async function route() {
     await renderRecords(parts[1], parts[2] ? Number(parts[2]) || null : null);
     return;
   }
-  if (S.me.role === "manager" && !(parts[0] === "admin" && parts[1] === "reports")) {
-    history.replaceState(null, "", "#/admin/reports");
-    parts.splice(0, parts.length, "admin", "reports");
+  const own = ROLE_PAGE[S.me.role];  // a manager's or a trainer's one page
+  if (own && !(parts[0] === "admin" && parts[1] === own)) {
+    history.replaceState(null, "", `#/admin/${own}`);
+    parts.splice(0, parts.length, "admin", own);
   }
-  if (parts[0] === "admin" && (S.me.role === "admin" || S.me.role === "manager")) {
+  if (parts[0] === "admin" && (S.me.role === "admin" || own)) {
     S.view = "admin";
     S.adminPage = parts[1] || "numbers";
     $("#app").className = "app mode-admin";
@@ -1162,7 +1166,7 @@ async function pushLead(lead) {
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
-    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */ };
+    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */, trainer: adminTrainer /* trainer.js */ };
   try {
     // A page may leave out a part (`cond ? el : null`): replaceChildren would show a null as the text "null".
     pane.replaceChildren(...(await (pages[page] || adminNumbers)()).filter((x) => x != null && x !== false));
@@ -1291,7 +1295,7 @@ async function adminTeam() {
   });
   const common = (o = {}) => [
     { name: "name", label: "Name", value: o.name, maxlength: 200 },
-    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }, { value: "manager", label: "Manager: reads the reports only (no departments)" }] },
+    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }, { value: "manager", label: "Manager: reads the reports only (no departments)" }, { value: "trainer", label: "Trainer: improves the bot from its inbox (no departments)" }] },
     { name: "department_ids", label: "Departments", type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
     { name: "max_chats", label: "Concurrent chats", type: "number", value: o.max_chats || 5, min: 1, max: 100 },
   ];
