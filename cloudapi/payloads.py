@@ -19,6 +19,8 @@ or status with neither is malformed. A user with a username
 """
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ class InboundMessage:
     mime_type: str | None = None
     filename: str | None = None
     context_wamid: str | None = None  # the message this one replies to
+    group_id: str | None = None       # a message in a WhatsApp group (Groups API): not for the bot
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     user_id: str | None = None        # business-scoped user id, BSUID (`from_user_id`)
     parent_user_id: str | None = None  # `from_parent_user_id`
@@ -216,6 +219,7 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         profile_name=_text(profile.get("name")),
         wamid=_get(msg, "id"),
         timestamp=_timestamp(msg.get("timestamp")),
+        group_id=_text(msg.get("group_id")),
         type=kind,
         text=text,
         payload=payload,
@@ -277,6 +281,27 @@ def _template_status(entry: dict, value: Any) -> TemplateStatusUpdate:
         category=_get(value, "message_template_category", required=False), raw=value)
 
 
+TEMPLATE_CATEGORY_FIELD = "template_category_update"
+CATEGORY_CHANGED = "CATEGORY_CHANGED"    # Meta changed the template's category
+CATEGORY_IMPENDING = "CATEGORY_IMPENDING"  # Meta will change it (correct_category, at category_update_timestamp)
+
+
+def _template_category(entry: dict, value: Any) -> TemplateStatusUpdate:
+    """Meta's template_category_update value: a completed change (previous_category,
+    new_category) or an impending one (correct_category, category_update_timestamp)."""
+    if not isinstance(value, dict):
+        raise MalformedPayload("the change's 'value' is not an object")
+    completed = value.get("previous_category") is not None
+    category = value.get("new_category") if completed else value.get("correct_category")
+    if not isinstance(category, str) or not category.strip():
+        raise MalformedPayload("no 'new_category' / 'correct_category'")
+    reason = (f"recategorised by Meta from {value.get('previous_category')}" if completed
+              else f"Meta will recategorise it as {category} (now {value.get('new_category')})")
+    item = _template_status(entry, {**value, "event": CATEGORY_CHANGED if completed else CATEGORY_IMPENDING,
+                                    "reason": reason, "message_template_category": category.strip().upper()})
+    return dataclasses.replace(item, raw=value)
+
+
 def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate]:
     """All items of a webhook body, in the order Meta put them.
 
@@ -289,15 +314,20 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
     items: list[InboundMessage | StatusUpdate | TemplateStatusUpdate] = []
     for entry in _get(body, "entry", list):
         for change in _get(entry, "changes", list):
-            if isinstance(change, dict) and change.get("field") == TEMPLATE_STATUS_FIELD:
+            field = change.get("field") if isinstance(change, dict) else None
+            if field in (TEMPLATE_STATUS_FIELD, TEMPLATE_CATEGORY_FIELD):
+                parse = _template_status if field == TEMPLATE_STATUS_FIELD else _template_category
                 try:
-                    items.append(_template_status(entry, change.get("value")))
+                    items.append(parse(entry, change.get("value")))
                 except MalformedPayload as exc:
                     log.warning("whatsapp: ignored a malformed %s change (entry %r): %s; value: %.300r",
-                                TEMPLATE_STATUS_FIELD, entry.get("id"), exc, change.get("value"))
+                                field, entry.get("id"), exc, change.get("value"))
                 continue
-            if not isinstance(change, dict) or change.get("field") != "messages":
-                continue  # other fields (account updates, quality ...) are not handled: acknowledged
+            if field != "messages":
+                # Acknowledged, not yet acted on (account_update, phone_number_quality_update,
+                # user_preferences, smb_message_echoes, fields Meta adds later): logged.
+                log.info("whatsapp: %s change for entry %r acknowledged and not handled", field, entry.get("id"))
+                continue
             value = _get(change, "value", dict)
             metadata = _get(value, "metadata", dict)
             for msg in _get(value, "messages", list, required=False) or []:

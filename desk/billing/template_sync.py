@@ -311,6 +311,23 @@ def _event_reason(item) -> str | None:
     return "; ".join(parts) or None
 
 
+def _apply_category(t: MessageTemplate, item, label: str) -> bool:
+    """Meta recategorised a template: its next send is checked and priced as the new
+    category. An impending change is only noted (the template keeps its category until
+    Meta makes it)."""
+    category = str(item.category or "").upper()
+    if category not in CATEGORIES:
+        log.warning("templates: %s: unknown category %r from Meta, kept %s", label, item.category, t.category)
+        return False
+    if item.event == "CATEGORY_IMPENDING":
+        log.warning("templates: %s: %s", label, item.reason)
+        return False
+    previous, t.category, t.updated_at = t.category, category, utcnow()
+    t.status_reason = item.reason
+    log.warning("templates: %s is now %s (was %s): %s", label, category, previous, item.reason)
+    return True
+
+
 async def apply_status_event(session: AsyncSession, item) -> bool:
     """Apply a `message_template_status_update` (cloudapi.payloads.TemplateStatusUpdate);
     True when the registry changed, False when it was only noted (logged)."""
@@ -326,6 +343,8 @@ async def apply_status_event(session: AsyncSession, item) -> bool:
         log.warning("templates: status %s for %s ignored: not in the desk's registry "
                     "(`template sync --waba %s` brings it)", item.event, label, item.waba_id)
         return False
+    if item.event in ("CATEGORY_CHANGED", "CATEGORY_IMPENDING"):  # template_category_update
+        return _apply_category(t, item, label)
     status = RENAMED_EVENTS.get(item.event, item.event if item.event in STATUS_EVENTS else None)
     if status is None:
         log.info("templates: %s is %s at Meta (reason %s); its status stays %s", label, item.event,

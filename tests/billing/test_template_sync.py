@@ -347,3 +347,34 @@ async def test_synced_templates_the_desk_cannot_fill_are_not_offered(harness):
         for name, why in (("with_image", "header is image"), ("named", "named parameters")):
             with pytest.raises(templates.TemplateError, match=why):
                 await templates.send_template(s, phone_number_id=PNID, wa_id=USER, name=name, language="en_US")
+
+
+async def _category_change(h, t: MessageTemplate, value: dict) -> int:
+    from cloudapi.signature import sign
+
+    raw = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": WABA, "time": 1764700000, "changes": [
+        {"field": "template_category_update", "value": {"message_template_id": int(t.meta_template_id),
+                                                         "message_template_name": t.name,
+                                                         "message_template_language": t.language, **value}}]}]}).encode()
+    status, _ = await webhook.receive(raw, sign(raw, SECRET), app_secret=SECRET, max_body_bytes=1 << 20,
+                                      processor=h.runtime.processor)
+    return status
+
+
+async def test_metas_recategorisation_reaches_the_registry_and_an_impending_one_is_only_noted(harness, caplog):
+    h = harness
+    await submit(h, "order_shipped")
+    t = await status_becomes(h, "order_shipped", "APPROVED")
+    assert t.category == "UTILITY"
+    caplog.set_level(logging.WARNING, logger="desk.billing.template_sync")
+    assert await _category_change(h, t, {"correct_category": "MARKETING", "new_category": "UTILITY",
+                                         "category_update_timestamp": 1764800000}) == 200
+    await h.settle()
+    assert (await stored(h, "order_shipped")).category == "UTILITY"            # not yet
+    assert "will recategorise it as MARKETING" in caplog.text
+    assert await _category_change(h, t, {"previous_category": "UTILITY", "new_category": "MARKETING"}) == 200
+
+    async def marketing():
+        return (await stored(h, "order_shipped")).category == "MARKETING"
+    assert await h.settle(until=marketing)
+    assert "recategorised by Meta from UTILITY" in (await stored(h, "order_shipped")).status_reason

@@ -271,3 +271,37 @@ def test_any_valid_message_with_optional_identity_fields_parses(case):
     matched = (user_id and contact.get("user_id") == user_id) or (phone and contact.get("wa_id") == phone) \
         or not (contact.get("wa_id") or contact.get("user_id"))
     assert item.username == (profile.get("username") if matched and contact else None)
+
+
+def test_fields_not_acted_on_are_acknowledged_not_refused():
+    """account_update, quality, preferences, echoes and fields Meta adds later: a 200, logged."""
+    from cloudapi.payloads import parse_webhook
+    for field in ("account_update", "phone_number_quality_update", "user_preferences", "smb_message_echoes",
+                  "a_field_from_2027"):
+        body = {"object": "whatsapp_business_account", "entry": [{"id": "W1", "changes": [
+            {"field": field, "value": {"anything": [1, 2, {"nested": True}]}}]}]}
+        assert parse_webhook(body) == []
+
+
+def test_a_template_category_update_becomes_a_template_item():
+    from cloudapi.payloads import CATEGORY_CHANGED, CATEGORY_IMPENDING, parse_webhook
+
+    def body(value):
+        return {"object": "whatsapp_business_account", "entry": [{"id": "W1", "time": 1764700000, "changes": [
+            {"field": "template_category_update", "value": {"message_template_id": 77, "message_template_name": "t",
+                                                             "message_template_language": "en_US", **value}}]}]}
+    [done] = parse_webhook(body({"previous_category": "UTILITY", "new_category": "MARKETING"}))
+    [soon] = parse_webhook(body({"correct_category": "MARKETING", "new_category": "UTILITY",
+                                 "category_update_timestamp": 1764800000}))
+    assert (done.event, done.category, done.template_id) == (CATEGORY_CHANGED, "MARKETING", "77")
+    assert (soon.event, soon.category) == (CATEGORY_IMPENDING, "MARKETING")
+    assert done.dedupe_key != soon.dedupe_key
+    assert parse_webhook(body({})) == []          # malformed: logged and skipped, never a 400
+
+
+def test_a_group_message_carries_its_group():
+    from cloudapi.payloads import parse_webhook
+    body = message("text", {"body": "hi all"})
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] = "GROUP.1"
+    [item] = parse_webhook(body)
+    assert item.group_id == "GROUP.1"

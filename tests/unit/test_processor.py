@@ -383,3 +383,14 @@ async def test_after_a_hand_back_the_next_message_resumes_rasa_first_and_only_on
     assert turns == [("hi", True), ("bot again", True), ("and again", False)]
     async with sessions() as s:
         assert (await s.get(Chat, chat_id)).bot_resume_pending is False
+
+
+async def test_a_group_message_is_recorded_and_not_given_to_the_bot(processor, sessions):
+    body = text_from("1555", "wamid.GROUP", "hi all")
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] = "GROUP.1"
+    await run(processor, body)
+    assert processor.turns == []
+    async with sessions() as s:
+        msg = (await s.execute(select(Message))).scalar_one()
+        event = (await s.execute(select(WebhookEvent))).scalar_one()
+    assert (msg.body, event.state) == ("hi all", EventState.done)
