@@ -16,10 +16,11 @@ from typing import Awaitable, Callable
 from sqlalchemy.orm import sessionmaker
 
 from cloudapi.graph import GraphClient, GraphError
-from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
+from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
-from desk.services import contacts, conversations, csat, inbox, notices, numbers, outbox, routing, takeover
+from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
+from desk.services import routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,10 @@ class InboxProcessor:
     async def _handle(self, event) -> EventState:
         kind = event.kind
         item = _from_envelope(kind, event.payload)
+        if isinstance(item, AccountUpdate):
+            async with self.sessions() as session, session.begin():
+                applied = await account_events.apply(session, item)
+            return EventState.done if applied else EventState.ignored
         if isinstance(item, TemplateStatusUpdate):
             from desk.billing import template_sync
 
@@ -355,6 +360,9 @@ def webhook_rows(body: object) -> list[dict]:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="template",
                              phone_number_id=item.waba_id, wa_id="",
                              payload=_envelope(item)))
+        elif isinstance(item, AccountUpdate):  # the WABA's lane too, in arrival order
+            rows.append(dict(dedupe_key=item.dedupe_key, kind="account",
+                             phone_number_id=item.waba_id, wa_id="", payload=_envelope(item)))
         else:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
                              phone_number_id=item.phone_number_id, wa_id=item.user_key,
@@ -416,4 +424,6 @@ def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate | Tem
     data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None)
     if kind == "template":
         return TemplateStatusUpdate(**data)
+    if kind == "account":
+        return AccountUpdate(**data)
     return InboundMessage(**data) if kind == "message" else StatusUpdate(**data)

@@ -19,6 +19,7 @@ from desk.billing import ledger, policy, report
 from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
+from desk.services import account_events
 from desk.services import canned as canned_service
 from desk.services import departments as department_service
 from desk.services import numbers as number_service
@@ -41,7 +42,10 @@ def _number_json(n, w, depts: dict) -> dict:
     return {"id": n.id, "display": phone(n.display_phone_number), "waba": {"id": w.id, "name": w.name},
             "department": depts.get(n.department_id), "department_id": n.department_id,
             "state": n.state.value, "reason": n.state_reason, "state_changed_at": iso(n.state_changed_at),
-            "own_token": bool(n.access_token)}
+            "own_token": bool(n.access_token),
+            # Meta's view of the number and its account (desk.services.account_events)
+            "quality": n.quality_event, "messaging_limit": n.messaging_limit, "quality_at": iso(n.quality_at),
+            "account_event": w.account_event, "warning": account_events.number_warning(n)}
 
 
 @endpoint(admin=True)

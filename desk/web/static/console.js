@@ -1271,7 +1271,9 @@ async function adminNumbers() {
         h("td", {}, deptSelect(n)),
         h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), n.state),
           n.reason ? h("div", { class: "reason", text: n.reason }) : null,
-          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null),
+          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null,
+          n.quality || n.messaging_limit ? h("div", { class: "muted small quality", text: `Meta: ${n.quality ? n.quality.toLowerCase() : "quality not reported"}${n.messaging_limit ? ` · limit ${n.messaging_limit}` : ""}` }) : null,
+          n.warning ? h("div", { class: "notice warn number-warning" }, icon("alert"), h("span", { text: n.warning })) : null),
         h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" }),
         h("td", { class: "nowrap" }, h("button", { class: `btn small${n.state === "disconnected" ? " primary" : ""}`, type: "button",
           onclick: () => reconnect(n) }, n.state === "disconnected" ? "Reconnect" : "Replace token"))))
