@@ -10,14 +10,10 @@ from cloudapi.payloads import AccountUpdate
 from desk.billing import templates
 from desk.models import Contact, PhoneNumber, WhatsAppBusinessAccount
 from desk.services import account_events
-from tests.clock import MID_MONTH, clock_from
+from tests.clock import MID_MONTH
 from tests.desk import seed
 
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 @pytest.fixture
