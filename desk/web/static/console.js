@@ -881,6 +881,7 @@ function renderSide(d) {
     ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
     ["24h window", windowText]];
   if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
+  if (d.source) kv.push(["Came from", `${d.source.type === "ad" ? "an ad" : d.source.type || "a link"}${d.source.headline ? ` “${d.source.headline}”` : ""}${d.source.url ? ` · ${d.source.url}` : ""}`]);
   if (d.csat) kv.push(["Rating", d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
     : d.csat.state === "skipped" ? `no survey: ${d.csat.skip_reason || "skipped"}` : "survey sent, no answer yet"]);
   side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
