@@ -240,6 +240,8 @@ class InboxProcessor:
                 await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid)
             except GraphError as exc:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
+        if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
+            bot_has_it = False
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False

@@ -47,6 +47,11 @@ async def seed(desk) -> dict:
         offer = await conversations.record_outbound(s, chat_id=kerry.id, sender=Sender.bot, type="interactive",
                                                     body="Which *department* would you like?", payload=ask)
         offer.wa_timestamp, offer.status = now - dt.timedelta(minutes=4, seconds=50), "read"
+        offer.wamid = "wamid.offer"
+        await conversations.record_inbound(  # Kerry reacts to the bot's question (shown on it, not a bubble)
+            s, phone_number_id=SUPPORT_NUMBER, wa_id=KERRY, profile_name="Kerry Fisher", wamid="wamid.react",
+            type="reaction", body="👍", payload={"reaction": {"message_id": "wamid.offer", "emoji": "👍"}},
+            wa_timestamp=now - dt.timedelta(minutes=4, seconds=40))
         await user(KERRY, "Kerry Fisher", f"Support please, it's _urgent_ {XSS} ```code *x*```",
                    now - dt.timedelta(minutes=4))
         await routing.hand_off(s, kerry.id)
@@ -119,6 +124,9 @@ async def test_console_rough_edges(served, browser, desk):
     bot = page.locator(".msg.bot").first
     await expect(bot.locator(".offered .offer")).to_have_text(["Support", "Sales"])
     await expect(bot.locator(".text b")).to_have_text("department")
+    # Issue 12: the customer's reaction sits on the bot's message, not as a message of its own.
+    await expect(bot.locator(".reaction")).to_have_text("👍")
+    assert await page.locator(".msg.user .bubble", has_text="👍").count() == 0
     # Item 3: the customer's formatting rendered, markup kept as text.
     user = page.locator(".msg.user .bubble .text").last
     await expect(user.locator("i")).to_have_text("urgent")

@@ -394,3 +394,15 @@ async def test_a_group_message_is_recorded_and_not_given_to_the_bot(processor, s
         msg = (await s.execute(select(Message))).scalar_one()
         event = (await s.execute(select(WebhookEvent))).scalar_one()
     assert (msg.body, event.state) == ("hi all", EventState.done)
+
+
+async def test_a_reaction_is_recorded_and_not_given_to_the_bot(processor, sessions):
+    body = message("reaction", {"message_id": "wamid.BOTREPLY", "emoji": "👍"})
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = "1555"
+    value["messages"][0].update({"from": "1555", "id": "wamid.REACT", "timestamp": "1700000000"})
+    await run(processor, body)
+    assert processor.turns == []
+    async with sessions() as s:
+        msg = (await s.execute(select(Message))).scalar_one()
+    assert (msg.type, msg.body, msg.payload["reaction"]["message_id"]) == ("reaction", "👍", "wamid.BOTREPLY")

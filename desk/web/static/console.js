@@ -836,8 +836,11 @@ function renderMessages(list, scrollToEnd, notes = []) {
     const mineAdded = list.length > S.messages.length && list.slice(S.messages.length).some((m) => m.direction === "out");
     const nodes = [];
     let day = "", prev = null;
+    // Reactions are shown on the message they react to (the latest one; an empty emoji takes it back).
+    const reactions = new Map();
+    for (const m of list) if (m.type === "reaction" && m.wamid_reacted) reactions.set(m.wamid_reacted, m.body || "");
     // Messages (in WhatsApp-timestamp order) and notes (by when they were written), merged by time.
-    const items = list.map((m) => ({ at: parse(m.at), m }));
+    const items = list.filter((m) => m.type !== "reaction").map((m) => ({ at: parse(m.at), m }));
     for (const n of notes) {
       const t = parse(n.at);
       let i = items.length;
@@ -848,7 +851,10 @@ function renderMessages(list, scrollToEnd, notes = []) {
       const label = dayLabel(m ? m.at : n.at);
       if (label !== day) { nodes.push(h("div", { class: "day", text: label })); day = label; prev = null; }
       if (n) { nodes.push(noteEl(n)); prev = null; continue; }
-      nodes.push(messageEl(m, !prev || prev.sender !== m.sender));
+      const el = messageEl(m, !prev || prev.sender !== m.sender);
+      const emoji = m.wamid && reactions.get(m.wamid);
+      if (emoji) (el.querySelector(".bubble") || el).append(h("span", { class: "reaction", title: "The customer reacted", text: emoji }));
+      nodes.push(el);
       prev = m;
     }
     if (!list.length) nodes.push(h("div", { class: "empty" }, h("span", { text: "No messages yet." })));
