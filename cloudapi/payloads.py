@@ -360,6 +360,8 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
                 log.info("whatsapp: %s change for entry %r acknowledged and not handled", field, entry.get("id"))
                 continue
             value = _get(change, "value", dict)
+            if value.get("errors"):  # value-level errors: Meta could not deliver something to us
+                log.warning("whatsapp: Meta reports errors for entry %r: %.500r", entry.get("id"), value["errors"])
             metadata = _get(value, "metadata", dict)
             for msg in _get(value, "messages", list, required=False) or []:
                 items.append(_message(value, msg, metadata))

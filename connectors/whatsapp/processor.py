@@ -242,6 +242,11 @@ class InboxProcessor:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
         if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
             bot_has_it = False
+        if item.type == "unsupported":  # WhatsApp could not pass it on: say so, once; the bot has nothing to read
+            log.warning("whatsapp: %s from %s is of a type WhatsApp does not support: %.300r",
+                        item.wamid, item.user_key, item.raw.get("errors"))
+            await self._notify(item, chat_id, notices.UNSUPPORTED)
+            bot_has_it = False
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False

@@ -406,3 +406,27 @@ async def test_a_reaction_is_recorded_and_not_given_to_the_bot(processor, sessio
     async with sessions() as s:
         msg = (await s.execute(select(Message))).scalar_one()
     assert (msg.type, msg.body, msg.payload["reaction"]["message_id"]) == ("reaction", "👍", "wamid.BOTREPLY")
+
+
+async def test_an_unsupported_message_gets_one_notice_and_no_bot_turn(sessions, graph_api):
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    turns, notices_sent = [], []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key):
+        notices_sent.append((item.wamid, key))
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify)
+    body = message("unsupported", {})
+    value = body["entry"][0]["changes"][0]["value"]
+    value["messages"][0].pop("unsupported")
+    value["messages"][0]["errors"] = [{"code": 131051, "title": "Message type unknown"}]
+    try:
+        for _ in range(2):  # and Meta's redelivery changes nothing
+            await run(proc, body)
+    finally:
+        await proc.stop()
+    assert (turns, notices_sent) == ([], [("wamid.unsupported", "unsupported")])
