@@ -205,6 +205,12 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         text = " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
     elif kind == "reaction":
         text = _get(_get(msg, "reaction", dict), "emoji", required=False)
+    elif kind == "order":  # a cart from the catalog: "2 × MUG-01, 1 × TEE-02"
+        order = msg.get("order") if isinstance(msg.get("order"), dict) else {}
+        items = [i for i in order.get("product_items") or [] if isinstance(i, dict)]
+        text = ", ".join(f"{i.get('quantity', 1)} × {i.get('product_retailer_id', '?')}" for i in items) or None
+        if order.get("text"):
+            text = f"{text} ({order['text']})" if text else str(order["text"])
     elif kind == "system":  # user_changed_number (new `wa_id`), user_changed_user_id (new `user_id`)
         system = _get(msg, "system", dict)
         system_type = _get(system, "type", required=False)

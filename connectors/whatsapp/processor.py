@@ -242,6 +242,16 @@ class InboxProcessor:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
         if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
             bot_has_it = False
+        if item.type == "order" and bot_has_it:  # a cart from the catalog: Sales (else the number's team) confirms it
+            try:
+                async with self.sessions() as session, session.begin():
+                    sales = await routing.sales_department(session, item.phone_number_id)
+                    await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
+            except routing.RoutingError as refused:
+                log.error("whatsapp: the order %s could not be handed to a person: %s", item.wamid, refused)
+            else:
+                await self._notify(item, chat_id, notices.ORDER_RECEIVED)
+                bot_has_it = False
         if item.type == "unsupported":  # WhatsApp could not pass it on: say so, once; the bot has nothing to read
             log.warning("whatsapp: %s from %s is of a type WhatsApp does not support: %.300r",
                         item.wamid, item.user_key, item.raw.get("errors"))

@@ -430,3 +430,35 @@ async def test_an_unsupported_message_gets_one_notice_and_no_bot_turn(sessions, 
     finally:
         await proc.stop()
     assert (turns, notices_sent) == ([], [("wamid.unsupported", "unsupported")])
+
+
+async def test_an_order_goes_to_sales_with_a_notice_and_no_bot_turn(sessions, graph_api):
+    from desk.models import ChatState, Department, HandoffReason, WhatsAppBusinessAccount
+    async with sessions() as s, s.begin():
+        number = await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+        brand_id = (await s.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
+        sales = Department(brand_id=brand_id, name="Sales")
+        s.add(sales)
+        await s.flush()
+        sales_id = sales.id
+    turns, notices_sent = [], []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key):
+        notices_sent.append(key)
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify)
+    body = message("order", {"catalog_id": "C1", "text": "gift wrap please", "product_items": [
+        {"product_retailer_id": "MUG-01", "quantity": 2, "item_price": 12, "currency": "USD"}]})
+    try:
+        await run(proc, body)
+    finally:
+        await proc.stop()
+    async with sessions() as s:
+        chat = (await s.execute(select(Chat))).scalar_one()
+        msg = (await s.execute(select(Message))).scalar_one()
+    assert (turns, notices_sent) == ([], ["order_received"])
+    assert (chat.state, chat.department_id, chat.handoff_reason) == (ChatState.unattended, sales_id, HandoffReason.lead)
+    assert msg.body == "2 × MUG-01 (gift wrap please)"
