@@ -94,6 +94,10 @@ def message_json(m: Message) -> dict:
         item["body"] = body.get("text")
     if m.type == "interactive" and m.direction.value == "out":
         item["buttons"] = offered_buttons(payload)
+    context = payload.get("context") if m.direction.value == "in" else None
+    if isinstance(context, dict):  # a reply to one of our messages, or a forwarded message
+        item["reply_to"] = context.get("id")
+        item["forwarded"] = bool(context.get("forwarded") or context.get("frequently_forwarded"))
     if m.type == "reaction":  # shown on the message it reacts to; an empty emoji takes it back
         item["wamid_reacted"] = (payload.get("reaction") or {}).get("message_id")
     if m.type == "location":

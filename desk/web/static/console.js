@@ -751,6 +751,11 @@ function mediaEl(url, make) {
 function messageEl(m, showWho) {
   if (m.type === "event") return h("div", { class: "msg-event", dataset: { id: m.id } }, h("span", { text: m.body }), h("small", { text: clock(m.at) }));
   const bubble = h("div", { class: "bubble" });
+  if (m.forwarded) bubble.append(h("div", { class: "forwarded", text: "↪ Forwarded" }));
+  if (m.reply_to) {  // the customer replied to a message: quote it, as WhatsApp does
+    const quoted = S.byWamid && S.byWamid.get(m.reply_to);
+    bubble.append(h("div", { class: "quoted", title: "In reply to", text: quoted ? (quoted.body || `[${quoted.type}]`) : "a message not in this chat" }));
+  }
   const md = m.media;
   if (md) {
     if (!md.url) bubble.append(h("div", { class: "missing-media", text: `[${md.kind}${md.filename ? ": " + md.filename : ""} — not stored]` }));
@@ -830,6 +835,7 @@ function noteEl(n) {
 
 function renderMessages(list, scrollToEnd, notes = []) {
   const box = C.messages;
+  S.byWamid = new Map(list.filter((m) => m.wamid).map((m) => [m.wamid, m]));  // replies quote what they answer
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   const key = list.map((m) => m.id).join(",") + "|" + notes.map((n) => n.id).join(",");
   if (key !== S.msgKey) {
