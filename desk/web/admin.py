@@ -19,7 +19,7 @@ from desk.billing import ledger, policy, report
 from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
-from desk.services import account_events
+from desk.services import account_events, notices
 from desk.services import canned as canned_service
 from desk.services import departments as department_service
 from desk.services import numbers as number_service
@@ -215,7 +215,10 @@ def _settings_json(cfg) -> dict:
             "bot_idle_rules": [{"after_minutes": s.after_minutes, "action": s.action, "text": s.text}
                                for s in cfg.bot_idle_rules],
             "limits": {"unattended": [brand_settings.UNATTENDED_MIN_MINUTES, brand_settings.UNATTENDED_MAX_MINUTES],
-                       "idle": [brand_settings.IDLE_MIN_MINUTES, brand_settings.IDLE_MAX_MINUTES]}}
+                       "idle": [brand_settings.IDLE_MIN_MINUTES, brand_settings.IDLE_MAX_MINUTES]},
+            # What the customer is told (desk.services.customer_notices); "" = not sent.
+            "notices": cfg.notices, "notice_defaults": notices.CUSTOMER_DEFAULTS,
+            "notice_variables": list(notices.CUSTOMER_VARIABLES)}
 
 
 @endpoint(admin=True)
@@ -236,6 +239,10 @@ async def put_settings(request, session, me):
         if not isinstance(data["bot_idle_rules"], list):
             raise json_error(422, "bot_idle_rules must be a list")
         values["bot_idle_rules"] = data["bot_idle_rules"]
+    if data.get("notices") is not None:
+        if not isinstance(data["notices"], dict):
+            raise json_error(422, "notices must be an object of texts")
+        values["notices"] = data["notices"]
     cfg = await brand_settings.update(session, me.brand_id, **values)
     return web.json_response(_settings_json(cfg))
 

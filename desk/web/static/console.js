@@ -1406,7 +1406,33 @@ async function adminTimeouts() {
       row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
       h("div", {}, save), result)),
     botRulesCard(s.bot_idle_rules),
+    noticesCard(s),
   ];
+}
+
+// What the customer is told when an operator joins, the chat is transferred, or an operator
+// closes it (desk.services.customer_notices); an empty text sends nothing.
+function noticesCard(s) {
+  const LABELS = { operator_joined: "An operator joins", transferred: "The chat is transferred", closed_by_operator: "An operator closes the chat" };
+  const fields = Object.keys(s.notice_defaults).map((key) => {
+    const input = h("textarea", { class: "field notice-text", id: `notice-${key}`, rows: "2", maxlength: "1024", placeholder: "(not sent)" });
+    input.value = s.notices[key] ?? "";
+    const reset = h("button", { class: "btn small", type: "button", onclick: () => { input.value = s.notice_defaults[key]; } }, "Default");
+    return { key, input, row: h("div", { class: "form-row" }, h("label", { for: `notice-${key}` }, h("b", { text: LABELS[key] || key })), h("div", { class: "notice-edit" }, input, reset)) };
+  });
+  const result = h("div", { hidden: true, id: "notices-result", role: "alert" });
+  const save = h("button", { class: "btn primary", type: "button", id: "save-notices" }, icon("check"), "Save");
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/settings", { notices: Object.fromEntries(fields.map((f) => [f.key, f.input.value])) });
+      result.className = "form-ok"; result.textContent = "Saved.";
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  return h("div", { class: "card", id: "notices-card" }, h("h2", { text: "Messages to the customer" }), h("div", { class: "body" },
+    h("p", { class: "muted", text: `Sent on WhatsApp inside the 24-hour window. Variables: ${s.notice_variables.map((v) => `{${v}}`).join(", ")}. Leave a text empty to send nothing.` }),
+    ...fields.map((f) => f.row), h("div", {}, save), result));
 }
 
 function botRulesCard(initial) {
