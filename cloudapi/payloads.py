@@ -205,6 +205,12 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         text = " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
     elif kind == "reaction":
         text = _get(_get(msg, "reaction", dict), "emoji", required=False)
+    elif kind == "order":  # a cart from the catalog: "2 × MUG-01, 1 × TEE-02"
+        order = msg.get("order") if isinstance(msg.get("order"), dict) else {}
+        items = [i for i in order.get("product_items") or [] if isinstance(i, dict)]
+        text = ", ".join(f"{i.get('quantity', 1)} × {i.get('product_retailer_id', '?')}" for i in items) or None
+        if order.get("text"):
+            text = f"{text} ({order['text']})" if text else str(order["text"])
     elif kind == "system":  # user_changed_number (new `wa_id`), user_changed_user_id (new `user_id`)
         system = _get(msg, "system", dict)
         system_type = _get(system, "type", required=False)
@@ -281,6 +287,29 @@ def _template_status(entry: dict, value: Any) -> TemplateStatusUpdate:
         category=_get(value, "message_template_category", required=False), raw=value)
 
 
+@dataclass(frozen=True)
+class AccountUpdate:
+    """A WABA-level change the desk acts on: `account_update` (the account's standing),
+    `phone_number_quality_update` (a number's quality and messaging limit),
+    `user_preferences` (a user stops or resumes marketing messages). `waba_id` is the
+    entry's id; `value` is Meta's object as sent."""
+    waba_id: str
+    field: str
+    value: dict
+    timestamp: dt.datetime | None
+
+    @property
+    def dedupe_key(self) -> str:
+        import hashlib
+        import json
+
+        digest = hashlib.sha256(json.dumps(self.value, sort_keys=True, separators=(",", ":"),
+                                           default=str).encode()).hexdigest()[:32]
+        stamp = int(self.timestamp.timestamp()) if self.timestamp else 0
+        return f"account:{self.waba_id}:{self.field}:{stamp}:{digest}"
+
+
+ACCOUNT_FIELDS = ("account_update", "phone_number_quality_update", "user_preferences")
 TEMPLATE_CATEGORY_FIELD = "template_category_update"
 CATEGORY_CHANGED = "CATEGORY_CHANGED"    # Meta changed the template's category
 CATEGORY_IMPENDING = "CATEGORY_IMPENDING"  # Meta will change it (correct_category, at category_update_timestamp)
@@ -302,7 +331,7 @@ def _template_category(entry: dict, value: Any) -> TemplateStatusUpdate:
     return dataclasses.replace(item, raw=value)
 
 
-def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate]:
+def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountUpdate]:
     """All items of a webhook body, in the order Meta put them.
 
     Fields other than `messages` and `message_template_status_update` are skipped.
@@ -323,12 +352,22 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
                     log.warning("whatsapp: ignored a malformed %s change (entry %r): %s; value: %.300r",
                                 field, entry.get("id"), exc, change.get("value"))
                 continue
+            if field in ACCOUNT_FIELDS:
+                value = change.get("value")
+                if isinstance(value, dict) and entry.get("id") is not None:
+                    time = entry.get("time")
+                    items.append(AccountUpdate(str(entry["id"]), field, value,
+                                               _timestamp(time) if time is not None else None))
+                else:
+                    log.warning("whatsapp: ignored a malformed %s change (entry %r)", field, entry.get("id"))
+                continue
             if field != "messages":
-                # Acknowledged, not yet acted on (account_update, phone_number_quality_update,
-                # user_preferences, smb_message_echoes, fields Meta adds later): logged.
+                # Acknowledged, not yet acted on (smb_message_echoes, fields Meta adds later): logged.
                 log.info("whatsapp: %s change for entry %r acknowledged and not handled", field, entry.get("id"))
                 continue
             value = _get(change, "value", dict)
+            if value.get("errors"):  # value-level errors: Meta could not deliver something to us
+                log.warning("whatsapp: Meta reports errors for entry %r: %.500r", entry.get("id"), value["errors"])
             metadata = _get(value, "metadata", dict)
             for msg in _get(value, "messages", list, required=False) or []:
                 items.append(_message(value, msg, metadata))

@@ -148,6 +148,11 @@ class WhatsAppBusinessAccount(Base):
     id = Column(String(64), primary_key=True)  # Meta's WABA id
     brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
     name = Column(String(200), nullable=False)
+    # Meta's latest `account_update` webhook (desk.services.account_events): e.g.
+    # ACCOUNT_RESTRICTION, ACCOUNT_VIOLATION, DISABLED_UPDATE, VERIFIED_ACCOUNT.
+    account_event = Column(String(60))
+    account_event_detail = Column(JSON)
+    account_event_at = Column(Utc())
 
 
 class PhoneNumber(Base):
@@ -161,6 +166,10 @@ class PhoneNumber(Base):
     state = Column(_enum(NumberState), nullable=False, default=NumberState.connected)
     state_reason = Column(Text)
     state_changed_at = Column(Utc())
+    # Meta's latest `phone_number_quality_update` (desk.services.account_events).
+    quality_event = Column(String(40))      # FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE, ...
+    messaging_limit = Column(String(40))    # max_daily_conversations_per_business, else current_limit
+    quality_at = Column(Utc())
 
     waba = relationship(WhatsAppBusinessAccount, lazy="joined")
 
@@ -183,6 +192,9 @@ class Contact(Base):
     parent_bsuid = Column(String(160))
     username = Column(String(100))     # without the "@"
     profile_name = Column(String(200))
+    # The user asked Meta to stop marketing messages (`user_preferences` webhook): no
+    # marketing template goes to them until they resume (desk.billing.templates).
+    marketing_opt_out_at = Column(Utc())
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
 

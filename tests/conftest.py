@@ -69,3 +69,14 @@ async def sessions(database_url):
         yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def mid_month_clock():
+    """The desk's clock from a fixed day in the middle of a month (tests/clock.py): free
+    tiers, billing periods and report ranges are per calendar month, and "now + 1 day"
+    must not cross a month's end because the suite happens to run on the 30th."""
+    from tests.clock import MID_MONTH, clock_from
+
+    with clock_from(MID_MONTH):
+        yield

@@ -16,10 +16,11 @@ from typing import Awaitable, Callable
 from sqlalchemy.orm import sessionmaker
 
 from cloudapi.graph import GraphClient, GraphError
-from cloudapi.payloads import InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
+from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, TemplateStatusUpdate, parse_webhook
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
-from desk.services import contacts, conversations, csat, inbox, notices, numbers, outbox, routing, takeover
+from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
+from desk.services import routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,10 @@ class InboxProcessor:
     async def _handle(self, event) -> EventState:
         kind = event.kind
         item = _from_envelope(kind, event.payload)
+        if isinstance(item, AccountUpdate):
+            async with self.sessions() as session, session.begin():
+                applied = await account_events.apply(session, item)
+            return EventState.done if applied else EventState.ignored
         if isinstance(item, TemplateStatusUpdate):
             from desk.billing import template_sync
 
@@ -235,6 +240,23 @@ class InboxProcessor:
                 await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid)
             except GraphError as exc:
                 log.warning("whatsapp: mark-as-read failed: %s", exc)
+        if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
+            bot_has_it = False
+        if item.type == "order" and bot_has_it:  # a cart from the catalog: Sales (else the number's team) confirms it
+            try:
+                async with self.sessions() as session, session.begin():
+                    sales = await routing.sales_department(session, item.phone_number_id)
+                    await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
+            except routing.RoutingError as refused:
+                log.error("whatsapp: the order %s could not be handed to a person: %s", item.wamid, refused)
+            else:
+                await self._notify(item, chat_id, notices.ORDER_RECEIVED)
+                bot_has_it = False
+        if item.type == "unsupported":  # WhatsApp could not pass it on: say so, once; the bot has nothing to read
+            log.warning("whatsapp: %s from %s is of a type WhatsApp does not support: %.300r",
+                        item.wamid, item.user_key, item.raw.get("errors"))
+            await self._notify(item, chat_id, notices.UNSUPPORTED)
+            bot_has_it = False
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False
@@ -355,6 +377,9 @@ def webhook_rows(body: object) -> list[dict]:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="template",
                              phone_number_id=item.waba_id, wa_id="",
                              payload=_envelope(item)))
+        elif isinstance(item, AccountUpdate):  # the WABA's lane too, in arrival order
+            rows.append(dict(dedupe_key=item.dedupe_key, kind="account",
+                             phone_number_id=item.waba_id, wa_id="", payload=_envelope(item)))
         else:
             rows.append(dict(dedupe_key=item.dedupe_key, kind="status",
                              phone_number_id=item.phone_number_id, wa_id=item.user_key,
@@ -416,4 +441,6 @@ def _from_envelope(kind: str, data: dict) -> InboundMessage | StatusUpdate | Tem
     data = dict(data, timestamp=dt.datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None)
     if kind == "template":
         return TemplateStatusUpdate(**data)
+    if kind == "account":
+        return AccountUpdate(**data)
     return InboundMessage(**data) if kind == "message" else StatusUpdate(**data)

@@ -268,6 +268,13 @@ def prepare(template: MessageTemplate | None, *, name: str, language: str,
     return PreparedTemplate(template, message, text)
 
 
+def refuse_marketing_after_opt_out(template, contact) -> None:
+    """A user who asked Meta to stop marketing messages (`user_preferences`) gets none."""
+    if str(template.category).upper() == "MARKETING" and getattr(contact, "marketing_opt_out_at", None):
+        raise TemplateError(f"this customer asked to stop marketing messages on "
+                            f"{contact.marketing_opt_out_at:%Y-%m-%d}: {template.name} is a marketing template")
+
+
 async def send_template(session: AsyncSession, *, phone_number_id: str, wa_id: str, name: str, language: str,
                         body_params: Iterable[str] = (), header_params: Iterable[str] = (),
                         quick_reply_payloads: Iterable[str] = (), sender: Sender = Sender.system,
@@ -290,6 +297,7 @@ async def send_template(session: AsyncSession, *, phone_number_id: str, wa_id: s
     chat = await chats.current_chat(session, phone_number_id, wa_id)
     await session.refresh(chat, attribute_names=["contact"])  # a new chat has it unloaded
     refuse_for_bsuid_only(prepared.template, chat.contact)
+    refuse_marketing_after_opt_out(prepared.template, chat.contact)
     return await outbox.send_template_message(session, chat, prepared.message, prepared.text,
                                               sender=sender, by=by)
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 BOT_UNAVAILABLE = "bot_unavailable"
 BOT_DOWN_HANDOFF = "bot_down_handoff"
+UNSUPPORTED = "unsupported"  # a message type WhatsApp could not pass on (`type: unsupported`)
+ORDER_RECEIVED = "order_received"  # a cart sent from the catalog: a person confirms it
 
 DEFAULTS: dict[str, str] = {
     BOT_UNAVAILABLE: "Sorry, I'm having a technical problem right now. "
                      "I'll answer your message as soon as I can.",
     BOT_DOWN_HANDOFF: "Sorry, I still can't answer. I've passed your message to a colleague, "
                       "who will reply to you here.",
+    ORDER_RECEIVED: "Thank you for your order! A colleague will confirm it and the next steps here.",
+    UNSUPPORTED: "Sorry, I can't read that kind of message here. Could you write it as text, "
+                 "or send a photo or a document instead?",
 }
 
 

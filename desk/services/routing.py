@@ -248,3 +248,12 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
                                          .where(Operator.active.is_(True), Operator.role != Role.manager))).scalars())
     offered = [d for d in depts if d.id in staffed] or [d for d in depts if d.id == number.department_id]
     return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in offered]
+
+
+async def sales_department(session: AsyncSession, phone_number_id: str) -> int | None:
+    """The brand's department named Sales, if it has one (orders and leads go there)."""
+    from desk.models import Department
+
+    brand_id = await brand_of_number(session, phone_number_id)
+    return (await session.execute(select(Department.id).where(
+        Department.brand_id == brand_id, func.lower(Department.name) == "sales"))).scalar_one_or_none()

@@ -160,8 +160,10 @@ async def update(session: AsyncSession, brand_id: int, *, unattended_close_minut
         old = (await get(session, brand_id)).csat
         since = (old.enabled_at if old.enabled else None) or utcnow().isoformat() if new.enabled else None
         csat = csat_json(dataclasses.replace(new, enabled_at=since))
-    if notices is not None:
-        notices = parse_notices(notices)
+    if notices is not None:  # the texts given change; the others stay as they are
+        if not isinstance(notices, dict):
+            raise SettingsError("notices are an object of texts")
+        notices = parse_notices({**(await get(session, brand_id)).notices, **notices})
     row = await session.get(DeskSettingsRow, brand_id)
     if row is None:
         row = DeskSettingsRow(brand_id=brand_id, bot_idle_rules=[

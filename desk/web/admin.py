@@ -19,6 +19,7 @@ from desk.billing import ledger, policy, report
 from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
+from desk.services import account_events, notices
 from desk.services import canned as canned_service
 from desk.services import departments as department_service
 from desk.services import numbers as number_service
@@ -41,7 +42,10 @@ def _number_json(n, w, depts: dict) -> dict:
     return {"id": n.id, "display": phone(n.display_phone_number), "waba": {"id": w.id, "name": w.name},
             "department": depts.get(n.department_id), "department_id": n.department_id,
             "state": n.state.value, "reason": n.state_reason, "state_changed_at": iso(n.state_changed_at),
-            "own_token": bool(n.access_token)}
+            "own_token": bool(n.access_token),
+            # Meta's view of the number and its account (desk.services.account_events)
+            "quality": n.quality_event, "messaging_limit": n.messaging_limit, "quality_at": iso(n.quality_at),
+            "account_event": w.account_event, "warning": account_events.number_warning(n)}
 
 
 @endpoint(admin=True)
@@ -211,7 +215,10 @@ def _settings_json(cfg) -> dict:
             "bot_idle_rules": [{"after_minutes": s.after_minutes, "action": s.action, "text": s.text}
                                for s in cfg.bot_idle_rules],
             "limits": {"unattended": [brand_settings.UNATTENDED_MIN_MINUTES, brand_settings.UNATTENDED_MAX_MINUTES],
-                       "idle": [brand_settings.IDLE_MIN_MINUTES, brand_settings.IDLE_MAX_MINUTES]}}
+                       "idle": [brand_settings.IDLE_MIN_MINUTES, brand_settings.IDLE_MAX_MINUTES]},
+            # What the customer is told (desk.services.customer_notices); "" = not sent.
+            "notices": cfg.notices, "notice_defaults": notices.CUSTOMER_DEFAULTS,
+            "notice_variables": list(notices.CUSTOMER_VARIABLES)}
 
 
 @endpoint(admin=True)
@@ -232,6 +239,10 @@ async def put_settings(request, session, me):
         if not isinstance(data["bot_idle_rules"], list):
             raise json_error(422, "bot_idle_rules must be a list")
         values["bot_idle_rules"] = data["bot_idle_rules"]
+    if data.get("notices") is not None:
+        if not isinstance(data["notices"], dict):
+            raise json_error(422, "notices must be an object of texts")
+        values["notices"] = data["notices"]
     cfg = await brand_settings.update(session, me.brand_id, **values)
     return web.json_response(_settings_json(cfg))
 

@@ -155,11 +155,20 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
         "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
         "csat": await _csat_of(session, chat.id),
+        "source": _source(await queries.referral_of_chat(session, chat.id)),
         # What {name}, {operator} and {brand} of a canned response become in this chat (desk.services.canned).
         "canned_values": canned_service.variables(customer_name=contact.profile_name, operator_name=me.name,
                                                   brand_name=brand.name if brand else None),
         "now": iso(utcnow()),
     }
+
+
+def _source(referral: dict | None) -> dict | None:
+    """Where the customer came from (a click-to-WhatsApp ad or a post), for the side pane."""
+    if not referral:
+        return None
+    return {"type": referral.get("source_type"), "headline": referral.get("headline"),
+            "url": referral.get("source_url"), "body": referral.get("body"), "id": referral.get("source_id")}
 
 
 async def _csat_of(session, chat_id: int) -> dict | None:

@@ -266,3 +266,16 @@ async def survey_of_chat(session: AsyncSession, chat_id: int):
     from desk.models import CsatSurvey
 
     return (await session.execute(select(CsatSurvey).where(CsatSurvey.chat_id == chat_id))).scalar_one_or_none()
+
+
+async def referral_of_chat(session: AsyncSession, chat_id: int) -> dict | None:
+    """The click-to-WhatsApp ad or post the chat came from: the `referral` Meta put on
+    one of its first user messages (kept in the message's payload as sent)."""
+    from desk.models import Direction
+
+    payloads = (await session.execute(select(Message.payload).where(
+        Message.chat_id == chat_id, Message.direction == Direction.inbound).order_by(Message.id).limit(20))).scalars()
+    for payload in payloads:
+        if isinstance(payload, dict) and isinstance(payload.get("referral"), dict):
+            return payload["referral"]
+    return None

@@ -77,7 +77,7 @@ def offered_buttons(payload: dict) -> list[str]:
 
 
 def message_json(m: Message) -> dict:
-    item = {"id": m.id, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
+    item = {"id": m.id, "wamid": m.wamid, "direction": m.direction.value, "sender": m.sender.value, "type": m.type,
             "body": m.body, "status": m.status, "error": m.error, "at": iso(m.wa_timestamp),
             "status_at": iso(m.status_at), "media": None, "failure": None}
     if m.status == "failed" and m.error:  # Meta's code in plain words, with the next step
@@ -94,6 +94,12 @@ def message_json(m: Message) -> dict:
         item["body"] = body.get("text")
     if m.type == "interactive" and m.direction.value == "out":
         item["buttons"] = offered_buttons(payload)
+    context = payload.get("context") if m.direction.value == "in" else None
+    if isinstance(context, dict):  # a reply to one of our messages, or a forwarded message
+        item["reply_to"] = context.get("id")
+        item["forwarded"] = bool(context.get("forwarded") or context.get("frequently_forwarded"))
+    if m.type == "reaction":  # shown on the message it reacts to; an empty emoji takes it back
+        item["wamid_reacted"] = (payload.get("reaction") or {}).get("message_id")
     if m.type == "location":
         loc = payload.get("location") or {}
         item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None

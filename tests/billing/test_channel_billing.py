@@ -9,15 +9,9 @@ from desk.billing import ledger, templates
 from desk.models import BilledConversation, Message, Sender, WhatsAppBusinessAccount, utcnow
 from tests.billing.helpers import fill_tier
 from tests.channel.conftest import PNID, USER, WABA  # USER is a UK number: 0.0388 user-initiated
-from tests.clock import MID_MONTH, clock_from
 
 
-@pytest.fixture(autouse=True)
-def _mid_month_clock():
-    """Free tiers and billing periods are per calendar month: "now + 1 day" or
-    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 async def _bot_messages(harness):

@@ -10,15 +10,9 @@ from desk.billing import templates
 from desk.models import BilledConversation, Message, OutboxMessage, WhatsAppBusinessAccount, utcnow
 from desk.services.leads import save_lead
 from tests.billing.helpers import DE_USER, PNID_A, WABA_1, brand, fill_tier, register_demo_templates
-from tests.clock import MID_MONTH, clock_from
 
 
-@pytest.fixture(autouse=True)
-def _mid_month_clock():
-    """Free tiers and billing periods are per calendar month: "now + 1 day" or
-    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 def tracker(wa_id=DE_USER, slots=None):

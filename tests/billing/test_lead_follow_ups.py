@@ -9,15 +9,9 @@ from actions import lead_follow_ups
 from desk.models import Lead, OutboxMessage, utcnow
 from desk.services.leads import save_lead
 from tests.billing.helpers import DE_USER, PNID_A, brand, fill_tier, register_demo_templates
-from tests.clock import MID_MONTH, clock_from
 
 
-@pytest.fixture(autouse=True)
-def _mid_month_clock():
-    """Free tiers and billing periods are per calendar month: "now + 1 day" or
-    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 DAY = dt.timedelta(hours=24)

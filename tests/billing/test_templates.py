@@ -14,15 +14,9 @@ from desk.services import outbox
 from simulator import SimConfig, create_app
 from tests.billing.helpers import (DE_USER, NA_USER, PNID_A, WABA_1, WABA_2, brand, fill_tier,
                                    register_demo_templates, user_wrote)
-from tests.clock import MID_MONTH, clock_from
 
 
-@pytest.fixture(autouse=True)
-def _mid_month_clock():
-    """Free tiers and billing periods are per calendar month: "now + 1 day" or
-    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 TOKEN = "tpl-token"

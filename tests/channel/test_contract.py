@@ -119,10 +119,19 @@ async def test_list_replies_locations_reactions_contacts_and_unsupported_reach_t
     await harness.say(type="reaction", message_id="wamid.x", emoji="👍")
     await harness.say(type="contacts", contacts=[{"name": {"formatted_name": "Bo"}, "phones": [{"phone": "+441"}]}])
     await harness.say(type="unsupported")
-    assert await harness.settle(until=lambda: _turns(harness, 5))
+    assert await harness.settle(until=lambda: _turns(harness, 3))
+    await harness.settle(0.5)
     types = [t[0] for t in harness.turns]
-    assert types == ["interactive", "location", "reaction", "contacts", "unsupported"]
+    # A reaction and an unsupported message reach the desk, not the bot (issue 12): the reaction is
+    # shown on the message it reacts to, the unsupported one gets a notice that it cannot be read.
+    assert types == ["interactive", "location", "contacts"]
     assert harness.turns[0][1].payload == "row-2" and harness.turns[1][1].text == "Tokyo Station"
+    from sqlalchemy import select
+
+    from desk.models import Message
+    async with harness.runtime.sessions() as s:
+        kinds = (await s.execute(select(Message.type).order_by(Message.id))).scalars().all()
+    assert {"reaction", "unsupported"} <= set(kinds)
 
 
 async def test_long_text_is_split_under_the_limit(harness):

@@ -188,3 +188,16 @@ async def test_admin_changes_need_an_admin_the_csrf_token_and_the_same_brand(mak
     resp = await admin.post("/api/admin/operators", {"email": "e@x.test", "name": "E", "password": PASSWORD,
                                                      "department_ids": [elsewhere]})
     assert resp.status == 422
+
+
+async def test_the_numbers_page_shows_metas_quality_and_warns_of_a_flagged_number(make_console, desk):
+    from desk.models import PhoneNumber
+    from tests.console.conftest import SUPPORT_NUMBER
+    async with desk.sessions() as s, s.begin():
+        number = await s.get(PhoneNumber, SUPPORT_NUMBER)
+        number.quality_event, number.messaging_limit = "FLAGGED", "1K"
+    ada = await signed_in(make_console, "ada")
+    rows = {n["id"]: n for n in await (await ada.get("/api/admin/numbers")).json()}
+    assert (rows[SUPPORT_NUMBER]["quality"], rows[SUPPORT_NUMBER]["messaging_limit"]) == ("FLAGGED", "1K")
+    assert "quality as flagged" in rows[SUPPORT_NUMBER]["warning"]
+    assert [n["warning"] for i, n in rows.items() if i != SUPPORT_NUMBER] == [None]

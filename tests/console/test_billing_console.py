@@ -13,15 +13,9 @@ from desk.models import Chat, Message, MessageTemplate, OutboxMessage, utcnow
 from simulator import SimConfig
 from simulator import create_app as create_sim
 from tests.console.conftest import SUPPORT_NUMBER, signed_in
-from tests.clock import MID_MONTH, clock_from
 
 
-@pytest.fixture(autouse=True)
-def _mid_month_clock():
-    """Free tiers and billing periods are per calendar month: "now + 1 day" or
-    "now - 30 h" must not cross a month's end because the suite runs on the 1st."""
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 META_TOKEN = "console-test-token"

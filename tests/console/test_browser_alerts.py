@@ -82,3 +82,21 @@ async def test_the_live_page_keeps_the_operator_present_and_a_closed_tab_does_no
     async with desk.sessions() as s:
         from desk.models import Chat, ChatState
         assert (await s.get(Chat, chat_id)).state == ChatState.unattended    # not given to a ghost
+
+
+async def test_an_admin_words_the_messages_to_the_customer(served, browser, desk):
+    from desk.services import settings
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 1000})).new_page()
+    await sign_in(page, served, "ada@acme.test")
+    await page.click("a[data-admin=timeouts]")
+    await page.wait_for_selector("#notices-card")
+    assert await page.input_value("#notice-operator_joined") == ""                 # off in this seed
+    await page.fill("#notice-operator_joined", "{operator} is here to help.")
+    await page.click("#save-notices")
+    await page.wait_for_selector("#notices-result.form-ok")
+    async with desk.sessions() as s:
+        assert (await settings.get(s, desk.brand_id)).notices["operator_joined"] == "{operator} is here to help."
+    await page.fill("#notice-transferred", "Moved to {team}")
+    await page.click("#save-notices")
+    await page.wait_for_selector("#notices-result.form-error")
+    assert "not {team}" in await page.text_content("#notices-result")

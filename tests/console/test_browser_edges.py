@@ -47,8 +47,21 @@ async def seed(desk) -> dict:
         offer = await conversations.record_outbound(s, chat_id=kerry.id, sender=Sender.bot, type="interactive",
                                                     body="Which *department* would you like?", payload=ask)
         offer.wa_timestamp, offer.status = now - dt.timedelta(minutes=4, seconds=50), "read"
+        offer.wamid = "wamid.offer"
+        await conversations.record_inbound(  # Kerry reacts to the bot's question (shown on it, not a bubble)
+            s, phone_number_id=SUPPORT_NUMBER, wa_id=KERRY, profile_name="Kerry Fisher", wamid="wamid.react",
+            type="reaction", body="👍", payload={"reaction": {"message_id": "wamid.offer", "emoji": "👍"}},
+            wa_timestamp=now - dt.timedelta(minutes=4, seconds=40))
         await user(KERRY, "Kerry Fisher", f"Support please, it's _urgent_ {XSS} ```code *x*```",
                    now - dt.timedelta(minutes=4))
+        await conversations.record_inbound(  # a reply to the bot's question, and a forwarded message
+            s, phone_number_id=SUPPORT_NUMBER, wa_id=KERRY, profile_name="Kerry Fisher", wamid="wamid.replying",
+            type="text", body="this one", payload={"text": {"body": "this one"}, "context": {"id": "wamid.offer"}},
+            wa_timestamp=now - dt.timedelta(minutes=4, seconds=30))
+        await conversations.record_inbound(
+            s, phone_number_id=SUPPORT_NUMBER, wa_id=KERRY, profile_name="Kerry Fisher", wamid="wamid.fwd",
+            type="text", body="look at this offer", payload={"context": {"forwarded": True}},
+            wa_timestamp=now - dt.timedelta(minutes=4, seconds=20))
         await routing.hand_off(s, kerry.id)
         await routing.pick(s, kerry.id, await s.get(Operator, desk.operators["alice"]))
         haru = await user("819012345678", "Haruto Sato", "Is the shop open on *Sunday*?", now - dt.timedelta(minutes=2))
@@ -119,6 +132,13 @@ async def test_console_rough_edges(served, browser, desk):
     bot = page.locator(".msg.bot").first
     await expect(bot.locator(".offered .offer")).to_have_text(["Support", "Sales"])
     await expect(bot.locator(".text b")).to_have_text("department")
+    # Issue 12: the customer's reaction sits on the bot's message, not as a message of its own.
+    await expect(bot.locator(".reaction")).to_have_text("👍")
+    assert await page.locator(".msg.user .bubble", has_text="👍").count() == 0
+    # Issue 12: a reply quotes what it answers; a forwarded message says so.
+    replying = page.locator(".msg.user .bubble", has_text="this one")
+    await expect(replying.locator(".quoted")).to_have_text("Which *department* would you like?")
+    await expect(page.locator(".msg.user .bubble", has_text="look at this offer").locator(".forwarded")).to_have_text("↪ Forwarded")
     # Item 3: the customer's formatting rendered, markup kept as text.
     user = page.locator(".msg.user .bubble .text").last
     await expect(user.locator("i")).to_have_text("urgent")

@@ -396,3 +396,22 @@ async def test_events_announce_a_new_message_within_a_second(make_console, desk)
     resp.close()
     async with desk.sessions() as session:
         assert (await session.get(Chat, chat_id)).state == ChatState.unattended
+
+
+async def test_a_chat_from_a_click_to_whatsapp_ad_shows_where_it_came_from(make_console, desk):
+    from desk.services import conversations
+    from tests.console.conftest import SUPPORT_NUMBER
+    referral = {"source_url": "https://fb.me/mugs", "source_type": "ad", "source_id": "120", "headline": "Mugs -20%",
+                "body": "Our best mugs", "ctwa_clid": "ARA1"}
+    async with desk.sessions() as s, s.begin():
+        chat, _ = await conversations.record_inbound(
+            s, phone_number_id=SUPPORT_NUMBER, wa_id="447700900555", profile_name="Ad Clicker", wamid="wamid.ad1",
+            type="text", body="Hi, I saw your ad", payload={"text": {"body": "Hi"}, "referral": referral},
+            wa_timestamp=utcnow().replace(microsecond=0))
+        chat_id = chat.id
+    plain = await desk.seed_chat("447700900556", hand_off=False)
+    ada = await signed_in(make_console, "ada")
+    detail = await (await ada.get(f"/api/chats/{chat_id}")).json()
+    assert detail["source"] == {"type": "ad", "headline": "Mugs -20%", "url": "https://fb.me/mugs",
+                                "body": "Our best mugs", "id": "120"}
+    assert (await (await ada.get(f"/api/chats/{plain}")).json())["source"] is None

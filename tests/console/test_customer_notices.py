@@ -83,3 +83,16 @@ async def test_the_console_event_stream_beats_for_its_operator(make_console, des
     resp.close()
     async with desk.sessions() as s:
         assert (await s.get(Operator, desk.operators["alice"])).last_seen_at is not None
+
+
+async def test_an_admin_edits_the_notices_in_the_settings_and_bad_ones_get_the_reason(make_console, desk):
+    ada = await signed_in(make_console, "ada")
+    got = await (await ada.get("/api/admin/settings")).json()
+    assert got["notices"] == {k: "" for k in notices.CUSTOMER_DEFAULTS}          # off in this seed
+    assert got["notice_defaults"] == notices.CUSTOMER_DEFAULTS and "operator" in got["notice_variables"]
+    resp = await ada.put("/api/admin/settings", json={"notices": {"operator_joined": "Hi! {operator} here."}})
+    assert resp.status == 200 and (await resp.json())["notices"]["operator_joined"] == "Hi! {operator} here."
+    assert (await resp.json())["notices"]["transferred"] == ""                       # the others stay as they were
+    bad = await ada.put("/api/admin/settings", json={"notices": {"operator_joined": "Hi {name}"}})
+    assert bad.status == 422 and "not {name}" in (await bad.json())["error"]
+    assert (await ada.put("/api/admin/settings", json={"notices": "loud"})).status == 422

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clock import MID_MONTH, clock_from
+
 from tests.console.conftest import SALES_NUMBER, signed_in
 
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 async def test_an_admin_sees_the_brands_figures_and_can_filter_them(make_console, desk):

@@ -10,13 +10,9 @@ from desk.services import csat, routing, settings
 from tests.clock import MID_MONTH, clock_from
 from tests.desk import seed
 
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
+
 MINUTE = dt.timedelta(minutes=1)
-
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
 
 
 @pytest.fixture

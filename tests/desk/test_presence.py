@@ -6,14 +6,9 @@ import pytest
 
 from desk.models import Chat, ChatState, Department, Operator, OperatorStatus, WhatsAppBusinessAccount, utcnow
 from desk.services import operators, routing
-from tests.clock import MID_MONTH, clock_from
 from tests.desk import seed
 
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 @pytest.fixture
@@ -62,7 +57,6 @@ async def test_a_ghost_gets_no_chat_and_the_next_one_online_takes_the_unattended
         chats = [await s.get(Chat, i) for i in ids]
         assert [(c.state, c.operator_id, c.was_unattended) for c in chats] == [
             (ChatState.open, desk["cy"], True), (ChatState.open, desk["cy"], True)]
-
 
 
 async def test_only_departments_someone_answers_for_are_offered(sessions, desk):

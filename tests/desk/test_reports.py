@@ -7,16 +7,12 @@ from sqlalchemy import select, update
 from desk.models import (Chat, ChatState, Department, HandoffReason, Message, Operator, OperatorStatus,
                          WhatsAppBusinessAccount)
 from desk.services import outbox, reports, routing, takeover
-from tests.clock import MID_MONTH, clock_from
+from tests.clock import MID_MONTH
 from tests.desk import seed
 
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
+
 UTC = dt.timezone.utc
-
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
 
 
 @pytest.fixture

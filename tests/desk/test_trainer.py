@@ -10,14 +10,10 @@ from sqlalchemy import select, update
 import knowledge
 from desk.models import BotMiss, WhatsAppBusinessAccount
 from desk.services import bot_misses, numbers, trainer
-from tests.clock import MID_MONTH, clock_from
+from tests.clock import MID_MONTH
 from tests.desk import seed
 
-
-@pytest.fixture(autouse=True)
-def _fixed_clock():
-    with clock_from(MID_MONTH):
-        yield
+pytestmark = pytest.mark.usefixtures("mid_month_clock")  # tests/conftest.py: a fixed mid-month desk clock
 
 
 @pytest.fixture

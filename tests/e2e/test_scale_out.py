@@ -92,7 +92,15 @@ def signed_text(env, wa_id: str, wamid: str, text: str) -> tuple[bytes, dict]:
 
 def bot_replies(cluster, wa_id: str) -> list[str]:
     _, thread = cluster["sim"].get(f"/_sim/users/{wa_id}/messages")
-    return [m["request"].get("text", {}).get("body", "") for m in thread["messages"] if m["direction"] == "outbound"]
+    return [_text_of(m["request"]) for m in thread["messages"] if m["direction"] == "outbound"]
+
+
+def _text_of(request: dict) -> str:
+    """The words of a sent message: a text's body, or the body of one with buttons (FAQ
+    answers carry a *Not helpful* button)."""
+    if request.get("type") == "interactive":
+        return (request.get("interactive") or {}).get("body", {}).get("text", "")
+    return request.get("text", {}).get("body", "")
 
 
 def test_the_same_messages_delivered_to_both_instances_are_answered_once_each(cluster):

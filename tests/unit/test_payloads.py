@@ -274,10 +274,9 @@ def test_any_valid_message_with_optional_identity_fields_parses(case):
 
 
 def test_fields_not_acted_on_are_acknowledged_not_refused():
-    """account_update, quality, preferences, echoes and fields Meta adds later: a 200, logged."""
+    """Echoes and fields Meta adds later: a 200, logged."""
     from cloudapi.payloads import parse_webhook
-    for field in ("account_update", "phone_number_quality_update", "user_preferences", "smb_message_echoes",
-                  "a_field_from_2027"):
+    for field in ("smb_message_echoes", "a_field_from_2027"):
         body = {"object": "whatsapp_business_account", "entry": [{"id": "W1", "changes": [
             {"field": field, "value": {"anything": [1, 2, {"nested": True}]}}]}]}
         assert parse_webhook(body) == []
@@ -305,3 +304,18 @@ def test_a_group_message_carries_its_group():
     body["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] = "GROUP.1"
     [item] = parse_webhook(body)
     assert item.group_id == "GROUP.1"
+
+
+def test_account_fields_become_account_items_with_stable_dedupe_keys():
+    from cloudapi.payloads import AccountUpdate, parse_webhook
+    value = {"display_phone_number": "15550000001", "event": "FLAGGED", "max_daily_conversations_per_business": "1K"}
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "W1", "time": 1764700000, "changes": [
+        {"field": "phone_number_quality_update", "value": value},
+        {"field": "account_update", "value": {"event": "ACCOUNT_RESTRICTION", "restriction_info": []}},
+        {"field": "user_preferences", "value": {"user_preferences": []}},
+        {"field": "account_update", "value": "not an object"}]}]}
+    items = parse_webhook(body)
+    assert [(type(i), i.field, i.waba_id) for i in items] == [
+        (AccountUpdate, "phone_number_quality_update", "W1"), (AccountUpdate, "account_update", "W1"),
+        (AccountUpdate, "user_preferences", "W1")]
+    assert items[0].dedupe_key == parse_webhook(body)[0].dedupe_key and len({i.dedupe_key for i in items}) == 3

@@ -394,3 +394,71 @@ async def test_a_group_message_is_recorded_and_not_given_to_the_bot(processor, s
         msg = (await s.execute(select(Message))).scalar_one()
         event = (await s.execute(select(WebhookEvent))).scalar_one()
     assert (msg.body, event.state) == ("hi all", EventState.done)
+
+
+async def test_a_reaction_is_recorded_and_not_given_to_the_bot(processor, sessions):
+    body = message("reaction", {"message_id": "wamid.BOTREPLY", "emoji": "👍"})
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = "1555"
+    value["messages"][0].update({"from": "1555", "id": "wamid.REACT", "timestamp": "1700000000"})
+    await run(processor, body)
+    assert processor.turns == []
+    async with sessions() as s:
+        msg = (await s.execute(select(Message))).scalar_one()
+    assert (msg.type, msg.body, msg.payload["reaction"]["message_id"]) == ("reaction", "👍", "wamid.BOTREPLY")
+
+
+async def test_an_unsupported_message_gets_one_notice_and_no_bot_turn(sessions, graph_api):
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    turns, notices_sent = [], []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key):
+        notices_sent.append((item.wamid, key))
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify)
+    body = message("unsupported", {})
+    value = body["entry"][0]["changes"][0]["value"]
+    value["messages"][0].pop("unsupported")
+    value["messages"][0]["errors"] = [{"code": 131051, "title": "Message type unknown"}]
+    try:
+        for _ in range(2):  # and Meta's redelivery changes nothing
+            await run(proc, body)
+    finally:
+        await proc.stop()
+    assert (turns, notices_sent) == ([], [("wamid.unsupported", "unsupported")])
+
+
+async def test_an_order_goes_to_sales_with_a_notice_and_no_bot_turn(sessions, graph_api):
+    from desk.models import ChatState, Department, HandoffReason, WhatsAppBusinessAccount
+    async with sessions() as s, s.begin():
+        number = await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+        brand_id = (await s.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
+        sales = Department(brand_id=brand_id, name="Sales")
+        s.add(sales)
+        await s.flush()
+        sales_id = sales.id
+    turns, notices_sent = [], []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key):
+        notices_sent.append(key)
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify)
+    body = message("order", {"catalog_id": "C1", "text": "gift wrap please", "product_items": [
+        {"product_retailer_id": "MUG-01", "quantity": 2, "item_price": 12, "currency": "USD"}]})
+    try:
+        await run(proc, body)
+    finally:
+        await proc.stop()
+    async with sessions() as s:
+        chat = (await s.execute(select(Chat))).scalar_one()
+        msg = (await s.execute(select(Message))).scalar_one()
+    assert (turns, notices_sent) == ([], ["order_received"])
+    assert (chat.state, chat.department_id, chat.handoff_reason) == (ChatState.unattended, sales_id, HandoffReason.lead)
+    assert msg.body == "2 × MUG-01 (gift wrap please)"

@@ -751,6 +751,11 @@ function mediaEl(url, make) {
 function messageEl(m, showWho) {
   if (m.type === "event") return h("div", { class: "msg-event", dataset: { id: m.id } }, h("span", { text: m.body }), h("small", { text: clock(m.at) }));
   const bubble = h("div", { class: "bubble" });
+  if (m.forwarded) bubble.append(h("div", { class: "forwarded", text: "↪ Forwarded" }));
+  if (m.reply_to) {  // the customer replied to a message: quote it, as WhatsApp does
+    const quoted = S.byWamid && S.byWamid.get(m.reply_to);
+    bubble.append(h("div", { class: "quoted", title: "In reply to", text: quoted ? (quoted.body || `[${quoted.type}]`) : "a message not in this chat" }));
+  }
   const md = m.media;
   if (md) {
     if (!md.url) bubble.append(h("div", { class: "missing-media", text: `[${md.kind}${md.filename ? ": " + md.filename : ""} — not stored]` }));
@@ -830,14 +835,18 @@ function noteEl(n) {
 
 function renderMessages(list, scrollToEnd, notes = []) {
   const box = C.messages;
+  S.byWamid = new Map(list.filter((m) => m.wamid).map((m) => [m.wamid, m]));  // replies quote what they answer
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   const key = list.map((m) => m.id).join(",") + "|" + notes.map((n) => n.id).join(",");
   if (key !== S.msgKey) {
     const mineAdded = list.length > S.messages.length && list.slice(S.messages.length).some((m) => m.direction === "out");
     const nodes = [];
     let day = "", prev = null;
+    // Reactions are shown on the message they react to (the latest one; an empty emoji takes it back).
+    const reactions = new Map();
+    for (const m of list) if (m.type === "reaction" && m.wamid_reacted) reactions.set(m.wamid_reacted, m.body || "");
     // Messages (in WhatsApp-timestamp order) and notes (by when they were written), merged by time.
-    const items = list.map((m) => ({ at: parse(m.at), m }));
+    const items = list.filter((m) => m.type !== "reaction").map((m) => ({ at: parse(m.at), m }));
     for (const n of notes) {
       const t = parse(n.at);
       let i = items.length;
@@ -848,7 +857,10 @@ function renderMessages(list, scrollToEnd, notes = []) {
       const label = dayLabel(m ? m.at : n.at);
       if (label !== day) { nodes.push(h("div", { class: "day", text: label })); day = label; prev = null; }
       if (n) { nodes.push(noteEl(n)); prev = null; continue; }
-      nodes.push(messageEl(m, !prev || prev.sender !== m.sender));
+      const el = messageEl(m, !prev || prev.sender !== m.sender);
+      const emoji = m.wamid && reactions.get(m.wamid);
+      if (emoji) (el.querySelector(".bubble") || el).append(h("span", { class: "reaction", title: "The customer reacted", text: emoji }));
+      nodes.push(el);
       prev = m;
     }
     if (!list.length) nodes.push(h("div", { class: "empty" }, h("span", { text: "No messages yet." })));
@@ -881,6 +893,7 @@ function renderSide(d) {
     ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
     ["24h window", windowText]];
   if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
+  if (d.source) kv.push(["Came from", `${d.source.type === "ad" ? "an ad" : d.source.type || "a link"}${d.source.headline ? ` “${d.source.headline}”` : ""}${d.source.url ? ` · ${d.source.url}` : ""}`]);
   if (d.csat) kv.push(["Rating", d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
     : d.csat.state === "skipped" ? `no survey: ${d.csat.skip_reason || "skipped"}` : "survey sent, no answer yet"]);
   side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
@@ -1271,7 +1284,9 @@ async function adminNumbers() {
         h("td", {}, deptSelect(n)),
         h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), n.state),
           n.reason ? h("div", { class: "reason", text: n.reason }) : null,
-          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null),
+          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null,
+          n.quality || n.messaging_limit ? h("div", { class: "muted small quality", text: `Meta: ${n.quality ? n.quality.toLowerCase() : "quality not reported"}${n.messaging_limit ? ` · limit ${n.messaging_limit}` : ""}` }) : null,
+          n.warning ? h("div", { class: "notice warn number-warning" }, icon("alert"), h("span", { text: n.warning })) : null),
         h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" }),
         h("td", { class: "nowrap" }, h("button", { class: `btn small${n.state === "disconnected" ? " primary" : ""}`, type: "button",
           onclick: () => reconnect(n) }, n.state === "disconnected" ? "Reconnect" : "Replace token"))))
@@ -1391,7 +1406,33 @@ async function adminTimeouts() {
       row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
       h("div", {}, save), result)),
     botRulesCard(s.bot_idle_rules),
+    noticesCard(s),
   ];
+}
+
+// What the customer is told when an operator joins, the chat is transferred, or an operator
+// closes it (desk.services.customer_notices); an empty text sends nothing.
+function noticesCard(s) {
+  const LABELS = { operator_joined: "An operator joins", transferred: "The chat is transferred", closed_by_operator: "An operator closes the chat" };
+  const fields = Object.keys(s.notice_defaults).map((key) => {
+    const input = h("textarea", { class: "field notice-text", id: `notice-${key}`, rows: "2", maxlength: "1024", placeholder: "(not sent)" });
+    input.value = s.notices[key] ?? "";
+    const reset = h("button", { class: "btn small", type: "button", onclick: () => { input.value = s.notice_defaults[key]; } }, "Default");
+    return { key, input, row: h("div", { class: "form-row" }, h("label", { for: `notice-${key}` }, h("b", { text: LABELS[key] || key })), h("div", { class: "notice-edit" }, input, reset)) };
+  });
+  const result = h("div", { hidden: true, id: "notices-result", role: "alert" });
+  const save = h("button", { class: "btn primary", type: "button", id: "save-notices" }, icon("check"), "Save");
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/settings", { notices: Object.fromEntries(fields.map((f) => [f.key, f.input.value])) });
+      result.className = "form-ok"; result.textContent = "Saved.";
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  return h("div", { class: "card", id: "notices-card" }, h("h2", { text: "Messages to the customer" }), h("div", { class: "body" },
+    h("p", { class: "muted", text: `Sent on WhatsApp inside the 24-hour window. Variables: ${s.notice_variables.map((v) => `{${v}}`).join(", ")}. Leave a text empty to send nothing.` }),
+    ...fields.map((f) => f.row), h("div", {}, save), result));
 }
 
 function botRulesCard(initial) {
