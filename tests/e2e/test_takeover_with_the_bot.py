@@ -65,8 +65,11 @@ async def test_an_operator_takes_a_bot_chat_over_and_hands_it_back(demo_stack):
             item = page.locator(".chat-item", has_text="Mika Tanaka")
             await expect(item).to_be_visible(timeout=15000)
             await item.click()
+            before = len(outbound(demo_stack))
             await page.click("#take-over")
             await expect(page.locator(".msg-event").last).to_contain_text("took over the chat from the bot")
+            # The customer is told who joined (issue 11: desk.services.customer_notices).
+            assert (await new_replies(demo_stack, before)) == ["Demo Admin from Support has joined the chat."]
 
             count = len(outbound(demo_stack))
             await page.fill("#reply", "Hi Mika, a person here. We open at 9 tomorrow.")
