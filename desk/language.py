@@ -1,0 +1,120 @@
+"""Which language a customer writes in, per message, and which one a conversation keeps.
+
+Plain Python used by the bot's NLU (nlp/language.py puts the result on the message)
+and by the desk (the chat's language, for the console's canned responses and
+templates). Detection is lingua's (made for short texts, restricted to the languages
+the desk speaks; docs/training.md compares it with py3langid on WhatsApp-length
+messages). A conversation's language is sticky: a short reply such as "はい" or "ok"
+says too little to switch it, a real sentence or an explicit request does.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# The languages the bot and the console speak, ISO 639-1. A third one needs its
+# catalogue, its knowledge and its NLU data (docs/training.md, "Adding a language").
+LANGUAGES: tuple[str, ...] = ("en", "ja")
+DEFAULT_LANGUAGE = "en"
+
+# lingua's names for our codes.
+_LINGUA = {"en": "ENGLISH", "ja": "JAPANESE", "es": "SPANISH", "pt": "PORTUGUESE", "ko": "KOREAN",
+           "zh": "CHINESE", "fr": "FRENCH", "de": "GERMAN", "id": "INDONESIAN", "th": "THAI"}
+
+# An explicit request for a language wins over detection ("日本語でお願いします",
+# "English please", "can you speak japanese"). Kept to short messages so that
+# "I ordered an English dictionary" does not switch anything.
+_EXPLICIT = {
+    "ja": re.compile(r"日本語|にほんご|ニホンゴ|\bjapanese\b|\bnihongo\b", re.IGNORECASE),
+    "en": re.compile(r"英語|えいご|エイゴ|\benglish\b|\beigo\b", re.IGNORECASE),
+}
+_EXPLICIT_MAX_CHARS = 40
+
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+# How much text it takes to switch a conversation that already has a language.
+_MIN_CJK_CHARS = 3      # "はい" (2) keeps it, "キャンセル" (5) switches
+_MIN_LATIN_WORDS = 3    # "ok", "ok thanks" keep it, "where is my order" switches
+_MIN_CONFIDENCE = 0.8
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The language of one message: `language` None when nothing could be told."""
+
+    language: str | None
+    confidence: float
+    explicit: bool = False   # the user asked for this language
+    decisive: bool = False   # long and sure enough to switch a conversation
+
+
+def normalise(text: str) -> str:
+    """Width and compatibility forms folded (NFKC): full-width "ＯＫ" is "OK", half-width
+    "ｷｬﾝｾﾙ" is "キャンセル", so that the NLU and the detector see one spelling."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _detector(languages: tuple[str, ...]):
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(*(getattr(Language, _LINGUA[x]) for x in languages)).build()
+
+
+def _code(lingua_language, languages: tuple[str, ...]) -> str | None:
+    for code in languages:
+        if _LINGUA[code] == lingua_language.name:
+            return code
+    return None
+
+
+def explicit_request(text: str, languages: tuple[str, ...] = LANGUAGES) -> str | None:
+    """The language the user asks for by name in a short message, if any."""
+    text = normalise(text)
+    if len(text) > _EXPLICIT_MAX_CHARS:
+        return None
+    found = [code for code in languages if code in _EXPLICIT and _EXPLICIT[code].search(text)]
+    return found[0] if len(found) == 1 else None
+
+
+def detect(text: str, languages: tuple[str, ...] = LANGUAGES) -> Detection:
+    """The language of one message among `languages`."""
+    text = normalise(text).strip()
+    if not text or text.startswith("/"):   # empty, or a button's payload
+        return Detection(None, 0.0)
+    asked = explicit_request(text, languages)
+    if asked:
+        return Detection(asked, 1.0, explicit=True, decisive=True)
+    cjk = len(_CJK.findall(text))
+    if "ja" in languages and _KANA.search(text):
+        # Kana is written only in Japanese: no statistics needed.
+        return Detection("ja", 1.0, decisive=cjk >= _MIN_CJK_CHARS)
+    if not _WORD.search(text):
+        return Detection(None, 0.0)        # emoji, digits, punctuation
+    values = _detector(languages).compute_language_confidence_values(text)
+    if not values:
+        return Detection(None, 0.0)
+    best = values[0]
+    code, confidence = _code(best.language, languages), float(best.value)
+    if code is None:
+        return Detection(None, 0.0)
+    if code == "ja" or cjk:
+        decisive = cjk >= _MIN_CJK_CHARS
+    else:
+        decisive = len(_WORD.findall(text)) >= _MIN_LATIN_WORDS
+    return Detection(code, confidence, decisive=decisive and confidence >= _MIN_CONFIDENCE)
+
+
+def next_language(current: str | None, text: str, languages: tuple[str, ...] = LANGUAGES) -> str | None:
+    """The conversation's language after the user wrote `text`: the first message sets
+    it, later ones switch it only when decisive or explicit."""
+    found = detect(text, languages)
+    if found.language is None:
+        return current
+    if current is None or found.explicit or found.decisive:
+        return found.language
+    return current

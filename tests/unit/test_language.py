@@ -1,0 +1,43 @@
+"""desk/language.py: per-message detection and the conversation's sticky language."""
+from __future__ import annotations
+
+import pytest
+
+from desk.language import detect, explicit_request, next_language, normalise
+
+
+@pytest.mark.parametrize("text, language", [
+    ("注文をキャンセルしたい", "ja"), ("送料はいくらですか", "ja"), ("ｷｬﾝｾﾙしたい", "ja"),
+    ("where is my order", "en"), ("do you ship to japan?", "en"), ("田中太郎", "ja"),
+])
+def test_a_message_is_told_apart(text, language):
+    assert detect(text).language == language
+
+
+@pytest.mark.parametrize("current, text", [("en", "はい"), ("en", "返品"), ("ja", "ok"), ("ja", "ok thanks"),
+                                           ("ja", "👍"), ("en", "/affirm"), ("ja", "")])
+def test_a_short_reply_keeps_the_conversation_s_language(current, text):
+    assert next_language(current, text) == current
+
+
+@pytest.mark.parametrize("current, text, after", [
+    ("en", "注文をキャンセルしたい", "ja"), ("ja", "where is my order please", "en"),
+    ("en", "日本語でお願いします", "ja"), ("ja", "English please", "en"), ("en", "can you speak japanese?", "ja"),
+    (None, "はい", "ja"), (None, "ok", "en"),
+])
+def test_a_sentence_or_a_request_switches_it(current, text, after):
+    assert next_language(current, text) == after
+
+
+def test_an_explicit_request_is_short_and_names_one_language():
+    assert explicit_request("英語でお願いします") == "en"
+    assert explicit_request("I ordered an English dictionary and a Japanese one last week") is None
+    assert explicit_request("english or japanese?") is None
+
+
+def test_width_is_folded():
+    assert normalise("ＯＫ　ｷｬﾝｾﾙ") == "OK キャンセル"
+
+
+def test_a_third_language_is_only_a_parameter():
+    assert detect("hola, ¿dónde está mi pedido?", ("en", "ja", "es")).language == "es"
