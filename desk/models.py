@@ -224,6 +224,10 @@ class Chat(Base):
     handoff_reason = Column(_enum(HandoffReason))
     first_response_at = Column(Utc())   # the first operator message after the handoff
     was_unattended = Column(Boolean, nullable=False, default=False, server_default="0")
+    # The language the customer writes in (desk.language.next_language over their
+    # messages; None until they wrote text): customer notices, canned responses and
+    # templates follow it.
+    language = Column(String(8))
 
     contact = relationship(Contact, lazy="joined")
 
@@ -464,6 +468,9 @@ class DeskSettingsRow(Base):
     bot_idle_rules = Column(JSON, nullable=False, default=list)
     csat = Column(JSON)  # the satisfaction survey's settings (desk.services.csat); None = off
     notices = Column(JSON)  # {key: text} over desk.services.notices.CUSTOMER_DEFAULTS ("" = not sent)
+    languages = Column(JSON)  # the languages the brand speaks, e.g. ["ja", "en"]; None = all of desk.language.LANGUAGES
+    default_language = Column(String(8))  # for a customer who has not written text yet; None = desk.language.DEFAULT_LANGUAGE
+    time_zone = Column(String(64))  # IANA name for dates in the console and reports, e.g. "Asia/Tokyo"; None = UTC
 
 
 class CsatSurvey(Base):
