@@ -195,8 +195,10 @@ class Simulator:
                 item["recipient_user_id"] = user_id_of(number.waba_id, rec.wa_id)
         extra: dict[str, Any] = {}
         if conv is not None:
+            pmp = (pricing.pmp_pricing(self.state, rec, number.phone_number_id, in_window, self.clock.now())
+                   if self.config.pricing_model.upper() == "PMP" and status in ("sent", "delivered") else None)
             extra = pricing.status_objects(conv, status, self.config.pricing_model,
-                                           self.config.status_conversation, in_window)
+                                           self.config.status_conversation, in_window, pmp)
             item.update(extra)
         if rec.biz_opaque_callback_data is not None:
             item["biz_opaque_callback_data"] = rec.biz_opaque_callback_data
