@@ -302,10 +302,13 @@ class Simulator:
         result["deliveries"] = statuses
         return result
 
-    def business_reads(self, number: Number, wamid: str) -> bool:
-        """Mark-as-read from the business: the inbound message becomes read."""
+    def business_reads(self, number: Number, wamid: str, typing: bool = False) -> bool:
+        """Mark-as-read from the business: the inbound message becomes read; with a
+        typing indicator the user sees "typing…" (kept in ``state.typing``: when, per user)."""
         rec = self.state.get_message(wamid)
         if rec is None or rec.direction != "inbound" or rec.phone_number_id != number.phone_number_id:
             return False
         self.state.set_status(wamid, "read", int(self.clock.now()))
+        if typing:
+            self.state.typing[(number.phone_number_id, rec.wa_id)] = self.clock.now()
         return True

@@ -219,6 +219,7 @@ class State:
         # Per-message pricing: service messages sent per (number, "YYYY-MM") and the
         # wamids priced so far (a message is priced once, on its first sent/delivered).
         self.service_sent: dict[tuple[str, str], int] = {}
+        self.typing: dict[tuple[str, str], float] = {}  # (number, user) -> when the business showed "typing…"
         self.priced: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, deque[Fault]] = {}
         self.deliveries: list[Delivery] = []
