@@ -318,6 +318,8 @@ class Lead(Base):
     operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
     task_done_at = Column(Utc())
     task_done_by = Column(String(100))
+    # The click-to-WhatsApp ad or post of its chat (desk.services.referrals.source_of), if any.
+    source = Column(JSON)
 
     contact = relationship(Contact, lazy="joined")
 
