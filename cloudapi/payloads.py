@@ -6,6 +6,9 @@ A webhook body is `{"object": "whatsapp_business_account", "entry": [{"changes":
 may hold several items, for several numbers: each item is routed by its own
 `metadata.phone_number_id`. Template reviews come as `field:
 "message_template_status_update"` changes of the WABA (`entry.id`), without a number.
+On a coexistence number (the WhatsApp Business app beside the Cloud API),
+`smb_message_echoes` changes carry what the business sent from the app
+(`message_echoes`, `to` the user): parsed as messages flagged `echo`.
 
 Parsing never trusts shapes: anything missing or of the wrong type raises
 `MalformedPayload` (the request's fault, a 400) instead of an exception deep in
@@ -20,7 +23,6 @@ or status with neither is malformed. A user with a username
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -62,6 +64,9 @@ class InboundMessage:
     # Set by the desk once the contact is known: its stable key (the identity it was
     # first known by), which Rasa's sender id is made of. See cloudapi.ids.
     contact_key: str | None = None
+    # `smb_message_echoes` (a coexistence number): a message the business sent *to* the
+    # user from the WhatsApp Business app; wa_id/user_id name the user (`to`, `to_user_id`).
+    echo: bool = False
 
     @property
     def dedupe_key(self) -> str:
@@ -331,6 +336,19 @@ def _template_category(entry: dict, value: Any) -> TemplateStatusUpdate:
     return dataclasses.replace(item, raw=value)
 
 
+ECHOES_FIELD = "smb_message_echoes"
+
+
+def _echo(value: dict, msg: dict, metadata: dict) -> InboundMessage:
+    """An echo is shaped as a message with `from` the business and `to` the user: read
+    as a message of the user's lane (its order with their messages is kept), flagged."""
+    wa_id, user_id = _identity(msg, "to", "to_user_id")
+    flipped = {**msg, "from": wa_id} if wa_id else {k: v for k, v in msg.items() if k != "from"}
+    if user_id:
+        flipped["from_user_id"] = user_id
+    return dataclasses.replace(_message({**value, "contacts": []}, flipped, metadata), raw=msg, echo=True)
+
+
 def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountUpdate]:
     """All items of a webhook body, in the order Meta put them.
 
@@ -361,8 +379,14 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
                 else:
                     log.warning("whatsapp: ignored a malformed %s change (entry %r)", field, entry.get("id"))
                 continue
+            if field == ECHOES_FIELD:
+                value = _get(change, "value", dict)
+                metadata = _get(value, "metadata", dict)
+                for msg in _get(value, "message_echoes", list, required=False) or []:
+                    items.append(_echo(value, msg, metadata))
+                continue
             if field != "messages":
-                # Acknowledged, not yet acted on (smb_message_echoes, fields Meta adds later): logged.
+                # Acknowledged, not yet acted on (fields Meta adds later): logged.
                 log.info("whatsapp: %s change for entry %r acknowledged and not handled", field, entry.get("id"))
                 continue
             value = _get(change, "value", dict)

@@ -262,6 +262,20 @@ async def post_user_change(request: web.Request) -> web.Response:
 
 
 @control
+async def post_business_app_message(request: web.Request) -> web.Response:
+    """The business writes to the user from the WhatsApp Business app (coexistence):
+    an ``smb_message_echoes`` webhook. Body: ``text``, ``phone_number_id``?"""
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ControlError("text must be a non-empty string")
+    return web.json_response(await sim.business_app_message(number, wa_id, text))
+
+
+@control
 async def get_user_messages(request: web.Request) -> web.Response:
     sim = sim_of(request)
     wa_id = wa_id_from(request)
@@ -439,6 +453,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_sim/users/{wa_id}/messages", get_user_messages)
     r.add_post("/_sim/users/{wa_id}/read", post_user_read)
     r.add_post("/_sim/users/{wa_id}/change", post_user_change)
+    r.add_post("/_sim/users/{wa_id}/business-app", post_business_app_message)
     r.add_get("/_sim/messages", get_messages)
     r.add_get("/_sim/webhooks", get_webhooks)
     r.add_get("/_sim/events", get_events)

@@ -238,6 +238,22 @@ class Simulator:
         return {"wamid": wamid, "payload": body,
                 "webhook_status": d.attempts[-1]["http_status"] if d.attempts else None}
 
+    async def business_app_message(self, number: Number, wa_id: str, text: str) -> dict[str, Any]:
+        """The business answers from the WhatsApp Business app on a coexistence number:
+        Meta sends an ``smb_message_echoes`` webhook (``message_echoes``, ``from`` the
+        business, ``to`` the user). Recorded in the thread as a business message."""
+        now = self.clock.now()
+        wamid = new_wamid(wa_id)
+        echo = {"from": number.display_phone_number.lstrip("+").replace(" ", ""),
+                "to_user_id" if is_bsuid(wa_id) else "to": wa_id, "id": wamid,
+                "timestamp": str(int(now)), "type": "text", "text": {"body": text}}
+        body = envelope(number, {"message_echoes": [echo]})
+        body["entry"][0]["changes"][0]["field"] = "smb_message_echoes"
+        d = await self.dispatcher.deliver(number, body, kind="message", settings=self.state.settings,
+                                          wa_id=wa_id, wamid=wamid)
+        return {"wamid": wamid, "payload": body,
+                "webhook_status": d.attempts[-1]["http_status"] if d.attempts else None}
+
     async def user_message(self, number: Number, wa_id: str, profile_name: str,
                            mtype: str, type_obj: Any, context: dict[str, Any] | None,
                            duplicate: int = 1, delay_ms: int = 0,

@@ -20,7 +20,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import routing, takeover
+from desk.services import echoes, routing, takeover
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,13 @@ class InboxProcessor:
                     user_id=item.user_id, system_type=item.system_type, new_wa_id=item.new_wa_id,
                     new_user_id=item.new_user_id, wamid=item.wamid, body=item.text,
                     payload=item.raw, wa_timestamp=item.timestamp)
+                return EventState.done
+            if item.echo:
+                # Sent by the business from the WhatsApp Business app (coexistence): the
+                # transcript shows it; no bot turn, no read receipt, the window unchanged.
+                await echoes.record_echo(session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                                         user_id=item.user_id, wamid=item.wamid, type=item.type, body=item.text,
+                                         payload=item.raw, wa_timestamp=item.timestamp)
                 return EventState.done
         # Outside the transaction: a download may take a while. A failure raises and
         # the event is retried (media ids stay valid for 7 days).

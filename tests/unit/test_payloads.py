@@ -319,3 +319,30 @@ def test_account_fields_become_account_items_with_stable_dedupe_keys():
         (AccountUpdate, "phone_number_quality_update", "W1"), (AccountUpdate, "account_update", "W1"),
         (AccountUpdate, "user_preferences", "W1")]
     assert items[0].dedupe_key == parse_webhook(body)[0].dedupe_key and len({i.dedupe_key for i in items}) == 3
+
+
+def echoes(*echo: dict) -> dict:
+    """A `smb_message_echoes` change (coexistence), as Meta's webhook reference shows it."""
+    body = envelope({"message_echoes": list(echo)})
+    body["entry"][0]["changes"][0]["field"] = "smb_message_echoes"
+    return body
+
+
+def test_an_echo_of_the_business_app_is_a_flagged_message_of_the_user_s_lane():
+    [item] = parse_webhook(echoes({"from": "15550001111", "to": "16315551234", "id": "wamid.echo1",
+                                   "timestamp": "1700000100", "type": "text", "text": {"body": "On its way!"}}))
+    assert isinstance(item, InboundMessage) and item.echo
+    assert (item.wa_id, item.user_key, item.text, item.wamid) == ("16315551234", "16315551234", "On its way!", "wamid.echo1")
+    assert item.raw["from"] == "15550001111"   # kept as Meta sent it
+
+
+def test_an_echo_to_a_username_only_user_names_them_by_bsuid():
+    [item] = parse_webhook(echoes({"from": "15550001111", "to_user_id": "US.13491208655302741918", "id": "wamid.echo2",
+                                   "timestamp": "1700000100", "type": "image", "image": {"id": "m9", "mime_type": "image/jpeg"}}))
+    assert (item.wa_id, item.user_id, item.media_id, item.echo) == (None, "US.13491208655302741918", "m9", True)
+
+
+def test_an_echo_with_no_recipient_is_malformed():
+    with pytest.raises(MalformedPayload):
+        parse_webhook(echoes({"from": "15550001111", "id": "wamid.e", "timestamp": "1", "type": "text",
+                              "text": {"body": "x"}}))

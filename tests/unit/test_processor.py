@@ -476,3 +476,24 @@ async def test_a_reaction_is_read_without_typing(processor, graph_api):
     _, calls = graph_api
     assert [c[2] for c in calls][-1] == {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.R"}
     assert len(processor.turns) == 1   # the bot does not answer a reaction
+
+
+async def test_an_echo_from_the_business_app_is_shown_and_not_answered(processor, graph_api, sessions):
+    from tests.unit.test_payloads import echoes
+
+    await run(processor, text_from("1555", "wamid.A", "is my order shipped?", ts=1700000000))
+    echo = echoes({"from": "15550001111", "to": "1555", "id": "wamid.E", "timestamp": "1700000060",
+                   "type": "text", "text": {"body": "Yes, this morning!"}})
+    await run(processor, echo)
+    await run(processor, echo)  # Meta redelivers
+    assert len(processor.turns) == 1
+    _, calls = graph_api
+    assert [c[2]["message_id"] for c in calls] == ["wamid.A"]   # no read receipt for our own message
+    async with sessions() as s:
+        user, business = (await s.execute(select(Message).order_by(Message.id))).scalars().all()
+        assert (business.direction.value, business.sender.value, business.body, business.status) == (
+            "out", "operator", "Yes, this morning!", "sent")
+        assert business.payload["source"] == "whatsapp_business_app"
+        chat = await s.get(Chat, user.chat_id)
+        assert business.chat_id == chat.id
+        assert chat.last_user_message_at.timestamp() == 1700000000   # the window is the user's, unchanged
