@@ -649,6 +649,28 @@ class MessageCharge(Base):
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
 
+class BotModel(Base):
+    """A training run of the bot's model and its outcome (desk.services.bot_models)."""
+
+    __tablename__ = "bot_models"
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id", ondelete="SET NULL"))   # whose trainer asked
+    state = Column(String(12), nullable=False)    # queued | training | trained | failed | published | retired
+    note = Column(Text)
+    requested_by = Column(String(320), nullable=False)
+    requested_at = Column(Utc(), nullable=False, default=utcnow)
+    started_at = Column(Utc())
+    finished_at = Column(Utc())
+    path = Column(Text)                           # the .tar.gz under BOT_MODELS_DIR
+    fingerprint = Column(String(64), unique=True)  # sha256 of the file: Rasa's ETag
+    size = Column(BigInteger)
+    figures = Column(JSON)                        # held-out quality per language (nlp.quality --json)
+    log_tail = Column(Text)
+    published_at = Column(Utc())
+    published_by = Column(String(320))
+    live_at = Column(Utc())                       # last time Rasa pulled while running it
+
+
 class MessageTemplate(Base):
     """A WABA's message template, as registered with Meta (status as Meta reports it)."""
 

@@ -91,6 +91,20 @@ class DeskWorker:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run_with_integrations())
+        self._training = asyncio.create_task(self.train_forever())
+
+    async def train_forever(self, every: float = 5.0) -> None:
+        """The bot's training runs (desk.services.bot_models), beside the passes: a run
+        takes minutes in subprocesses and must not hold the outbox back."""
+        from desk.services import bot_models
+
+        while not self._stopping:
+            try:
+                if await bot_models.run_next_training(self.sessions) is not None:
+                    continue
+            except Exception:  # noqa: BLE001 - logged; the run is marked by the next start
+                log.exception("desk worker: a training run failed")
+            await asyncio.sleep(every)
 
     async def run_with_integrations(self) -> None:
         """run_forever, plus CRM/helpdesk pushes when an adapter is configured."""
@@ -109,6 +123,10 @@ class DeskWorker:
         connection behind), then stop; cancel only if it does not end in time."""
         self._stopping = True
         self._wake.set()
+        training = getattr(self, "_training", None)
+        if training is not None:
+            training.cancel()
+            await asyncio.gather(training, return_exceptions=True)
         if self._task:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), 20)

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
-from desk.web import admin, api, auth, lists, reports, trainer
+from desk.web import admin, api, auth, bot_models, lists, reports, trainer
 from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, SESSIONS, SETTINGS, THROTTLE,
                               json_error, same_origin)
 from desk.web.events import ChangeFeed
@@ -151,6 +151,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     lists.add_routes(app)
     reports.add_routes(app)
     trainer.add_routes(app)
+    bot_models.add_routes(app)
     return app
 
 

@@ -1,0 +1,201 @@
+"""The bot's models: trained from the knowledge the trainers edit, checked, published,
+and served to the Rasa server, which swaps to a new one without a restart.
+
+- `request_training()` queues a run; the desk worker takes it (`run_next_training`),
+  builds the training data from knowledge/ (`python -m knowledge.build`), trains with
+  `rasa train` into `BOT_MODELS_DIR`, and scores the new model on the held-out sets
+  (`python -m nlp.quality --no-train --json`). A run that fails keeps its log's tail.
+- `publish()` makes a trained model the one the bot runs. The desk serves it at
+  `GET /bot/model` (Rasa's model server protocol: `ETag` = the model's fingerprint,
+  304 when Rasa already has it); Rasa pulls every few seconds with
+  `endpoints.model-server.yml` and loads it in place. Each pull sends the fingerprint
+  Rasa runs (`If-None-Match`): that is how the console knows which model is *live*.
+- Before anything is published, the model `make train` wrote (models/tsunagi.tar.gz)
+  is served as the base model.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import BotModel, utcnow
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_MODEL = ROOT / "models" / "tsunagi.tar.gz"
+STATES = ("queued", "training", "trained", "failed", "published", "retired")
+LOG_TAIL = 4000
+STALE_TRAINING = dt.timedelta(hours=2)  # a run "training" this long lost its desk process
+
+
+class BotModelError(ValueError):
+    """A request about the bot's models that cannot be done; `str()` says why."""
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("BOT_MODELS_DIR") or ROOT / "var" / "bot_models")
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+async def request_training(session: AsyncSession, brand_id: int, by: str, note: str | None = None) -> BotModel:
+    """Queue a training run; one at a time per desk (a second request while one is
+    queued or training is refused)."""
+    busy = (await session.execute(select(BotModel).where(BotModel.state.in_(("queued", "training")))
+                                  .limit(1))).scalar_one_or_none()
+    if busy is not None and busy.state == "training" and busy.started_at < utcnow() - STALE_TRAINING:
+        busy.state, busy.finished_at = "failed", utcnow()   # its desk stopped in the middle
+        busy.log_tail = (busy.log_tail or "") + "\nthe desk stopped during this run"
+        busy = None
+    if busy is not None:
+        raise BotModelError(f"model #{busy.id} is already {busy.state}: wait for it to finish")
+    run = BotModel(brand_id=brand_id, state="queued", requested_by=by, note=(note or "").strip()[:500] or None,
+                   requested_at=utcnow())
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def history(session: AsyncSession, limit: int = 20) -> list[BotModel]:
+    return list((await session.execute(select(BotModel).order_by(BotModel.id.desc()).limit(limit))).scalars())
+
+
+async def published(session: AsyncSession) -> BotModel | None:
+    return (await session.execute(select(BotModel).where(BotModel.state == "published")
+                                  .order_by(BotModel.published_at.desc()).limit(1))).scalar_one_or_none()
+
+
+async def publish(session: AsyncSession, model_id: int, by: str) -> BotModel:
+    """The bot runs this model from its next pull; the one published before is retired."""
+    model = await session.get(BotModel, model_id)
+    if model is None:
+        raise BotModelError(f"no model #{model_id}")
+    if model.state not in ("trained", "retired"):
+        raise BotModelError(f"model #{model.id} is {model.state}: only a trained model can be published")
+    if not model.path or not Path(model.path).exists():
+        raise BotModelError(f"model #{model.id}'s file is gone: train again")
+    await session.execute(update(BotModel).where(BotModel.state == "published").values(state="retired"))
+    model.state, model.published_at, model.published_by = "published", utcnow(), by
+    await session.flush()
+    return model
+
+
+@dataclass(frozen=True)
+class Served:
+    """What `GET /bot/model` hands Rasa: a file and its fingerprint (the ETag)."""
+
+    path: Path
+    etag: str
+    model_id: int | None   # None: the base model of `make train`
+
+
+async def served(session: AsyncSession) -> Served | None:
+    model = await published(session)
+    if model is not None and model.path and Path(model.path).exists():
+        return Served(Path(model.path), model.fingerprint, model.id)
+    if BASE_MODEL.exists():
+        return Served(BASE_MODEL, "base-" + fingerprint(BASE_MODEL)[:32], None)
+    return None
+
+
+async def note_pull(session: AsyncSession, running: str | None, at: dt.datetime) -> None:
+    """Rasa pulled, running the model of fingerprint `running`: that model is live."""
+    if not running:
+        return
+    model = (await session.execute(select(BotModel).where(BotModel.fingerprint == running))).scalar_one_or_none()
+    if model is not None:
+        model.live_at = at
+
+
+# --- the training run (the desk worker) -------------------------------------------------
+
+def training_commands(model_dir: Path, name: str) -> list[list[str]]:
+    """Build the data from knowledge/, train, score: the same steps as `make train`
+    and `make quality`."""
+    py = sys.executable
+    return [
+        [py, "-m", "knowledge.build"],
+        [py, "-m", "rasa", "train", "--fixed-model-name", name, "--out", str(model_dir), "--quiet"],
+        [py, "-m", "nlp.quality", "--no-train", "--no-core", "--model", str(model_dir / f"{name}.tar.gz"), "--json"],
+    ]
+
+
+async def _run(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(*command, cwd=str(ROOT), env=env, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await proc.communicate()
+    except asyncio.CancelledError:  # the desk is stopping: no orphan training on the CPU
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc.returncode or 0, out.decode("utf-8", "replace")
+
+
+def _figures(output: str) -> dict | None:
+    """The last JSON object the quality command printed."""
+    for line in reversed(output.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
+
+
+async def run_next_training(sessions, commands=training_commands) -> BotModel | None:
+    """Take the oldest queued run and do it (minutes: Rasa trains on the CPU)."""
+    async with sessions() as session, session.begin():
+        run = (await session.execute(select(BotModel).where(BotModel.state == "queued")
+                                     .order_by(BotModel.id).limit(1))).scalar_one_or_none()
+        if run is None:
+            return None
+        claimed = await session.execute(update(BotModel).where(BotModel.id == run.id, BotModel.state == "queued")
+                                        .values(state="training", started_at=utcnow()))
+        if claimed.rowcount != 1:
+            return None  # another worker took it
+        run_id = run.id
+    directory = models_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"model-{run_id}"
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": str(ROOT)}
+    output, state, figures = [], "trained", None
+    for command in commands(directory, name):
+        code, text = await _run(command, env)
+        output.append(f"$ {' '.join(command[1:])}\n{text}")
+        if code != 0:
+            state = "failed"
+            break
+        figures = _figures(text) or figures
+    path = directory / f"{name}.tar.gz"
+    if state == "trained" and not path.exists():
+        state = "failed"
+        output.append(f"no model at {path}")
+    async with sessions() as session, session.begin():
+        run = await session.get(BotModel, run_id)
+        run.state, run.finished_at = state, utcnow()
+        run.log_tail = "".join(output)[-LOG_TAIL:]
+        run.figures = figures
+        if state == "trained":
+            run.path, run.fingerprint, run.size = str(path), fingerprint(path), path.stat().st_size
+    log.info("bot models: run %s %s", run_id, state)
+    return run

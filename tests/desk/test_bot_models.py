@@ -1,0 +1,101 @@
+"""The bot's models (desk.services.bot_models) on SQLite and PostgreSQL: a training run
+is queued once, done by the worker's job in subprocesses, fails with its log, and a
+trained model is published, served and seen live."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from desk.models import BotModel, utcnow
+from desk.services import bot_models
+from tests.desk.seed import brand_with_number
+
+pytestmark = pytest.mark.usefixtures("mid_month_clock")
+
+
+def writes_a_model(payload: str):
+    """Training commands whose last step writes a real .tar.gz (Rasa's training is the
+    product's default, `training_commands`; here the steps are quick processes)."""
+    def commands(directory: Path, name: str) -> list[list[str]]:
+        script = (f"import tarfile, io, sys; t = tarfile.open(sys.argv[1], 'w:gz'); data = {payload!r}.encode();"
+                  "i = tarfile.TarInfo('fingerprint.json'); i.size = len(data); t.addfile(i, io.BytesIO(data)); t.close()")
+        return [[sys.executable, "-c", "print('building knowledge')"],
+                [sys.executable, "-c", script, str(directory / f"{name}.tar.gz")],
+                [sys.executable, "-c", "print('{\"en\": {\"intent_f1\": 0.97}, \"ja\": {\"intent_f1\": 0.93}}')"]]
+    return commands
+
+
+async def _brand(sessions) -> int:
+    async with sessions() as s, s.begin():
+        number = await brand_with_number(s)
+        await s.refresh(number, attribute_names=["waba"])
+        return number.waba.brand_id
+
+
+async def test_train_publish_serve_and_see_it_live(sessions, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path))
+    brand_id = await _brand(sessions)
+    async with sessions() as s, s.begin():
+        first = await bot_models.request_training(s, brand_id, "tess@kumo.test", "added 'refund' variants")
+        with pytest.raises(bot_models.BotModelError, match="already queued"):
+            await bot_models.request_training(s, brand_id, "tess@kumo.test")
+    run = await bot_models.run_next_training(sessions, writes_a_model("one"))
+    assert run.id == first.id
+    async with sessions() as s, s.begin():
+        run = await s.get(BotModel, first.id)
+        assert run.state == "trained" and run.figures == {"en": {"intent_f1": 0.97}, "ja": {"intent_f1": 0.93}}
+        assert Path(run.path).exists() and tarfile.is_tarfile(run.path) and len(run.fingerprint) == 64
+        assert "building knowledge" in run.log_tail
+        before = await bot_models.served(s)
+        assert before is None or before.model_id is None   # the base model of `make train`, if built
+        published = await bot_models.publish(s, run.id, "tess@kumo.test")
+        assert (published.state, published.published_by) == ("published", "tess@kumo.test")
+        served = await bot_models.served(s)
+        assert (served.model_id, served.etag, served.path) == (run.id, run.fingerprint, Path(run.path))
+        await bot_models.note_pull(s, run.fingerprint, utcnow())
+    # A second model replaces it: the first is retired, and can be published again.
+    async with sessions() as s, s.begin():
+        second = await bot_models.request_training(s, brand_id, "tess@kumo.test")
+    await bot_models.run_next_training(sessions, writes_a_model("two"))
+    async with sessions() as s, s.begin():
+        await bot_models.publish(s, second.id, "ada@kumo.test")
+        assert (await s.get(BotModel, first.id)).state == "retired"
+        assert (await bot_models.served(s)).model_id == second.id
+        assert (await s.get(BotModel, first.id)).live_at is not None
+        await bot_models.publish(s, first.id, "ada@kumo.test")   # roll back
+        assert (await bot_models.served(s)).model_id == first.id
+
+
+async def test_a_failed_run_keeps_its_log_and_cannot_be_published(sessions, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path))
+    brand_id = await _brand(sessions)
+    async with sessions() as s, s.begin():
+        queued = await bot_models.request_training(s, brand_id, "tess@kumo.test")
+
+    def failing(directory, name):
+        return [[sys.executable, "-c", "import sys; print('InvalidDomain: utter_faq/refunds has no text'); sys.exit(1)"]]
+    await bot_models.run_next_training(sessions, failing)
+    async with sessions() as s, s.begin():
+        run = await s.get(BotModel, queued.id)
+        assert run.state == "failed" and "InvalidDomain" in run.log_tail and run.path is None
+        with pytest.raises(bot_models.BotModelError, match="only a trained model"):
+            await bot_models.publish(s, run.id, "tess@kumo.test")
+        with pytest.raises(bot_models.BotModelError, match="no model #999"):
+            await bot_models.publish(s, 999, "tess@kumo.test")
+        assert await bot_models.run_next_training(sessions, failing) is None   # nothing queued
+
+
+async def test_a_run_whose_desk_died_does_not_block_the_next(sessions, monkeypatch):
+    brand_id = await _brand(sessions)
+    async with sessions() as s, s.begin():
+        s.add(BotModel(brand_id=brand_id, state="training", requested_by="x", requested_at=utcnow(),
+                       started_at=utcnow() - dt.timedelta(hours=3)))
+    async with sessions() as s, s.begin():
+        run = await bot_models.request_training(s, brand_id, "tess@kumo.test")
+        assert run.state == "queued"
+        states = sorted(m.state for m in await bot_models.history(s))
+        assert states == ["failed", "queued"]
