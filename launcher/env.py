@@ -107,6 +107,9 @@ def build_env(overrides: dict[str, str] | None = None, *, var_dir: Path = VAR) -
     env.setdefault("SIM_TEMPLATES_FILE", str(ROOT / "desk" / "billing" / "demo_templates.json"))
     env.setdefault("SIM_PORT", str(p["simulator"]))
     env.setdefault("DESK_PORT", str(p["desk"]))
+    # The desk as Rasa's model server (deploy/endpoints.model-server.yml), when a token is set.
+    if env.get("BOT_MODEL_TOKEN") and not env.get("BOT_MODEL_URL"):
+        env["BOT_MODEL_URL"] = f"http://127.0.0.1:{p['desk']}/bot/model"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # Rasa: no telemetry prompts or calls from a closed network, quiet TensorFlow.
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
