@@ -23,7 +23,7 @@ from desk.services import customer_notices, notices, send_errors, takeover, tick
 from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
-from desk.web.context import body, endpoint, int_param, int_value, json_error
+from desk.web.context import LOCALE, body, endpoint, int_param, int_value, json_error
 from desk.web.views import contact_json, iso, lead_json, phone, template_json
 
 LIMIT = 200
@@ -373,7 +373,7 @@ async def take_over(request, session, me):
     await takeover.take_over(session, chat.id, me)
     await session.refresh(chat)
     await customer_notices.tell(session, chat, notices.OPERATOR_JOINED)
-    return web.json_response(await chat_detail(session, me, chat))
+    return web.json_response(await chat_detail(session, me, chat, request[LOCALE]))
 
 
 @endpoint()
@@ -381,7 +381,7 @@ async def hand_back(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     await takeover.hand_back(session, chat.id, me)
     await session.refresh(chat)
-    detail = await chat_detail(session, me, chat)
+    detail = await chat_detail(session, me, chat, request[LOCALE])
     return web.json_response(detail)
 
 
