@@ -178,6 +178,7 @@ async def test_the_language_chosen_in_the_menu_stays_with_the_operator(served, b
     await expect(page.locator("#time-zone")).to_have_value("Asia/Tokyo")
     await expect(page.locator("#notice-operator_joined")).to_have_attribute("lang", "ja")   # the default first
     await expect(page.locator("#notice-operator_joined-en")).to_be_visible()
+    await page.locator("#notices-card").scroll_into_view_if_needed()
     await shot(page, "console-ja-timeouts")
     async with page.expect_navigation():
         await page.select_option("#locale-select", "en")

@@ -191,9 +191,12 @@ function dayLabel(iso) {
 const MB = 1024 * 1024;
 const human = (n) => (n >= MB / 10 ? tr("size.mb", { n: (n / MB).toFixed(1) }) : n >= 1024 ? tr("size.kb", { n: Math.round(n / 1024) }) : tr("size.bytes", { n }));
 
+// Japanese names are family name first: 佐藤 陽翔 -> 佐藤 (as Japanese apps show them).
+const CJK = /^[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
 function initials(name, fallback) {
   const words = String(name || "").trim().split(/\s+/).filter(Boolean);
   if (!words.length) return String(fallback || "?").slice(-2);
+  if (CJK.test(words[0])) return Array.from(words[0]).slice(0, 2).join("");
   return (words[0][0] + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
 }
 const PALETTE = ["#2563eb", "#0d9488", "#7c3aed", "#db2777", "#ea580c", "#0891b2", "#4f46e5", "#059669", "#b45309", "#9333ea"];
