@@ -13,7 +13,7 @@
     operator deactivate EMAIL
     settings show --brand B | settings set --brand B [--unattended-close-minutes N]
                  [--idle-close-minutes N] [--bot-enabled yes|no]
-    canned add --brand B --shortcut S --title T --text TEXT | canned list [--brand B]
+    canned add --brand B --shortcut S --title T --text TEXT [--language en|ja] | canned list [--brand B]
     tag add --brand B NAME | tag list [--brand B]
     credits buy --brand B --credits N [--note TEXT] | credits balance --brand B
     credits ledger --brand B [--month YYYY-MM] | credits set-warning --brand B --usd AMOUNT
@@ -312,18 +312,18 @@ async def settings_set(session, args):
 
 async def canned_add(session, args):
     brand = await find_brand(session, args.brand)
-    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text)
+    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text, args.language)
     say("canned_created", shortcut=canned.shortcut, brand=brand.name)
 
 
 async def canned_list(session, args):
     query = (select(CannedResponse, Brand.name).join(Brand, Brand.id == CannedResponse.brand_id)
-             .order_by(Brand.name, CannedResponse.shortcut))
+             .order_by(Brand.name, CannedResponse.shortcut, CannedResponse.language))
     if args.brand:
         query = query.where(CannedResponse.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
-    emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "title": c.title, "text": c.text}
-                for c, b in rows], ["id", "brand", "shortcut", "title"])
+    emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "language": c.language, "title": c.title,
+                 "text": c.text} for c, b in rows], ["id", "brand", "shortcut", "language", "title"])
 
 
 async def tag_add(session, args):
@@ -427,6 +427,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--shortcut", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--text", required=True)
+    p.add_argument("--language", help="en or ja (default en): the same shortcut may exist once per language")
     p = add_action(canned, "list", canned_list, "list canned responses", json_out=True)
     p.add_argument("--brand")
 
