@@ -32,6 +32,8 @@ TEXT_MAX = 4096  # a WhatsApp text message
 # The variables a text may use, filled in for the chat when an operator inserts it.
 VARIABLES = ("name", "operator", "brand")
 NAME_FALLBACK = "there"  # "Hi {name}" to a customer without a WhatsApp profile name: "Hi there"
+# ... per language: "{name}様" to a customer without a name is "お客様" (the usual polite form).
+NAME_FALLBACKS = {"en": NAME_FALLBACK, "ja": "お客"}
 _VARIABLE = re.compile(r"\{([^{}\s]*)\}")
 LANGUAGE_NAMES = {"en": "English", "ja": "Japanese"}  # in the refusals' words (English, like every service)
 
@@ -49,9 +51,10 @@ def check_variables(text: str) -> None:
                           "may use {name} (the customer's WhatsApp name), {operator} (yours) and {brand}")
 
 
-def variables(*, customer_name: str | None, operator_name: str | None, brand_name: str | None) -> dict[str, str]:
-    """The values of the variables for one chat and operator."""
-    return {"name": " ".join(str(customer_name or "").split()) or NAME_FALLBACK,
+def variables(*, customer_name: str | None, operator_name: str | None, brand_name: str | None,
+              language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """The values of the variables for one chat and operator, for a text in `language`."""
+    return {"name": " ".join(str(customer_name or "").split()) or NAME_FALLBACKS.get(language, NAME_FALLBACK),
             "operator": " ".join(str(operator_name or "").split()),
             "brand": " ".join(str(brand_name or "").split())}
 

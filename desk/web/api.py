@@ -20,6 +20,7 @@ from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content
 from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
+from desk.language import LANGUAGES
 from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
 from desk.services import conversations, customer_notices, notes, notices, operators, outbox, routing, tickets
 from desk.services import canned as canned_service
@@ -171,6 +172,10 @@ async def chat_detail(session, me: Operator, chat, locale: str | None = None) ->
         # What {name}, {operator} and {brand} of a canned response become in this chat (desk.services.canned).
         "canned_values": canned_service.variables(customer_name=contact.profile_name, operator_name=me.name,
                                                   brand_name=brand.name if brand else None),
+        # ... for a text in each language ({name} without a profile name: "there", "お客").
+        "canned_values_by_language": {lang: canned_service.variables(
+            customer_name=contact.profile_name, operator_name=me.name, brand_name=brand.name if brand else None,
+            language=lang) for lang in LANGUAGES},
         "now": iso(utcnow()),
     }
 

@@ -178,3 +178,12 @@ async def test_the_command_line_in_japanese(desk, database_url):
     english = await asyncio.to_thread(run, "canned", "add", "--brand", "Acme", "--shortcut", "hours", "--title", "x",
                                       "--text", "y", "--language", "ja", DESK_LOCALE="en")
     assert english.stderr.strip() == "desk admin: error: the shortcut /hours is already used in Japanese"
+
+
+async def test_a_nameless_customer_is_o_kyaku_sama_in_japanese(make_console, desk):
+    chat_id = await desk.seed_chat("819011112222", name=None)
+    alice = await signed_in(make_console, "alice")
+    detail = await (await alice.get(f"/api/chats/{chat_id}")).json()
+    by_language = detail["canned_values_by_language"]
+    assert (by_language["en"]["name"], by_language["ja"]["name"]) == ("there", "お客")   # "{name}様": お客様
+    assert detail["canned_values"]["name"] == "there"

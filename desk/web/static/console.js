@@ -1049,13 +1049,13 @@ function updateCannedPopup() {
     onclick: () => {
       const ta = C.text, cur = slashQuery();
       if (!cur) return;
-      const text = fillCanned(c.text);
+      const text = fillCanned(c.text, c.language);
       ta.value = ta.value.slice(0, cur.start) + text + ta.value.slice(ta.selectionStart);
       ta.selectionStart = ta.selectionEnd = cur.start + text.length;
       S.drafts.set(S.chatId, ta.value);
       C.popup.hidden = true;
       ta.focus();
-    } }, h("code", { text: "/" + c.shortcut }), languageBadge(c.language), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text) })));
+    } }, h("code", { text: "/" + c.shortcut }), languageBadge(c.language), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text, c.language) })));
   C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? tr("canned.title") : tr("canned.none_popup") }),
     ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: tr("canned.no_match", { query: q.query }) }))] : []));
   C.popup.hidden = false;
@@ -1068,8 +1068,9 @@ function languageBadge(language) {
 }
 
 // {name}, {operator}, {brand} of a canned response, with this chat's values (desk.services.canned.fill).
-function fillCanned(text) {
-  const values = (S.detail && S.detail.canned_values) || {};
+function fillCanned(text, language) {
+  const byLanguage = (S.detail && S.detail.canned_values_by_language) || {};
+  const values = byLanguage[language] || (S.detail && S.detail.canned_values) || {};
   return String(text).replace(/\{([^{}\s]*)\}/g, (m, key) => (Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m));
 }
 
