@@ -1563,9 +1563,13 @@ function botRulesCard(initial) {
         h("option", { value: "nudge", text: tr("rules.nudge") }), h("option", { value: "close", text: tr("rules.close") }));
       action.value = r.action;
       action.addEventListener("change", () => { r.action = action.value; });
-      const text = h("textarea", { class: "field", rows: "2", maxlength: "1024", "aria-label": tr("rules.message_label", { n: i + 1 }) });
-      text.value = r.text;
-      text.addEventListener("input", () => { r.text = text.value; });
+      // One message per brand language (a plain string while only the default language has one).
+      const texts = languageFields(`rule-${i + 1}-text`, r.text);
+      for (const f of texts) {
+        f.input.setAttribute("aria-label", `${tr("rules.message_label", { n: i + 1 })} (${tr("language." + f.lang)})`);
+        f.input.addEventListener("input", () => { r.text = languageValue(texts); });
+      }
+      const text = languageRows(texts);
       return h("tr", { class: "rule" }, h("td", { class: "nowrap" }, after, h("span", { class: "unit", text: tr("unit.min") })), h("td", {}, action), h("td", { class: "wide" }, text),
         h("td", {}, h("button", { class: "btn small ghost", type: "button", title: tr("rules.remove_title"), onclick: () => { rules.splice(i, 1); render(); } }, tr("common.remove"))));
     }));
