@@ -235,7 +235,11 @@ class GraphClient:
         params = {k: str(v) for k, v in (("after", after), ("limit", limit), ("fields", fields)) if v}
         return await self.waba_request("GET", f"{waba_id}/message_templates", token, params=params or None)
 
-    async def mark_read(self, phone_number_id: str, token: str, wamid: str) -> None:
-        """Blue ticks for the user: a courtesy, so one attempt and no retries."""
-        await self.post_messages(phone_number_id, token, {
-            "messaging_product": "whatsapp", "status": "read", "message_id": wamid}, max_attempts=1)
+    async def mark_read(self, phone_number_id: str, token: str, wamid: str, *, typing: bool = False) -> None:
+        """Blue ticks for the user: a courtesy, so one attempt and no retries. With
+        `typing`, the user also sees "typing…" until the reply arrives or 25 s pass
+        (Meta's typing indicator rides on the mark-as-read request)."""
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        await self.post_messages(phone_number_id, token, body, max_attempts=1)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Float,
     Boolean,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -153,6 +154,9 @@ class WhatsAppBusinessAccount(Base):
     account_event = Column(String(60))
     account_event_detail = Column(JSON)
     account_event_at = Column(Utc())
+    # How Meta bills this account (desk.billing): "conversation" (the source document's
+    # 24-hour conversations) or "pmp" (per delivered message, desk.billing.per_message).
+    pricing_model = Column(String(12), nullable=False, default="conversation", server_default="conversation")
 
 
 class PhoneNumber(Base):
@@ -314,6 +318,8 @@ class Lead(Base):
     operator_id = Column(ForeignKey("operators.id", ondelete="SET NULL"))
     task_done_at = Column(Utc())
     task_done_by = Column(String(100))
+    # The click-to-WhatsApp ad or post of its chat (desk.services.referrals.source_of), if any.
+    source = Column(JSON)
 
     contact = relationship(Contact, lazy="joined")
 
@@ -612,8 +618,37 @@ class CreditEntry(Base):
     amount_micros = Column(BigInteger, nullable=False)  # signed change of the balance
     fee_micros = Column(BigInteger, nullable=False, default=0)  # purchases: the 3% fee paid on top
     conversation_id = Column(ForeignKey("wa_conversations.id"))
+    message_charge_id = Column(Integer)  # per-message pricing: the wa_message_charges row
     note = Column(Text)
     created_by = Column(String(100))
+    created_at = Column(Utc(), nullable=False, default=utcnow)
+
+
+class MessageCharge(Base):
+    """One outbound message of a per-message-priced WABA (desk.billing.per_message):
+    what it cost when sent, and what Meta's status webhook said of it."""
+
+    __tablename__ = "wa_message_charges"
+    __table_args__ = (Index("ix_wa_message_charges_number_month", "phone_number_id", "month", "category"),
+                      Index("ix_wa_message_charges_brand_month", "brand_id", "month"))
+    id = Column(Integer, primary_key=True)
+    brand_id = Column(ForeignKey("brands.id"), nullable=False)
+    waba_id = Column(String(64), nullable=False)
+    phone_number_id = Column(String(64), nullable=False)
+    wa_id = Column(String(160), nullable=False)
+    message_id = Column(ForeignKey("messages.id", ondelete="SET NULL"), unique=True)
+    month = Column(String(7), nullable=False)        # "YYYY-MM", UTC (desk.billing.policy.month_of)
+    category = Column(String(40), nullable=False)    # marketing | utility | authentication | ... | service
+    type = Column(String(30), nullable=False)        # regular | free_customer_service | free_entry_point
+    market = Column(String(64), nullable=False)
+    card = Column(Date)                               # the rate card's effective date, when one was used
+    price_micros = Column(BigInteger, nullable=False)  # what the brand pays for it now
+    state = Column(String(10), nullable=False, default="charged")  # charged | refunded (never delivered)
+    sent_by = Column(String(20), nullable=False)     # bot | operator | system | template
+    reason = Column(Text)                            # why this price, for people
+    meta_type = Column(String(30))                   # the status webhook's pricing.type
+    meta_category = Column(String(40))
+    reconciled_at = Column(Utc())
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
 

@@ -21,7 +21,16 @@ step "rasa train"
 $RASA train --fixed-model-name tsunagi --out models --quiet
 
 step "pytest"
-.venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), a test file per worker at a time: the suite waits on
+# servers, browsers and databases as much as it computes, so two files overlap well on
+# two cores; a file's module fixtures (the e2e stack) stay in one worker. Every test
+# has its own database and ports. TSUNAGI_TEST_WORKERS=0 runs it in one process.
+workers=${TSUNAGI_TEST_WORKERS:-2}
+if [ "$workers" = 0 ]; then
+  .venv/bin/python -m pytest "$@"
+else
+  .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+fi
 
 step "rasa test (test stories)"
 rm -rf results

@@ -195,8 +195,10 @@ class Simulator:
                 item["recipient_user_id"] = user_id_of(number.waba_id, rec.wa_id)
         extra: dict[str, Any] = {}
         if conv is not None:
+            pmp = (pricing.pmp_pricing(self.state, rec, number.phone_number_id, in_window, self.clock.now())
+                   if self.config.pricing_model.upper() == "PMP" and status in ("sent", "delivered") else None)
             extra = pricing.status_objects(conv, status, self.config.pricing_model,
-                                           self.config.status_conversation, in_window)
+                                           self.config.status_conversation, in_window, pmp)
             item.update(extra)
         if rec.biz_opaque_callback_data is not None:
             item["biz_opaque_callback_data"] = rec.biz_opaque_callback_data
@@ -300,10 +302,13 @@ class Simulator:
         result["deliveries"] = statuses
         return result
 
-    def business_reads(self, number: Number, wamid: str) -> bool:
-        """Mark-as-read from the business: the inbound message becomes read."""
+    def business_reads(self, number: Number, wamid: str, typing: bool = False) -> bool:
+        """Mark-as-read from the business: the inbound message becomes read; with a
+        typing indicator the user sees "typing…" (kept in ``state.typing``: when, per user)."""
         rec = self.state.get_message(wamid)
         if rec is None or rec.direction != "inbound" or rec.phone_number_id != number.phone_number_id:
             return False
         self.state.set_status(wamid, "read", int(self.clock.now()))
+        if typing:
+            self.state.typing[(number.phone_number_id, rec.wa_id)] = self.clock.now()
         return True

@@ -183,7 +183,7 @@ def mark_read(sim: Simulator, number: Number, body: dict[str, Any]) -> web.Respo
         ti = body["typing_indicator"]
         if not isinstance(ti, dict) or ti.get("type") != "text":
             raise GraphError(100, "Param typing_indicator['type'] must be one of {TEXT}.")
-    if not sim.business_reads(number, message_id):
+    if not sim.business_reads(number, message_id, typing="typing_indicator" in body):
         raise GraphError(100, f"Invalid parameter: message_id {message_id} is not a message received by this number.")
     return web.json_response({"success": True})
 

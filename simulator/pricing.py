@@ -27,11 +27,15 @@ https://developers.facebook.com/documentation/business-messaging/whatsapp/webhoo
   (SIM_STATUS_CONVERSATION=false).
 - ``pricing``: ``billable``, ``pricing_model`` (``CBP``), ``category``.
   With per-message pricing (``PMP``, Meta since 2025-07) ``pricing`` also has
-  ``type`` (``regular`` / ``free_customer_service``) and service messages and
-  utility templates inside the window are not billable.
+  ``type`` (``regular`` / ``free_customer_service``) and the message's own
+  category (``service`` for free-form). Until 2026-09-30 service messages and
+  utility templates inside the window were free; from 2026-10-01 (rate card of
+  that date) service messages beyond a number's 1,000 a month and utility
+  templates everywhere are ``regular`` (``pmp_pricing``).
 """
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -65,9 +69,41 @@ def conversation_for(state: State, phone_number_id: str, wa_id: str,
         return conv, True
 
 
+# Per-message pricing as Meta runs it from 2026-10-01 (rate card of that date): service
+# messages are charged beyond each number's 1,000 free ones a calendar month, and
+# utility templates are charged inside the customer-service window too.
+PMP_2026_10 = 1790812800            # 2026-10-01T00:00:00Z
+FREE_SERVICE_PER_NUMBER_PER_MONTH = 1000
+
+
+def pmp_pricing(state: State, rec: MessageRecord, phone_number_id: str, in_service_window: bool,
+                now: float) -> dict[str, Any]:
+    """The ``pricing`` object of a per-message-priced message, decided once per message."""
+    with state._lock:  # noqa: SLF001
+        known = state.priced.get(rec.wamid)
+        if known is not None:
+            return dict(known)
+        category = (template_category(rec) or "service").lower()
+        if category == "service":
+            month = time.strftime("%Y-%m", time.gmtime(now))
+            used = state.service_sent.get((phone_number_id, month), 0)
+            state.service_sent[(phone_number_id, month)] = used + 1
+            free = now < PMP_2026_10 or used < FREE_SERVICE_PER_NUMBER_PER_MONTH
+        elif category == "utility":
+            free = in_service_window and now < PMP_2026_10
+        else:
+            free = False
+        priced = {"billable": not free, "pricing_model": "PMP",
+                  "type": "free_customer_service" if free else "regular", "category": category}
+        state.priced[rec.wamid] = priced
+        return dict(priced)
+
+
 def status_objects(conv: Conversation, status: str, pricing_model: str,
-                   include_conversation: bool, in_service_window: bool) -> dict[str, Any]:
-    """The ``conversation`` and ``pricing`` members of one status."""
+                   include_conversation: bool, in_service_window: bool,
+                   pmp: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``conversation`` and ``pricing`` members of one status (``pmp``: the
+    message's per-message ``pricing``, from ``pmp_pricing``)."""
     if status not in ("sent", "delivered"):
         return {}
     out: dict[str, Any] = {}
@@ -77,7 +113,9 @@ def status_objects(conv: Conversation, status: str, pricing_model: str,
             c["expiration_timestamp"] = str(int(conv.expires_at))
         c["origin"] = {"type": conv.category}
         out["conversation"] = c
-    if pricing_model.upper() == "PMP":
+    if pricing_model.upper() == "PMP" and pmp is not None:
+        out["pricing"] = pmp
+    elif pricing_model.upper() == "PMP":
         free = conv.category == "service" or (conv.category == "utility" and in_service_window)
         out["pricing"] = {
             "billable": not free,

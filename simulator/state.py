@@ -216,6 +216,11 @@ class State:
         self.last_inbound: dict[tuple[str, str], float] = {}
         self.user_id_phones: dict[str, str] = {}  # derived BSUID -> phone user (user_ids on)
         self.conversations: dict[tuple[str, str], list[Conversation]] = {}
+        # Per-message pricing: service messages sent per (number, "YYYY-MM") and the
+        # wamids priced so far (a message is priced once, on its first sent/delivered).
+        self.service_sent: dict[tuple[str, str], int] = {}
+        self.typing: dict[tuple[str, str], float] = {}  # (number, user) -> when the business showed "typing…"
+        self.priced: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, deque[Fault]] = {}
         self.deliveries: list[Delivery] = []
         self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)

@@ -289,7 +289,8 @@ async def billing_check(session, phone_number_id: str, wa_id: str, message: dict
         if message.get("type") == "template":
             await templates.check_message(session, phone_number_id, message, contact)
         return await billing.authorize_send(session, phone_number_id=phone_number_id, wa_id=wa_id,
-                                            is_template=message.get("type") == "template", sender="bot")
+                                            is_template=message.get("type") == "template", sender="bot",
+                                            message=message)
     except (billing.SendRefused, templates.TemplateError) as exc:
         return str(exc)
 

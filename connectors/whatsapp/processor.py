@@ -235,11 +235,6 @@ class InboxProcessor:
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
             handed_back = bool(chat.bot_resume_pending)
             opens_chat = handed_back or await conversations.message_count(session, chat_id) == 1
-        if self.mark_read:
-            try:
-                await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid)
-            except GraphError as exc:
-                log.warning("whatsapp: mark-as-read failed: %s", exc)
         if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
             bot_has_it = False
         if item.type == "order" and bot_has_it:  # a cart from the catalog: Sales (else the number's team) confirms it
@@ -260,6 +255,11 @@ class InboxProcessor:
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False
+        if self.mark_read:  # blue ticks; "typing…" while the bot composes its answer
+            try:
+                await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid, typing=bot_has_it)
+            except GraphError as exc:
+                log.warning("whatsapp: mark-as-read failed: %s", exc)
         if bot_has_it:
             try:
                 await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)

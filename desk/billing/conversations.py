@@ -27,8 +27,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.billing import ledger, markets, policy, rates
-from desk.models import (BilledConversation, Chat, Contact, ConversationCategory, Message,
+from desk.billing import ledger, markets, per_message, policy, rates
+from desk.models import (BilledConversation, Chat, Contact, ConversationCategory, Message, MessageCharge,
                          PhoneNumber, WhatsAppBusinessAccount, utcnow)
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,23 @@ class SendRefused(ValueError):
 
 @dataclass(frozen=True)
 class SendDecision:
-    conversation_id: int
+    conversation_id: int | None   # the conversation model's conversation (None under per-message pricing)
     opened: bool              # this send opens the conversation
-    category: ConversationCategory
+    category: ConversationCategory | None
     market: str
     free_tier: bool
     cost: Decimal             # charged by this send (0 inside an open conversation or the free tier)
-    expires_at: dt.datetime
+    expires_at: dt.datetime | None
+    charge_id: int | None = None   # per-message pricing: the message's wa_message_charges row
+    price: object | None = None    # per-message pricing: the desk.billing.pmp.Price, with its reason
 
     async def attach(self, session: AsyncSession, message_id: int) -> None:
-        """Name the message that opened the conversation (voided if it fails)."""
+        """Name the message that opened the conversation (voided if it fails), or the
+        message a per-message charge is for (refunded if it fails)."""
+        if self.charge_id is not None:
+            charge = await session.get(MessageCharge, self.charge_id)
+            if charge is not None and charge.message_id is None:
+                charge.message_id = message_id
         if self.opened:
             conv = await session.get(BilledConversation, self.conversation_id)
             if conv is not None and conv.opening_message_id is None:
@@ -108,11 +115,12 @@ def _market(wa_id: str) -> str:
 
 async def authorize_send(session: AsyncSession, *, phone_number_id: str, wa_id: str, is_template: bool,
                          sender: str, now: dt.datetime | None = None,
-                         card: rates.RateCard | None = None) -> SendDecision:
+                         card: rates.RateCard | None = None, message: dict | None = None) -> SendDecision:
     """May this message go out now, and what does it cost? Raises SendRefused.
 
     Call it in the transaction that records the message: a charge and the message
-    commit (or roll back) together.
+    commit (or roll back) together. `message` (the Cloud API message object) prices
+    a per-message-priced WABA's templates by their category (desk.billing.per_message).
     """
     if sender not in SENDERS:
         raise ValueError(f"sender must be one of {', '.join(SENDERS)}")
@@ -123,6 +131,10 @@ async def authorize_send(session: AsyncSession, *, phone_number_id: str, wa_id: 
     if not in_window and not is_template:
         raise SendRefused("the user last wrote more than 24 hours ago: only an approved template can be sent",
                           "outside_window")
+    if per_message.is_pmp(waba):
+        return await per_message.authorize(session, number=number, waba=waba, wa_id=wa_id, in_window=in_window,
+                                           message=message or ({"type": "template"} if is_template else None),
+                                           sender=sender, now=now)
     conv = await open_conversation(session, phone_number_id, wa_id, now)
     if conv is None:
         await ledger.lock_brand(session, waba.brand_id)
@@ -171,7 +183,7 @@ async def _warn_if_low(session: AsyncSession, brand_id: int) -> None:
 
 
 async def check_send(session: AsyncSession, *, phone_number_id: str, wa_id: str, is_template: bool,
-                     now: dt.datetime | None = None) -> str | None:
+                     now: dt.datetime | None = None, message: dict | None = None) -> str | None:
     """Why a send would be refused now, or None; nothing is recorded (for screens)."""
     now = now or utcnow()
     try:
@@ -181,6 +193,16 @@ async def check_send(session: AsyncSession, *, phone_number_id: str, wa_id: str,
     in_window = policy.window_open(await last_user_message_at(session, phone_number_id, wa_id), now)
     if not in_window and not is_template:
         return "the user last wrote more than 24 hours ago: only an approved template can be sent"
+    if per_message.is_pmp(waba):
+        try:
+            price = await per_message.quote(session, number=number, waba=waba, wa_id=wa_id, in_window=in_window,
+                                            message=message or ({"type": "template"} if is_template else None),
+                                            now=now)
+        except Exception as exc:  # pmp.PricingError: shown, not raised, on a screen
+            return f"cannot price this message: {exc}"
+        if await ledger.balance_micros(session, waba.brand_id) < policy.to_micros(price.usd):
+            return f"no credit left for this message (USD {policy.usd(price.usd)}): an admin must buy credits"
+        return None
     if await open_conversation(session, phone_number_id, wa_id, now) is not None:
         return None
     if await tier_used(session, waba.id, policy.month_of(now)) < policy.FREE_TIER_PER_MONTH:
@@ -191,11 +213,58 @@ async def check_send(session: AsyncSession, *, phone_number_id: str, wa_id: str,
     return None
 
 
+@dataclass(frozen=True)
+class Quote:
+    """What a message would cost if sent now, for the composer (nothing is recorded)."""
+
+    usd: Decimal
+    reason: str
+    pricing_model: str        # conversation | pmp
+
+    def json(self) -> dict:
+        return {"usd": policy.usd(self.usd), "free": self.usd == 0, "reason": self.reason,
+                "pricing_model": self.pricing_model}
+
+
+async def quote_send(session: AsyncSession, *, phone_number_id: str, wa_id: str, message: dict,
+                     now: dt.datetime | None = None) -> Quote | None:
+    """The price of `message` now, by the WABA's pricing model; None when it cannot go
+    (check_send says why)."""
+    now = now or utcnow()
+    try:
+        number, waba = await _number(session, phone_number_id)
+    except SendRefused:
+        return None
+    in_window = policy.window_open(await last_user_message_at(session, phone_number_id, wa_id), now)
+    is_template = message.get("type") == "template"
+    if not in_window and not is_template:
+        return None
+    if per_message.is_pmp(waba):
+        try:
+            price = await per_message.quote(session, number=number, waba=waba, wa_id=wa_id, in_window=in_window,
+                                            message=message, now=now)
+        except Exception:  # pmp.PricingError: no price to show
+            return None
+        return Quote(price.usd, price.reason, per_message.PMP)
+    if await open_conversation(session, phone_number_id, wa_id, now) is not None:
+        return Quote(Decimal(0), "inside an open conversation", per_message.CONVERSATION)
+    category = policy.category_for(in_window)
+    if await tier_used(session, waba.id, policy.month_of(now)) < policy.FREE_TIER_PER_MONTH:
+        return Quote(Decimal(0), f"opens a {category.value.replace('_', '-')} conversation in the month's free tier",
+                     per_message.CONVERSATION)
+    market = _market(wa_id)
+    return Quote(rates.default_card().rate(market, category),
+                 f"opens a {category.value.replace('_', '-')} conversation, {market} rate", per_message.CONVERSATION)
+
+
 # --- failures and Meta's figures -------------------------------------------------------
 
 async def message_failed(session: AsyncSession, message_id: int) -> BilledConversation | None:
     """The message that opened a conversation never reached the user: void it and refund
-    its charge, unless another message of that conversation went out."""
+    its charge, unless another message of that conversation went out. Under
+    per-message pricing, the message's own charge is refunded."""
+    if await per_message.message_failed(session, message_id) is not None:
+        return None
     conv = (await session.execute(select(BilledConversation).where(
         BilledConversation.opening_message_id == message_id,
         BilledConversation.state == "open"))).scalar_one_or_none()
@@ -253,7 +322,7 @@ async def _conversation_of(session: AsyncSession, msg: Message, phone_number_id:
 
 async def reconcile_status(session: AsyncSession, msg: Message, *, phone_number_id: str, wa_id: str,
                            conversation: dict | None, pricing: dict | None,
-                           at: dt.datetime | None = None) -> BilledConversation | None:
+                           at: dt.datetime | None = None) -> BilledConversation | MessageCharge | None:
     """Compare a status webhook's `conversation`/`pricing` with the local record.
 
     Meta wins: its conversation id, category, expiry and billable flag replace ours,
@@ -265,6 +334,8 @@ async def reconcile_status(session: AsyncSession, msg: Message, *, phone_number_
     """
     if not conversation and not pricing:
         return None
+    if isinstance(pricing, dict) and str(pricing.get("pricing_model", "")).upper() == "PMP":
+        return await per_message.reconcile(session, msg, pricing, at)
     if isinstance(pricing, dict) and str(pricing.get("pricing_model", "CBP")).upper() != "CBP":
         log.info("billing: status for %s uses pricing model %s; the desk bills conversations (CBP) and "
                  "keeps its own figures", msg.wamid, pricing.get("pricing_model"))

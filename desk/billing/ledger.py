@@ -29,7 +29,7 @@ from desk.models import BillingAccount, Brand, CreditEntry, utcnow
 
 log = logging.getLogger(__name__)
 
-KINDS = ("purchase", "conversation", "reconciliation", "refund", "adjustment")
+KINDS = ("purchase", "conversation", "message", "reconciliation", "refund", "adjustment")
 
 
 class LedgerError(ValueError):
@@ -88,13 +88,14 @@ async def balance(session: AsyncSession, brand_id: int) -> Decimal:
 
 async def append(session: AsyncSession, brand_id: int, kind: str, amount_micros: int, *,
                  credits: int | None = None, fee_micros: int = 0, conversation_id: int | None = None,
-                 note: str | None = None, by: str | None = None,
+                 message_charge_id: int | None = None, note: str | None = None, by: str | None = None,
                  at: dt.datetime | None = None) -> CreditEntry:
     """Add one ledger row (the caller holds the brand's lock when balances matter)."""
     if kind not in KINDS:
         raise LedgerError(f"unknown ledger entry kind {kind!r}")
     entry = CreditEntry(brand_id=brand_id, kind=kind, amount_micros=int(amount_micros), credits=credits,
-                        fee_micros=int(fee_micros), conversation_id=conversation_id, note=note,
+                        fee_micros=int(fee_micros), conversation_id=conversation_id,
+                        message_charge_id=message_charge_id, note=note,
                         created_by=by, created_at=at or utcnow())
     session.add(entry)
     await session.flush()

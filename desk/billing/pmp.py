@@ -19,9 +19,10 @@ is sent, from rate cards that are data files.
   charged from 2026-10-01; marketing and authentication templates always cost the
   market's rate.
 
-Not yet wired in: a WABA still pays by the conversation model in authorize_send
-(choosing PMP per WABA, showing the cost to the operator and reconciling with the
-status webhooks' `pricing` are the next steps).
+Wired into the send path by desk.billing.per_message for a WABA whose pricing model
+is "pmp" (the others keep the conversation model of desk.billing.policy). Volume
+tiers (utility and authentication, per portfolio) are not applied: list prices are
+the ceiling, and Meta's status `pricing` settles the difference.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.billing import ledger, policy
-from desk.models import BilledConversation, Brand, CreditEntry
+from desk.models import BilledConversation, Brand, CreditEntry, MessageCharge
 
 CSV_COLUMNS = ("section", "market", "category", "conversations", "free", "paid", "amount_usd")
 
@@ -43,6 +43,16 @@ async def monthly_report(session: AsyncSession, brand_id: int, month: str) -> di
                   "cost_usd": str(policy.from_micros(g["cost"]))}
                  for (m, cat), g in sorted(groups.items())]
 
+    charges = (await session.execute(select(MessageCharge).where(
+        MessageCharge.brand_id == brand_id, MessageCharge.month == month,
+        MessageCharge.state == "charged"))).scalars().all()
+    per_message: dict[tuple[str, str], dict] = defaultdict(lambda: {"messages": 0, "free": 0, "paid": 0, "cost": 0})
+    for c in charges:
+        g = per_message[(c.market, c.category)]
+        g["messages"] += 1
+        g["paid" if c.price_micros else "free"] += 1
+        g["cost"] += c.price_micros
+
     entries = await ledger.entries(session, brand_id, since=start, until=end)
     opening = (await session.execute(select(CreditEntry.amount_micros).where(
         CreditEntry.brand_id == brand_id, CreditEntry.created_at < start))).scalars().all()
@@ -66,13 +76,23 @@ async def monthly_report(session: AsyncSession, brand_id: int, month: str) -> di
             "cost_usd": money(sum(g["cost"] for g in groups.values())),
             "by_market": by_market,
         },
+        # WABAs on per-message pricing (desk.billing.per_message): a row per market and category.
+        "messages": {
+            "total": sum(g["messages"] for g in per_message.values()),
+            "free": sum(g["free"] for g in per_message.values()),
+            "paid": sum(g["paid"] for g in per_message.values()),
+            "cost_usd": str(policy.from_micros(sum(g["cost"] for g in per_message.values()))),
+            "by_market": [{"market": m, "category": cat, "messages": g["messages"], "free": g["free"],
+                           "paid": g["paid"], "cost_usd": str(policy.from_micros(g["cost"]))}
+                          for (m, cat), g in sorted(per_message.items())],
+        },
         "credits": {
             "opening_balance_usd": money(opening_micros),
             "bought": credits_bought,
             "bought_usd": money(sums["purchase"]),
             "fees_usd": money(fees),
             "paid_usd": money(sums["purchase"] + fees),
-            "spent_usd": money(-sums["conversation"]),
+            "spent_usd": money(-sums["conversation"] - sums["message"]),
             "reconciliation_usd": money(sums["reconciliation"]),
             "refunds_usd": money(sums["refund"]),
             "adjustments_usd": money(sums["adjustment"]),
@@ -91,6 +111,12 @@ def to_csv(report: dict) -> str:
                     row["paid"], row["cost_usd"]])
     c = report["conversations"]
     w.writerow(["conversations_total", "", "", c["total"], c["free"], c["paid"], c["cost_usd"]])
+    for row in report["messages"]["by_market"]:   # per-message pricing: the count column counts messages
+        w.writerow(["messages", row["market"], row["category"], row["messages"], row["free"], row["paid"],
+                    row["cost_usd"]])
+    if report["messages"]["total"]:
+        m = report["messages"]
+        w.writerow(["messages_total", "", "", m["total"], m["free"], m["paid"], m["cost_usd"]])
     for key, value in report["credits"].items():
         if key == "bought":
             w.writerow(["credits_bought", "", "", "", "", "", value])

@@ -51,7 +51,7 @@ def lead_event(lead: Lead, contact: Contact) -> dict:
         "lead_id": lead.id, "chat_id": lead.chat_id, "phone_number_id": lead.phone_number_id,
         "name": lead.name, "email": lead.email, "company": lead.company, "interest": lead.interest,
         "phone": lead.phone, "consent": bool(lead.consent), "consent_at": _iso(lead.consent_at),
-        "created_at": _iso(lead.created_at), "contact": _contact(contact)}}
+        "source": lead.source, "created_at": _iso(lead.created_at), "contact": _contact(contact)}}
 
 
 def ticket_event(ticket: Ticket, contact: Contact) -> dict:

@@ -60,6 +60,12 @@ def _handle(contact: Contact, fallback: str | None = None) -> str:
     return _phone(contact, fallback) or (f"@{contact.username}" if contact.username else contact.wa_id)
 
 
+def _source_line(lead: Lead) -> str | None:
+    from desk.services.referrals import describe
+
+    return f"Source: {describe(lead.source)}" if lead.source else None
+
+
 def lead_record(lead: Lead, contact: Contact) -> dict:
     first, last = split_name(lead.name or contact.profile_name)
     record = {
@@ -69,7 +75,8 @@ def lead_record(lead: Lead, contact: Contact) -> dict:
         "Company": lead.company,
         "Phone": _phone(contact, lead.phone),
         "Lead_Source": LEAD_SOURCE,
-        "Description": lead.interest,
+        # The ad or post the customer came from (Zoho's Lead_Source is a picklist: the detail goes here).
+        "Description": "\n".join(x for x in (lead.interest, _source_line(lead)) if x) or None,
     }
     return {k: v for k, v in record.items() if v}
 

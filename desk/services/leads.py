@@ -25,12 +25,16 @@ async def save_lead(session: AsyncSession, *, wa_id: str, phone_number_id: str |
                     name: str | None, email: str | None, company: str | None,
                     interest: str | None, consent: bool, phone: str | None = None,
                     profile_name: str | None = None, chat_id: int | None = None) -> Lead:
-    """Store a lead; `phone` defaults to the user's WhatsApp number in E.164."""
+    """Store a lead; `phone` defaults to the user's WhatsApp number in E.164; its source
+    is the ad or post its chat came from (desk.services.referrals)."""
+    from desk.services import referrals
+
     contact = await upsert_contact(session, wa_id, profile_name)
+    source = referrals.source_of(await referrals.referral_of_chat(session, chat_id)) if chat_id else None
     lead = Lead(contact_id=contact.id, chat_id=chat_id, phone_number_id=phone_number_id,
                 name=name, email=email, company=company, interest=interest,
                 phone=phone or (f"+{contacts.phone_of(contact)}" if contacts.phone_of(contact) else None),
-                consent=consent,
+                consent=consent, source=source,
                 consent_at=utcnow() if consent else None)
     session.add(lead)
     await session.flush()

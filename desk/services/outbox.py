@@ -66,7 +66,7 @@ async def enqueue(session: AsyncSession, chat: Chat, sender: Sender, message: di
     try:  # after the chat's row is written: chat, then the brand's billing lock, everywhere
         decision = await billing.authorize_send(
             session, phone_number_id=chat.phone_number_id, wa_id=wa_id,
-            is_template=message["type"] == "template", sender=billed_as or sender.value, now=now)
+            is_template=message["type"] == "template", sender=billed_as or sender.value, now=now, message=message)
     except billing.SendRefused as exc:
         await session.delete(msg)
         chat.last_activity_at = last_activity
@@ -160,7 +160,8 @@ async def retry_failed(session: AsyncSession, chat_id: int, message_id: int, ope
     try:
         decision = await billing.authorize_send(
             session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id, is_template=is_template,
-            sender="template" if is_template else Sender.operator.value, now=now)
+            sender="template" if is_template else Sender.operator.value, now=now,
+            message=msg.payload if isinstance(msg.payload, dict) else None)
     except billing.SendRefused as exc:
         raise CannotSend(str(exc)) from None
     await decision.attach(session, msg.id)

@@ -98,7 +98,7 @@ async def number_reconnect(request, session, me):
 
 @endpoint(admin=True)
 async def wabas(request, session, me):
-    return web.json_response([{"id": w.id, "name": w.name, "numbers": n}
+    return web.json_response([{"id": w.id, "name": w.name, "numbers": n, "pricing_model": w.pricing_model}
                               for w, n in await queries.wabas(session, me.brand_id)])
 
 
@@ -106,7 +106,21 @@ async def wabas(request, session, me):
 async def waba_add(request, session, me):
     data = await body(request)
     waba = await number_service.add_waba(session, me.brand_id, _text(data, "id"), _text(data, "name"))
-    return web.json_response({"id": waba.id, "name": waba.name, "numbers": 0}, status=201)
+    return web.json_response({"id": waba.id, "name": waba.name, "numbers": 0,
+                              "pricing_model": waba.pricing_model or "conversation"}, status=201)
+
+
+@endpoint(admin=True)
+async def waba_pricing(request, session, me):
+    """How Meta bills this WABA: by conversation (the source document) or per message."""
+    from desk.billing import per_message
+
+    waba = await _brand_waba(session, me, request.match_info["waba_id"])
+    try:
+        waba = await per_message.set_pricing_model(session, waba.id, _text(await body(request), "pricing_model"))
+    except ValueError as exc:
+        raise json_error(400, str(exc)) from None
+    return web.json_response({"id": waba.id, "name": waba.name, "pricing_model": waba.pricing_model})
 
 
 @endpoint(admin=True)
@@ -503,6 +517,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/admin/numbers/{number_id}/reconnect", number_reconnect)
     r.add_get("/api/admin/wabas", wabas)
     r.add_post("/api/admin/wabas", waba_add)
+    r.add_put("/api/admin/wabas/{waba_id}/pricing", waba_pricing)
     r.add_get("/api/admin/team", team)
     r.add_post("/api/admin/departments", department_add)
     r.add_put("/api/admin/departments/{department_id}", department_rename)

@@ -87,7 +87,7 @@ async def composer_now(session, chat, me: Operator, number, operator_name: str |
                                       is_template=template_mode)
     if template_mode:
         found = await billing_templates.approved_for_number(session, chat.phone_number_id)
-        state["templates"] = [template_json(t) for t in found]
+        state["templates"] = [await _priced(session, chat, t) for t in found]
         state["template_reason"] = reason or (None if found else
                                               "No approved templates for this number's WhatsApp Business "
                                               "Account yet: an admin registers them under Admin › Templates.")
@@ -95,13 +95,25 @@ async def composer_now(session, chat, me: Operator, number, operator_name: str |
     if reason:
         return {**state, "enabled": False, "kind": "credits",
                 "reason": f"Nothing can be sent now: {reason} (this month's free conversations are used up)."}
+    # What a reply costs now (per-message pricing, or a conversation it opens), shown by the send button.
+    quote = await billing.quote_send(session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id,
+                                     message={"type": "text"})
+    state["price"] = quote.json() if quote else None
     # Inside the window too: a send Meta refused as outside it (131047) is answered with a template.
-    state["templates"] = [template_json(t) for t in
+    state["templates"] = [await _priced(session, chat, t) for t in
                           await billing_templates.approved_for_number(session, chat.phone_number_id)]
     state["template_reason"] = None if state["templates"] else (
         "No approved templates for this number's WhatsApp Business Account yet: an admin registers them "
         "under Admin › Templates.")
     return state
+
+
+async def _priced(session, chat, template) -> dict:
+    """A template for the picker, with what sending it now would cost."""
+    quote = await billing.quote_send(session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id,
+                                     message={"type": "template", "template": {
+                                         "name": template.name, "language": {"code": template.language}}})
+    return {**template_json(template), "price": quote.json() if quote else None}
 
 
 def actions(chat, me: Operator) -> dict:

@@ -269,16 +269,10 @@ async def survey_of_chat(session: AsyncSession, chat_id: int):
 
 
 async def referral_of_chat(session: AsyncSession, chat_id: int) -> dict | None:
-    """The click-to-WhatsApp ad or post the chat came from: the `referral` Meta put on
-    one of its first user messages (kept in the message's payload as sent)."""
-    from desk.models import Direction
+    """The click-to-WhatsApp ad or post the chat came from (desk.services.referrals)."""
+    from desk.services import referrals
 
-    payloads = (await session.execute(select(Message.payload).where(
-        Message.chat_id == chat_id, Message.direction == Direction.inbound).order_by(Message.id).limit(20))).scalars()
-    for payload in payloads:
-        if isinstance(payload, dict) and isinstance(payload.get("referral"), dict):
-            return payload["referral"]
-    return None
+    return await referrals.referral_of_chat(session, chat_id)
 
 
 async def brand_languages(session: AsyncSession, brand_id: int | None) -> dict:

@@ -156,7 +156,7 @@ def lead_json(lead, follow_up_after: dt.timedelta | None = None) -> dict:
     return {"id": lead.id, "name": lead.name, "email": lead.email, "company": lead.company,
             "interest": lead.interest, "phone": lead.phone, "consent": lead.consent,
             "created_at": iso(lead.created_at), "crm_state": lead.crm_state, "crm_id": lead.crm_id,
-            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id,
+            "crm_pushed_at": iso(lead.crm_pushed_at), "chat_id": lead.chat_id, "source": lead.source,
             "follow_up": follow_up_json(lead, follow_up_after)}
 
 

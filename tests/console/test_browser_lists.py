@@ -111,7 +111,9 @@ async def test_answer_a_left_message_from_the_tickets_page_and_close_it(served, 
     await page.fill("#ticket-reply", "Sorry, Lou! A new mug ships today.")
     await shot(page, "console-ticket")
     await page.click("#ticket-send")
-    await page.wait_for_selector(".ticket-reply")
+    # The reply, or the form's error: a refusal fails here with its reason, not a timeout.
+    await page.wait_for_selector(".ticket-reply, .modal .form-error:not([hidden])")
+    assert not await page.is_visible(".modal .form-error"), await page.inner_text(".modal .form-error")
     assert "A new mug ships today" in await page.inner_text(".ticket-replies")
     await page.click(".modal footer button.danger")  # Close ticket
     await wait_until(page, "!!document.querySelector('.modal') && document.querySelector('.modal').textContent.includes('closed by alice@acme.test')")

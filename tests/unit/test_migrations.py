@@ -55,7 +55,7 @@ def test_bsuid_revision_keeps_contacts_across_upgrade_and_downgrade(database_url
 
 
 def test_console_locales_revision_allows_a_shortcut_per_language(database_url):
-    """0019: old canned responses are English; /hours may then exist once per language, not twice in one;
+    """0021: old canned responses are English; /hours may then exist once per language, not twice in one;
     the downgrade keeps one /hours (the English one) and the upgrade works again."""
     from alembic import command
     from alembic.config import Config
@@ -64,7 +64,7 @@ def test_console_locales_revision_allows_a_shortcut_per_language(database_url):
 
     from desk.db import MIGRATIONS_DIR
 
-    migrate(database_url, "0018_languages")
+    migrate(database_url, "0020_lead_source")
     engine = create_engine(sync_url(database_url))
     try:
         with engine.begin() as conn:
@@ -87,7 +87,7 @@ def test_console_locales_revision_allows_a_shortcut_per_language(database_url):
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
-        command.downgrade(cfg, "0018_languages")
+        command.downgrade(cfg, "0020_lead_source")
         with engine.begin() as conn:
             assert [tuple(r) for r in conn.execute(text("SELECT shortcut, title FROM canned_responses"))] == \
                 [("hours", "Hours")]

@@ -63,8 +63,10 @@ async def test_a_message_reaches_the_bot_once_and_is_marked_read(processor, grap
     await run(processor, body)  # Meta redelivers
     assert processor.turns == [("wamid.A", "hello", processor.turns[0][2])]
     _, calls = graph_api
+    # Read, and "typing…" while the bot composes its answer.
     assert calls == [("111", "Bearer default-token",
-                      {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.A"})]
+                      {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.A",
+                       "typing_indicator": {"type": "text"}})]
     async with sessions() as s:
         msg = (await s.execute(select(Message))).scalar_one()
         assert (msg.body, msg.sender.value, msg.status) == ("hello", "user", "received")
@@ -462,3 +464,15 @@ async def test_an_order_goes_to_sales_with_a_notice_and_no_bot_turn(sessions, gr
     assert (turns, notices_sent) == ([], ["order_received"])
     assert (chat.state, chat.department_id, chat.handoff_reason) == (ChatState.unattended, sales_id, HandoffReason.lead)
     assert msg.body == "2 × MUG-01 (gift wrap please)"
+
+
+async def test_a_reaction_is_read_without_typing(processor, graph_api):
+    await run(processor, text_from("1555", "wamid.A", "hello"))
+    reaction = message("reaction", {"message_id": "wamid.A", "emoji": "👍"})
+    value = reaction["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = "1555"
+    value["messages"][0].update({"from": "1555", "id": "wamid.R", "timestamp": "1700000005"})
+    await run(processor, reaction)
+    _, calls = graph_api
+    assert [c[2] for c in calls][-1] == {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.R"}
+    assert len(processor.turns) == 1   # the bot does not answer a reaction

@@ -1,15 +1,15 @@
 """A bilingual console: each operator's console language, each canned response's language
 (the same shortcut may exist once per language)
 
-Revision ID: 0019_console_locales
-Revises: 0018_languages
+Revision ID: 0021_console_locales
+Revises: 0020_lead_source
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0019_console_locales'
-down_revision = '0018_languages'
+revision = '0021_console_locales'
+down_revision = '0020_lead_source'
 branch_labels = None
 depends_on = None
 
