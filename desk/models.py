@@ -351,6 +351,7 @@ class Operator(Base):
     last_assigned_at = Column(Utc())  # routing: longest idle first
     last_seen_at = Column(Utc())
     created_at = Column(Utc(), nullable=False, default=utcnow)
+    locale = Column(String(8))  # the console's language (desk.i18n.LOCALES); None = the browser's
 
     departments = relationship(Department, secondary=operator_departments, lazy="selectin")
 
@@ -396,12 +397,14 @@ class Tag(Base):
 
 class CannedResponse(Base):
     __tablename__ = "canned_responses"
-    __table_args__ = (UniqueConstraint("brand_id", "shortcut"),)
+    # One shortcut per language: /hours in English and in Japanese (the composer offers the chat's first).
+    __table_args__ = (UniqueConstraint("brand_id", "shortcut", "language", name="uq_canned_responses_shortcut_language"),)
     id = Column(Integer, primary_key=True)
     brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
     shortcut = Column(String(40), nullable=False)  # typed as /shortcut in the reply box
     title = Column(String(200), nullable=False)
     text = Column(Text, nullable=False)
+    language = Column(String(8), nullable=False, default="en", server_default="en")  # desk.language.LANGUAGES
 
 
 class Ticket(Base):

@@ -41,7 +41,8 @@ def main() -> None:
     if args.command == "migrate":
         logging.getLogger("alembic").setLevel(logging.WARNING)
         migrate(settings.database_url)
-        print("desk: database schema up to date")
+        from desk.cli.common import say
+        say("migrated")
     elif args.command == "serve":
         from aiohttp import web
 

@@ -13,7 +13,7 @@
     operator deactivate EMAIL
     settings show --brand B | settings set --brand B [--unattended-close-minutes N]
                  [--idle-close-minutes N] [--bot-enabled yes|no]
-    canned add --brand B --shortcut S --title T --text TEXT | canned list [--brand B]
+    canned add --brand B --shortcut S --title T --text TEXT [--language en|ja] | canned list [--brand B]
     tag add --brand B NAME | tag list [--brand B]
     credits buy --brand B --credits N [--note TEXT] | credits balance --brand B
     credits ledger --brand B [--month YYYY-MM] | credits set-warning --brand B --usd AMOUNT
@@ -49,9 +49,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from desk import i18n
 from desk.cli import billing
-from desk.cli.common import (AdminError, Parser, add_action, emit, emit_one, find_brand, find_brand_id,
-                             whole_number)
+from desk.cli.common import (AdminError, Parser, add_action, cli_locale, emit, emit_one, find_brand, find_brand_id,
+                             said, say, whole_number)
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
 from desk.models import (Brand, CannedResponse, Department, NumberState, Operator, OperatorStatus,
@@ -149,7 +150,7 @@ async def brand_create(session, args):
     brand = Brand(name=name)
     session.add(brand)
     await session.flush()
-    print(f"brand {brand.id} created: {brand.name}")
+    say("brand_created", id=brand.id, name=brand.name)
 
 
 async def brand_list(session, args):
@@ -162,7 +163,7 @@ async def waba_add(session, args):
     brand = await find_brand(session, args.brand)
     waba = await numbers.add_waba(session, brand.id, args.id, args.name)
     await session.flush()
-    print(f"WABA {waba.id} ({waba.name}) added to brand {brand.name}")
+    say("waba_added", id=waba.id, name=waba.name, brand=brand.name)
 
 
 async def waba_list(session, args):
@@ -183,9 +184,8 @@ async def number_add(session, args):
     number = await numbers.add_number(session, waba_id=waba.id, phone_number_id=args.id, display=args.display,
                                       department_id=dept.id, access_token=args.token)
     await session.flush()
-    source = "own token" if args.token else "default token (WHATSAPP_ACCESS_TOKEN)"
-    print(f"number {number.id} ({number.display_phone_number}) added to WABA {waba.id}, "
-          f"department {dept.name}, {source}")
+    say("number_added_own_token" if args.token else "number_added", id=number.id,
+        display=number.display_phone_number, waba=waba.id, department=dept.name)
 
 
 async def number_list(session, args):
@@ -206,9 +206,8 @@ async def number_list(session, args):
 
 async def number_reconnect(session, args):
     number, was = await numbers.reconnect(session, args.id, args.token)
-    print(f"number {number.id} ({number.display_phone_number}) connected"
-          + (" (it was already)" if was == NumberState.connected else "")
-          + ("; new token stored" if args.token else ""))
+    say("number_connected" + ("_already" if was == NumberState.connected else "") + ("_token" if args.token else ""),
+        id=number.id, display=number.display_phone_number)
 
 
 async def department_add(session, args):
@@ -218,7 +217,7 @@ async def department_add(session, args):
     except departments.DepartmentError as exc:
         raise AdminError(f"{exc} in brand {brand.name}") from None
     await session.flush()
-    print(f"department {dept.id} created: {dept.name} ({brand.name})")
+    say("department_created", id=dept.id, name=dept.name, brand=brand.name)
 
 
 async def department_list(session, args):
@@ -243,8 +242,11 @@ async def operator_add(session, args):
     op = await operator_service.create_operator(
         session, brand_id=brand.id, email=args.email, name=args.name, password=args.password,
         role=args.role, departments=_names(args.departments), max_concurrent_chats=args.max_chats)
-    print(f"operator {op.id} created: {op.email} ({op.role.value}) in {brand.name}"
-          + (f", departments {', '.join(d.name for d in op.departments)}" if op.departments else ""))
+    if op.departments:
+        say("operator_created_departments", id=op.id, email=op.email, role=op.role.value, brand=brand.name,
+            departments=", ".join(d.name for d in op.departments))
+    else:
+        say("operator_created", id=op.id, email=op.email, role=op.role.value, brand=brand.name)
 
 
 async def operator_list(session, args):
@@ -261,25 +263,26 @@ async def operator_list(session, args):
 async def operator_set_status(session, args):
     op = await _operator(session, args.email)
     await operator_service.set_status(session, op.id, args.status)
-    print(f"operator {op.email} is {args.status}")
+    say("operator_status", email=op.email, status=args.status)
 
 
 async def operator_passwd(session, args):
     op = await _operator(session, args.email)
     await operator_service.set_password(session, op.id, args.password)
-    print(f"password of {op.email} changed")
+    say("password_changed", email=op.email)
 
 
 async def operator_set_departments(session, args):
     op = await _operator(session, args.email)
     op = await operator_service.set_departments(session, op.id, _names(args.departments))
-    print(f"operator {op.email} departments: {', '.join(d.name for d in op.departments) or '(none)'}")
+    say("operator_departments", email=op.email,
+        departments=", ".join(d.name for d in op.departments) or i18n.t(cli_locale(), "cli.none"))
 
 
 async def operator_deactivate(session, args):
     op = await _operator(session, args.email)
     await operator_service.deactivate(session, op.id)
-    print(f"operator {op.email} deactivated")
+    say("operator_deactivated", email=op.email)
 
 
 # --- settings, canned responses (desk.services.canned), tags (desk.services.tags) ------
@@ -303,30 +306,30 @@ async def settings_set(session, args):
         session, brand.id, unattended_close_minutes=args.unattended_close_minutes,
         idle_close_minutes=args.idle_close_minutes,
         bot_enabled=None if args.bot_enabled is None else args.bot_enabled == "yes")
-    print(f"settings of {brand.name}: unattended close {s.unattended_close_minutes} min, "
-          f"idle close {s.idle_close_minutes} min, bot {'on' if s.bot_enabled else 'off'}")
+    say("settings_on" if s.bot_enabled else "settings_off", brand=brand.name,
+        unattended=s.unattended_close_minutes, idle=s.idle_close_minutes)
 
 
 async def canned_add(session, args):
     brand = await find_brand(session, args.brand)
-    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text)
-    print(f"canned response /{canned.shortcut} created in {brand.name}")
+    canned = await canned_service.add(session, brand.id, args.shortcut, args.title, args.text, args.language)
+    say("canned_created", shortcut=canned.shortcut, brand=brand.name)
 
 
 async def canned_list(session, args):
     query = (select(CannedResponse, Brand.name).join(Brand, Brand.id == CannedResponse.brand_id)
-             .order_by(Brand.name, CannedResponse.shortcut))
+             .order_by(Brand.name, CannedResponse.shortcut, CannedResponse.language))
     if args.brand:
         query = query.where(CannedResponse.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
-    emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "title": c.title, "text": c.text}
-                for c, b in rows], ["id", "brand", "shortcut", "title"])
+    emit(args, [{"id": c.id, "brand": b, "shortcut": c.shortcut, "language": c.language, "title": c.title,
+                 "text": c.text} for c, b in rows], ["id", "brand", "shortcut", "language", "title"])
 
 
 async def tag_add(session, args):
     brand = await find_brand(session, args.brand)
     tag = await tag_service.add(session, brand.id, args.name)
-    print(f"tag {tag.id} created: {tag.name} ({brand.name})")
+    say("tag_created", id=tag.id, name=tag.name, brand=brand.name)
 
 
 async def tag_list(session, args):
@@ -424,6 +427,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--shortcut", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--text", required=True)
+    p.add_argument("--language", help="en or ja (default en): the same shortcut may exist once per language")
     p = add_action(canned, "list", canned_list, "list canned responses", json_out=True)
     p.add_argument("--brand")
 
@@ -479,7 +483,7 @@ def run(args, database_url: str | None = None) -> int:
             args.password = read_password(args)
         asyncio.run(_run(args, url))
     except ValueError as exc:  # AdminError, OperatorError, SettingsError, ...: refused with a reason
-        print(f"desk admin: error: {exc}", file=sys.stderr)
+        print(f"desk admin: error: {said(str(exc))}", file=sys.stderr)
         return 1
     except IntegrityError as exc:
         print(f"desk admin: error: conflicts with existing data: {_one_line(exc)}", file=sys.stderr)
@@ -488,7 +492,7 @@ def run(args, database_url: str | None = None) -> int:
         print(f"desk admin: error: database: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("desk admin: interrupted", file=sys.stderr)
+        print(i18n.t(cli_locale(), "cli.interrupted"), file=sys.stderr)
         return 130
     return 0
 

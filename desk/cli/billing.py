@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from desk.billing import accounts, conversations, ledger, policy, report, template_sync, templates
-from desk.cli.common import AdminError, add_action, emit, find_brand, whole_number
+from desk.cli.common import AdminError, add_action, emit, find_brand, say, whole_number
 from desk.models import PhoneNumber, WhatsAppBusinessAccount, utcnow
 
 SYNOPSIS = """\
@@ -62,8 +62,8 @@ def _month(value: str) -> str:
 async def credits_buy(session, args):
     brand = await find_brand(session, args.brand)
     p = await ledger.buy_credits(session, brand.id, args.credits, by=_who(), note=args.note)
-    print(f"{p.credits} credits bought for {brand.name}: USD {p.value} + {policy.PURCHASE_FEE_RATE:%} fee "
-          f"{p.fee} = USD {p.total} to pay; balance USD {policy.usd(p.balance)}")
+    say("credits_bought", credits=p.credits, brand=brand.name, value=p.value, fee_rate=f"{policy.PURCHASE_FEE_RATE:%}",
+        fee=p.fee, total=p.total, balance=policy.usd(p.balance))
 
 
 async def credits_balance(session, args):
@@ -104,7 +104,7 @@ async def credits_ledger(session, args):
 async def credits_set_warning(session, args):
     brand = await find_brand(session, args.brand)
     await ledger.set_low_balance_threshold(session, brand.id, args.usd)
-    print(f"{brand.name}: admins are warned when the balance is below USD {policy.usd(args.usd)}")
+    say("warning_set", brand=brand.name, usd=policy.usd(args.usd))
 
 
 # --- templates -----------------------------------------------------------------------
@@ -135,13 +135,12 @@ async def template_add(session, args):
             t = await template_sync.submit(session, graph, waba_id=args.waba, name=args.name,
                                            language=args.language, category=args.category,
                                            components=components, default_token=default_token)
-        print(f"template {t.name} ({t.language}, {t.category}) submitted to Meta for WABA {t.waba_id}: "
-              f"{t.status} (Meta id {t.meta_template_id})")
+        say("template_submitted", name=t.name, language=t.language, category=t.category, waba=t.waba_id,
+            status=t.status, meta_id=t.meta_template_id)
         return
     t = await templates.register(session, waba_id=args.waba, name=args.name, language=args.language,
                                  category=args.category, components=components, status=args.status or "PENDING")
-    print(f"template {t.name} ({t.language}, {t.category}) recorded for WABA {t.waba_id} without submitting "
-          f"it to Meta: {t.status}")
+    say("template_recorded", name=t.name, language=t.language, category=t.category, waba=t.waba_id, status=t.status)
 
 
 async def template_sync_cmd(session, args):
@@ -169,7 +168,7 @@ async def template_list(session, args):
 async def template_set_status(session, args):
     t = await templates.set_status(session, waba_id=args.waba, name=args.name, language=args.language,
                                    status=args.status, reason=args.reason)
-    print(f"template {t.name} ({t.language}) of WABA {t.waba_id} is {t.status}")
+    say("template_status", name=t.name, language=t.language, waba=t.waba_id, status=t.status)
 
 
 async def template_send(session, args):
@@ -178,7 +177,7 @@ async def template_send(session, args):
     msg = await templates.send_template(
         session, phone_number_id=args.number, wa_id=args.to, name=args.name, language=args.language,
         body_params=args.param or (), header_params=args.header_param or (), by=_who())
-    print(f"template {args.name} queued to {args.to} (message {msg.id}); the desk worker sends it")
+    say("template_queued", name=args.name, to=args.to, id=msg.id)
 
 
 # --- billing -------------------------------------------------------------------------

@@ -13,7 +13,34 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from desk import i18n
 from desk.models import Brand
+
+
+def cli_locale(environ=None) -> str:
+    """The command line's language: DESK_LOCALE, else the POSIX locale (LC_ALL, LC_MESSAGES, LANG;
+    "ja_JP.UTF-8" is Japanese), else English. Output that scripts parse (--json, CSV, the
+    "desk admin: error:" prefix) stays the same in every language."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    for name in ("DESK_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = (environ.get(name) or "").strip()
+        if value:
+            base = value.split(".")[0].split("_")[0].split("-")[0].lower()
+            return base if base in i18n.LOCALES else i18n.DEFAULT_LOCALE
+    return i18n.DEFAULT_LOCALE
+
+
+def say(key: str, **values) -> None:
+    """Print the catalog's `cli.<key>` in the command line's language."""
+    print(i18n.t(cli_locale(), f"cli.{key}", **values))
+
+
+def said(message: str) -> str:
+    """A service's (English) refusal in the command line's language."""
+    return i18n.translate(cli_locale(), message)
+
 
 
 class AdminError(ValueError):
@@ -87,7 +114,7 @@ def emit(args, rows: list[dict], columns: Sequence[str]) -> None:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        print("(none)")
+        say("none")
         return
     cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]

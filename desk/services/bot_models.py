@@ -73,8 +73,13 @@ async def request_training(session: AsyncSession, brand_id: int, by: str, note: 
     return run
 
 
-async def history(session: AsyncSession, limit: int = 20) -> list[BotModel]:
-    return list((await session.execute(select(BotModel).order_by(BotModel.id.desc()).limit(limit))).scalars())
+async def history(session: AsyncSession, brand_id: int | None = None, limit: int = 20) -> list[BotModel]:
+    """The newest runs; with `brand_id`, only those that brand's trainers asked for (a
+    brand sees neither another brand's notes nor its people)."""
+    query = select(BotModel).order_by(BotModel.id.desc()).limit(limit)
+    if brand_id is not None:
+        query = query.where(BotModel.brand_id == brand_id)
+    return list((await session.execute(query)).scalars())
 
 
 async def published(session: AsyncSession) -> BotModel | None:
@@ -82,10 +87,11 @@ async def published(session: AsyncSession) -> BotModel | None:
                                   .order_by(BotModel.published_at.desc()).limit(1))).scalar_one_or_none()
 
 
-async def publish(session: AsyncSession, model_id: int, by: str) -> BotModel:
-    """The bot runs this model from its next pull; the one published before is retired."""
+async def publish(session: AsyncSession, model_id: int, by: str, brand_id: int | None = None) -> BotModel:
+    """The bot runs this model from its next pull; the one published before is retired.
+    With `brand_id`, only a run of that brand's (another brand's is "no model")."""
     model = await session.get(BotModel, model_id)
-    if model is None:
+    if model is None or (brand_id is not None and model.brand_id != brand_id):
         raise BotModelError(f"no model #{model_id}")
     if model.state not in ("trained", "retired"):
         raise BotModelError(f"model #{model.id} is {model.state}: only a trained model can be published")

@@ -15,19 +15,22 @@ import urllib.parse
 
 from aiohttp import web
 
+from desk import i18n
 from desk.attachments import RULES, AttachmentRefused, MediaStore, check_content, check_outbound
 from desk.billing import conversations as billing
 from desk.billing import templates as billing_templates
 from desk.config import lead_follow_up_after
+from desk.language import LANGUAGES
 from desk.models import Brand, ChatState, Department, NumberState, Operator, OperatorStatus, Role, Sender, utcnow
 from desk.services import conversations, customer_notices, notes, notices, operators, outbox, routing, tickets
 from desk.services import canned as canned_service
+from desk.services import variants
 from desk.services import tags as tag_service
 from desk.services.operators import OperatorError
 from desk.services.outbox import CannotSend
 from desk.web import auth, queries
-from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, SESSIONS, SETTINGS, THROTTLE, body,
-                              endpoint, int_param, int_value, json_error, kick_worker, same_origin,
+from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, LOCALE, SESSIONS, SETTINGS,
+                              THROTTLE, body, endpoint, int_param, int_value, json_error, kick_worker, same_origin,
                               signed_in_operator)
 from desk.web.events import stream
 from desk.web.views import (canned_json, contact_json, iso, lead_json, list_item, message_json, note_json,
@@ -138,7 +141,8 @@ def takeover_actions(chat, me: Operator, number) -> dict:
             and (chat.state != ChatState.open or chat.operator_id == me.id or me.role == Role.admin)}
 
 
-async def chat_detail(session, me: Operator, chat) -> dict:
+async def chat_detail(session, me: Operator, chat, locale: str | None = None) -> dict:
+    """What the chat view shows; the composer's reasons in the operator's `locale` (desk.i18n)."""
     number = await queries.number(session, chat.phone_number_id)
     depts = await queries.names(session, Department, [chat.department_id])
     ops = await queries.names(session, Operator, [chat.operator_id])
@@ -148,8 +152,17 @@ async def chat_detail(session, me: Operator, chat) -> dict:
     history = await queries.previous_chats(session, me, chat)
     contact = chat.contact
     brand = await session.get(Brand, await queries.brand_of_chat(session, chat))
+    # The customer's language first, then the brand's default (desk.services.variants).
+    first = variants.preference(chat.language, await queries.default_language(session, brand.id if brand else None))
+    state = await composer_now(session, chat, me, number, ops.get(chat.operator_id))
+    if state.get("templates"):
+        state["templates"] = variants.ordered(state["templates"], first, language_of=lambda t: t["language"])
+    for key in ("reason", "template_reason"):
+        if state.get(key):
+            state[key] = i18n.translate(locale, state[key])
     return {
         "id": chat.id, "state": chat.state.value,
+        "language": chat.language, "languages_first": list(first),
         "contact": {**contact_json(contact), "since": iso(contact.created_at)},
         "number": {"id": number.id, "display": phone(number.display_phone_number), "state": number.state.value}
         if number else None,
@@ -164,13 +177,17 @@ async def chat_detail(session, me: Operator, chat) -> dict:
         "leads": [lead_json(lead, after) for lead in leads],
         "previous": [{"id": c.id, "state": c.state.value, "opened_at": iso(c.opened_at),
                       "closed_at": iso(c.closed_at)} for c in history],
-        "composer": await composer_now(session, chat, me, number, ops.get(chat.operator_id)),
+        "composer": state,
         "actions": {**actions(chat, me), **takeover_actions(chat, me, number)},
         "csat": await _csat_of(session, chat.id),
         "source": _source(await queries.referral_of_chat(session, chat.id)),
         # What {name}, {operator} and {brand} of a canned response become in this chat (desk.services.canned).
         "canned_values": canned_service.variables(customer_name=contact.profile_name, operator_name=me.name,
                                                   brand_name=brand.name if brand else None),
+        # ... for a text in each language ({name} without a profile name: "there", "お客").
+        "canned_values_by_language": {lang: canned_service.variables(
+            customer_name=contact.profile_name, operator_name=me.name, brand_name=brand.name if brand else None,
+            language=lang) for lang in LANGUAGES},
         "now": iso(utcnow()),
     }
 
@@ -267,7 +284,20 @@ async def me_view(request, session, me):
     console = request["console_session"]
     data = operator_json(me, await routing.open_chats_of(session, me.id))
     data.update(csrf_token=console.csrf, idle_timeout=auth.IDLE_TIMEOUT, absolute_timeout=auth.ABSOLUTE_TIMEOUT)
+    # The console's language (the operator's choice; None: the browser's) and the brand's
+    # languages and time zone: dates in the console are the brand's local time.
+    data.update(await queries.brand_languages(session, me.brand_id), locales=list(i18n.LOCALES))
     return web.json_response(data)
+
+
+@endpoint()
+async def set_locale(request, session, me):
+    """The operator's console language (desk.i18n.LOCALES), or null for the browser's."""
+    locale = (await body(request)).get("locale")
+    if locale is not None and locale not in i18n.LOCALES:
+        raise json_error(422, i18n.t(request[LOCALE], "svc.locale_unknown", locales=", ".join(i18n.LOCALES)))
+    me.locale = locale
+    return web.json_response({"locale": me.locale})
 
 
 @endpoint()
@@ -305,7 +335,7 @@ async def inbox(request, session, me):
 @endpoint()
 async def chat_view(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
-    return web.json_response(await chat_detail(session, me, chat))
+    return web.json_response(await chat_detail(session, me, chat, request[LOCALE]))
 
 
 @endpoint()
@@ -386,7 +416,7 @@ async def pick(request, session, me):
     await routing.pick(session, chat.id, me)
     await session.refresh(chat)
     await customer_notices.tell(session, chat, notices.OPERATOR_JOINED)
-    return web.json_response(await chat_detail(session, me, chat))
+    return web.json_response(await chat_detail(session, me, chat, request[LOCALE]))
 
 
 # The canned-response trigger with nothing chosen ("/", "/cou"): never sent to the customer
@@ -492,9 +522,16 @@ async def send_template(request, session, me):
         if not isinstance(value, list):
             raise json_error(400, f"{key} must be a list of texts")
         params[key] = value
+    name, language = str(data.get("name") or ""), str(data.get("language") or "")
+    if not language:  # sent by name: the variant in the language the user last wrote in, when there is one
+        first = variants.preference(chat.language, await queries.default_language(
+            session, await queries.brand_of_chat(session, chat)))
+        chosen = variants.choose_template(await billing_templates.approved_for_number(session, chat.phone_number_id),
+                                          name, first)
+        language = chosen.language if chosen is not None else ""
     msg = await billing_templates.send_template(
-        session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id, name=str(data.get("name") or ""),
-        language=str(data.get("language") or ""), sender=Sender.operator, by=me.email, **params)
+        session, phone_number_id=chat.phone_number_id, wa_id=chat.contact.wa_id, name=name,
+        language=language, sender=Sender.operator, by=me.email, **params)
     return web.json_response({"message": message_json(msg)}, status=201)
 
 
@@ -548,7 +585,7 @@ async def close(request, session, me):
         raise json_error(409, "This chat is already closed.")
     await session.refresh(chat)
     await customer_notices.tell(session, chat, notices.CLOSED_BY_OPERATOR)
-    return web.json_response(await chat_detail(session, me, chat))
+    return web.json_response(await chat_detail(session, me, chat, request[LOCALE]))
 
 
 @endpoint()
@@ -641,6 +678,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/logout", logout)
     r.add_get("/api/me", me_view)
     r.add_put("/api/me/status", set_status)
+    r.add_put("/api/me/locale", set_locale)
     r.add_get("/api/events", events)
     r.add_get("/api/counts", counts)
     r.add_get("/api/inbox/{list}", inbox)

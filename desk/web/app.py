@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -19,11 +20,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from desk import i18n
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
 from desk.web import admin, api, auth, bot_models, lists, reports, trainer
-from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, SESSIONS, SETTINGS, THROTTLE,
-                              json_error, same_origin)
+from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, LOCALE, SESSIONS, SETTINGS,
+                              THROTTLE, json_error, same_origin)
 from desk.web.events import ChangeFeed
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,34 @@ def _harden(request: web.Request, resp) -> None:
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def translate_errors(request: web.Request, handler):
+    """A refusal's `{"error": ...}` in the operator's language (set by context.endpoint), else in
+    the one the request asks for (Accept-Language): the services' English through desk.i18n."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        locale = request.get(LOCALE) or i18n.locale_of(None, request.headers.get("Accept-Language"))
+        if locale != i18n.DEFAULT_LOCALE and exc.content_type == "application/json" and exc.text:
+            try:
+                data = json.loads(exc.text)
+            except ValueError:
+                raise exc from None
+            if isinstance(data, dict) and isinstance(data.get("error"), str):
+                data["error"] = i18n.translate(locale, data["error"])
+                exc.text = json.dumps(data)
+        raise
+
+
+async def catalogs(request: web.Request) -> web.Response:
+    """The console's catalogs as a script (the pages' CSP allows only scripts of this origin)."""
+    body = "window.TSUNAGI_CATALOGS = " + json.dumps(
+        {loc: {k: v for k, v in i18n.catalog(loc).items() if not k.startswith(("svc.", "cli."))}
+         for loc in i18n.LOCALES}, ensure_ascii=False, sort_keys=True) + ";\n"
+    return web.Response(text=body, content_type="application/javascript", charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
 
 
 @web.middleware
@@ -118,7 +148,7 @@ def _load_articles() -> list:
 
 def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | None = None) -> web.Application:
     settings = settings or DeskSettings.from_env()
-    app = web.Application(middlewares=[security_headers, require_session], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[security_headers, translate_errors, require_session], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[COOKIE_SECURE] = (os.environ.get("DESK_COOKIE_SECURE") == "1") if cookie_secure is None else cookie_secure
     app[ARTICLES] = _load_articles()
@@ -145,6 +175,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     app.router.add_get("/", index)
     app.router.add_get("/login", login_page)
     app.router.add_get("/health", health)
+    app.router.add_get("/i18n/catalogs.js", catalogs)
     app.router.add_static("/static/", STATIC, append_version=False)
     api.add_routes(app)
     admin.add_routes(app)

@@ -33,7 +33,7 @@ def model_json(m, live_id: int | None) -> dict:
 
 @endpoint(admin=True, trainers=True)
 async def list_models(request, session, me):
-    runs = await bot_models.history(session)
+    runs = await bot_models.history(session, me.brand_id)
     live = max((m for m in runs if m.live_at), key=lambda m: m.live_at, default=None)
     return web.json_response({"models": [model_json(m, live.id if live else None) for m in runs],
                               "model_server": bool(os.environ.get("BOT_MODEL_TOKEN"))})
@@ -58,9 +58,9 @@ async def publish(request, session, me):
     if not model_id.isdigit():
         raise json_error(404, "no such model")
     try:
-        model = await bot_models.publish(session, int(model_id), me.email)
+        model = await bot_models.publish(session, int(model_id), me.email, me.brand_id)
     except bot_models.BotModelError as exc:
-        raise json_error(409, str(exc)) from None
+        raise json_error(404 if str(exc).startswith("no model") else 409, str(exc)) from None
     return web.json_response(model_json(model, None))
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from desk import i18n
 from desk.billing.ledger import LedgerError
 from desk.billing.templates import TemplateError
 from desk.config import DeskSettings
@@ -45,6 +46,7 @@ THROTTLE = web.AppKey("login_throttle", auth.LoginThrottle)
 FEED = web.AppKey("change_feed", ChangeFeed)
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
 ARTICLES = web.AppKey("articles", list)
+LOCALE = "locale"  # request key: the signed-in operator's language (desk.i18n), for the errors' words
 
 # A service's refusal: 409 when the chat's state is in the way, 422 for a value it refuses.
 CONFLICT = (RoutingError, CannotSend, TicketError, LeadTaskError)
@@ -98,6 +100,7 @@ def endpoint(*, admin: bool = False, managers: bool = False, trainers: bool = Fa
                 async with session.begin():
                     me = await signed_in_operator(request, session, admin=admin, managers=managers,
                                                   trainers=trainers)
+                    request[LOCALE] = i18n.locale_of(me.locale, request.headers.get("Accept-Language"))
                     if request.method not in ("GET", "HEAD") and request.path not in MANAGER_WRITES:
                         if me.role == Role.manager:
                             raise json_error(403, "Managers can read the reports but change nothing.")

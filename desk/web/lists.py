@@ -14,16 +14,17 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import and_, func, or_, select
 
+from desk import i18n
 from desk.billing import templates as billing_templates
 from desk.billing.policy import WINDOW
 from desk.config import lead_follow_up_after
 from desk.models import Chat, ChatState, Contact, Department, Lead, Operator, Role, Ticket, utcnow
 from desk.services import leads as lead_service
-from desk.services import customer_notices, notices, send_errors, takeover, tickets
+from desk.services import customer_notices, notices, send_errors, takeover, tickets, variants
 from desk.services.routing import numbers_of_brand, of_brand, visible_to
 from desk.web import queries
 from desk.web.api import chat_detail, chat_or_404
-from desk.web.context import body, endpoint, int_param, int_value, json_error
+from desk.web.context import LOCALE, body, endpoint, int_param, int_value, json_error
 from desk.web.views import contact_json, iso, lead_json, phone, template_json
 
 LIMIT = 200
@@ -129,7 +130,7 @@ async def _last_user_message_at(session, ticket: Ticket):
         Chat.phone_number_id == ticket.phone_number_id, Chat.contact_id == ticket.contact_id))).scalar_one()
 
 
-async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
+async def ticket_detail(session, me: Operator, ticket: Ticket, locale: str | None = None) -> dict:
     depts = await queries.names(session, Department, [ticket.department_id])
     replies = await tickets.replies(session, ticket.id)
     ops = await queries.names(session, Operator, [ticket.operator_id, *(r.operator_id for r, _ in replies)])
@@ -141,6 +142,11 @@ async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
     if ticket.phone_number_id is not None:
         templates = [template_json(t) for t in await billing_templates.approved_for_number(session,
                                                                                             ticket.phone_number_id)]
+        # The customer's language first (their chat's), then the brand's default (desk.services.variants).
+        chat = await session.get(Chat, ticket.chat_id) if ticket.chat_id else None
+        first = variants.preference(chat.language if chat is not None else None,
+                                    await queries.default_language(session, ticket.brand_id))
+        templates = variants.ordered(templates, first, language_of=lambda t: t["language"])
     mine_or_free = ticket.operator_id in (None, me.id) or me.role == Role.admin
     number = await queries.number(session, ticket.phone_number_id) if ticket.phone_number_id else None
     origin = await queries.visible_chat(session, me, ticket.chat_id) if ticket.chat_id else None
@@ -164,7 +170,8 @@ async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
                      "failure": (send_errors.explain(m.error).as_dict()
                                  if m is not None and m.status == "failed" and m.error else None)}
                     for r, m in replies],
-        "composer": {"enabled": reason is None, "reason": reason, "window_open": window_open,
+        "composer": {"enabled": reason is None, "reason": i18n.translate(locale, reason) if reason else None,
+                     "window_open": window_open,
                      "window_closes_at": iso(last_user + WINDOW) if last_user else None,
                      "templates": templates},
         "actions": {"take": ticket.state == "open" and ticket.operator_id != me.id
@@ -179,14 +186,14 @@ async def ticket_detail(session, me: Operator, ticket: Ticket) -> dict:
 @endpoint()
 async def ticket_view(request, session, me):
     ticket = await _ticket_or_404(session, me, int_param(request, "ticket_id"))
-    return web.json_response(await ticket_detail(session, me, ticket))
+    return web.json_response(await ticket_detail(session, me, ticket, request[LOCALE]))
 
 
 @endpoint()
 async def ticket_take(request, session, me):
     ticket = await _ticket_or_404(session, me, int_param(request, "ticket_id"))
     ticket = await tickets.take_ticket(session, ticket.id, me)
-    return web.json_response(await ticket_detail(session, me, ticket))
+    return web.json_response(await ticket_detail(session, me, ticket, request[LOCALE]))
 
 
 @endpoint(kicks=True)
@@ -205,21 +212,21 @@ async def ticket_reply(request, session, me):
     reply = await tickets.answer_ticket(session, ticket.id, me, text=text, template=template)
     await session.refresh(ticket)
     return web.json_response({"reply_id": reply.id, "chat_id": reply.chat_id,
-                              "ticket": await ticket_detail(session, me, ticket)}, status=201)
+                              "ticket": await ticket_detail(session, me, ticket, request[LOCALE])}, status=201)
 
 
 @endpoint()
 async def ticket_close(request, session, me):
     ticket = await _ticket_or_404(session, me, int_param(request, "ticket_id"))
     ticket = await tickets.close_ticket(session, ticket.id, me)
-    return web.json_response(await ticket_detail(session, me, ticket))
+    return web.json_response(await ticket_detail(session, me, ticket, request[LOCALE]))
 
 
 @endpoint()
 async def ticket_reopen(request, session, me):
     ticket = await _ticket_or_404(session, me, int_param(request, "ticket_id"))
     ticket = await tickets.reopen_ticket(session, ticket.id, me)
-    return web.json_response(await ticket_detail(session, me, ticket))
+    return web.json_response(await ticket_detail(session, me, ticket, request[LOCALE]))
 
 
 # --- leads -----------------------------------------------------------------------------------
@@ -373,7 +380,7 @@ async def take_over(request, session, me):
     await takeover.take_over(session, chat.id, me)
     await session.refresh(chat)
     await customer_notices.tell(session, chat, notices.OPERATOR_JOINED)
-    return web.json_response(await chat_detail(session, me, chat))
+    return web.json_response(await chat_detail(session, me, chat, request[LOCALE]))
 
 
 @endpoint()
@@ -381,7 +388,7 @@ async def hand_back(request, session, me):
     chat = await chat_or_404(session, me, int_param(request, "chat_id"))
     await takeover.hand_back(session, chat.id, me)
     await session.refresh(chat)
-    detail = await chat_detail(session, me, chat)
+    detail = await chat_detail(session, me, chat, request[LOCALE])
     return web.json_response(detail)
 
 

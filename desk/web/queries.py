@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import (CannedResponse, Chat, ChatNote, ChatState, Contact, Department, Lead, Message,
+from desk.models import (CannedResponse, Chat, ChatNote, ChatState, Contact, Department, DeskSettingsRow, Lead, Message,
                          Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
 from desk.services.routing import brand_of_number, numbers_of_brand, of_brand, visible_to
@@ -131,7 +131,7 @@ async def tag_usage(session: AsyncSession, brand_id: int) -> dict[int, int]:
 
 async def canned(session: AsyncSession, brand_id: int) -> list[CannedResponse]:
     return list((await session.execute(select(CannedResponse).where(CannedResponse.brand_id == brand_id)
-                                       .order_by(CannedResponse.shortcut))).scalars())
+                                       .order_by(CannedResponse.shortcut, CannedResponse.language))).scalars())
 
 
 async def departments(session: AsyncSession, brand_id: int) -> list[Department]:
@@ -273,3 +273,20 @@ async def referral_of_chat(session: AsyncSession, chat_id: int) -> dict | None:
     from desk.services import referrals
 
     return await referrals.referral_of_chat(session, chat_id)
+
+
+async def brand_languages(session: AsyncSession, brand_id: int | None) -> dict:
+    """The brand's languages, default language and time zone (brand_settings; None = all, English, UTC)."""
+    from desk.language import DEFAULT_LANGUAGE, LANGUAGES
+
+    row = await session.get(DeskSettingsRow, brand_id) if brand_id is not None else None
+    languages = [lang for lang in (row.languages or []) if lang in LANGUAGES] if row is not None and row.languages \
+        else list(LANGUAGES)
+    default = row.default_language if row is not None and row.default_language in languages else None
+    return {"languages": languages, "default_language": default or (
+        DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]),
+        "time_zone": (row.time_zone if row is not None else None) or "UTC"}
+
+
+async def default_language(session: AsyncSession, brand_id: int | None) -> str:
+    return (await brand_languages(session, brand_id))["default_language"]

@@ -43,7 +43,7 @@ def operator_json(op: Operator, load: int | None = None) -> dict:
     return {"id": op.id, "name": op.name, "email": op.email, "role": op.role.value,
             "status": op.status.value, "active": op.active, "max_chats": op.max_concurrent_chats,
             "departments": [{"id": d.id, "name": d.name} for d in op.departments],
-            "load": load, "last_seen_at": iso(op.last_seen_at)}
+            "load": load, "last_seen_at": iso(op.last_seen_at), "locale": op.locale}
 
 
 def preview(msg: Message | None) -> dict | None:
@@ -161,7 +161,7 @@ def lead_json(lead, follow_up_after: dt.timedelta | None = None) -> dict:
 
 
 def canned_json(c) -> dict:
-    return {"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": c.text}
+    return {"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": c.text, "language": c.language}
 
 
 def tag_json(t) -> dict:

@@ -369,7 +369,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await expect(page.locator(".admin-pane .form-error").last).to_contain_text("only the last bot idle rule may close")
     await rules.nth(0).locator("select").select_option("nudge")
     await rules.nth(0).locator("input").fill("5")
-    await rules.nth(1).locator("textarea").fill("Closing this chat for now. Write again any time!")
+    await rules.nth(1).locator("textarea").first.fill("Closing this chat for now. Write again any time!")  # English: the default
     await page.click("#save-rules")
     await expect(page.locator(".admin-pane .form-ok")).to_have_text("Saved.")
     async with desk.sessions() as session:

@@ -33,7 +33,7 @@ async def test_an_admin_sets_the_pricing_model_of_their_own_wabas_only(make_cons
     foreign = await ada.put("/api/admin/wabas/299/pricing", {"pricing_model": "pmp"})
     missing = await ada.put("/api/admin/wabas/298/pricing", {"pricing_model": "pmp"})
     # Another brand's WABA is answered exactly as one that does not exist.
-    assert foreign.status == missing.status == 422 and await foreign.json() == await missing.json()
+    assert foreign.status == missing.status == 404 and await foreign.json() == await missing.json()
     async with desk.sessions() as s:
         assert (await s.get(WhatsAppBusinessAccount, "299")).pricing_model == "conversation"
     ok = await ada.put(f"/api/admin/wabas/{WABA}/pricing", {"pricing_model": "pmp"})

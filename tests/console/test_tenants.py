@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from desk.attachments import MediaStore
-from desk.models import (BotMiss, Brand, CannedResponse, Chat, ChatNote, Department, Message, MessageTemplate, Operator,
+from desk.models import (BotMiss, BotModel, Brand, CannedResponse, Chat, ChatNote, Department, Message, MessageTemplate, Operator,
                          OutboxMessage, PhoneNumber, Role, Tag, WhatsAppBusinessAccount, chat_tags, utcnow)
 from desk.services import conversations, leads, outbox, routing, tickets
 from desk.services.outbox import CannotSend
@@ -25,7 +25,7 @@ GLOBEX_WABA, GLOBEX_NUMBER = "299000000000001", "199000000000001"
 ACME_WABA = "200000000000001"
 # Text that only Acme's data contains: none of it may appear in a Globex response.
 ACME_MARKERS = ("Acme", "acme.test", "Alice Support", "Where is my parcel", "vip-acme", "/refund-acme",
-                "order_update_acme", "kerry@acme-lead.example", "acme-note", "acme-miss", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
+                "order_update_acme", "kerry@acme-lead.example", "acme-note", "acme-miss", "acme-model-note", SUPPORT_NUMBER, ACME_WABA, "+1 555 0100", "+1 5550100")
 
 
 async def _acme_world(desk, media_dir) -> dict:
@@ -72,10 +72,15 @@ async def _acme_world(desk, media_dir) -> dict:
         await routing.hand_off(s, own_chat.id)
         ticket = await tickets.create_ticket_from_chat(s, chat_id, "bot", "Where is my parcel?",
                                                        message="Where is my parcel?", adapter="none")
+        acme_model = BotModel(brand_id=desk.brand_id, state="trained", requested_by="tess@acme.test",
+                              requested_at=utcnow(), note="acme-model-note", path="/nonexistent/model.tar.gz")
+        s.add(acme_model)
+        await s.flush()
         return {"ticket_id": ticket.id, "chat_id": chat_id, "message_id": photo.id, "lead_id": lead.id, "tag_id": tag.id,
                 "canned_id": canned.id, "template_id": template.id, "number_id": SUPPORT_NUMBER,
                 "department_id": desk.departments["Support"], "operator_id": desk.operators["alice"],
-                "globex_chat": own_chat.id, "globex_department": help_desk.id, "gina": gina.id, "miss_id": miss.id}
+                "globex_chat": own_chat.id, "globex_department": help_desk.id, "gina": gina.id, "miss_id": miss.id,
+                "waba_id": ACME_WABA, "model_id": acme_model.id}
 
 
 # Every route of the app, classified. "acme" routes take Acme's ids in the path and must
@@ -149,6 +154,15 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/trainer/misses"): ("scoped", None),
         ("POST", "/api/trainer/misses/resolve"): ("own", {"ids": [w["miss_id"]], "action": "out_of_scope"}),
         ("GET", "/api/admin/csat"): ("scoped", None), ("PUT", "/api/admin/csat"): ("own", {"enabled": True}),
+        # issue 14: languages, locales, catalogs
+        ("GET", "/api/admin/languages"): ("scoped", None),
+        ("PUT", "/api/admin/languages"): ("own", {"languages": ["en", "ja"], "default_language": "en"}),
+        ("PUT", "/api/me/locale"): ("own", {"locale": "ja"}), ("GET", "/i18n/catalogs.js"): ("none", None),
+        # issue 12: a WABA's pricing model; issue 13: the bot's models (the model server is token-only)
+        ("PUT", "/api/admin/wabas/{waba_id}/pricing"): ("acme", {"pricing_model": "pmp"}),
+        ("GET", "/api/trainer/models"): ("scoped", None), ("POST", "/api/trainer/models"): ("own", {}),
+        ("POST", "/api/trainer/models/{model_id}/publish"): ("acme", {}),
+        ("GET", "/bot/model"): ("none", None),
     }
 
 
@@ -189,13 +203,16 @@ async def _acme_state(desk) -> dict:
                 MessageTemplate.waba_id == ACME_WABA))).all()),
             "misses": sorted((await s.execute(select(BotMiss.question, BotMiss.state))).all()),
             "acme_tags": sorted((await s.execute(select(Tag.name).where(Tag.brand_id == desk.brand_id))).scalars()),
+            "acme_models": sorted((await s.execute(select(BotModel.state).where(
+                BotModel.brand_id == desk.brand_id))).scalars()),
+            "pricing": (await s.get(WhatsAppBusinessAccount, ACME_WABA)).pricing_model,
         }
 
 
 def _path(template: str, w: dict, list_name: str = "waiting") -> str:
     return template.format(list=list_name, **{k: w[k] for k in (
         "chat_id", "tag_id", "lead_id", "message_id", "number_id", "department_id", "operator_id",
-        "canned_id", "template_id", "ticket_id")})
+        "canned_id", "template_id", "ticket_id", "waba_id", "model_id")})
 
 
 async def test_an_admin_of_another_brand_reaches_nothing_of_acmes_on_any_route(

@@ -52,3 +52,45 @@ def test_bsuid_revision_keeps_contacts_across_upgrade_and_downgrade(database_url
         migrate(database_url)
     finally:
         engine.dispose()
+
+
+def test_console_locales_revision_allows_a_shortcut_per_language(database_url):
+    """0021: old canned responses are English; /hours may then exist once per language, not twice in one;
+    the downgrade keeps one /hours (the English one) and the upgrade works again."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from desk.db import MIGRATIONS_DIR
+
+    migrate(database_url, "0020_lead_source")
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO brands (id, name, created_at) VALUES (1, 'Acme', '2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO canned_responses (brand_id, shortcut, title, text) "
+                              "VALUES (1, 'hours', 'Hours', 'We open at 9.')"))
+        migrate(database_url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT language FROM canned_responses")).scalar() == "en"
+            conn.execute(text("INSERT INTO canned_responses (brand_id, shortcut, title, text, language) "
+                              "VALUES (1, 'hours', '営業時間', '9時からです。', 'ja')"))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO canned_responses (brand_id, shortcut, title, text, language) "
+                                  "VALUES (1, 'hours', 'Again', 'Twice in Japanese', 'ja')"))
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("the same shortcut twice in one language was stored")
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
+        command.downgrade(cfg, "0020_lead_source")
+        with engine.begin() as conn:
+            assert [tuple(r) for r in conn.execute(text("SELECT shortcut, title FROM canned_responses"))] == \
+                [("hours", "Hours")]
+        migrate(database_url)
+    finally:
+        engine.dispose()

@@ -49,8 +49,8 @@ function alertOnCounts(counts) {
   const before = ALERTS.last;
   ALERTS.last = now;
   if (!before || Date.now() < ALERTS.quietUntil) return;
-  if (now.mine > before.mine) alertsNotify("A chat was assigned to you", "Open My chats to answer it.");
-  else if (now.queued > before.queued) alertsNotify("A new chat is waiting", "Someone asked for a person.");
+  if (now.mine > before.mine) alertsNotify(tr("alerts.assigned"), tr("alerts.assigned_body"));
+  else if (now.queued > before.queued) alertsNotify(tr("alerts.waiting"), tr("alerts.waiting_body"));
 }
 
 // The button that asks for desktop notifications (a browser asks only after a click).
@@ -60,7 +60,7 @@ function alertsButton() {
   btn.type = "button";
   btn.className = "signout";
   btn.id = "enable-alerts";
-  btn.textContent = "Turn on desktop alerts";
+  btn.textContent = tr("alerts.enable");
   btn.addEventListener("click", async () => {
     alertsUnlock();
     try { await Notification.requestPermission(); } catch (_) { /* refused */ }

@@ -75,6 +75,7 @@ const ICONS = {
   inbox: ["M3 13h5l2 3h4l2-3h5", "M5 5h14l2 8v6H3v-6z"],
   coins: [circle(9, 9, 6), circle(15, 15, 6)],
   chart: ["M4 20V4", "M4 20h16", "M8 16v-5", "M12 16V8", "M16 16v-8", "M20 16v-3"],
+  globe: [circle(12, 12, 9), "M3 12h18", "M12 3a14 14 0 0 1 0 18", "M12 3a14 14 0 0 0 0 18"],
 };
 function icon(name, cls = "icon") {
   const NS = "http://www.w3.org/2000/svg";
@@ -98,11 +99,11 @@ const S = {
 // Roles with one page of their own (they answer no chats).
 const ROLE_PAGE = { manager: "reports", trainer: "trainer" };
 const LISTS = {
-  waiting: { title: "Waiting", group: "waiting", empty: ["Nobody is waiting", "Chats the bot hands over to your departments queue here."] },
-  mine: { title: "My chats", empty: ["No open chats", "Pick a waiting chat, or go online to get chats assigned."] },
-  unattended: { title: "Unattended", group: "unattended", empty: ["Nothing unattended", "Chats nobody joined in time land here; they close automatically."] },
-  closed: { title: "Closed", empty: ["No closed chats yet", "The 50 most recently closed chats of your departments."] },
-  bot: { title: "With the bot", empty: ["No chats with the bot", "Conversations the bot is handling right now."] },
+  waiting: { title: tr("list.waiting"), group: "waiting", empty: [tr("list.waiting_empty"), tr("list.waiting_empty_help")] },
+  mine: { title: tr("list.mine"), empty: [tr("list.mine_empty"), tr("list.mine_empty_help")] },
+  unattended: { title: tr("list.unattended"), group: "unattended", empty: [tr("list.unattended_empty"), tr("list.unattended_empty_help")] },
+  closed: { title: tr("list.closed"), empty: [tr("list.closed_empty"), tr("list.closed_empty_help")] },
+  bot: { title: tr("list.bot"), empty: [tr("list.bot_empty"), tr("list.bot_empty_help")] },
 };
 
 class ApiError extends Error {
@@ -111,7 +112,8 @@ class ApiError extends Error {
 
 async function api(method, path, body, { background = false, headers = {} } = {}) {
   if (method !== "GET") alertsQuiet();  // alerts.js: no chime for what the operator just did
-  const opts = { method, credentials: "same-origin", headers: { ...headers } };
+  // The server's refusals come back in the console's language (desk.web.app.translate_errors).
+  const opts = { method, credentials: "same-origin", headers: { "Accept-Language": I18N.locale, ...headers } };
   if (method !== "GET") opts.headers["X-CSRF-Token"] = S.csrf || "";
   if (background) opts.headers["X-Background"] = "1";
   if (body instanceof FormData) opts.body = body;
@@ -123,17 +125,17 @@ async function api(method, path, body, { background = false, headers = {} } = {}
   try {
     resp = await fetch(path, opts);
   } catch (_) {
-    throw new ApiError("The desk cannot be reached. Check your connection.", 0);
+    throw new ApiError(tr("error.unreachable"), 0);
   }
   let data = null;
   try { data = await resp.json(); } catch (_) { /* empty or not JSON */ }
-  if (resp.status === 401) { signedOut(); throw new ApiError((data && data.error) || "Signed out", 401); }
+  if (resp.status === 401) { signedOut(); throw new ApiError((data && data.error) || tr("error.signed_out"), 401); }
   if (!resp.ok) throw new ApiError((data && data.error) || `${resp.status} ${resp.statusText}`, resp.status);
   return data;
 }
 
 function toast(text, kind = "") {
-  const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: "Click to dismiss", onclick: () => el.remove() },
+  const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: tr("toast.dismiss"), onclick: () => el.remove() },
     icon(kind === "error" ? "alert" : kind === "ok" ? "check" : "info"), h("span", { text }));
   $("#toasts").append(el);
   setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
@@ -149,47 +151,52 @@ function signedOut() {
 const now = () => Date.now() + S.offset;
 const parse = (iso) => (iso ? new Date(iso).getTime() : null);
 function syncClock(serverNow) { if (serverNow) S.offset = parse(serverNow) - Date.now(); }
+// Durations and dates in the operator's language (i18n.js: tr, fmtDate, dayKey) and the brand's time zone.
 function duration(ms, { seconds = true } = {}) {
   const s = Math.max(0, Math.floor(ms / 1000));
   const d = Math.floor(s / 86400), hrs = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-  if (d) return `${d}d ${hrs}h`;
-  if (hrs) return `${hrs}h ${String(m).padStart(2, "0")}m`;
-  if (m) return seconds ? `${m}m ${String(sec).padStart(2, "0")}s` : `${m}m`;
-  return seconds ? `${sec}s` : "now";
+  const two = (n) => String(n).padStart(2, "0");
+  if (d) return tr("dur.d_h", { d, h: hrs });
+  if (hrs) return tr("dur.h_m", { h: hrs, m: two(m) });
+  if (m) return seconds ? tr("dur.m_s", { m, s: two(sec) }) : tr("dur.m", { m });
+  return seconds ? tr("dur.s", { s: sec }) : tr("rel.now");
 }
 function relative(iso) {
   const t = parse(iso);
   if (!t) return "";
   const diff = now() - t;
-  if (diff < 60000) return "now";
-  if (diff < 3600000) return `${Math.floor(diff / 60000)}m`;
-  if (diff < 86400000) return `${Math.floor(diff / 3600000)}h`;
-  if (diff < 7 * 86400000) return `${Math.floor(diff / 86400000)}d`;
-  return new Date(t).toLocaleDateString([], { day: "numeric", month: "short" });
+  if (diff < 60000) return tr("rel.now");
+  if (diff < 3600000) return tr("rel.minutes", { n: Math.floor(diff / 60000) });
+  if (diff < 86400000) return tr("rel.hours", { n: Math.floor(diff / 3600000) });
+  if (diff < 7 * 86400000) return tr("rel.days", { n: Math.floor(diff / 86400000) });
+  return fmtDate(t, { day: "numeric", month: "short" });
 }
-const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "");
-function stamp(iso) {
+const clock = (iso) => (iso ? fmtDate(parse(iso), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : "");
+// The full date and time (a tooltip), e.g. "2026/12/3 18:05" or "Dec 3, 2026, 18:05".
+const fullStamp = (iso) => (iso ? fmtDate(parse(iso), { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" }) : "");
+// `inline`: inside a sentence ("due today 10:00").
+function stamp(iso, inline = false) {
   if (!iso) return "—";
-  const d = new Date(iso);
-  const sameDay = d.toDateString() === new Date(now()).toDateString();
-  if (sameDay) return `Today ${clock(iso)}`;
-  if (d.toDateString() === new Date(now() + 86400000).toDateString()) return `Tomorrow ${clock(iso)}`;
-  return d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  const t = parse(iso), lc = inline ? "_inline" : "";
+  if (dayKey(t) === dayKey(now())) return tr(`time.today_at${lc}`, { time: clock(iso) });
+  if (dayKey(t) === dayKey(now() + 86400000)) return tr(`time.tomorrow_at${lc}`, { time: clock(iso) });
+  return fmtDate(t, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 function dayLabel(iso) {
-  const d = new Date(iso);
-  const today = new Date(now());
-  const yesterday = new Date(now() - 86400000);
-  if (d.toDateString() === today.toDateString()) return "Today";
-  if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
-  return d.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  const t = parse(iso);
+  if (dayKey(t) === dayKey(now())) return tr("time.today");
+  if (dayKey(t) === dayKey(now() - 86400000)) return tr("time.yesterday");
+  return fmtDate(t, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 }
 const MB = 1024 * 1024;
-const human = (n) => (n >= MB / 10 ? `${(n / MB).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`);
+const human = (n) => (n >= MB / 10 ? tr("size.mb", { n: (n / MB).toFixed(1) }) : n >= 1024 ? tr("size.kb", { n: Math.round(n / 1024) }) : tr("size.bytes", { n }));
 
+// Japanese names are family name first: 佐藤 陽翔 -> 佐藤 (as Japanese apps show them).
+const CJK = /^[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
 function initials(name, fallback) {
   const words = String(name || "").trim().split(/\s+/).filter(Boolean);
   if (!words.length) return String(fallback || "?").slice(-2);
+  if (CJK.test(words[0])) return Array.from(words[0]).slice(0, 2).join("");
   return (words[0][0] + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
 }
 const PALETTE = ["#2563eb", "#0d9488", "#7c3aed", "#db2777", "#ea580c", "#0891b2", "#4f46e5", "#059669", "#b45309", "#9333ea"];
@@ -271,14 +278,42 @@ function activity() {
 
 async function loadMe(background = false) {
   const me = await api("GET", "/api/me", undefined, { background });
+  // The operator's own language wins over the browser's; a page in another one is loaded again.
+  const wanted = me.locale || I18N.browserLocale();
+  if (rememberLocale(me.locale) && wanted !== I18N.locale && I18N.supported.includes(wanted)) {
+    S.leaving = true;
+    location.reload();
+    throw new Error("reloading");
+  }
+  setTimeZone(me.time_zone || "UTC");
   S.me = me;
   S.csrf = me.csrf_token;
   $("#me-name").textContent = me.name;
-  $("#me-email").textContent = `${me.role === "admin" ? "Admin" : "Operator"} · ${me.departments.map((d) => d.name).join(", ") || "no department"}`;
+  $("#me-email").textContent = `${tr("role." + me.role)} · ${me.departments.map((d) => d.name).join(", ") || tr("common.no_department")}`;
+  renderLocaleMenu();
   const av = $("#me-avatar");
   av.firstChild && av.firstChild.nodeType === 3 ? (av.firstChild.textContent = initials(me.name)) : av.prepend(document.createTextNode(initials(me.name)));
   av.style.background = "#2563eb";
   renderStatus();
+}
+
+// The console's language, chosen by the operator (PUT /api/me/locale) and kept on their account.
+const LOCALE_NAMES = { en: "English", ja: "日本語" };
+function renderLocaleMenu() {
+  if ($("#locale-select")) return;
+  const select = h("select", { class: "field small locale-select", id: "locale-select", "aria-label": tr("locale.label"), title: tr("locale.label") },
+    h("option", { value: "", text: tr("locale.browser", { language: LOCALE_NAMES[I18N.browserLocale()] || I18N.browserLocale() }) }),
+    (S.me.locales || I18N.supported).map((l) => h("option", { value: l, text: LOCALE_NAMES[l] || l })));
+  select.value = S.me.locale || "";
+  select.addEventListener("change", async () => {
+    try {
+      const r = await api("PUT", "/api/me/locale", { locale: select.value || null });
+      rememberLocale(r.locale);
+      S.leaving = true;
+      location.reload();
+    } catch (e) { toast(e.message, "error"); select.value = S.me.locale || ""; }
+  });
+  $("#signout").before(h("label", { class: "locale" }, icon("globe"), select));
 }
 
 function renderStatus() {
@@ -295,8 +330,8 @@ async function setStatus(status) {
     const r = await api("PUT", "/api/me/status", { status });
     S.me.status = r.status;
     renderStatus();
-    toast(status === "online" ? "You are online: waiting chats of your departments come to you."
-      : status === "away" ? "You are away: no new chats are assigned to you." : "You are offline.", "ok");
+    toast(status === "online" ? tr("status.online_toast")
+      : status === "away" ? tr("status.away_toast") : tr("status.offline_toast"), "ok");
     if (r.assigned && r.assigned.length) scheduleRefresh();
   } catch (e) { toast(e.message, "error"); }
 }
@@ -372,7 +407,7 @@ async function loadCounts(background = false) {
     el.classList.toggle("hot", n > 0 && ["waiting", "unattended", "tickets_queued"].includes(el.dataset.count));
   }
   const waiting = (c.waiting || 0) + (c.unattended || 0);
-  document.title = waiting ? `(${waiting}) tsunagi · console` : "tsunagi · console";
+  document.title = waiting ? tr("page.title_waiting", { waiting }) : tr("page.title");
   if (S.me.role !== "manager") alertOnCounts(c);  // alerts.js: chime and desktop notification
 }
 
@@ -392,7 +427,7 @@ function renderList() {
   const chats = S.chats.filter((c) => !q || [c.name, c.phone, c.username, c.wa_id].some((v) => v && String(v).toLowerCase().includes(q)));
   $("#list-sub").textContent = S.chats.length ? `${S.chats.length}` : "";
   if (!chats.length) {
-    const [title, text] = q ? ["No match", "No chat in this list matches your search."] : LISTS[S.list].empty;
+    const [title, text] = q ? [tr("list.no_match"), tr("list.no_match_help")] : LISTS[S.list].empty;
     box.replaceChildren(h("div", { class: "empty" }, icon("inbox"), h("b", { text: title }), h("span", { text })));
     return;
   }
@@ -401,13 +436,13 @@ function renderList() {
     // Queues are grouped by department; the header counts the chats in this list's own word.
     const groups = new Map();
     for (const c of chats) {
-      const key = c.department || "No department";
+      const key = c.department || tr("common.no_department_title");
       if (!groups.has(key)) groups.set(key, []);
       groups.get(key).push(c);
     }
     for (const [dept, group] of groups) {
       items.push(h("div", { class: "group-head" }, h("span", { class: "dept", text: dept }),
-        h("span", { class: "group-count", text: `${group.length} ${LISTS[S.list].group}` })));
+        h("span", { class: "group-count", text: tr(`list.group_count.${LISTS[S.list].group}`, { count: group.length }) })));
       items.push(...group.map(chatItem));
     }
   } else items.push(...chats.map(chatItem));
@@ -416,14 +451,14 @@ function renderList() {
 
 function chatItem(c) {
   const last = c.last;
-  const who = last ? { user: "", bot: "Bot: ", operator: "Operator: ", system: "Desk: " }[last.sender] : "";
+  const who = last ? { user: "", bot: tr("preview.bot"), operator: tr("preview.operator"), system: tr("preview.desk") }[last.sender] : "";
   const needsReply = c.state === "open" && last && last.sender === "user";
-  const meta = h("div", { class: "meta" }, h("span", { class: `badge ${c.state}`, text: c.state }));
+  const meta = h("div", { class: "meta" }, h("span", { class: `badge ${c.state}`, text: tr("state." + c.state) }));
   if (c.department && !LISTS[S.list].group) meta.append(h("span", { class: "badge dept", text: c.department }));
   if ((c.state === "waiting" || c.state === "unattended") && c.handed_off_at) {
-    meta.append(h("span", { class: "wait", dataset: { since: c.handed_off_at, prefix: "waiting " } }, icon("clock"), h("span", { text: "" })));
+    meta.append(h("span", { class: "wait", dataset: { since: c.handed_off_at, prefix: tr("wait.waiting_prefix") } }, icon("clock"), h("span", { text: "" })));
   } else if (needsReply && last.at) {
-    meta.append(h("span", { class: "wait", dataset: { since: last.at, prefix: "unanswered " } }, icon("clock"), h("span", { text: "" })));
+    meta.append(h("span", { class: "wait", dataset: { since: last.at, prefix: tr("wait.unanswered_prefix") } }, icon("clock"), h("span", { text: "" })));
   }
   if (c.state === "closed" && c.operator) meta.append(h("span", { class: "number", text: c.operator }));
   const time = c.state === "closed" ? c.closed_at : (last ? last.at : c.last_activity_at);
@@ -437,7 +472,7 @@ function chatItem(c) {
   h("div", {},
     h("div", { class: "row" }, h("span", { class: "name", text: displayName(c) }), h("span", { class: "time", dataset: { rel: time || "" }, text: relative(time) })),
     c.name ? h("div", { class: "number", text: handle(c) }) : null,
-    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? waText(last.text, "ptext") : "No messages"),
+    h("div", { class: "preview" }, who ? h("span", { class: "from", text: who }) : null, last ? waText(last.text, "ptext") : tr("preview.no_messages")),
     meta));
   tickOne(el);
   return el;
@@ -451,14 +486,14 @@ function buildConversation() {
   C.tagbar = h("div", { class: "tagbar" });
   C.messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
   C.notice = h("div", { class: "notice", hidden: true });
-  C.text = h("textarea", { id: "reply", rows: "3", placeholder: "Write a reply…  Type / for canned responses", "aria-label": "Reply" });
+  C.text = h("textarea", { id: "reply", rows: "3", placeholder: tr("composer.placeholder"), "aria-label": tr("composer.reply") });
   C.file = h("input", { type: "file", hidden: true, id: "attach-input" });
   C.template = h("div", { class: "template-box", id: "template-box", hidden: true });
   C.hint = h("span", { class: "window-hint" });
-  C.send = h("button", { class: "btn primary", type: "button", id: "send" }, icon("send"), "Send");
-  C.cannedBtn = h("button", { class: "btn ghost small", type: "button", title: "Canned responses (type /)" }, icon("zap"), "Canned");
-  C.faqBtn = h("button", { class: "btn ghost small", type: "button", title: "Insert a FAQ article" }, icon("book"), "FAQ");
-  C.attachBtn = h("button", { class: "btn ghost small", type: "button", title: "Attach a file" }, icon("clip"), "Attach");
+  C.send = h("button", { class: "btn primary", type: "button", id: "send" }, icon("send"), tr("common.send"));
+  C.cannedBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.canned_title") }, icon("zap"), tr("composer.canned"));
+  C.faqBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.faq_title") }, icon("book"), tr("composer.faq"));
+  C.attachBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.attach_title") }, icon("clip"), tr("composer.attach"));
   C.popup = h("div", { class: "popup", hidden: true, role: "listbox" });
   C.editor = h("div", { class: "editor" }, C.text,
     h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.hint, C.send));
@@ -487,8 +522,8 @@ function buildConversation() {
 function showNoChat() {
   $("#conv").hidden = true;
   $("#conv-empty").hidden = false;
-  $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: "No chat open" }),
-    h("span", { id: "conv-empty-help", text: "Pick a chat from the queue on the left to read it and answer. Waiting chats need you first: open one and press Pick. Go online to get new chats assigned to you." }));
+  $("#conv-empty").replaceChildren(icon("chat"), h("b", { text: tr("conv.none_open") }),
+    h("span", { id: "conv-empty-help", text: tr("conv.none_open_help") }));
   $("#side-pane").replaceChildren();
 }
 
@@ -524,7 +559,7 @@ async function loadChat(background = false, scrollToEnd = false) {
     if (e.status === 404) {
       $("#conv").hidden = true;
       $("#conv-empty").hidden = false;
-      $("#conv-empty").replaceChildren(icon("lock"), h("b", { text: "This chat is not available" }), h("span", { text: e.message }));
+      $("#conv-empty").replaceChildren(icon("lock"), h("b", { text: tr("conv.not_available") }), h("span", { text: e.message }));
       $("#side-pane").replaceChildren();
     } else if (!background) toast(e.message, "error");
     return;
@@ -543,24 +578,24 @@ function renderHead(d) {
   const c = d.contact;
   const subParts = [handle(c)];
   if (d.department) subParts.push(d.department.name);
-  if (d.operator) subParts.push(d.operator.id === S.me.id ? "with you" : `with ${d.operator.name}`);
-  if (d.number) subParts.push(`to ${d.number.display || d.number.id}`);
+  if (d.operator) subParts.push(d.operator.id === S.me.id ? tr("conv.with_you") : tr("conv.with_operator", { operator: d.operator.name }));
+  if (d.number) subParts.push(tr("conv.to_number", { number: d.number.display || d.number.id }));
   const buttons = [];
   const a = d.actions;
-  if (a.pick) buttons.push(h("button", { class: "btn primary", type: "button", id: "pick", onclick: pickChat }, icon("take"), "Pick"));
+  if (a.pick) buttons.push(h("button", { class: "btn primary", type: "button", id: "pick", onclick: pickChat }, icon("take"), tr("conv.pick")));
   if (a.take_over) buttons.push(h("button", { class: "btn primary", type: "button", id: "take-over", onclick: () => takeoverMove("take-over"),
-    title: "Pause the bot and answer this chat yourself" }, icon("take"), "Take over"));
+    title: tr("conv.take_over_title") }, icon("take"), tr("conv.take_over")));
   if (a.hand_back) buttons.push(h("button", { class: "btn", type: "button", id: "hand-back", onclick: () => takeoverMove("hand-back"),
-    title: "Give this chat back to the bot: the user's next message goes to the bot" }, icon("bot"), "Hand back to bot"));
+    title: tr("conv.hand_back_title") }, icon("bot"), tr("conv.hand_back")));
   buttons.push(h("button", { class: "btn", type: "button", id: "transfer", disabled: !a.transfer, onclick: openTransfer,
-    title: a.transfer ? "Transfer to another operator or department" : "Only the chat's operator or an admin can transfer it" }, icon("transfer"), "Transfer"));
+    title: a.transfer ? tr("conv.transfer_title") : tr("conv.transfer_denied") }, icon("transfer"), tr("conv.transfer")));
   buttons.push(h("button", { class: "btn danger", type: "button", id: "close-chat", disabled: !a.close, onclick: openClose,
-    title: a.close ? "Close this chat" : d.state === "closed" ? "This chat is closed" : "Only the chat's operator or an admin can close it" }, icon("x"), "Close"));
+    title: a.close ? tr("conv.close_title") : d.state === "closed" ? tr("conv.is_closed") : tr("conv.close_denied") }, icon("x"), tr("conv.close")));
   C.head.replaceChildren(
     avatar(c.name, c.wa_id, "avatar lg"),
     h("div", { class: "title" },
       h("b", {}, h("span", { class: "nm", id: "contact-name", text: displayName(c) })),
-      h("div", { class: "sub", title: subParts.join(" · ") }, h("span", { class: `badge ${d.state}`, text: d.state }), " ", subParts.join(" · "))),
+      h("div", { class: "sub", title: subParts.join(" · ") }, h("span", { class: `badge ${d.state}`, text: tr("state." + d.state) }), " ", subParts.join(" · "))),
     h("div", { class: "conv-actions" }, buttons));
 }
 
@@ -568,26 +603,26 @@ function extraActions(d) {
   const lead = d.leads[0];
   return [
     h("button", { class: "btn small", type: "button", id: "push-lead", disabled: !lead, onclick: () => pushLead(lead),
-      title: lead ? "Send this lead's details to the CRM" : "No lead was captured for this contact" }, icon("upload"), "Push lead to CRM"),
+      title: lead ? tr("lead.push_title") : tr("lead.none_captured") }, icon("upload"), tr("lead.push")),
     h("button", { class: "btn small", type: "button", id: "create-ticket", onclick: openTicket,
-      title: "Turn this chat into a helpdesk ticket" }, icon("ticket"), "Create ticket"),
+      title: tr("ticket.create_title") }, icon("ticket"), tr("ticket.create")),
     h("button", { class: "btn small", type: "button", id: "add-note", onclick: openNote,
-      title: "An internal note for colleagues: never sent to the customer" }, icon("lock"), "Add note"),
+      title: tr("note.add_title") }, icon("lock"), tr("note.add")),
   ];
 }
 
 function openNote() {
   const d = S.detail;
-  const text = h("textarea", { class: "field", id: "note-text", rows: "4", maxlength: "4000", "aria-label": "Note",
-    placeholder: "Only colleagues who see this chat read it. It is never sent to WhatsApp." });
+  const text = h("textarea", { class: "field", id: "note-text", rows: "4", maxlength: "4000", "aria-label": tr("note.label"),
+    placeholder: tr("note.placeholder") });
   const error = h("div", { class: "form-error", hidden: true, role: "alert" });
   modal({
-    title: "Internal note",
-    body: [h("p", { class: "muted", text: `A note on the chat with ${displayName(d.contact)}, shown in the transcript to your colleagues only.` }), text, error],
-    actions: [{ label: "Cancel" }, { label: "Add note", kind: "primary", icon: "lock", run: async () => {
+    title: tr("note.title"),
+    body: [h("p", { class: "muted", text: tr("note.intro", { name: displayName(d.contact) }) }), text, error],
+    actions: [{ label: tr("common.cancel") }, { label: tr("note.add"), kind: "primary", icon: "lock", run: async () => {
       try {
         await api("POST", `/api/chats/${d.id}/notes`, { text: text.value });
-        toast("Note added (not sent to the customer).", "ok");
+        toast(tr("note.added"), "ok");
         if (d.id === S.chatId) await loadChat(false, true);
       } catch (e) { error.textContent = e.message; error.hidden = false; return false; }
     } }],
@@ -596,11 +631,11 @@ function openNote() {
 
 function renderTags(d) {
   const chips = d.tags.map((t) => h("span", { class: "tag" }, t.name,
-    h("button", { type: "button", title: `Remove ${t.name}`, "aria-label": `Remove tag ${t.name}`, onclick: () => removeTag(t) }, "×")));
-  const add = h("button", { class: "tag-add", type: "button", text: "+ Add tag" });
+    h("button", { type: "button", title: tr("tag.remove", { name: t.name }), "aria-label": tr("tag.remove_label", { name: t.name }), onclick: () => removeTag(t) }, "×")));
+  const add = h("button", { class: "tag-add", type: "button", text: tr("tag.add_chip") });
   add.addEventListener("click", () => {
     const listId = "tag-options";
-    const input = h("input", { class: "tag-input", list: listId, placeholder: "Tag name, Enter", "aria-label": "Tag" });
+    const input = h("input", { class: "tag-input", list: listId, placeholder: tr("tag.input_placeholder"), "aria-label": tr("tag.label") });
     const options = h("datalist", { id: listId }, S.tags.filter((t) => !d.tags.some((x) => x.id === t.id)).map((t) => h("option", { value: t.name })));
     input.addEventListener("keydown", async (e) => {
       if (e.key === "Escape") renderTags(S.detail);
@@ -636,7 +671,7 @@ function renderComposer(d) {
   C.editor.classList.toggle("disabled", !enabled);
   C.editor.hidden = cp.kind === "window";
   renderTemplates(d);
-  C.text.placeholder = enabled ? `Reply to ${displayName(d.contact)}…  Type / for canned responses` : "";
+  C.text.placeholder = enabled ? tr("composer.placeholder_to", { name: displayName(d.contact) }) : "";
   C.notice.dataset.kind = cp.kind;
   if (enabled) {
     C.notice.hidden = true;
@@ -644,7 +679,7 @@ function renderComposer(d) {
     const kind = { window: "warn", pick: "info", closed: "muted", credits: "warn" }[cp.kind] || "muted";
     C.notice.className = `notice ${kind}`;
     const extra = [];
-    if (cp.kind === "pick" && d.actions.pick) extra.push(h("button", { class: "btn primary small", type: "button", onclick: pickChat }, icon("take"), "Pick chat"));
+    if (cp.kind === "pick" && d.actions.pick) extra.push(h("button", { class: "btn primary small", type: "button", onclick: pickChat }, icon("take"), tr("conv.pick_chat")));
     C.notice.replaceChildren(icon(cp.kind === "window" ? "clock" : cp.kind === "closed" ? "lock" : cp.kind === "credits" ? "coins" : "info"),
       h("span", { class: "grow", id: "composer-reason", text: cp.reason }), ...extra);
     C.notice.hidden = false;
@@ -663,15 +698,15 @@ function renderTemplates(d) {
   C.tplKey = key;
   const list = cp.templates || [];
   if (!list.length) {
-    C.template.replaceChildren(h("div", { class: "muted", id: "template-reason", text: cp.template_reason || "No approved templates." }));
+    C.template.replaceChildren(h("div", { class: "muted", id: "template-reason", text: cp.template_reason || tr("template.none_approved") }));
     return;
   }
-  const select = h("select", { class: "field", id: "template-select", "aria-label": "Approved template" },
-    list.map((t, i) => h("option", { value: String(i), text: `${t.name} (${t.language}) · ${t.category.toLowerCase()}` })));
+  const select = h("select", { class: "field", id: "template-select", "aria-label": tr("template.approved_one") },
+    list.map((t, i) => h("option", { value: String(i), text: `${t.name} (${t.language}) · ${tr("template.category." + t.category.toLowerCase())}` })));
   const params = h("div", { class: "tpl-params" });
   const preview = h("div", { class: "tpl-preview" });
   const reason = cp.template_reason ? h("div", { class: "form-error", id: "template-reason", text: cp.template_reason }) : null;
-  const send = h("button", { class: "btn primary", type: "button", id: "send-template", disabled: !!cp.template_reason }, icon("send"), "Send template");
+  const send = h("button", { class: "btn primary", type: "button", id: "send-template", disabled: !!cp.template_reason }, icon("send"), tr("template.send"));
   let inputs = { header: [], body: [] };
   const fill = (text, values) => (text || "").replace(/\{\{\s*(\d+)\s*\}\}/g, (m, n) => values[Number(n) - 1] || m);
   const update = () => {
@@ -686,7 +721,7 @@ function renderTemplates(d) {
     const fields = [];
     for (const part of ["header", "body"]) {
       for (let i = 1; i <= t.params[part]; i++) {
-        const input = h("input", { class: "field", placeholder: `${part} {{${i}}}`, "aria-label": `${part} parameter ${i}`, dataset: { part, n: i } });
+        const input = h("input", { class: "field", placeholder: `${tr("template.part." + part)} {{${i}}}`, "aria-label": tr("template.param_label", { part: tr("template.part." + part), n: i }), dataset: { part, n: i } });
         input.addEventListener("input", update);
         inputs[part].push(input);
         fields.push(input);
@@ -702,15 +737,15 @@ function renderTemplates(d) {
     try {
       await api("POST", `/api/chats/${d.id}/template`, { name: t.name, language: t.language,
         header_params: inputs.header.map((x) => x.value), body_params: inputs.body.map((x) => x.value) });
-      toast(`Template ${t.name} queued for sending.`, "ok");
+      toast(tr("template.queued", { name: t.name }), "ok");
       C.tplKey = "";
       S.templatesFor = null;
       await loadChat(false, true);
     } catch (e) { toast(e.message, "error"); } finally { send.disabled = !!cp.template_reason; }
   });
-  const hide = asked ? h("button", { class: "btn ghost small", type: "button", id: "hide-templates", onclick: () => { S.templatesFor = null; renderTemplates(S.detail); } }, "Hide") : null;
-  C.template.replaceChildren(h("div", { class: "tpl-head" }, h("b", { text: "Approved templates" }),
-    h("span", { class: "muted", text: "WhatsApp allows only these outside the 24-hour window; a template opens a business-initiated conversation." }), hide),
+  const hide = asked ? h("button", { class: "btn ghost small", type: "button", id: "hide-templates", onclick: () => { S.templatesFor = null; renderTemplates(S.detail); } }, tr("common.hide")) : null;
+  C.template.replaceChildren(h("div", { class: "tpl-head" }, h("b", { text: tr("template.approved") }),
+    h("span", { class: "muted", text: tr("template.window_help") }), hide),
   h("div", { class: "tpl-row" }, select, params), preview, ...(reason ? [reason] : []), h("div", { class: "tpl-actions" }, send));
   choose();
 }
@@ -719,18 +754,18 @@ function updateWindowHint() {
   const d = S.detail;
   if (!d || !d.composer.enabled || !d.composer.window_closes_at) { C.hint.textContent = ""; return; }
   const left = parse(d.composer.window_closes_at) - now();
-  C.hint.textContent = left > 0 ? `Window: ${duration(left, { seconds: false })} left` : "Window closed";
-  C.hint.title = "WhatsApp's 24-hour customer-service window: free-form replies only inside it";
+  C.hint.textContent = left > 0 ? tr("window.left", { duration: duration(left, { seconds: false }) }) : tr("window.closed");
+  C.hint.title = tr("window.title");
   C.hint.className = `window-hint${left < 3600000 ? " soon" : ""}`;
 }
 
 const TICKS = {
-  queued: ["clock", "pending", "Queued"], sending: ["clock", "pending", "Sending"], accepted: ["✓", "", "Accepted by WhatsApp"],
-  sent: ["✓", "", "Sent"], delivered: ["✓✓", "", "Delivered"], read: ["✓✓", "read", "Read"], failed: ["⚠", "failed", "Not delivered"],
+  queued: ["clock", "pending", tr("tick.queued")], sending: ["clock", "pending", tr("tick.sending")], accepted: ["✓", "", tr("tick.accepted")],
+  sent: ["✓", "", tr("tick.sent")], delivered: ["✓✓", "", tr("tick.delivered")], read: ["✓✓", "read", tr("tick.read")], failed: ["⚠", "failed", tr("tick.failed")],
 };
 
 function messageFoot(m) {
-  const foot = h("div", { class: "foot" }, h("span", { text: clock(m.at), title: new Date(m.at).toLocaleString() }));
+  const foot = h("div", { class: "foot" }, h("span", { text: clock(m.at), title: fullStamp(m.at) }));
   if (m.direction === "out") {
     const [mark, cls, label] = TICKS[m.status] || ["", "", m.status];
     const t = h("span", { class: `ticks ${cls}`, title: label, "aria-label": label, dataset: { status: m.status } });
@@ -751,14 +786,14 @@ function mediaEl(url, make) {
 function messageEl(m, showWho) {
   if (m.type === "event") return h("div", { class: "msg-event", dataset: { id: m.id } }, h("span", { text: m.body }), h("small", { text: clock(m.at) }));
   const bubble = h("div", { class: "bubble" });
-  if (m.forwarded) bubble.append(h("div", { class: "forwarded", text: "↪ Forwarded" }));
+  if (m.forwarded) bubble.append(h("div", { class: "forwarded", text: tr("msg.forwarded") }));
   if (m.reply_to) {  // the customer replied to a message: quote it, as WhatsApp does
     const quoted = S.byWamid && S.byWamid.get(m.reply_to);
-    bubble.append(h("div", { class: "quoted", title: "In reply to", text: quoted ? (quoted.body || `[${quoted.type}]`) : "a message not in this chat" }));
+    bubble.append(h("div", { class: "quoted", title: tr("msg.in_reply_to"), text: quoted ? (quoted.body || `[${quoted.type}]`) : tr("msg.not_in_chat") }));
   }
   const md = m.media;
   if (md) {
-    if (!md.url) bubble.append(h("div", { class: "missing-media", text: `[${md.kind}${md.filename ? ": " + md.filename : ""} — not stored]` }));
+    if (!md.url) bubble.append(h("div", { class: "missing-media", text: tr("msg.media_not_stored", { what: md.kind + (md.filename ? ": " + md.filename : "") }) }));
     else if (md.kind === "image") bubble.append(mediaEl(md.url, () => {
       const img = h("img", { class: "media", src: md.url, alt: md.filename || "image" });
       img.addEventListener("load", () => { if (S.stickToEnd) C.messages.scrollTop = C.messages.scrollHeight; });
@@ -776,10 +811,10 @@ function messageEl(m, showWho) {
   else if (!md) bubble.append(h("span", { class: "text missing-media", text: `[${m.type}]` }));
   // The buttons (or list rows) the bot offered with this message, as the customer saw them.
   if (m.buttons && m.buttons.length) {
-    bubble.append(h("div", { class: "offered", "aria-label": "Buttons offered" },
+    bubble.append(h("div", { class: "offered", "aria-label": tr("msg.buttons_offered") },
       m.buttons.map((t) => h("span", { class: "offer", text: t }))));
   }
-  const who = { user: S.detail ? displayName(S.detail.contact) : "User", bot: "Bot", operator: "Operator", system: "Desk" }[m.sender];
+  const who = { user: S.detail ? displayName(S.detail.contact) : tr("sender.user"), bot: tr("sender.bot"), operator: tr("sender.operator"), system: tr("sender.desk") }[m.sender];
   const el = h("div", { class: `msg ${m.sender}${m.status === "failed" ? " failed" : ""}`, dataset: { id: m.id } },
     showWho ? h("div", { class: "who", text: who }) : null, bubble, messageFoot(m));
   if (m.failure) el.append(failureEl(m));
@@ -794,22 +829,22 @@ function failureEl(m) {
   const mayAnswer = d && d.state === "open" && (d.operator && d.operator.id === S.me.id || S.me.role === "admin");
   const buttons = [];
   if (mayAnswer && m.sender === "operator" && f.action === "retry") {
-    buttons.push(h("button", { class: "btn small", type: "button", dataset: { retry: m.id }, onclick: (e) => retryMessage(m, e.currentTarget) }, "Retry"));
+    buttons.push(h("button", { class: "btn small", type: "button", dataset: { retry: m.id }, onclick: (e) => retryMessage(m, e.currentTarget) }, tr("common.retry")));
   }
   if (mayAnswer && f.action === "template") {
-    buttons.push(h("button", { class: "btn small primary", type: "button", dataset: { useTemplate: m.id }, onclick: () => showTemplates() }, icon("send"), "Send template"));
+    buttons.push(h("button", { class: "btn small primary", type: "button", dataset: { useTemplate: m.id }, onclick: () => showTemplates() }, icon("send"), tr("template.send")));
   }
   return h("div", { class: "err failure", role: "note" },
     h("div", { class: "what", text: f.text }), h("div", { class: "next", text: f.next_step }),
     buttons.length ? h("div", { class: "failure-actions" }, ...buttons) : null,
-    h("small", { class: "detail", text: `WhatsApp said: ${m.error}` }));
+    h("small", { class: "detail", text: tr("failure.whatsapp_said", { error: m.error }) }));
 }
 
 async function retryMessage(m, btn) {
   btn.disabled = true;
   try {
     await api("POST", `/api/chats/${S.chatId}/messages/${m.id}/retry`);
-    toast("Queued again for WhatsApp.", "ok");
+    toast(tr("failure.queued_again"), "ok");
     S.msgKey = "";
     await loadChat(false, true);
   } catch (e) { toast(e.message, "error"); btn.disabled = false; }
@@ -828,8 +863,8 @@ function showTemplates() {
 // An internal note: for colleagues only, never sent to WhatsApp (desk/services/notes.py).
 function noteEl(n) {
   return h("div", { class: "msg-note", dataset: { noteId: n.id } },
-    h("div", { class: "note-head" }, icon("lock", "icon tiny"), h("b", { text: n.author }), h("span", { text: " · internal note, not sent to the customer" }),
-      h("small", { text: clock(n.at), title: new Date(n.at).toLocaleString() })),
+    h("div", { class: "note-head" }, icon("lock", "icon tiny"), h("b", { text: n.author }), h("span", { text: tr("note.head_suffix") }),
+      h("small", { text: clock(n.at), title: fullStamp(n.at) })),
     h("div", { class: "note-body", text: n.body }));
 }
 
@@ -859,11 +894,11 @@ function renderMessages(list, scrollToEnd, notes = []) {
       if (n) { nodes.push(noteEl(n)); prev = null; continue; }
       const el = messageEl(m, !prev || prev.sender !== m.sender);
       const emoji = m.wamid && reactions.get(m.wamid);
-      if (emoji) (el.querySelector(".bubble") || el).append(h("span", { class: "reaction", title: "The customer reacted", text: emoji }));
+      if (emoji) (el.querySelector(".bubble") || el).append(h("span", { class: "reaction", title: tr("msg.customer_reacted"), text: emoji }));
       nodes.push(el);
       prev = m;
     }
-    if (!list.length) nodes.push(h("div", { class: "empty" }, h("span", { text: "No messages yet." })));
+    if (!list.length) nodes.push(h("div", { class: "empty" }, h("span", { text: tr("msg.none_yet") })));
     box.replaceChildren(...nodes);
     S.msgKey = key;
     if (scrollToEnd || nearBottom || mineAdded) { box.scrollTop = box.scrollHeight; S.stickToEnd = true; }
@@ -884,35 +919,35 @@ function renderSide(d) {
   const c = d.contact;
   const side = [];
   side.push(h("section", {}, h("div", { class: "contact-card" }, avatar(c.name, c.wa_id, "avatar lg"),
-    h("b", { text: c.name || "Unknown name" }), h("span", { class: "sub", text: handle(c) }),
-    h("span", { class: "sub", text: "WhatsApp" + (d.number ? ` · to ${d.number.display || d.number.id}` : "") }))));
+    h("b", { text: c.name || tr("contact.unknown_name") }), h("span", { class: "sub", text: handle(c) }),
+    h("span", { class: "sub", text: "WhatsApp" + (d.number ? tr("side.to_number", { number: d.number.display || d.number.id }) : "") }))));
   const windowText = d.composer.window_closes_at
-    ? (parse(d.composer.window_closes_at) > now() ? `open, ${duration(parse(d.composer.window_closes_at) - now(), { seconds: false })} left` : "closed")
-    : "not opened by the user";
-  const kv = [["State", d.state], ["Department", d.department ? d.department.name : "—"], ["Operator", d.operator ? d.operator.name : "—"],
-    ["Started", stamp(d.opened_at)], ["Handed over", stamp(d.handed_off_at)], ["Joined", stamp(d.assigned_at)],
-    ["24h window", windowText]];
-  if (d.state === "closed") kv.push(["Closed", stamp(d.closed_at)], ["Closed by", d.closed_by || "—"], ["Reason", d.close_reason || "—"]);
-  if (d.source) kv.push(["Came from", `${d.source.type === "ad" ? "an ad" : d.source.type || "a link"}${d.source.headline ? ` “${d.source.headline}”` : ""}${d.source.url ? ` · ${d.source.url}` : ""}`]);
-  if (d.csat) kv.push(["Rating", d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
-    : d.csat.state === "skipped" ? `no survey: ${d.csat.skip_reason || "skipped"}` : "survey sent, no answer yet"]);
-  side.push(h("section", {}, h("h3", { text: "Conversation" }), dl(kv)));
+    ? (parse(d.composer.window_closes_at) > now() ? tr("side.window_open", { duration: duration(parse(d.composer.window_closes_at) - now(), { seconds: false }) }) : "closed")
+    : tr("side.window_not_opened");
+  const kv = [[tr("side.state"), tr("state." + d.state)], [tr("common.department"), d.department ? d.department.name : "—"], [tr("common.operator"), d.operator ? d.operator.name : "—"],
+    [tr("side.started"), stamp(d.opened_at)], [tr("side.handed_over"), stamp(d.handed_off_at)], [tr("side.joined"), stamp(d.assigned_at)],
+    [tr("side.window"), windowText]];
+  if (d.state === "closed") kv.push([tr("side.closed"), stamp(d.closed_at)], [tr("side.closed_by"), d.closed_by || "—"], [tr("common.reason"), d.close_reason || "—"]);
+  if (d.source) kv.push([tr("side.came_from"), `${d.source.type === "ad" ? "an ad" : d.source.type || "a link"}${d.source.headline ? ` “${d.source.headline}”` : ""}${d.source.url ? ` · ${d.source.url}` : ""}`]);
+  if (d.csat) kv.push([tr("side.rating"), d.csat.label ? d.csat.label + (d.csat.comment ? ` · “${d.csat.comment}”` : "")
+    : d.csat.state === "skipped" ? tr("side.no_survey", { reason: d.csat.skip_reason || tr("side.skipped") }) : tr("side.survey_unanswered")]);
+  side.push(h("section", {}, h("h3", { text: tr("side.conversation") }), dl(kv)));
   const lead = d.leads[0];
-  const leadSec = h("section", { id: "lead-panel" }, h("h3", {}, h("span", { text: "Lead" }),
-    lead ? h("span", { class: "crm" }, h("span", { class: `dot ${lead.crm_state === "pushed" ? "online" : lead.crm_state === "failed" ? "" : "away"}` }), `CRM: ${lead.crm_state}`) : null));
+  const leadSec = h("section", { id: "lead-panel" }, h("h3", {}, h("span", { text: tr("common.lead") }),
+    lead ? h("span", { class: "crm" }, h("span", { class: `dot ${lead.crm_state === "pushed" ? "online" : lead.crm_state === "failed" ? "" : "away"}` }), tr("lead.crm_state", { state: tr("crm." + lead.crm_state) })) : null));
   if (lead) {
-    leadSec.append(dl([["Name", lead.name || "—"], ["Email", lead.email || "—"], ["Company", lead.company || "—"], ["Interest", lead.interest || "—"],
-      ["Phone", lead.phone || "—"], ["Consent", lead.consent ? "yes" : "no"], ["Captured", stamp(lead.created_at)]]
-      .concat(lead.crm_id ? [["CRM id", lead.crm_id]] : [])
-      .concat(followUpText(lead.follow_up) ? [["Follow-up", followUpText(lead.follow_up)]] : [])));
+    leadSec.append(dl([[tr("common.name"), lead.name || "—"], [tr("common.email"), lead.email || "—"], [tr("lead.company"), lead.company || "—"], [tr("lead.interest"), lead.interest || "—"],
+      [tr("common.phone"), lead.phone || "—"], [tr("lead.consent"), lead.consent ? tr("common.yes") : tr("common.no")], [tr("lead.captured"), stamp(lead.created_at)]]
+      .concat(lead.crm_id ? [[tr("lead.crm_id"), lead.crm_id]] : [])
+      .concat(followUpText(lead.follow_up) ? [[tr("lead.follow_up"), followUpText(lead.follow_up)]] : [])));
     leadSec.append(h("button", { class: "btn", type: "button", onclick: () => pushLead(lead) }, icon("upload"),
-      lead.crm_state === "pushed" ? "Push again" : "Push lead to CRM"));
-    if (d.leads.length > 1) leadSec.append(h("div", { class: "muted", text: `${d.leads.length - 1} earlier ${d.leads.length === 2 ? "lead" : "leads"} for this contact.` }));
-  } else leadSec.append(h("div", { class: "muted", text: "No lead captured for this contact yet." }));
+      lead.crm_state === "pushed" ? tr("lead.push_again") : tr("lead.push")));
+    if (d.leads.length > 1) leadSec.append(h("div", { class: "muted", text: tr("lead.earlier", { count: d.leads.length - 1 }) }));
+  } else leadSec.append(h("div", { class: "muted", text: tr("lead.none_yet") }));
   side.push(leadSec);
   if (d.previous.length) {
-    side.push(h("section", {}, h("h3", { text: "Previous chats" }), d.previous.map((p) => h("div", { class: "prev" },
-      h("a", { href: `#/inbox/${S.list}/${p.id}`, text: `#${p.id} · ${stamp(p.opened_at)}` }), h("span", { class: `badge ${p.state}`, text: p.state })))));
+    side.push(h("section", {}, h("h3", { text: tr("side.previous_chats") }), d.previous.map((p) => h("div", { class: "prev" },
+      h("a", { href: `#/inbox/${S.list}/${p.id}`, text: `#${p.id} · ${stamp(p.opened_at)}` }), h("span", { class: `badge ${p.state}`, text: tr("state." + p.state) })))));
   }
   $("#side-pane").replaceChildren(...side);
 }
@@ -920,11 +955,11 @@ function renderSide(d) {
 // The lead's next-day follow-up (see lead_json in desk/web/api.py); null: nothing to show.
 function followUpText(f) {
   if (!f) return null;
-  const when = (iso) => stamp(iso).replace(/^(Today|Tomorrow) /, (m) => m.toLowerCase());
-  if (f.state === "sent") return `sent ${when(f.at)}`;
-  if (f.state === "sending") return "being sent";
-  if (f.state === "refused") return `not sent: ${f.reason || "refused"}`;
-  if (f.state === "due") return parse(f.at) > now() ? `due ${when(f.at)}` : "due now";
+  const when = (iso) => stamp(iso, true);
+  if (f.state === "sent") return tr("follow_up.sent", { when: when(f.at) });
+  if (f.state === "sending") return tr("follow_up.sending");
+  if (f.state === "refused") return tr("follow_up.refused", { reason: f.reason || tr("follow_up.refused_reason") });
+  if (f.state === "due") return parse(f.at) > now() ? tr("follow_up.due", { when: when(f.at) }) : tr("follow_up.due_now");
   return null;
 }
 
@@ -936,7 +971,7 @@ function dl(pairs) {
 async function pickChat() {
   try {
     await api("POST", `/api/chats/${S.chatId}/pick`);
-    toast("The chat is yours: answer away.", "ok");
+    toast(tr("toast.picked"), "ok");
     location.hash = `#/inbox/mine/${S.chatId}`;
     scheduleRefresh();
   } catch (e) { toast(e.message, "error"); scheduleRefresh(); }
@@ -949,8 +984,8 @@ async function sendReply() {
   const text = C.text.value.trim();
   if (!text || C.send.disabled) return;
   if (LONE_SLASH.test(text)) {
-    toast(S.canned.length ? "Choose a canned response from the list (or type your reply): a lone shortcut is not sent."
-      : "There are no canned responses yet: type your reply instead.", "error");
+    toast(S.canned.length ? tr("composer.lone_shortcut")
+      : tr("composer.no_canned"), "error");
     updateCannedPopup();
     return;
   }
@@ -1004,43 +1039,54 @@ function slashQuery() {
 function updateCannedPopup() {
   const q = slashQuery();
   if (!q) { C.popup.hidden = true; return; }
-  const hits = S.canned.filter((c) => c.shortcut.startsWith(q.query) || c.title.toLowerCase().includes(q.query)).slice(0, 8);
+  // The chat's language first, then the brand's default (languages_first: desk.services.variants).
+  const first = (S.detail && S.detail.languages_first) || [];
+  const rank = (c) => (first.includes(c.language) ? first.indexOf(c.language) : first.length);
+  const hits = S.canned.filter((c) => c.shortcut.startsWith(q.query) || c.title.toLowerCase().includes(q.query))
+    .map((c, i) => [c, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c).slice(0, 8);
   const rows = hits.map((c, i) => h("div", { class: `opt${i === 0 ? " sel" : ""}`, role: "option",
     onmousedown: (e) => e.preventDefault(),
     onclick: () => {
       const ta = C.text, cur = slashQuery();
       if (!cur) return;
-      const text = fillCanned(c.text);
+      const text = fillCanned(c.text, c.language);
       ta.value = ta.value.slice(0, cur.start) + text + ta.value.slice(ta.selectionStart);
       ta.selectionStart = ta.selectionEnd = cur.start + text.length;
       S.drafts.set(S.chatId, ta.value);
       C.popup.hidden = true;
       ta.focus();
-    } }, h("code", { text: "/" + c.shortcut }), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text) })));
-  C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? "Canned responses" : "No canned responses yet (admins add them)" }),
-    ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: `Nothing matches /${q.query}` }))] : []));
+    } }, h("code", { text: "/" + c.shortcut }), languageBadge(c.language), h("span", { class: "t", text: c.title }), h("span", { class: "x", text: fillCanned(c.text, c.language) })));
+  C.popup.replaceChildren(h("div", { class: "head", text: S.canned.length ? tr("canned.title") : tr("canned.none_popup") }),
+    ...(rows.length ? rows : S.canned.length ? [h("div", { class: "opt" }, h("span", { class: "x", text: tr("canned.no_match", { query: q.query }) }))] : []));
   C.popup.hidden = false;
 }
 
+// A canned response's or template's language, when the brand speaks more than one.
+function languageBadge(language) {
+  if (!language || !S.me || (S.me.languages || []).length < 2) return null;
+  return h("span", { class: "lang-badge", title: tr("language." + language.split("_")[0]), text: language.split("_")[0].toUpperCase() });
+}
+
 // {name}, {operator}, {brand} of a canned response, with this chat's values (desk.services.canned.fill).
-function fillCanned(text) {
-  const values = (S.detail && S.detail.canned_values) || {};
+function fillCanned(text, language) {
+  const byLanguage = (S.detail && S.detail.canned_values_by_language) || {};
+  const values = byLanguage[language] || (S.detail && S.detail.canned_values) || {};
   return String(text).replace(/\{([^{}\s]*)\}/g, (m, key) => (Object.prototype.hasOwnProperty.call(values, key) ? values[key] : m));
 }
 
 function openArticles() {
-  const search = h("input", { class: "field", type: "search", placeholder: "Search articles", "aria-label": "Search articles" });
+  const search = h("input", { class: "field", type: "search", placeholder: tr("faq.search"), "aria-label": tr("faq.search") });
   const list = h("div", { class: "pick-list" });
   const render = () => {
     const q = search.value.trim().toLowerCase();
     const hits = S.articles.filter((a) => !q || (a.title + " " + a.area + " " + a.answer).toLowerCase().includes(q));
     list.replaceChildren(...(hits.length ? hits.map((a) => h("div", { class: "article", onclick: () => { insertAtCaret(a.answer); dlg.close(); } },
       h("b", { text: a.title }), h("small", { text: a.area }), h("p", { text: a.answer })))
-      : [h("div", { class: "empty", text: S.articles.length ? "No article matches." : "No FAQ articles available." })]));
+      : [h("div", { class: "empty", text: S.articles.length ? tr("faq.no_match") : tr("faq.none") })]));
   };
   search.addEventListener("input", render);
   render();
-  const dlg = modal({ title: "Insert a FAQ article", body: [search, list], actions: [{ label: "Cancel" }] });
+  const dlg = modal({ title: tr("composer.faq_title"), body: [search, list], actions: [{ label: tr("common.cancel") }] });
 }
 
 function checkOutbound(name, size, mime) {
@@ -1050,14 +1096,14 @@ function checkOutbound(name, size, mime) {
   const rule = S.rules.find((r) => r.extensions.includes(ext));
   if (!rule) {
     const allowed = S.rules.map((r) => `${r.kind}: ${r.extensions.join("/")}`).join(", ");
-    throw new Error(`'.${ext || "?"}' files cannot be sent on WhatsApp here (${allowed})`);
+    throw new Error(tr("attach.bad_extension", { ext: ext || "?", allowed }));
   }
   const type = (mime || "").split(";")[0].trim().toLowerCase();
   if (type && type !== "application/octet-stream" && !rule.mime_types.includes(type)) {
-    throw new Error(`${name} says it is ${mime}, which is not an allowed ${rule.kind} type`);
+    throw new Error(tr("attach.bad_type", { name, mime, kind: tr("media." + rule.kind) }));
   }
-  if (size <= 0) throw new Error(`${name} is empty`);
-  if (size > rule.max_bytes) throw new Error(`${name} is ${(size / MB).toFixed(1)} MB; a ${rule.kind} may be at most ${Math.floor(rule.max_bytes / MB)} MB`);
+  if (size <= 0) throw new Error(tr("attach.empty", { name }));
+  if (size > rule.max_bytes) throw new Error(tr("attach.too_big", { name, size: (size / MB).toFixed(1), kind: tr("media." + rule.kind), max: Math.floor(rule.max_bytes / MB) }));
   return rule;
 }
 
@@ -1069,12 +1115,12 @@ async function onFileChosen() {
   try {
     rule = checkOutbound(file.name, file.size, file.type);
   } catch (e) {
-    toast(`Not sent: ${e.message}`, "error");
+    toast(tr("attach.not_sent", { reason: e.message }), "error");
     return;
   }
   const chatId = S.chatId;
   const captioned = ["image", "document", "video"].includes(rule.kind);
-  const caption = h("input", { class: "field", id: "attach-caption", maxlength: "1024", placeholder: "Caption (optional)", "aria-label": "Caption" });
+  const caption = h("input", { class: "field", id: "attach-caption", maxlength: "1024", placeholder: tr("attach.caption_placeholder"), "aria-label": tr("attach.caption") });
   const preview = h("div", { class: "attach-preview" });
   if (rule.kind === "image") {
     const url = URL.createObjectURL(file);
@@ -1082,19 +1128,19 @@ async function onFileChosen() {
     img.addEventListener("load", () => URL.revokeObjectURL(url));
     preview.append(img);
   } else preview.append(icon("file"));
-  preview.append(h("div", {}, h("b", { text: file.name }), h("small", { text: `${rule.kind} · ${human(file.size)} (at most ${Math.floor(rule.max_bytes / MB)} MB)` })));
+  preview.append(h("div", {}, h("b", { text: file.name }), h("small", { text: tr("attach.summary", { kind: tr("media." + rule.kind), size: human(file.size), max: Math.floor(rule.max_bytes / MB) }) })));
   modal({
-    title: `Send to ${S.detail ? displayName(S.detail.contact) : "the user"}`,
-    body: [preview, captioned ? caption : h("p", { class: "muted", text: "WhatsApp shows no caption on audio messages." })],
-    actions: [{ label: "Cancel" }, { label: "Send", kind: "primary", icon: "send", run: async () => {
+    title: tr("attach.send_to", { name: S.detail ? displayName(S.detail.contact) : tr("attach.the_user") }),
+    body: [preview, captioned ? caption : h("p", { class: "muted", text: tr("attach.no_caption_audio") })],
+    actions: [{ label: tr("common.cancel") }, { label: tr("common.send"), kind: "primary", icon: "send", run: async () => {
       const form = new FormData();
       if (captioned && caption.value.trim()) form.append("caption", caption.value.trim());
       form.append("file", file, file.name);
       try {
         await api("POST", `/api/chats/${chatId}/attachments`, form, { headers: { "X-File-Size": String(file.size) } });
-        toast(`${file.name} queued for sending.`, "ok");
+        toast(tr("attach.queued", { name: file.name }), "ok");
         if (chatId === S.chatId) await loadChat(false, true);
-      } catch (e) { toast(`Not sent: ${e.message}`, "error"); return false; }
+      } catch (e) { toast(tr("attach.not_sent", { reason: e.message }), "error"); return false; }
     } }],
   });
 }
@@ -1108,26 +1154,26 @@ async function openTransfer() {
   const seg = h("div", { class: "seg" });
   const render = () => {
     seg.replaceChildren(...["operator", "department"].map((m) => h("button", { type: "button", class: mode === m ? "on" : "",
-      onclick: () => { mode = m; chosen = null; render(); } }, m === "operator" ? "Operator" : "Department")));
+      onclick: () => { mode = m; chosen = null; render(); } }, m === "operator" ? tr("common.operator") : tr("common.department"))));
     const opts = mode === "operator"
       ? dir.operators.filter((o) => !(d.operator && o.id === d.operator.id)).map((o) => h("div", {
         class: `opt${chosen === o.id ? " sel" : ""}${o.status === "offline" ? " offline" : ""}`, onclick: () => { chosen = o.id; render(); } },
-        avatar(o.name, o.email), h("div", { class: "grow" }, h("b", { text: o.name + (o.id === S.me.id ? " (you)" : "") }),
-          h("small", { text: `${o.departments.map((x) => x.name).join(", ") || "no department"} · ${o.load}/${o.max_chats} chats` })),
-        h("span", { class: "dot " + o.status, title: o.status }), h("small", { text: o.status })))
+        avatar(o.name, o.email), h("div", { class: "grow" }, h("b", { text: o.name + (o.id === S.me.id ? tr("common.you_suffix") : "") }),
+          h("small", { text: tr("transfer.operator_sub", { departments: o.departments.map((x) => x.name).join(", ") || tr("common.no_department"), load: o.load, max: o.max_chats }) })),
+        h("span", { class: "dot " + o.status, title: tr("status." + o.status) }), h("small", { text: tr("status." + o.status) })))
       : dir.departments.map((x) => h("div", { class: `opt${chosen === x.id ? " sel" : ""}`, onclick: () => { chosen = x.id; render(); } },
         icon("users"), h("div", { class: "grow" }, h("b", { text: x.name }),
-          h("small", { text: d.department && d.department.id === x.id ? "current department: back to its queue" : "joins this department's queue" }))));
-    list.replaceChildren(...(opts.length ? opts : [h("div", { class: "empty", text: "Nobody to transfer to." })]));
+          h("small", { text: d.department && d.department.id === x.id ? tr("transfer.current_department") : tr("transfer.joins_queue") }))));
+    list.replaceChildren(...(opts.length ? opts : [h("div", { class: "empty", text: tr("transfer.nobody") })]));
   };
   render();
   modal({
-    title: "Transfer chat", body: [h("p", { text: `Hand ${displayName(d.contact)} to a colleague or another department.` }), seg, list],
-    actions: [{ label: "Cancel" }, { label: "Transfer", kind: "primary", icon: "transfer", run: async () => {
-      if (!chosen) { toast("Choose who gets the chat.", "error"); return false; }
+    title: tr("transfer.title"), body: [h("p", { text: tr("transfer.intro", { name: displayName(d.contact) }) }), seg, list],
+    actions: [{ label: tr("common.cancel") }, { label: tr("conv.transfer"), kind: "primary", icon: "transfer", run: async () => {
+      if (!chosen) { toast(tr("transfer.choose"), "error"); return false; }
       try {
         const r = await api("POST", `/api/chats/${d.id}/transfer`, mode === "operator" ? { operator_id: chosen } : { department_id: chosen });
-        toast(r.operator ? `Transferred to ${r.operator}.` : r.state === "waiting" ? `Back in the queue (position ${r.position}).` : `Chat is now ${r.state}.`, "ok");
+        toast(r.operator ? tr("transfer.to_operator", { operator: r.operator }) : r.state === "waiting" ? tr("transfer.to_queue", { position: r.position }) : tr("transfer.now_state", { state: tr("state." + r.state) }), "ok");
         if (!r.visible) location.hash = `#/inbox/${S.list}`;
         scheduleRefresh();
       } catch (e) { toast(e.message, "error"); return false; }
@@ -1136,14 +1182,14 @@ async function openTransfer() {
 }
 
 function openClose() {
-  const reason = h("input", { class: "field", placeholder: "Reason (optional), e.g. resolved", maxlength: "500", "aria-label": "Reason" });
+  const reason = h("input", { class: "field", placeholder: tr("close.reason_placeholder"), maxlength: "500", "aria-label": tr("common.reason") });
   modal({
-    title: "Close this chat?",
-    body: [h("p", { text: "A closed chat cannot be answered. If the user writes again, a new chat starts with the bot." }), reason],
-    actions: [{ label: "Cancel" }, { label: "Close chat", kind: "danger solid", icon: "x", run: async () => {
+    title: tr("close.title"),
+    body: [h("p", { text: tr("close.intro") }), reason],
+    actions: [{ label: tr("common.cancel") }, { label: tr("close.confirm"), kind: "danger solid", icon: "x", run: async () => {
       try {
         await api("POST", `/api/chats/${S.chatId}/close`, { reason: reason.value.trim() || undefined });
-        toast("Chat closed.", "ok");
+        toast(tr("close.done"), "ok");
         scheduleRefresh();
       } catch (e) { toast(e.message, "error"); return false; }
     } }],
@@ -1152,15 +1198,15 @@ function openClose() {
 
 function openTicket() {
   const d = S.detail;
-  const subject = h("input", { class: "field", maxlength: "255", "aria-label": "Subject" });
-  subject.value = `WhatsApp chat with ${displayName(d.contact)} (${handle(d.contact)})`;
+  const subject = h("input", { class: "field", maxlength: "255", "aria-label": tr("ticket.subject") });
+  subject.value = tr("ticket.default_subject", { name: displayName(d.contact), handle: handle(d.contact) });
   modal({
-    title: "Create a helpdesk ticket",
-    body: [h("p", { text: "The ticket gets the whole transcript, in WhatsApp-timestamp order." }), subject],
-    actions: [{ label: "Cancel" }, { label: "Create ticket", kind: "primary", icon: "ticket", run: async () => {
+    title: tr("ticket.create_modal"),
+    body: [h("p", { text: tr("ticket.create_intro") }), subject],
+    actions: [{ label: tr("common.cancel") }, { label: tr("ticket.create"), kind: "primary", icon: "ticket", run: async () => {
       try {
         const t = await api("POST", `/api/chats/${d.id}/ticket`, { subject: subject.value.trim() || undefined });
-        toast(`Ticket #${t.id} created.`, "ok");
+        toast(tr("ticket.created", { id: t.id }), "ok");
       } catch (e) { toast(e.message, "error"); return false; }
     } }],
   });
@@ -1170,7 +1216,7 @@ async function pushLead(lead) {
   if (!lead) return;
   try {
     const r = await api("POST", `/api/chats/${S.chatId}/leads/${lead.id}/push`);
-    toast(r.job.state === "sent" ? `Already in the CRM (${r.job.adapter}).` : `Lead queued for the CRM (${r.job.adapter}).`, "ok");
+    toast(r.job.state === "sent" ? tr("lead.already_in_crm", { adapter: r.job.adapter }) : tr("lead.queued_for_crm", { adapter: r.job.adapter }), "ok");
     scheduleRefresh();
   } catch (e) { toast(e.message, "error"); }
 }
@@ -1203,7 +1249,7 @@ function formModal({ title, intro, fields, submitLabel, submit }) {
     } else if (f.type === "checks") {
       control = h("div", { class: "checks", id: `f-${f.name}` }, f.options.length ? f.options.map((o) => h("label", {},
         h("input", { type: "checkbox", value: o.value, checked: (f.value || []).includes(o.value) }), " ", o.label))
-        : h("span", { class: "muted", text: "None yet." }));
+        : h("span", { class: "muted", text: tr("form.none_yet") }));
     } else if (f.type === "textarea") {
       control = h("textarea", { class: "field", id: `f-${f.name}`, rows: "4", maxlength: f.maxlength || null });
       control.value = f.value || "";
@@ -1221,7 +1267,7 @@ function formModal({ title, intro, fields, submitLabel, submit }) {
       : f.type === "number" ? (control.value === "" ? null : Number(control.value)) : control.value]));
   return modal({
     title, body: [intro ? h("p", { text: intro }) : null, ...rows, error],
-    actions: [{ label: "Cancel" }, { label: submitLabel || "Save", kind: "primary", icon: "check", run: async () => {
+    actions: [{ label: tr("common.cancel") }, { label: submitLabel || tr("common.save"), kind: "primary", icon: "check", run: async () => {
       error.hidden = true;
       try {
         if ((await submit(values())) === false) return false;
@@ -1237,128 +1283,128 @@ async function adminNumbers() {
   const depts = team.departments;
   const reload = () => renderAdmin("numbers");
   const addWaba = () => formModal({
-    title: "Add a WhatsApp Business Account", intro: "The WABA's id and name as Meta's Business Manager shows them.",
-    fields: [{ name: "id", label: "WABA id", placeholder: "e.g. 200000000000002" }, { name: "name", label: "Name", maxlength: 200 }],
-    submitLabel: "Add WABA",
-    submit: async (v) => { await api("POST", "/api/admin/wabas", v); toast(`WABA ${v.name} added.`, "ok"); reload(); },
+    title: tr("waba.add_title"), intro: tr("waba.add_intro"),
+    fields: [{ name: "id", label: tr("waba.id"), placeholder: tr("waba.id_placeholder") }, { name: "name", label: tr("common.name"), maxlength: 200 }],
+    submitLabel: tr("waba.add"),
+    submit: async (v) => { await api("POST", "/api/admin/wabas", v); toast(tr("waba.added", { name: v.name }), "ok"); reload(); },
   });
   const addNumber = () => formModal({
-    title: "Add a number", intro: "Templates and media do not move with a number from another provider: register the templates again for this WABA.",
+    title: tr("number.add_title"), intro: tr("number.add_intro"),
     fields: [
-      { name: "waba_id", label: "Business account", type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
-      { name: "id", label: "Phone number id", placeholder: "Meta's id, e.g. 100000000000003" },
-      { name: "display", label: "Number", placeholder: "+15550001234", help: "In international form, with the country code." },
-      { name: "department_id", label: "Department", type: "select", options: deptOptions(depts), help: "Handed-over chats of this number queue here." },
-      { name: "access_token", label: "Access token (optional)", type: "password", help: "Leave empty to use the default token (WHATSAPP_ACCESS_TOKEN). Never shown again." }],
-    submitLabel: "Add number",
-    submit: async (v) => { const n = await api("POST", "/api/admin/numbers", { ...v, department_id: Number(v.department_id) }); toast(`${n.display} added.`, "ok"); reload(); },
+      { name: "waba_id", label: tr("number.business_account"), type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
+      { name: "id", label: tr("number.phone_number_id"), placeholder: tr("number.phone_number_id_placeholder") },
+      { name: "display", label: tr("number.number"), placeholder: "+15550001234", help: tr("number.number_help") },
+      { name: "department_id", label: tr("common.department"), type: "select", options: deptOptions(depts), help: tr("number.department_help") },
+      { name: "access_token", label: tr("number.token_optional"), type: "password", help: tr("number.token_help") }],
+    submitLabel: tr("number.add"),
+    submit: async (v) => { const n = await api("POST", "/api/admin/numbers", { ...v, department_id: Number(v.department_id) }); toast(tr("number.added", { number: n.display }), "ok"); reload(); },
   });
   const reconnect = (n) => formModal({
-    title: `Reconnect ${n.display || n.id}`,
-    intro: "Once the partner access is granted again on Meta's side, mark the number connected. Give a new token if Meta issued one.",
-    fields: [{ name: "access_token", label: "New access token (optional)", type: "password", help: "Empty: keep the current token." }],
-    submitLabel: "Reconnect",
-    submit: async (v) => { await api("POST", `/api/admin/numbers/${n.id}/reconnect`, v); toast(`${n.display || n.id} is connected.`, "ok"); reload(); },
+    title: tr("number.reconnect_title", { number: n.display || n.id }),
+    intro: tr("number.reconnect_intro"),
+    fields: [{ name: "access_token", label: tr("number.new_token_optional"), type: "password", help: tr("number.new_token_help") }],
+    submitLabel: tr("number.reconnect"),
+    submit: async (v) => { await api("POST", `/api/admin/numbers/${n.id}/reconnect`, v); toast(tr("number.connected", { number: n.display || n.id }), "ok"); reload(); },
   });
   const moveNumber = async (n, select) => {
     try {
       await api("PUT", `/api/admin/numbers/${n.id}`, { department_id: Number(select.value) });
-      toast(`${n.display || n.id} now routes to ${select.selectedOptions[0].textContent}.`, "ok");
+      toast(tr("number.routes_to", { number: n.display || n.id, department: select.selectedOptions[0].textContent }), "ok");
     } catch (e) { toast(e.message, "error"); select.value = String(n.department_id); }
   };
   const deptSelect = (n) => {
-    const sel = h("select", { class: "field small", "aria-label": `Department of ${n.display || n.id}` },
+    const sel = h("select", { class: "field small", "aria-label": tr("number.department_of", { number: n.display || n.id }) },
       deptOptions(depts).map((o) => h("option", { value: o.value, text: o.label })));
     sel.value = String(n.department_id);
     sel.addEventListener("change", () => moveNumber(n, sel));
     return sel;
   };
-  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "WhatsApp numbers" }),
-      h("p", { class: "lead-in", text: "Each number belongs to a WhatsApp Business Account and routes its chats to one department. A number whose token Meta refuses (partner access removed) stops working until it is reconnected." })),
-    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-waba", onclick: addWaba }, "Add WABA"),
-      h("button", { class: "btn primary", type: "button", id: "add-number", onclick: addNumber, disabled: !wabas.length || !depts.length }, "Add number"))),
-    h("div", { class: "card" }, h("table", { class: "grid" }, th("Number", "Business account", "Department", "State", "Token", ""),
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("number.page_title") }),
+      h("p", { class: "lead-in", text: tr("number.page_intro") })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-waba", onclick: addWaba }, tr("waba.add")),
+      h("button", { class: "btn primary", type: "button", id: "add-number", onclick: addNumber, disabled: !wabas.length || !depts.length }, tr("number.add")))),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th(tr("number.number"), tr("number.business_account"), tr("common.department"), tr("side.state"), tr("number.token"), ""),
       h("tbody", {}, rows.length ? rows.map((n) => h("tr", { dataset: { number: n.id } },
-        h("td", { class: "nowrap" }, h("b", { text: n.display || n.id }), h("div", { class: "muted small", text: `id ${n.id}` })),
-        h("td", { class: "nowrap" }, h("div", { text: n.waba.name }), h("div", { class: "muted small", text: `WABA ${n.waba.id}` })),
+        h("td", { class: "nowrap" }, h("b", { text: n.display || n.id }), h("div", { class: "muted small", text: tr("number.id_line", { id: n.id }) })),
+        h("td", { class: "nowrap" }, h("div", { text: n.waba.name }), h("div", { class: "muted small", text: tr("number.waba_line", { id: n.waba.id }) })),
         h("td", {}, deptSelect(n)),
-        h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), n.state),
+        h("td", {}, h("span", { class: `state-pill ${n.state}` }, h("span", { class: `dot ${n.state}` }), tr("number_state." + n.state)),
           n.reason ? h("div", { class: "reason", text: n.reason }) : null,
-          n.state_changed_at ? h("div", { class: "muted", text: `since ${stamp(n.state_changed_at)}` }) : null,
-          n.quality || n.messaging_limit ? h("div", { class: "muted small quality", text: `Meta: ${n.quality ? n.quality.toLowerCase() : "quality not reported"}${n.messaging_limit ? ` · limit ${n.messaging_limit}` : ""}` }) : null,
+          n.state_changed_at ? h("div", { class: "muted", text: tr("number.since", { when: stamp(n.state_changed_at) }) }) : null,
+          n.quality || n.messaging_limit ? h("div", { class: "muted small quality", text: tr("number.meta_quality", { quality: n.quality ? n.quality.toLowerCase() : tr("number.quality_not_reported"), limit: n.messaging_limit ? tr("number.limit", { limit: n.messaging_limit }) : "" }) }) : null,
           n.warning ? h("div", { class: "notice warn number-warning" }, icon("alert"), h("span", { text: n.warning })) : null),
-        h("td", { class: "nowrap", text: n.own_token ? "own token" : "default token" }),
+        h("td", { class: "nowrap", text: n.own_token ? tr("number.own_token") : tr("number.default_token") }),
         h("td", { class: "nowrap" }, h("button", { class: `btn small${n.state === "disconnected" ? " primary" : ""}`, type: "button",
-          onclick: () => reconnect(n) }, n.state === "disconnected" ? "Reconnect" : "Replace token"))))
-        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No numbers yet." }))))),
-    h("div", { class: "card" }, h("h2", { text: "Business accounts" }), h("table", { class: "grid" }, th("WABA", "Id", "Numbers"),
+          onclick: () => reconnect(n) }, n.state === "disconnected" ? tr("number.reconnect") : tr("number.replace_token")))))
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: tr("number.none") }))))),
+    h("div", { class: "card" }, h("h2", { text: tr("waba.title") }), h("table", { class: "grid" }, th(tr("waba.col"), tr("waba.col_id"), tr("waba.col_numbers")),
       h("tbody", {}, wabas.length ? wabas.map((w) => h("tr", {}, h("td", {}, h("b", { text: w.name })), h("td", { class: "muted", text: w.id }),
         h("td", { class: "num", text: String(w.numbers) })))
-        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: "No business accounts yet: add one first." })))))];
+        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: tr("waba.none") })))))];
 }
 
 async function adminTeam() {
   const t = await api("GET", "/api/admin/team");
   const reload = () => renderAdmin("team");
   const addDept = () => formModal({
-    title: "New department", fields: [{ name: "name", label: "Name", maxlength: 200 }], submitLabel: "Add department",
-    submit: async (v) => { await api("POST", "/api/admin/departments", v); toast(`Department ${v.name.trim()} added.`, "ok"); reload(); },
+    title: tr("dept.new"), fields: [{ name: "name", label: tr("common.name"), maxlength: 200 }], submitLabel: tr("dept.add"),
+    submit: async (v) => { await api("POST", "/api/admin/departments", v); toast(tr("dept.added", { name: v.name.trim() }), "ok"); reload(); },
   });
   const renameDept = (d) => formModal({
-    title: `Rename ${d.name}`, fields: [{ name: "name", label: "Name", value: d.name, maxlength: 200 }],
+    title: tr("dept.rename_title", { name: d.name }), fields: [{ name: "name", label: tr("common.name"), value: d.name, maxlength: 200 }],
     submit: async (v) => { await api("PUT", `/api/admin/departments/${d.id}`, v); reload(); },
   });
   const common = (o = {}) => [
-    { name: "name", label: "Name", value: o.name, maxlength: 200 },
-    { name: "role", label: "Role", type: "select", value: o.role || "operator", options: [{ value: "operator", label: "Operator: answers chats of their departments" }, { value: "admin", label: "Admin: sees all chats and these pages" }, { value: "manager", label: "Manager: reads the reports only (no departments)" }, { value: "trainer", label: "Trainer: improves the bot from its inbox (no departments)" }] },
-    { name: "department_ids", label: "Departments", type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
-    { name: "max_chats", label: "Concurrent chats", type: "number", value: o.max_chats || 5, min: 1, max: 100 },
+    { name: "name", label: tr("common.name"), value: o.name, maxlength: 200 },
+    { name: "role", label: tr("team.role"), type: "select", value: o.role || "operator", options: [{ value: "operator", label: tr("team.role_operator") }, { value: "admin", label: tr("team.role_admin") }, { value: "manager", label: tr("team.role_manager") }, { value: "trainer", label: tr("team.role_trainer") }] },
+    { name: "department_ids", label: tr("team.departments"), type: "checks", value: (o.departments || []).map((d) => d.id), options: deptOptions(t.departments) },
+    { name: "max_chats", label: tr("team.max_chats"), type: "number", value: o.max_chats || 5, min: 1, max: 100 },
   ];
   const addOperator = () => formModal({
-    title: "New operator",
-    fields: [{ name: "email", label: "Email", type: "email", maxlength: 320 }, ...common(),
-      { name: "password", label: "Password", type: "password", help: "At least 10 characters. Give it to the person over a safe channel; they sign in with their email." }],
-    submitLabel: "Create operator",
-    submit: async (v) => { const o = await api("POST", "/api/admin/operators", v); toast(`${o.name} can now sign in.`, "ok"); reload(); },
+    title: tr("team.new_operator"),
+    fields: [{ name: "email", label: tr("common.email"), type: "email", maxlength: 320 }, ...common(),
+      { name: "password", label: tr("common.password"), type: "password", help: tr("team.password_help") }],
+    submitLabel: tr("team.create_operator"),
+    submit: async (v) => { const o = await api("POST", "/api/admin/operators", v); toast(tr("team.can_sign_in", { name: o.name }), "ok"); reload(); },
   });
   const editOperator = (o) => formModal({
-    title: `Edit ${o.name}`, intro: o.email, fields: common(o),
-    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}`, v); toast(`${v.name} saved.`, "ok"); reload(); },
+    title: tr("team.edit_title", { name: o.name }), intro: o.email, fields: common(o),
+    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}`, v); toast(tr("team.saved", { name: v.name }), "ok"); reload(); },
   });
   const setPassword = (o) => formModal({
-    title: `New password for ${o.name}`, fields: [{ name: "password", label: "Password", type: "password", help: "At least 10 characters." }],
-    submitLabel: "Set password",
-    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}/password`, v); toast("Password changed.", "ok"); },
+    title: tr("team.new_password_for", { name: o.name }), fields: [{ name: "password", label: tr("common.password"), type: "password", help: tr("team.password_min") }],
+    submitLabel: tr("team.set_password"),
+    submit: async (v) => { await api("PUT", `/api/admin/operators/${o.id}/password`, v); toast(tr("team.password_changed"), "ok"); },
   });
   const setActive = (o, active) => modal({
-    title: active ? `Reactivate ${o.name}?` : `Deactivate ${o.name}?`,
-    body: h("p", { text: active ? "They can sign in again; chats are routed to them once they go online."
-      : "They are signed out at once, cannot sign in and get no more chats. Their past chats keep their name." }),
-    actions: [{ label: "Cancel" }, { label: active ? "Reactivate" : "Deactivate", kind: active ? "primary" : "danger solid", run: async () => {
-      try { await api("PUT", `/api/admin/operators/${o.id}`, { active }); toast(`${o.name} ${active ? "reactivated" : "deactivated"}.`, "ok"); reload(); } catch (e) { toast(e.message, "error"); return false; }
+    title: active ? tr("team.reactivate_q", { name: o.name }) : tr("team.deactivate_q", { name: o.name }),
+    body: h("p", { text: active ? tr("team.reactivate_intro")
+      : tr("team.deactivate_intro") }),
+    actions: [{ label: tr("common.cancel") }, { label: active ? tr("team.reactivate") : tr("team.deactivate"), kind: active ? "primary" : "danger solid", run: async () => {
+      try { await api("PUT", `/api/admin/operators/${o.id}`, { active }); toast(tr(active ? "team.reactivated_toast" : "team.deactivated_toast", { name: o.name }), "ok"); reload(); } catch (e) { toast(e.message, "error"); return false; }
     } }],
   });
-  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Departments & team" }),
-      h("p", { class: "lead-in", text: "Handed-over chats queue in their number's department; the online member with the fewest open chats gets the next one. Operators see only the chats of their departments." })),
-    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-department", onclick: addDept }, "Add department"),
-      h("button", { class: "btn primary", type: "button", id: "add-operator", onclick: addOperator }, "Add operator"))),
-    h("div", { class: "card" }, h("h2", { text: "Departments" }), h("table", { class: "grid" }, th("Department", "Members", ""),
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("team.page_title") }),
+      h("p", { class: "lead-in", text: tr("team.page_intro") })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-department", onclick: addDept }, tr("dept.add")),
+      h("button", { class: "btn primary", type: "button", id: "add-operator", onclick: addOperator }, tr("team.add_operator")))),
+    h("div", { class: "card" }, h("h2", { text: tr("team.departments") }), h("table", { class: "grid" }, th(tr("common.department"), tr("team.members"), ""),
       h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", {}, h("td", {}, h("b", { text: d.name })),
-        h("td", { class: "members", text: d.members.join(", ") || "nobody yet" }),
-        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => renameDept(d) }, "Rename"))))
-        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: "No departments yet." }))))),
-    h("div", { class: "card" }, h("h2", { text: "Operators" }), h("table", { class: "grid" }, th("Name", "Role", "Departments", "Status", "Open chats", "Account", ""),
+        h("td", { class: "members", text: d.members.join(", ") || tr("team.nobody_yet") }),
+        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => renameDept(d) }, tr("dept.rename")))))
+        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: tr("dept.none") }))))),
+    h("div", { class: "card" }, h("h2", { text: tr("team.operators") }), h("table", { class: "grid" }, th(tr("common.name"), tr("team.role"), tr("team.departments"), tr("common.status"), tr("team.open_chats"), tr("team.account"), ""),
       h("tbody", {}, t.operators.map((o) => h("tr", { class: o.active ? "" : "inactive", dataset: { operator: o.email } },
-        h("td", {}, h("b", { text: o.name + (o.id === S.me.id ? " (you)" : "") }), h("div", { class: "muted", text: o.email })),
-        h("td", { text: o.role }), h("td", { text: o.departments.map((d) => d.name).join(", ") || "—" }),
-        h("td", {}, h("span", { class: "state-pill" }, h("span", { class: `dot ${o.status}` }), o.status)),
+        h("td", {}, h("b", { text: o.name + (o.id === S.me.id ? tr("common.you_suffix") : "") }), h("div", { class: "muted", text: o.email })),
+        h("td", { text: tr("role." + o.role) }), h("td", { text: o.departments.map((d) => d.name).join(", ") || "—" }),
+        h("td", {}, h("span", { class: "state-pill" }, h("span", { class: `dot ${o.status}` }), tr("status." + o.status))),
         h("td", { class: "num", text: `${o.load} / ${o.max_chats}` }),
-        h("td", { text: o.active ? "active" : "deactivated" }),
+        h("td", { text: o.active ? tr("team.active") : tr("team.deactivated") }),
         h("td", { class: "nowrap right" },
-          h("button", { class: "btn small ghost", type: "button", onclick: () => editOperator(o) }, "Edit"),
-          h("button", { class: "btn small ghost", type: "button", onclick: () => setPassword(o) }, "Password"),
+          h("button", { class: "btn small ghost", type: "button", onclick: () => editOperator(o) }, tr("common.edit")),
+          h("button", { class: "btn small ghost", type: "button", onclick: () => setPassword(o) }, tr("common.password")),
           o.id === S.me.id ? null : h("button", { class: `btn small ${o.active ? "danger" : ""}`, type: "button", onclick: () => setActive(o, !o.active) },
-            o.active ? "Deactivate" : "Reactivate"))))))),
+            o.active ? tr("team.deactivate") : tr("team.reactivate")))))))),
   ];
 }
 
@@ -1366,8 +1412,8 @@ async function adminTeam() {
 const UNITS = [["minutes", 1], ["hours", 60], ["days", 1440]];
 function durationField(id, minutes, label) {
   const input = h("input", { class: "field num", type: "number", id, min: "1", step: "1", "aria-label": label });
-  const unit = h("select", { class: "field unit-select", id: `${id}-unit`, "aria-label": `${label}: unit` },
-    UNITS.map(([name]) => h("option", { value: name, text: name })));
+  const unit = h("select", { class: "field unit-select", id: `${id}-unit`, "aria-label": tr("duration.unit_label", { label }) },
+    UNITS.map(([name]) => h("option", { value: name, text: tr("unit." + name) })));
   // Shown in the largest unit that holds the value exactly (1440 minutes: 1 day).
   const [name, factor] = [...UNITS].reverse().find(([, f]) => minutes % f === 0) || UNITS[0];
   input.value = String(minutes / factor);
@@ -1381,30 +1427,31 @@ function durationField(id, minutes, label) {
 }
 
 async function adminTimeouts() {
-  const s = await api("GET", "/api/admin/settings");
-  const unattended = durationField("unattended", s.unattended_close_minutes, "Close unattended chats after");
-  const idle = durationField("idle", s.idle_close_minutes, "Close idle chats after");
+  const [s, langs] = await Promise.all([api("GET", "/api/admin/settings"), api("GET", "/api/admin/languages")]);
+  const unattended = durationField("unattended", s.unattended_close_minutes, tr("timeouts.unattended"));
+  const idle = durationField("idle", s.idle_close_minutes, tr("timeouts.idle"));
   const bot = h("input", { type: "checkbox", id: "bot-enabled" });
   bot.checked = s.bot_enabled;
   const result = h("div", { hidden: true });
-  const save = h("button", { class: "btn primary", type: "button", id: "save-timeouts" }, icon("check"), "Save");
+  const save = h("button", { class: "btn primary", type: "button", id: "save-timeouts" }, icon("check"), tr("common.save"));
   save.addEventListener("click", async () => {
     result.hidden = true;
     try {
-      if (Number.isNaN(unattended.value()) || Number.isNaN(idle.value())) throw new Error("Enter whole numbers of minutes, hours or days.");
+      if (Number.isNaN(unattended.value()) || Number.isNaN(idle.value())) throw new Error(tr("timeouts.whole_numbers"));
       await api("PUT", "/api/admin/settings", { unattended_close_minutes: unattended.value(), idle_close_minutes: idle.value(), bot_enabled: bot.checked });
-      result.className = "form-ok"; result.textContent = "Saved.";
+      result.className = "form-ok"; result.textContent = tr("common.saved");
     } catch (e) { result.className = "form-error"; result.textContent = e.message; }
     result.hidden = false;
   });
   const row = (label, help, control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })), control);
-  return [h("h1", { text: "Timeouts" }),
-    h("p", { class: "lead-in", text: "When the desk closes chats by itself. Any message from either side resets the idle timer." }),
+  return [h("h1", { text: tr("timeouts.title") }),
+    h("p", { class: "lead-in", text: tr("timeouts.intro") }),
     h("div", { class: "card" }, h("div", { class: "body" },
-      row("Close unattended chats after", "Handed over but nobody joined: 15 minutes to 1 month (31 days).", unattended.el),
-      row("Close idle chats after", "An operator has the chat and nobody writes: at most 24 hours (1 day).", idle.el),
-      row("Bot answers first", "Where the bot has the chat, its own idle rules apply instead.", h("label", {}, bot, " enabled")),
+      row(tr("timeouts.unattended"), tr("timeouts.unattended_help"), unattended.el),
+      row(tr("timeouts.idle"), tr("timeouts.idle_help"), idle.el),
+      row(tr("timeouts.bot_first"), tr("timeouts.bot_first_help"), h("label", {}, bot, " ", tr("common.enabled"))),
       h("div", {}, save), result)),
+    languagesCard(langs),
     botRulesCard(s.bot_idle_rules),
     noticesCard(s),
   ];
@@ -1412,27 +1459,94 @@ async function adminTimeouts() {
 
 // What the customer is told when an operator joins, the chat is transferred, or an operator
 // closes it (desk.services.customer_notices); an empty text sends nothing.
+// Customer texts per language: {"en": "...", "ja": "..."}; a plain string is the default language's
+// text (older rows). Fields: the default language's first (id `<base>`), the others `<base>-<lang>`.
+function perLanguage(value, lang, defaultLanguage) {
+  if (value && typeof value === "object") return value[lang] ?? "";
+  return lang === defaultLanguage ? (value ?? "") : "";
+}
+function brandLanguages() {
+  const langs = (S.me && S.me.languages) || ["en"];
+  const def = (S.me && S.me.default_language) || langs[0];
+  return [def, ...langs.filter((l) => l !== def)];
+}
+function languageFields(base, value, { rows = "2", maxlength = "1024", placeholder = "", fallback = null } = {}) {
+  const [def] = brandLanguages();
+  return brandLanguages().map((lang) => {
+    const input = h("textarea", { class: "field notice-text", id: lang === def ? base : `${base}-${lang}`, rows, maxlength, placeholder,
+      lang, "aria-label": tr("language." + lang), dataset: { language: lang } });
+    input.value = perLanguage(value, lang, def) || (fallback ? perLanguage(fallback, lang, def) : "");
+    return { lang, input };
+  });
+}
+// What is saved: a plain string while only the default language has a text, else the mapping.
+function languageValue(fields) {
+  const [def] = brandLanguages();
+  const others = fields.filter((f) => f.lang !== def && f.input.value.trim());
+  if (!others.length) return (fields.find((f) => f.lang === def) || fields[0]).input.value;
+  return Object.fromEntries(fields.map((f) => [f.lang, f.input.value]));
+}
+function languageRows(fields, extra = () => null) {
+  return h("div", { class: "lang-fields" }, fields.map((f) => h("div", { class: "lang-field" },
+    brandLanguages().length > 1 ? h("span", { class: "lang-badge", text: f.lang.toUpperCase(), title: tr("language." + f.lang) }) : null,
+    f.input, extra(f))));
+}
+
 function noticesCard(s) {
-  const LABELS = { operator_joined: "An operator joins", transferred: "The chat is transferred", closed_by_operator: "An operator closes the chat" };
+  const LABELS = { operator_joined: tr("notice.operator_joined"), transferred: tr("notice.transferred"), closed_by_operator: tr("notice.closed_by_operator") };
   const fields = Object.keys(s.notice_defaults).map((key) => {
-    const input = h("textarea", { class: "field notice-text", id: `notice-${key}`, rows: "2", maxlength: "1024", placeholder: "(not sent)" });
-    input.value = s.notices[key] ?? "";
-    const reset = h("button", { class: "btn small", type: "button", onclick: () => { input.value = s.notice_defaults[key]; } }, "Default");
-    return { key, input, row: h("div", { class: "form-row" }, h("label", { for: `notice-${key}` }, h("b", { text: LABELS[key] || key })), h("div", { class: "notice-edit" }, input, reset)) };
+    const inputs = languageFields(`notice-${key}`, s.notices[key], { placeholder: tr("notice.not_sent") });
+    const [def] = brandLanguages();
+    const reset = (f) => h("button", { class: "btn small", type: "button", onclick: () => { f.input.value = perLanguage(s.notice_defaults[key], f.lang, def); } }, tr("notice.default"));
+    return { key, inputs, row: h("div", { class: "form-row" }, h("label", { for: `notice-${key}` }, h("b", { text: LABELS[key] || key })),
+      h("div", { class: "notice-edit" }, languageRows(inputs, reset))) };
   });
   const result = h("div", { hidden: true, id: "notices-result", role: "alert" });
-  const save = h("button", { class: "btn primary", type: "button", id: "save-notices" }, icon("check"), "Save");
+  const save = h("button", { class: "btn primary", type: "button", id: "save-notices" }, icon("check"), tr("common.save"));
   save.addEventListener("click", async () => {
     result.hidden = true;
     try {
-      await api("PUT", "/api/admin/settings", { notices: Object.fromEntries(fields.map((f) => [f.key, f.input.value])) });
-      result.className = "form-ok"; result.textContent = "Saved.";
+      await api("PUT", "/api/admin/settings", { notices: Object.fromEntries(fields.map((f) => [f.key, languageValue(f.inputs)])) });
+      result.className = "form-ok"; result.textContent = tr("common.saved");
     } catch (e) { result.className = "form-error"; result.textContent = e.message; }
     result.hidden = false;
   });
-  return h("div", { class: "card", id: "notices-card" }, h("h2", { text: "Messages to the customer" }), h("div", { class: "body" },
-    h("p", { class: "muted", text: `Sent on WhatsApp inside the 24-hour window. Variables: ${s.notice_variables.map((v) => `{${v}}`).join(", ")}. Leave a text empty to send nothing.` }),
+  return h("div", { class: "card", id: "notices-card" }, h("h2", { text: tr("notice.card_title") }), h("div", { class: "body" },
+    h("p", { class: "muted", text: tr("notice.card_help", { variables: s.notice_variables.map((v) => `{${v}}`).join(", ") }) }),
+    brandLanguages().length > 1 ? h("p", { class: "muted", text: tr("notice.per_language_help") }) : null,
     ...fields.map((f) => f.row), h("div", {}, save), result));
+}
+
+// Which languages the brand speaks, the default one (a customer who has not written text yet),
+// and the time zone of the console's and the reports' dates (PUT /api/admin/languages).
+function languagesCard(cfg) {
+  const checks = cfg.all.map((lang) => h("label", { class: "check" },
+    h("input", { type: "checkbox", value: lang, id: `brand-language-${lang}`, checked: cfg.languages.includes(lang) }), " ", tr("language." + lang)));
+  const def = h("select", { class: "field", id: "default-language", "aria-label": tr("languages.default") },
+    cfg.all.map((lang) => h("option", { value: lang, text: tr("language." + lang) })));
+  def.value = cfg.default_language;
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const zone = h("input", { class: "field", id: "time-zone", list: "time-zones", autocomplete: "off", placeholder: "Asia/Tokyo", "aria-label": tr("languages.time_zone") });
+  zone.value = cfg.time_zone || "UTC";
+  const zoneList = h("datalist", { id: "time-zones" }, ["UTC", ...zones].map((z) => h("option", { value: z })));
+  const result = h("div", { hidden: true, id: "languages-result", role: "alert" });
+  const save = h("button", { class: "btn primary", type: "button", id: "save-languages" }, icon("check"), tr("common.save"));
+  save.addEventListener("click", async () => {
+    result.hidden = true;
+    try {
+      await api("PUT", "/api/admin/languages", { languages: checks.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => i.value),
+        default_language: def.value, time_zone: zone.value.trim() || null });
+      result.className = "form-ok"; result.textContent = tr("languages.saved");
+      setTimeout(() => location.reload(), 600);  // the dates and the per-language fields follow
+    } catch (e) { result.className = "form-error"; result.textContent = e.message; }
+    result.hidden = false;
+  });
+  const row = (label, help, ...control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })), h("div", {}, ...control));
+  return h("div", { class: "card", id: "languages-card" }, h("h2", { text: tr("languages.title") }), h("div", { class: "body" },
+    row(tr("languages.languages"), tr("languages.languages_help"), h("div", { class: "csat-kinds" }, checks)),
+    row(tr("languages.default"), tr("languages.default_help"), def),
+    row(tr("languages.time_zone"), tr("languages.time_zone_help"), zone, zoneList),
+    h("div", {}, save), result));
 }
 
 function botRulesCard(initial) {
@@ -1442,35 +1556,39 @@ function botRulesCard(initial) {
   const result = h("div", { hidden: true });
   const render = () => {
     body.replaceChildren(...rules.map((r, i) => {
-      const after = h("input", { class: "field num", type: "number", min: "1", "aria-label": `Rule ${i + 1}: minutes` });
+      const after = h("input", { class: "field num", type: "number", min: "1", "aria-label": tr("rules.minutes_label", { n: i + 1 }) });
       after.value = r.after_minutes;
       after.addEventListener("input", () => { r.after_minutes = Number(after.value); });
-      const action = h("select", { class: "field", "aria-label": `Rule ${i + 1}: action` },
-        h("option", { value: "nudge", text: "Send a nudge" }), h("option", { value: "close", text: "Send and close" }));
+      const action = h("select", { class: "field", "aria-label": tr("rules.action_label", { n: i + 1 }) },
+        h("option", { value: "nudge", text: tr("rules.nudge") }), h("option", { value: "close", text: tr("rules.close") }));
       action.value = r.action;
       action.addEventListener("change", () => { r.action = action.value; });
-      const text = h("textarea", { class: "field", rows: "2", maxlength: "1024", "aria-label": `Rule ${i + 1}: message` });
-      text.value = r.text;
-      text.addEventListener("input", () => { r.text = text.value; });
-      return h("tr", { class: "rule" }, h("td", { class: "nowrap" }, after, h("span", { class: "unit", text: "min" })), h("td", {}, action), h("td", { class: "wide" }, text),
-        h("td", {}, h("button", { class: "btn small ghost", type: "button", title: "Remove this rule", onclick: () => { rules.splice(i, 1); render(); } }, "Remove")));
+      // One message per brand language (a plain string while only the default language has one).
+      const texts = languageFields(`rule-${i + 1}-text`, r.text);
+      for (const f of texts) {
+        f.input.setAttribute("aria-label", `${tr("rules.message_label", { n: i + 1 })} (${tr("language." + f.lang)})`);
+        f.input.addEventListener("input", () => { r.text = languageValue(texts); });
+      }
+      const text = languageRows(texts);
+      return h("tr", { class: "rule" }, h("td", { class: "nowrap" }, after, h("span", { class: "unit", text: tr("unit.min") })), h("td", {}, action), h("td", { class: "wide" }, text),
+        h("td", {}, h("button", { class: "btn small ghost", type: "button", title: tr("rules.remove_title"), onclick: () => { rules.splice(i, 1); render(); } }, tr("common.remove"))));
     }));
-    if (!rules.length) body.append(h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No rules: the bot leaves silent chats open." })));
+    if (!rules.length) body.append(h("tr", {}, h("td", { colspan: "4", class: "muted", text: tr("rules.none") })));
   };
   render();
-  const add = h("button", { class: "btn", type: "button", id: "add-rule", onclick: () => { rules.push({ after_minutes: 10, action: "nudge", text: "" }); render(); } }, "Add rule");
-  const save = h("button", { class: "btn primary", type: "button", id: "save-rules" }, icon("check"), "Save rules");
+  const add = h("button", { class: "btn", type: "button", id: "add-rule", onclick: () => { rules.push({ after_minutes: 10, action: "nudge", text: "" }); render(); } }, tr("rules.add"));
+  const save = h("button", { class: "btn primary", type: "button", id: "save-rules" }, icon("check"), tr("rules.save"));
   save.addEventListener("click", async () => {
     result.hidden = true;
     try {
       await api("PUT", "/api/admin/settings", { bot_idle_rules: rules });
-      result.className = "form-ok"; result.textContent = "Saved.";
+      result.className = "form-ok"; result.textContent = tr("common.saved");
     } catch (e) { result.className = "form-error"; result.textContent = e.message; }
     result.hidden = false;
   });
-  return h("div", { class: "card" }, h("h2", { text: "Bot idle rules" }),
-    h("div", { class: "body" }, h("p", { class: "muted", text: "While the bot has a chat and the user says nothing: each step waits its minutes after the previous one (the first after the user's last message). Any message from the user starts over." })),
-    h("table", { class: "grid" }, th("After", "Action", "Message", ""), body),
+  return h("div", { class: "card" }, h("h2", { text: tr("rules.title") }),
+    h("div", { class: "body" }, h("p", { class: "muted", text: tr("rules.intro") })),
+    h("table", { class: "grid" }, th(tr("rules.after"), tr("rules.action"), tr("common.message"), ""), body),
     h("div", { class: "body" }, h("div", { class: "inline-form" }, add, save), result));
 }
 
@@ -1478,18 +1596,18 @@ async function adminTemplates() {
   const [rows, wabas] = await Promise.all([api("GET", "/api/admin/templates"), api("GET", "/api/admin/wabas")]);
   const reload = () => renderAdmin("templates");
   const register = () => formModal({
-    title: "Register a template",
-    intro: "Submitted to Meta for this WABA's review. It stays pending until Meta's review arrives (a webhook, or Sync with Meta); only approved templates are offered to operators. Templates do not move with a number from another provider.",
+    title: tr("template.register_title"),
+    intro: tr("template.register_intro"),
     fields: [
-      { name: "waba_id", label: "Business account", type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
-      { name: "name", label: "Name", placeholder: "order_update", help: "Lower-case letters, digits and _ (Meta's rule)." },
-      { name: "language", label: "Language", value: "en", placeholder: "en, en_US, ja" },
-      { name: "category", label: "Category", type: "select", value: "UTILITY", options: ["UTILITY", "MARKETING", "AUTHENTICATION"].map((c) => ({ value: c, label: c })) },
-      { name: "header", label: "Header (optional)", maxlength: 60 },
-      { name: "body", label: "Body", type: "textarea", maxlength: 1024, help: "{{1}}, {{2}}… are filled in by the operator when sending." },
-      { name: "footer", label: "Footer (optional)", maxlength: 60 }],
-    submitLabel: "Submit to Meta",
-    submit: async (v) => { const t = await api("POST", "/api/admin/templates", v); toast(`${t.name} submitted to Meta: ${t.status.toLowerCase()}.`, "ok"); reload(); },
+      { name: "waba_id", label: tr("number.business_account"), type: "select", options: wabas.map((w) => ({ value: w.id, label: `${w.name} (${w.id})` })) },
+      { name: "name", label: tr("common.name"), placeholder: "order_update", help: tr("template.name_help") },
+      { name: "language", label: tr("common.language"), value: "en", placeholder: "en, en_US, ja" },
+      { name: "category", label: tr("template.category"), type: "select", value: "UTILITY", options: ["UTILITY", "MARKETING", "AUTHENTICATION"].map((c) => ({ value: c, label: c })) },
+      { name: "header", label: tr("template.header_optional"), maxlength: 60 },
+      { name: "body", label: tr("template.body"), type: "textarea", maxlength: 1024, help: tr("template.body_help") },
+      { name: "footer", label: tr("template.footer_optional"), maxlength: 60 }],
+    submitLabel: tr("template.submit"),
+    submit: async (v) => { const t = await api("POST", "/api/admin/templates", v); toast(tr("template.submitted", { name: t.name, status: tr("template.status." + t.status.toLowerCase()) }), "ok"); reload(); },
   });
   const sync = async (ev) => {
     const btn = ev.currentTarget;
@@ -1497,25 +1615,25 @@ async function adminTemplates() {
     try {
       const r = await api("POST", "/api/admin/templates/sync", {});
       const n = (k) => r.wabas.reduce((a, w) => a + (Array.isArray(w[k]) ? w[k].length : w[k]), 0);
-      toast(`Synced with Meta: ${n("created")} new, ${n("updated")} updated, ${n("deleted")} no longer at Meta.`, "ok");
+      toast(tr("template.synced", { created: n("created"), updated: n("updated"), deleted: n("deleted") }), "ok");
       reload();
     } catch (e) { toast(e.message, "error"); btn.disabled = false; }
   };
   const waba = Object.fromEntries(wabas.map((w) => [w.id, w.name]));
-  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Message templates" }),
-      h("p", { class: "lead-in", text: "Outside the 24-hour customer-service window WhatsApp delivers only approved templates. Operators pick from the approved ones of the chat's business account." })),
-    h("div", { class: "head-actions" }, h("button", { class: "btn ghost", type: "button", id: "sync-templates", onclick: sync, disabled: !wabas.length }, "Sync with Meta"),
-      h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, "Register template"))),
-    h("div", { class: "card" }, h("table", { class: "grid" }, th("Template", "Business account", "Category", "Text", "Status", ""),
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("template.page_title") }),
+      h("p", { class: "lead-in", text: tr("template.page_intro") })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn ghost", type: "button", id: "sync-templates", onclick: sync, disabled: !wabas.length }, tr("template.sync")),
+      h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, tr("template.register")))),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th(tr("template.col"), tr("number.business_account"), tr("template.category"), tr("common.text"), tr("common.status"), ""),
       h("tbody", {}, rows.length ? rows.map((t) => h("tr", { dataset: { template: t.name } },
         h("td", { class: "nowrap" }, h("b", { text: t.name }), h("div", { class: "muted small", text: t.language })),
         h("td", { class: "nowrap", text: waba[t.waba_id] || t.waba_id }),
-        h("td", { text: t.category.toLowerCase() }),
+        h("td", { text: tr("template.category." + t.category.toLowerCase()) }),
         h("td", { class: "tpl-text" }, t.header ? h("b", { text: t.header }) : null, h("div", { text: t.body }), t.footer ? h("small", { class: "muted", text: t.footer }) : null),
-        h("td", {}, h("span", { class: `tpl-status ${t.status.toLowerCase()}`, text: t.status.toLowerCase() }),
+        h("td", {}, h("span", { class: `tpl-status ${t.status.toLowerCase()}`, text: tr("template.status." + t.status.toLowerCase()) }),
           t.status_reason ? h("div", { class: "reason", text: t.status_reason }) : null),
-        h("td", { class: "nowrap right muted small", text: t.meta_template_id ? `Meta id ${t.meta_template_id}` : "not at Meta" })))
-        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No templates yet." })))))];
+        h("td", { class: "nowrap right muted small", text: t.meta_template_id ? tr("template.meta_id", { id: t.meta_template_id }) : tr("template.not_at_meta") })))
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: tr("template.none") })))))];
 }
 
 async function adminCredits() {
@@ -1524,31 +1642,31 @@ async function adminCredits() {
   const price = Number(c.price.credit_usd), feeRate = Number(c.price.fee_rate);
   const money = (n) => n.toFixed(2);
   const buy = () => {
-    const count = h("input", { class: "field num", type: "number", id: "buy-credits", min: "1", value: "10", "aria-label": "Credits" });
+    const count = h("input", { class: "field num", type: "number", id: "buy-credits", min: "1", value: "10", "aria-label": tr("credits.title") });
     const total = h("div", { class: "buy-total", id: "buy-total" });
     const show = () => {
       const n = Math.max(0, Math.floor(Number(count.value) || 0));
       const value = n * price, fee = Math.round(value * feeRate * 100) / 100;
-      total.textContent = `${n} credit${n === 1 ? "" : "s"}: USD ${money(value)} + ${Math.round(feeRate * 100)}% fee ${money(fee)} = USD ${money(value + fee)}`;
+      total.textContent = tr("credits.total", { count: n, value: money(value), fee_rate: Math.round(feeRate * 100), fee: money(fee), total: money(value + fee) });
     };
     count.addEventListener("input", show);
     show();
     modal({
-      title: "Buy credits",
-      body: [h("p", { text: `One credit costs USD ${c.price.credit_usd}; each purchase adds a ${Math.round(feeRate * 100)}% fee. Conversation costs are deducted from the balance once the month's free conversations are used.` }), count, total],
-      actions: [{ label: "Cancel" }, { label: "Buy", kind: "primary", icon: "coins", run: async () => {
+      title: tr("credits.buy"),
+      body: [h("p", { text: tr("credits.buy_intro", { price: c.price.credit_usd, fee: Math.round(feeRate * 100) }) }), count, total],
+      actions: [{ label: tr("common.cancel") }, { label: tr("credits.buy_button"), kind: "primary", icon: "coins", run: async () => {
         try {
           const p = await api("POST", "/api/admin/credits", { credits: Math.floor(Number(count.value)) });
-          toast(`Bought ${p.credits} credit${p.credits === 1 ? "" : "s"} for USD ${p.total_usd}. Balance USD ${p.balance_usd}.`, "ok");
+          toast(tr("credits.bought", { count: p.credits, total: p.total_usd, balance: p.balance_usd }), "ok");
           reload();
         } catch (e) { toast(e.message, "error"); return false; }
       } }],
     });
   };
   const peak = Math.max(1, ...c.usage.map((u) => u.total));
-  const chart = h("div", { class: "chart", role: "img", "aria-label": "Conversations per month: free and paid" },
+  const chart = h("div", { class: "chart", role: "img", "aria-label": tr("credits.chart_label") },
     c.usage.map((u) => {
-      const col = h("div", { class: "col", title: `${u.month}: ${u.total} conversations (${u.free} free, ${u.paid} paid), USD ${u.cost_usd}` });
+      const col = h("div", { class: "col", title: tr("credits.chart_col", { month: u.month, total: u.total, free: u.free, paid: u.paid, cost: u.cost_usd }) });
       const bar = h("div", { class: "bar" });
       for (const [part, n] of [["paid", u.paid], ["free", u.free], ["other", u.not_billable]]) {
         if (!n) continue;
@@ -1561,27 +1679,27 @@ async function adminCredits() {
       return col;
     }));
   // The low-balance warning level (admins see the banner below it).
-  const warnAt = h("input", { class: "field num", type: "number", id: "warning-usd", min: "0", step: "0.01", "aria-label": "Warning level in USD" });
+  const warnAt = h("input", { class: "field num", type: "number", id: "warning-usd", min: "0", step: "0.01", "aria-label": tr("credits.warning_level_label") });
   warnAt.value = c.low_balance_threshold_usd;
   const warnResult = h("div", { id: "warning-result", hidden: true, role: "alert" });
   const saveWarning = async () => {
     warnResult.hidden = true;
     try {
       const r = await api("PUT", "/api/admin/credits/warning", { usd: warnAt.value.trim() });
-      toast(`Admins are warned below USD ${r.low_balance_threshold_usd}.`, "ok");
+      toast(tr("credits.warned_below", { usd: r.low_balance_threshold_usd }), "ok");
       reload();
     } catch (e) { warnResult.className = "form-error"; warnResult.textContent = e.message; warnResult.hidden = false; }
   };
   warnAt.addEventListener("keydown", (e) => { if (e.key === "Enter") saveWarning(); });
   // The monthly billing report, as CSV (UTC calendar months, like the free tier).
-  const reportMonth = h("input", { class: "field", type: "month", id: "report-month", max: c.month, required: true, "aria-label": "Month" });
+  const reportMonth = h("input", { class: "field", type: "month", id: "report-month", max: c.month, required: true, "aria-label": tr("credits.month") });
   reportMonth.value = c.month;
-  const download = h("a", { class: "btn", id: "download-report", download: "" }, icon("take"), "Download CSV");
+  const download = h("a", { class: "btn", id: "download-report", download: "" }, icon("take"), tr("credits.download_csv"));
   const reportResult = h("div", { class: "form-error", id: "report-result", hidden: true, role: "alert" });
   const setHref = () => {
     const ok = /^\d{4}-(0[1-9]|1[0-2])$/.test(reportMonth.value);
     reportResult.hidden = ok;
-    reportResult.textContent = ok ? "" : "Pick a month.";
+    reportResult.textContent = ok ? "" : tr("credits.pick_month");
     download.toggleAttribute("aria-disabled", !ok);
     if (ok) download.setAttribute("href", `/api/admin/credits/report?month=${encodeURIComponent(reportMonth.value)}`);
     else download.removeAttribute("href");
@@ -1590,68 +1708,76 @@ async function adminCredits() {
   setHref();
   const row = (label, help, ...control) => h("div", { class: "form-row" }, h("label", {}, h("b", { text: label }), h("span", { text: help })),
     h("div", { class: "inline-form" }, ...control));
-  const KIND = { purchase: "Purchase", conversation: "Conversation", reconciliation: "Reconciliation", refund: "Refund", adjustment: "Adjustment" };
-  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: "Credits" }),
-      h("p", { class: "lead-in", text: "Each business account gets its first 1,000 conversations of every calendar month free (unused ones do not carry over); after that conversations are paid from prepaid credits. With neither, nothing that would open a paid conversation is sent." })),
-    h("div", { class: "head-actions" }, h("button", { class: "btn primary", type: "button", id: "buy", onclick: buy }, icon("coins"), "Buy credits"))),
+  const KIND = { purchase: tr("ledger.purchase"), conversation: tr("ledger.conversation"), reconciliation: tr("ledger.reconciliation"), refund: tr("ledger.refund"), adjustment: tr("ledger.adjustment") };
+  return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("credits.title") }),
+      h("p", { class: "lead-in", text: tr("credits.page_intro") })),
+    h("div", { class: "head-actions" }, h("button", { class: "btn primary", type: "button", id: "buy", onclick: buy }, icon("coins"), tr("credits.buy")))),
     c.warning ? h("div", { class: "notice warn banner", id: "credit-warning" }, icon("alert"), h("span", { text: c.warning[0].toUpperCase() + c.warning.slice(1) })) : null,
     h("div", { class: "stats" },
-      h("div", { class: "card stat" }, h("small", { text: "Balance" }), h("b", { id: "balance", text: `USD ${c.balance_usd}` }), h("span", { class: "muted", text: `${Number(c.credits)} credit${Number(c.credits) === 1 ? "" : "s"}` })),
-      ...c.free_tier.map((t) => h("div", { class: "card stat" }, h("small", { text: `Free conversations ${c.month} · ${t.waba.name}` }),
-        h("b", { text: `${Math.max(0, t.limit - t.used).toLocaleString("en")} left` }), h("span", { class: "muted", text: `${t.used.toLocaleString("en")} of ${t.limit.toLocaleString("en")} used` })))),
-    h("div", { class: "card" }, h("h2", { text: "Warning and reports" }), h("div", { class: "body" },
-      row("Low-balance warning", "Admins see a warning here when the balance drops below this amount (0: only when it is empty).",
+      h("div", { class: "card stat" }, h("small", { text: tr("credits.balance") }), h("b", { id: "balance", text: `USD ${c.balance_usd}` }), h("span", { class: "muted", text: tr("credits.count", { count: Number(c.credits) }) })),
+      ...c.free_tier.map((t) => h("div", { class: "card stat" }, h("small", { text: tr("credits.free_of_month", { month: c.month, waba: t.waba.name }) }),
+        h("b", { text: tr("credits.free_left", { n: Math.max(0, t.limit - t.used).toLocaleString("en") }) }), h("span", { class: "muted", text: tr("credits.free_used", { used: t.used.toLocaleString("en"), limit: t.limit.toLocaleString("en") }) })))),
+    h("div", { class: "card" }, h("h2", { text: tr("credits.warning_and_reports") }), h("div", { class: "body" },
+      row(tr("credits.low_balance"), tr("credits.low_balance_help"),
         h("div", {}, h("span", { class: "unit pre", text: "USD" }), warnAt),
-        h("button", { class: "btn primary", type: "button", id: "save-warning", onclick: saveWarning }, icon("check"), "Save"), warnResult),
-      row("Monthly billing report", "Conversations by market and category (free and paid) and the credits bought and spent in a calendar month (UTC), as CSV.",
+        h("button", { class: "btn primary", type: "button", id: "save-warning", onclick: saveWarning }, icon("check"), tr("common.save")), warnResult),
+      row(tr("credits.monthly_report"), tr("credits.monthly_report_help"),
         reportMonth, download, reportResult))),
-    h("div", { class: "card" }, h("h2", { text: "Monthly usage" }), h("div", { class: "body" }, chart,
-      h("div", { class: "legend" }, h("span", { class: "key free" }), "free", h("span", { class: "key paid" }), "paid", h("span", { class: "key other" }), "not billable"))),
-    h("div", { class: "card" }, h("h2", { text: "Ledger" }), h("table", { class: "grid" }, th("When", "Entry", "Amount", "Fee", "By", "Note"),
+    h("div", { class: "card" }, h("h2", { text: tr("credits.monthly_usage") }), h("div", { class: "body" }, chart,
+      h("div", { class: "legend" }, h("span", { class: "key free" }), tr("credits.free"), h("span", { class: "key paid" }), tr("credits.paid"), h("span", { class: "key other" }), tr("credits.not_billable")))),
+    h("div", { class: "card" }, h("h2", { text: tr("ledger.title") }), h("table", { class: "grid" }, th(tr("ledger.when"), tr("ledger.entry"), tr("ledger.amount"), tr("ledger.fee"), tr("ledger.by"), tr("ledger.note")),
       h("tbody", {}, c.ledger.length ? c.ledger.map((e) => h("tr", {},
         h("td", { class: "nowrap", text: stamp(e.at) }),
-        h("td", { text: KIND[e.kind] || e.kind, title: e.kind }, e.credits ? h("span", { class: "muted", text: ` · ${e.credits} credit${Math.abs(e.credits) === 1 ? "" : "s"}` }) : null),
-        h("td", { class: `num ${e.amount_usd.startsWith("-") ? "neg" : "pos"}`, text: `USD ${e.amount_usd}` }),
-        h("td", { class: "num", text: Number(e.fee_usd) ? `USD ${e.fee_usd}` : "—" }),
+        h("td", { text: KIND[e.kind] || e.kind, title: e.kind }, e.credits ? h("span", { class: "muted", text: " · " + tr("credits.count", { count: Math.abs(e.credits) === 1 ? 1 : e.credits }) }) : null),
+        h("td", { class: `num ${e.amount_usd.startsWith("-") ? "neg" : "pos"}`, text: tr("money.usd", { amount: e.amount_usd }) }),
+        h("td", { class: "num", text: Number(e.fee_usd) ? tr("money.usd", { amount: e.fee_usd }) : "—" }),
         h("td", { text: e.by || "—" }), h("td", { class: "muted", text: e.note || "" })))
-        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: "No entries yet." })))))];
+        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: tr("ledger.none") })))))];
 }
 
 async function adminCanned() {
   const rows = await api("GET", "/api/admin/canned");
-  const shortcut = h("input", { class: "field", placeholder: "shortcut, e.g. thanks", maxlength: "40", "aria-label": "Shortcut" });
-  const title = h("input", { class: "field", placeholder: "Title", maxlength: "200", "aria-label": "Title" });
-  const text = h("textarea", { class: "field", placeholder: "Text sent to the user", "aria-label": "Text" });
+  const shortcut = h("input", { class: "field", placeholder: tr("canned.shortcut_placeholder"), maxlength: "40", "aria-label": tr("canned.shortcut") });
+  const title = h("input", { class: "field", placeholder: tr("canned.title_field"), maxlength: "200", "aria-label": tr("canned.title_field") });
+  const text = h("textarea", { class: "field", placeholder: tr("canned.text_field"), "aria-label": tr("common.text") });
+  // The brand's languages (GET /api/me); a canned response is offered first in chats of its language.
+  const languages = S.me.languages || ["en"];
+  const languageOptions = languages.map((l) => ({ value: l, label: tr("language." + l) }));
+  const language = h("select", { class: "field", id: "canned-language", "aria-label": tr("common.language") },
+    languageOptions.map((o) => h("option", { value: o.value, text: o.label })));
+  language.value = S.me.default_language || languages[0];
   const result = h("div", { hidden: true });
-  const add = h("button", { class: "btn primary", type: "button" }, "Add canned response");
+  const add = h("button", { class: "btn primary", type: "button", id: "add-canned" }, tr("canned.add"));
   add.addEventListener("click", async () => {
     try {
-      await api("POST", "/api/admin/canned", { shortcut: shortcut.value, title: title.value, text: text.value });
+      await api("POST", "/api/admin/canned", { shortcut: shortcut.value, title: title.value, text: text.value, language: language.value });
       S.canned = await api("GET", "/api/canned");
       renderAdmin("canned");
     } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
   });
-  return [h("h1", { text: "Canned responses" }),
-    h("p", { class: "lead-in", text: "Operators type / and the shortcut in the reply box to insert these. A text may use {name} (the customer's WhatsApp name, or \"there\"), {operator} (the operator's name) and {brand}." }),
-    h("div", { class: "card" }, h("table", { class: "grid" }, th("Shortcut", "Title", "Text", ""),
-      h("tbody", {}, rows.length ? rows.map((c) => h("tr", {}, h("td", {}, h("code", { text: "/" + c.shortcut })), h("td", { text: c.title }),
+  return [h("h1", { text: tr("canned.title") }),
+    h("p", { class: "lead-in", text: tr("canned.page_intro") }),
+    h("div", { class: "card" }, h("table", { class: "grid" }, th(tr("canned.shortcut"), tr("common.language"), tr("canned.title_field"), tr("common.text"), ""),
+      h("tbody", {}, rows.length ? rows.map((c) => h("tr", { dataset: { canned: `${c.shortcut}:${c.language}` } }, h("td", {}, h("code", { text: "/" + c.shortcut })),
+        h("td", { class: "nowrap", text: tr("language." + c.language) }), h("td", { text: c.title }),
         h("td", { class: "muted", text: c.text }),
         h("td", { class: "nowrap right" }, h("button", { class: "btn ghost small", type: "button", onclick: () => formModal({
-          title: `Edit /${c.shortcut}`,
-          fields: [{ name: "shortcut", label: "Shortcut", value: c.shortcut, maxlength: 40 }, { name: "title", label: "Title", value: c.title, maxlength: 200 },
-            { name: "text", label: "Text sent to the user", type: "textarea", value: c.text, maxlength: 4096 }],
+          title: tr("canned.edit_title", { shortcut: c.shortcut }),
+          fields: [{ name: "shortcut", label: tr("canned.shortcut"), value: c.shortcut, maxlength: 40 }, { name: "title", label: tr("canned.title_field"), value: c.title, maxlength: 200 },
+            { name: "language", label: tr("common.language"), type: "select", value: c.language, options: languageOptions },
+            { name: "text", label: tr("canned.text_field"), type: "textarea", value: c.text, maxlength: 4096 }],
           submit: async (v) => { await api("PUT", `/api/admin/canned/${c.id}`, v); S.canned = await api("GET", "/api/canned"); renderAdmin("canned"); },
-        }) }, "Edit"), " ", h("button", { class: "btn danger small", type: "button", onclick: async () => {
+        }) }, tr("common.edit")), " ", h("button", { class: "btn danger small", type: "button", onclick: async () => {
           try { await api("DELETE", `/api/admin/canned/${c.id}`); S.canned = await api("GET", "/api/canned"); renderAdmin("canned"); } catch (e) { toast(e.message, "error"); }
-        } }, "Delete"))))
-        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: "No canned responses yet." }))))),
-    h("div", { class: "card" }, h("h2", { text: "New canned response" }), h("div", { class: "body" },
-      h("div", { class: "inline-form" }, shortcut, title, text, add), result))];
+        } }, tr("common.delete")))))
+        : h("tr", {}, h("td", { colspan: "5", class: "muted", text: tr("canned.none") }))))),
+    h("div", { class: "card" }, h("h2", { text: tr("canned.new") }), h("div", { class: "body" },
+      h("div", { class: "inline-form" }, shortcut, languages.length > 1 ? language : null, title, text, add), result))];
 }
 
 async function adminTags() {
   const rows = await api("GET", "/api/admin/tags");
-  const name = h("input", { class: "field", placeholder: "New tag", maxlength: "60", "aria-label": "Tag name" });
+  const name = h("input", { class: "field", placeholder: tr("tag.new"), maxlength: "60", "aria-label": tr("tag.name") });
   const result = h("div", { hidden: true });
   const add = async () => {
     try {
@@ -1661,15 +1787,15 @@ async function adminTags() {
     } catch (e) { result.className = "form-error"; result.textContent = e.message; result.hidden = false; }
   };
   name.addEventListener("keydown", (e) => { if (e.key === "Enter") add(); });
-  return [h("h1", { text: "Tags" }),
-    h("p", { class: "lead-in", text: "Operators label chats with these tags." }),
+  return [h("h1", { text: tr("tag.page_title") }),
+    h("p", { class: "lead-in", text: tr("tag.page_intro") }),
     h("div", { class: "card" }, h("div", { class: "body" },
-      h("div", { class: "chips" }, rows.length ? rows.map((t) => h("span", { class: "tag" }, t.name, h("small", { text: `${t.chats} chat${t.chats === 1 ? "" : "s"}` }),
-        h("button", { type: "button", title: `Delete ${t.name}`, onclick: async () => {
+      h("div", { class: "chips" }, rows.length ? rows.map((t) => h("span", { class: "tag" }, t.name, h("small", { text: tr("tag.chats", { count: t.chats }) }),
+        h("button", { type: "button", title: tr("tag.delete", { name: t.name }), onclick: async () => {
           try { await api("DELETE", `/api/admin/tags/${t.id}`); S.tags = await api("GET", "/api/tags"); renderAdmin("tags"); } catch (e) { toast(e.message, "error"); }
-        } }, "×"))) : h("span", { class: "muted", text: "No tags yet." })))),
-    h("div", { class: "card" }, h("h2", { text: "New tag" }), h("div", { class: "body" }, h("div", { class: "inline-form" }, name,
-      h("button", { class: "btn primary", type: "button", onclick: add }, "Add tag")), result))];
+        } }, "×"))) : h("span", { class: "muted", text: tr("tag.none") })))),
+    h("div", { class: "card" }, h("h2", { text: tr("tag.new") }), h("div", { class: "body" }, h("div", { class: "inline-form" }, name,
+      h("button", { class: "btn primary", type: "button", onclick: add }, tr("tag.add"))), result))];
 }
 
 // ---------------------------------------------------------------- bot chats: take over, hand back (issue 11)
@@ -1678,7 +1804,7 @@ async function takeoverMove(move) {
   if (!d) return;
   try {
     await api("POST", `/api/chats/${d.id}/${move}`);
-    toast(move === "take-over" ? "You have this chat now: the bot is paused." : "The bot has this chat again: the user's next message goes to it.", "ok");
+    toast(move === "take-over" ? tr("takeover.taken") : tr("takeover.handed_back"), "ok");
     if (move === "take-over") location.hash = `#/inbox/mine/${d.id}`;
     else { await loadCounts(true); await loadList(true); await loadChat(false, true); }
   } catch (e) { toast(e.message, "error"); }
@@ -1686,11 +1812,11 @@ async function takeoverMove(move) {
 
 // ---------------------------------------------------------------- records: tickets, leads, contacts (issue 11)
 const RECORDS = {
-  tickets: { title: "Tickets", intro: "Messages customers left, and tickets made from chats. Open tickets without an owner wait in their department's queue: take one, answer the customer on WhatsApp, close it." },
-  leads: { title: "Leads", intro: "Leads the bot captured. With no CRM to push them to, they are tasks for the sales department: take one, follow it up, mark it done." },
-  contacts: { title: "Contacts", intro: "Everyone who wrote to your numbers, with their latest chat." },
+  tickets: { title: tr("records.tickets"), intro: tr("records.tickets_intro") },
+  leads: { title: tr("records.leads"), intro: tr("records.leads_intro") },
+  contacts: { title: tr("records.contacts"), intro: tr("records.contacts_intro") },
 };
-const OWNER_OPTIONS = [["any", "Anyone"], ["me", "Mine"], ["unassigned", "Unassigned"]];
+const OWNER_OPTIONS = [["any", tr("records.owner_any")], ["me", tr("records.owner_me")], ["unassigned", tr("records.owner_unassigned")]];
 const recordFilters = { tickets: { state: "open", owner: "any", department: "", q: "" },
   leads: { task: "all", owner: "any", crm: "all", department: "", q: "" }, contacts: { state: "all", owner: "any", q: "" } };
 let directoryCache = null;
@@ -1701,13 +1827,13 @@ function selectEl(id, label, options, value, onchange) {
   el.addEventListener("change", () => onchange(el.value));
   return el;
 }
-const ownerName = (o) => (o ? (o.id === S.me.id ? "You" : o.name) : null);
+const ownerName = (o) => (o ? (o.id === S.me.id ? tr("records.you") : o.name) : null);
 
 async function renderRecords(page, openId) {
   const pane = $("#admin-pane");
   const f = recordFilters[page];
   if (!directoryCache) { try { directoryCache = await api("GET", "/api/directory"); } catch (_) { directoryCache = { departments: [] }; } }
-  const depts = [["", "All departments"], ...directoryCache.departments.map((d) => [String(d.id), d.name])];
+  const depts = [["", tr("records.all_departments")], ...directoryCache.departments.map((d) => [String(d.id), d.name])];
   const tbody = h("tbody");
   const sub = h("span", { class: "muted records-count" });
   const reload = async (background = false) => {
@@ -1717,26 +1843,26 @@ async function renderRecords(page, openId) {
     try { data = await api("GET", `/api/${page}?${params}`, undefined, { background }); } catch (e) { if (!background) toast(e.message, "error"); return; }
     syncClock(data.now);
     const rows = data[page];
-    sub.textContent = `${rows.length} shown`;
-    tbody.replaceChildren(...(rows.length ? rows.map((r) => RECORD_ROWS[page](r, reload)) : [h("tr", {}, h("td", { colspan: "7", class: "muted", text: f.q ? "Nothing matches your search." : "Nothing here with these filters." }))]));
+    sub.textContent = tr("records.shown", { n: rows.length });
+    tbody.replaceChildren(...(rows.length ? rows.map((r) => RECORD_ROWS[page](r, reload)) : [h("tr", {}, h("td", { colspan: "7", class: "muted", text: f.q ? tr("records.no_search_match") : tr("records.no_filter_match") }))]));
   };
   S.recordsReload = reload;
-  const search = h("input", { class: "field", type: "search", id: "records-search", placeholder: page === "contacts" ? "Search name, number, lead email" : "Search", value: f.q, autocomplete: "off" });
+  const search = h("input", { class: "field", type: "search", id: "records-search", placeholder: page === "contacts" ? tr("records.search_contacts") : tr("common.search"), value: f.q, autocomplete: "off" });
   let timer = null;
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { f.q = search.value.trim(); reload(); }, 200); });
   const set = (key) => (v) => { f[key] = v; reload(); };
   const filters = [search];
-  if (page === "tickets") filters.push(selectEl("f-state", "State", [["open", "Open"], ["closed", "Closed"], ["all", "All"]], f.state, set("state")));
+  if (page === "tickets") filters.push(selectEl("f-state", tr("side.state"), [["open", tr("records.open")], ["closed", tr("records.closed")], ["all", tr("records.all")]], f.state, set("state")));
   if (page === "leads") {
-    filters.push(selectEl("f-task", "Task", [["all", "All leads"], ["open", "Open tasks"], ["done", "Done"], ["none", "Not a task"]], f.task, set("task")));
-    filters.push(selectEl("f-crm", "CRM", [["all", "Any CRM state"], ["pending", "CRM: pending"], ["pushed", "CRM: pushed"], ["failed", "CRM: failed"]], f.crm, set("crm")));
+    filters.push(selectEl("f-task", tr("records.task"), [["all", tr("records.all_leads")], ["open", tr("records.open_tasks")], ["done", tr("records.done")], ["none", tr("records.not_a_task")]], f.task, set("task")));
+    filters.push(selectEl("f-crm", tr("records.crm"), [["all", tr("records.any_crm")], ["pending", tr("records.crm_pending")], ["pushed", tr("records.crm_pushed")], ["failed", tr("records.crm_failed")]], f.crm, set("crm")));
   }
-  if (page === "contacts") filters.push(selectEl("f-state", "Chat", [["all", "Any chat"], ["live", "In a live chat"], ["bot", "With the bot"], ["queued", "Waiting"], ["open", "With an operator"], ["none", "No live chat"]], f.state, set("state")));
-  filters.push(selectEl("f-owner", "Owner", OWNER_OPTIONS, f.owner, set("owner")));
-  if (page !== "contacts") filters.push(selectEl("f-department", "Department", depts, f.department, set("department")));
-  const heads = { tickets: ["#", "Subject", "Customer", "State", "Queue / owner", "Created", ""],
-    leads: ["Lead", "Interest", "Contact", "Task", "Queue / owner", "CRM", ""],
-    contacts: ["Contact", "Latest chat", "Owner", "Chats", "Leads", "Tickets", ""] }[page];
+  if (page === "contacts") filters.push(selectEl("f-state", tr("records.chat"), [["all", tr("records.any_chat")], ["live", tr("records.live_chat")], ["bot", tr("list.bot")], ["queued", tr("list.waiting")], ["open", tr("records.with_operator")], ["none", tr("records.no_live_chat")]], f.state, set("state")));
+  filters.push(selectEl("f-owner", tr("records.owner"), OWNER_OPTIONS, f.owner, set("owner")));
+  if (page !== "contacts") filters.push(selectEl("f-department", tr("common.department"), depts, f.department, set("department")));
+  const heads = { tickets: ["#", tr("ticket.subject"), tr("records.customer"), tr("side.state"), tr("records.queue_owner"), tr("records.created"), ""],
+    leads: [tr("common.lead"), tr("lead.interest"), tr("records.contact"), tr("records.task"), tr("records.queue_owner"), tr("records.crm"), ""],
+    contacts: [tr("records.contact"), tr("records.latest_chat"), tr("records.owner"), tr("records.chats"), tr("records.leads"), tr("records.tickets"), ""] }[page];
   pane.replaceChildren(h("h1", { text: RECORDS[page].title }), h("p", { class: "lead-in", text: RECORDS[page].intro }),
     h("div", { class: "card records" }, h("div", { class: "records-filters" }, ...filters, h("span", { class: "grow" }), sub),
       h("table", { class: "grid", id: `${page}-table` }, th(...heads), tbody)));
@@ -1751,27 +1877,27 @@ const RECORD_ROWS = {
       h("td", { class: "num", text: `#${t.id}` }),
       h("td", {}, h("b", { text: t.subject }), t.message ? h("div", { class: "muted", text: t.message }) : null),
       h("td", {}, h("div", { text: displayName(t.contact) }), h("div", { class: "muted", text: handle(t.contact) })),
-      h("td", {}, h("span", { class: `badge ${t.state === "open" ? (t.operator ? "open" : "waiting") : "closed"}`, text: t.state === "open" ? (t.operator ? "open" : "queued") : "closed" }),
-        t.replies ? h("div", { class: "muted", text: `${t.replies} repl${t.replies === 1 ? "y" : "ies"}` }) : null),
-      h("td", {}, owner ? h("span", { text: owner }) : h("span", { class: "muted", text: `Queued for ${t.department ? t.department.name : "no department"}` })),
+      h("td", {}, h("span", { class: `badge ${t.state === "open" ? (t.operator ? "open" : "waiting") : "closed"}`, text: tr(t.state === "open" ? (t.operator ? "state.open" : "state.queued") : "state.closed") }),
+        t.replies ? h("div", { class: "muted", text: tr("ticket.replies", { count: t.replies }) }) : null),
+      h("td", {}, owner ? h("span", { text: owner }) : h("span", { class: "muted", text: tr("records.queued_for", { department: t.department ? t.department.name : tr("common.no_department") }) })),
       h("td", { class: "muted", dataset: { rel: t.created_at }, text: relative(t.created_at) }),
-      h("td", { class: "right" }, h("button", { class: "btn small", type: "button", text: "Open" })));
+      h("td", { class: "right" }, h("button", { class: "btn small", type: "button", text: tr("records.open_button") })));
   },
   leads(l, reload) {
     const task = l.task;
-    const act = async (move) => { try { await api("POST", `/api/leads/${l.id}/${move}`); toast(move === "take" ? "The lead is yours." : move === "done" ? "Marked done." : "Reopened.", "ok"); await reload(); loadCounts(true); } catch (e) { toast(e.message, "error"); } };
+    const act = async (move) => { try { await api("POST", `/api/leads/${l.id}/${move}`); toast(move === "take" ? tr("lead.yours") : move === "done" ? tr("lead.marked_done") : tr("lead.reopened"), "ok"); await reload(); loadCounts(true); } catch (e) { toast(e.message, "error"); } };
     const buttons = [];
-    if (task && task.state === "open" && !l.operator) buttons.push(h("button", { class: "btn primary small", type: "button", dataset: { act: "take" }, onclick: () => act("take") }, "Take"));
-    if (task && task.state === "open" && l.operator) buttons.push(h("button", { class: "btn small", type: "button", dataset: { act: "done" }, onclick: () => act("done") }, icon("check"), "Done"));
-    if (task && task.state === "done") buttons.push(h("button", { class: "btn ghost small", type: "button", dataset: { act: "reopen" }, onclick: () => act("reopen") }, "Reopen"));
-    if (l.chat_id) buttons.push(h("a", { class: "btn ghost small", href: `#/inbox/closed/${l.chat_id}` }, "Chat"));
+    if (task && task.state === "open" && !l.operator) buttons.push(h("button", { class: "btn primary small", type: "button", dataset: { act: "take" }, onclick: () => act("take") }, tr("records.take")));
+    if (task && task.state === "open" && l.operator) buttons.push(h("button", { class: "btn small", type: "button", dataset: { act: "done" }, onclick: () => act("done") }, icon("check"), tr("records.done")));
+    if (task && task.state === "done") buttons.push(h("button", { class: "btn ghost small", type: "button", dataset: { act: "reopen" }, onclick: () => act("reopen") }, tr("records.reopen")));
+    if (l.chat_id) buttons.push(h("a", { class: "btn ghost small", href: `#/inbox/closed/${l.chat_id}` }, tr("records.chat")));
     return h("tr", { dataset: { leadId: l.id } },
-      h("td", {}, h("b", { text: l.name || "(no name)" }), h("div", { class: "muted", text: [l.email, l.company].filter(Boolean).join(" · ") })),
+      h("td", {}, h("b", { text: l.name || tr("records.no_name") }), h("div", { class: "muted", text: [l.email, l.company].filter(Boolean).join(" · ") })),
       h("td", { text: l.interest || "" }),
       h("td", {}, h("div", { text: displayName(l.contact) }), h("div", { class: "muted", text: handle(l.contact) })),
-      h("td", {}, task ? h("span", { class: `badge ${task.state === "done" ? "closed" : l.operator ? "open" : "waiting"}`, text: task.state === "done" ? "done" : l.operator ? "open" : "queued" }) : h("span", { class: "muted", text: "—" })),
-      h("td", {}, l.operator ? h("span", { text: ownerName(l.operator) }) : task ? h("span", { class: "muted", text: `Queued for ${l.department ? l.department.name : "no department"}` }) : h("span", { class: "muted", text: "—" })),
-      h("td", {}, h("span", { class: "muted", text: `CRM: ${l.crm_state}` })),
+      h("td", {}, task ? h("span", { class: `badge ${task.state === "done" ? "closed" : l.operator ? "open" : "waiting"}`, text: tr(task.state === "done" ? "records.done_badge" : l.operator ? "state.open" : "state.queued") }) : h("span", { class: "muted", text: "—" })),
+      h("td", {}, l.operator ? h("span", { text: ownerName(l.operator) }) : task ? h("span", { class: "muted", text: tr("records.queued_for", { department: l.department ? l.department.name : tr("common.no_department") }) }) : h("span", { class: "muted", text: "—" })),
+      h("td", {}, h("span", { class: "muted", text: tr("lead.crm_state", { state: tr("crm." + l.crm_state) }) })),
       h("td", { class: "right nowrap" }, ...buttons));
   },
   contacts(c) {
@@ -1779,11 +1905,11 @@ const RECORD_ROWS = {
     const listOf = { bot: "bot", waiting: "waiting", unattended: "unattended", open: "mine", closed: "closed" }[lc.state] || "closed";
     return h("tr", { dataset: { contactId: c.id } },
       h("td", {}, h("b", { text: displayName(c) }), h("div", { class: "muted", text: handle(c) })),
-      h("td", {}, h("span", { class: `badge ${lc.state}`, text: lc.state }), " ", h("span", { class: "muted", dataset: { rel: lc.last_activity_at }, text: relative(lc.last_activity_at) }),
-        lc.number ? h("div", { class: "muted", text: `to ${lc.number}` }) : null),
-      h("td", { text: lc.operator || (lc.state === "bot" ? "Bot" : lc.department ? `Queued for ${lc.department}` : "—") }),
+      h("td", {}, h("span", { class: `badge ${lc.state}`, text: tr("state." + lc.state) }), " ", h("span", { class: "muted", dataset: { rel: lc.last_activity_at }, text: relative(lc.last_activity_at) }),
+        lc.number ? h("div", { class: "muted", text: tr("conv.to_number", { number: lc.number }) }) : null),
+      h("td", { text: lc.operator || (lc.state === "bot" ? tr("sender.bot") : lc.department ? tr("records.queued_for", { department: lc.department }) : "—") }),
       h("td", { class: "num", text: String(c.chats) }), h("td", { class: "num", text: String(c.leads) }), h("td", { class: "num", text: String(c.tickets) }),
-      h("td", { class: "right" }, h("a", { class: "btn ghost small", href: `#/inbox/${listOf}/${lc.id}` }, "Open chat")));
+      h("td", { class: "right" }, h("a", { class: "btn ghost small", href: `#/inbox/${listOf}/${lc.id}` }, tr("records.open_chat"))));
   },
 };
 
@@ -1796,49 +1922,49 @@ async function openTicketDetail(ticketId, reload) {
   const cp = t.composer;
   const composer = [];
   if (cp.enabled && cp.window_open) {
-    const text = h("textarea", { class: "field", id: "ticket-reply", rows: "3", placeholder: "Answer the customer on WhatsApp…", "aria-label": "Answer" });
-    composer.push(text, h("div", { class: "tpl-actions" }, h("span", { class: "muted", text: "Inside WhatsApp's 24-hour window: free text goes out now." }),
+    const text = h("textarea", { class: "field", id: "ticket-reply", rows: "3", placeholder: tr("ticket.reply_placeholder"), "aria-label": tr("ticket.answer") });
+    composer.push(text, h("div", { class: "tpl-actions" }, h("span", { class: "muted", text: tr("ticket.window_open") }),
       h("button", { class: "btn primary", type: "button", id: "ticket-send", onclick: async () => {
-        try { const r = await api("POST", `/api/tickets/${t.id}/reply`, { text: text.value }); await after(r.ticket, "Answer queued for WhatsApp."); } catch (e) { fail(e); }
-      } }, icon("send"), "Send on WhatsApp")));
+        try { const r = await api("POST", `/api/tickets/${t.id}/reply`, { text: text.value }); await after(r.ticket, tr("ticket.answer_queued")); } catch (e) { fail(e); }
+      } }, icon("send"), tr("ticket.send_whatsapp"))));
   } else if (cp.enabled) {
     const list = cp.templates;
-    const select = h("select", { class: "field", id: "ticket-template", "aria-label": "Approved template" }, list.map((x, i) => h("option", { value: String(i), text: `${x.name} (${x.language})` })));
+    const select = h("select", { class: "field", id: "ticket-template", "aria-label": tr("template.approved_one") }, list.map((x, i) => h("option", { value: String(i), text: `${x.name} (${x.language})` })));
     const params = h("div", { class: "tpl-params" });
-    const build = () => { const x = list[Number(select.value)]; params.replaceChildren(...Array.from({ length: x.params.body }, (_, i) => h("input", { class: "field", placeholder: `body {{${i + 1}}}`, "aria-label": `body parameter ${i + 1}` }))); };
+    const build = () => { const x = list[Number(select.value)]; params.replaceChildren(...Array.from({ length: x.params.body }, (_, i) => h("input", { class: "field", placeholder: tr("template.body_placeholder", { n: i + 1 }), "aria-label": tr("template.body_param_label", { n: i + 1 }) }))); };
     select.addEventListener("change", build);
     build();
-    composer.push(h("p", { class: "muted", text: "The customer last wrote more than 24 hours ago: WhatsApp allows only an approved template." }),
+    composer.push(h("p", { class: "muted", text: tr("ticket.window_closed") }),
       h("div", { class: "tpl-row" }, select, params),
       h("div", { class: "tpl-actions" }, h("button", { class: "btn primary", type: "button", id: "ticket-send-template", onclick: async () => {
         const x = list[Number(select.value)];
         try {
           const r = await api("POST", `/api/tickets/${t.id}/reply`, { template: { name: x.name, language: x.language, body_params: $$("input", params).map((i) => i.value) } });
-          await after(r.ticket, `Template ${x.name} queued for WhatsApp.`);
+          await after(r.ticket, tr("ticket.template_queued", { name: x.name }));
         } catch (e) { fail(e); }
-      } }, icon("send"), "Send template")));
+      } }, icon("send"), tr("template.send"))));
   } else composer.push(h("div", { class: "notice", id: "ticket-reason", text: cp.reason }));
-  const replies = t.replies.map((r) => h("div", { class: "ticket-reply" }, h("div", { class: "muted" }, `${r.operator || "Operator"} · ${stamp(r.at)} · ${r.kind}`,
+  const replies = t.replies.map((r) => h("div", { class: "ticket-reply" }, h("div", { class: "muted" }, `${r.operator || tr("sender.operator")} · ${stamp(r.at)} · ${tr("ticket.reply_kind." + r.kind)}`,
     r.status ? ` · ${r.status}` : ""), h("div", { text: r.body }),
     r.failure ? h("div", { class: "err failure" }, h("div", { class: "what", text: r.failure.text }), h("div", { class: "next", text: r.failure.next_step }),
-      h("small", { class: "detail", text: `WhatsApp said: ${r.error}` }))
+      h("small", { class: "detail", text: tr("failure.whatsapp_said", { error: r.error }) }))
       : r.error ? h("div", { class: "err", text: r.error }) : null));
-  const actions = [{ label: "Close window" }];
-  const move = (what, text) => ({ label: { take: "Take", close: "Close ticket", reopen: "Reopen" }[what], kind: what === "take" ? "primary" : what === "close" ? "danger" : "", run: async () => {
+  const actions = [{ label: tr("ticket.close_window") }];
+  const move = (what, text) => ({ label: { take: tr("records.take"), close: tr("ticket.close"), reopen: tr("records.reopen") }[what], kind: what === "take" ? "primary" : what === "close" ? "danger" : "", run: async () => {
     try { const r = await api("POST", `/api/tickets/${t.id}/${what}`); await after(r, text); } catch (e) { fail(e); }
     return false;
   } });
-  if (t.actions.take) actions.push(move("take", "The ticket is yours."));
-  if (t.actions.close) actions.push(move("close", "Ticket closed."));
-  if (t.actions.reopen) actions.push(move("reopen", "Ticket reopened."));
-  const meta = [`#${t.id}`, t.state === "open" ? (t.operator ? `with ${ownerName(t.operator)}` : `queued for ${t.department ? t.department.name : "no department"}`) : `closed by ${t.closed_by}`,
-    `${t.contact.name || ""} ${handle(t.contact)}`.trim(), `created ${stamp(t.created_at)} by ${t.source === "message" ? "the customer (left a message)" : t.created_by}`];
+  if (t.actions.take) actions.push(move("take", tr("ticket.yours")));
+  if (t.actions.close) actions.push(move("close", tr("ticket.closed")));
+  if (t.actions.reopen) actions.push(move("reopen", tr("ticket.reopened")));
+  const meta = [`#${t.id}`, t.state === "open" ? (t.operator ? tr("ticket.with", { name: ownerName(t.operator) }) : tr("ticket.queued_for", { department: t.department ? t.department.name : tr("common.no_department") })) : tr("ticket.closed_by", { name: t.closed_by }),
+    `${t.contact.name || ""} ${handle(t.contact)}`.trim(), tr("ticket.created_by", { when: stamp(t.created_at), who: t.source === "message" ? tr("ticket.by_customer") : t.created_by })];
   const m = modal({ title: t.subject, body: [
     h("div", { class: "muted ticket-meta", text: meta.join(" · ") }),
     t.message ? h("blockquote", { class: "ticket-message", id: "ticket-message", text: t.message }) : null,
-    h("details", { class: "ticket-transcript", open: !t.message }, h("summary", { text: "Transcript" }), h("pre", { id: "ticket-transcript", text: t.description })),
-    t.origin_chat ? h("p", {}, h("a", { href: `#/inbox/${t.origin_chat.state === "open" ? "mine" : t.origin_chat.state === "bot" ? "bot" : "closed"}/${t.origin_chat.id}`, onclick: () => m.close() }, "Open the chat it came from")) : null,
-    replies.length ? h("div", { class: "ticket-replies" }, h("b", { text: "Answers" }), ...replies) : null,
+    h("details", { class: "ticket-transcript", open: !t.message }, h("summary", { text: tr("ticket.transcript") }), h("pre", { id: "ticket-transcript", text: t.description })),
+    t.origin_chat ? h("p", {}, h("a", { href: `#/inbox/${t.origin_chat.state === "open" ? "mine" : t.origin_chat.state === "bot" ? "bot" : "closed"}/${t.origin_chat.id}`, onclick: () => m.close() }, tr("ticket.open_origin"))) : null,
+    replies.length ? h("div", { class: "ticket-replies" }, h("b", { text: tr("ticket.answers") }), ...replies) : null,
     t.state === "open" ? h("div", { class: "ticket-composer" }, ...composer) : null, error] , actions });
   m.box.classList.add("wide");
 }

@@ -3,6 +3,7 @@
   const form = document.getElementById("login");
   const error = document.getElementById("error");
   const submit = document.getElementById("submit");
+  document.title = tr("login.page_title");
   if (new URLSearchParams(location.search).has("expired")) document.getElementById("expired").hidden = false;
 
   function cookie(name) {
@@ -20,27 +21,27 @@
     error.hidden = true;
     const email = form.email.value.trim();
     const password = form.password.value;
-    if (!email || !password) return fail("Enter your email and password.");
+    if (!email || !password) return fail(tr("login.enter_both"));
     submit.disabled = true;
-    submit.textContent = "Signing in…";
+    submit.textContent = tr("login.signing_in");
     try {
       const resp = await fetch("/api/login", {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("tsunagi_login_csrf") },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("tsunagi_login_csrf"), "Accept-Language": I18N.locale },
         body: JSON.stringify({ email, password }),
       });
       if (resp.ok) { location.replace("/"); return; }
-      let message = `Sign-in failed (${resp.status}).`;
+      let message = tr("login.failed", { status: resp.status });
       try { message = (await resp.json()).error || message; } catch (_) { /* not JSON */ }
-      if (resp.status === 403) message += " Reloading…";
+      if (resp.status === 403) message += tr("login.reloading");
       fail(message);
       if (resp.status === 403) setTimeout(() => location.reload(), 1500);
       form.password.select();
     } catch (_) {
-      fail("The desk cannot be reached. Check your connection and try again.");
+      fail(tr("login.unreachable"));
     } finally {
       submit.disabled = false;
-      submit.textContent = "Sign in";
+      submit.textContent = tr("login.sign_in");
     }
   });
 })();

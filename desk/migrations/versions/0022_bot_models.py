@@ -1,15 +1,15 @@
 """The bot's models: training runs from the trainers' knowledge, their figures, the
 published one, the one Rasa runs (live)
 
-Revision ID: 0021_bot_models
-Revises: 0020_lead_source
+Revision ID: 0022_bot_models
+Revises: 0021_console_locales
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0021_bot_models'
-down_revision = '0020_lead_source'
+revision = '0022_bot_models'
+down_revision = '0021_console_locales'
 branch_labels = None
 depends_on = None
 
