@@ -41,6 +41,9 @@ STOP_INTENTS = {"stop"}
 MEDIA_INTENTS = {"whatsapp_image", "whatsapp_document", "whatsapp_video", "whatsapp_audio",
                  "whatsapp_sticker"}
 FEEDBACK_INTENTS = {"not_helpful", "follow_up"}
+# "日本語でお願いします" / "English please" during the form: a rule confirms, the form
+# asks its question again (now in that language); never an answer.
+LANGUAGE_INTENTS = {"switch_language"}
 FIELD_LABELS = {"lead_name": "your name", "lead_email": "your email",
                 "lead_company": "your company", "lead_interest": "your interest",
                 "lead_phone": "your phone number"}
@@ -60,7 +63,7 @@ class Turn:
     @property
     def interrupts(self) -> bool:
         """A question or "stop": let the rules handle it, then resume the form."""
-        if self.intent in STOP_INTENTS or self.intent in MEDIA_INTENTS | FEEDBACK_INTENTS:
+        if self.intent in STOP_INTENTS or self.intent in MEDIA_INTENTS | FEEDBACK_INTENTS | LANGUAGE_INTENTS:
             return True
         return self.intent in QUESTION_INTENTS and is_question(self.text)
 
