@@ -62,6 +62,8 @@ class InboundMessage:
     # Set by the desk once the contact is known: its stable key (the identity it was
     # first known by), which Rasa's sender id is made of. See cloudapi.ids.
     contact_key: str | None = None
+    # Set by the desk too: the language to answer in (the chat's, else the brand's default).
+    language: str | None = None
 
     @property
     def dedupe_key(self) -> str:

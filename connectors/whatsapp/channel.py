@@ -81,7 +81,7 @@ class ChannelRuntime:
     async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
         """Send a desk notice to the user, keyed to the message it is about."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
-        await out.send_text_message(sender_id_of(item), notices.text(key))
+        await out.send_text_message(sender_id_of(item), notices.text(key, item.language))
 
     async def stop(self) -> None:
         if self.processor:
@@ -420,7 +420,9 @@ class WhatsAppInput(InputChannel):
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
                                            "wa_id": item.wa_id, "user_id": item.user_id,
                                            "username": item.username, "phone_number_id": item.phone_number_id,
-                                           "media_id": item.media_id, "desk_chat_id": chat_id}}))
+                                           "media_id": item.media_id, "desk_chat_id": chat_id,
+                                           # the bot's first language (actions/session.py)
+                                           "language": item.language}}))
             finally:
                 _action_failures.reset(token)
             if failures:
