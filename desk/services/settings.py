@@ -191,7 +191,10 @@ def parse_notices(raw: dict | None, default_language: str = DEFAULT_LANGUAGE) ->
         raise SettingsError(f"notices are {', '.join(CUSTOMER_DEFAULTS)}")
     out = {}
     for key, defaults in CUSTOMER_DEFAULTS.items():
-        texts = {**defaults, **parse_texts(raw.get(key), default_language, f"the {key} notice")}
+        given = raw.get(key)
+        if isinstance(given, str) and not given.strip():
+            given = {language: "" for language in defaults}  # an old "" turned it off: in every language
+        texts = {**defaults, **parse_texts(given, default_language, f"the {key} notice")}
         for language, value in texts.items():
             try:
                 names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
