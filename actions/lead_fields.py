@@ -86,11 +86,12 @@ _JA_FIELD_WORDS = {
     "携帯番号": "lead_phone", "用件": "lead_interest", "ご用件": "lead_interest",
 }
 _JA_FIELD = "|".join(sorted((re.escape(w) for w in _JA_FIELD_WORDS), key=len, reverse=True))
+_JA_CHANGE = r"(?:に変更して(?:ください|下さい)?|に変えて(?:ください|下さい)?|にして(?:ください|下さい)?|に訂正)"
 _JA_CORRECTION = re.compile(
     rf"^(?:(?:あ|あっ|すみません|すいません|ごめんなさい|ごめん|訂正|やっぱり|いや)[、,\s!]*)*"
-    rf"(?:私の|僕の|わたしの)?(?P<field>{_JA_FIELD})\s*(?:は|を|:|=)\s*(?P<value>.+?)"
-    rf"(?:に変更して(?:ください|下さい)?|に変えて(?:ください|下さい)?|にして(?:ください|下さい)?|に訂正|"
-    rf"でお願いします|です|でした)?[{_JA_TRAILING}]*$")
+    rf"(?:私の|僕の|わたしの)?(?P<field>{_JA_FIELD})\s*"
+    rf"(?:(?:は|:|=)\s*(?P<value>.+?)(?:{_JA_CHANGE}|でお願いします|です|でした)?"
+    rf"|を\s*(?P<changed>.+?){_JA_CHANGE})[{_JA_TRAILING}]*$")
 _JA_QUESTION = re.compile(r"(?:ですか|ますか|でしょうか|かな|かしら|っけ|の\?|か\?)$|"
                           r"(?:^|[はのでって])(?:なに|何|なん|いつ|どこ|どう|どの|どれ|なぜ|なんで|いくら|だれ|誰)")
 
@@ -129,9 +130,8 @@ def parse_correction(text: str) -> Correction | None:
     text = normalise(text).strip()
     if is_japanese(text):
         match = _JA_CORRECTION.match(text)
-        if match and match["value"].strip(_JA_TRAILING):
-            return Correction(_JA_FIELD_WORDS[match["field"]], match["value"].strip(_JA_TRAILING))
-        return None
+        value = ((match["value"] or match["changed"] or "") if match else "").strip(_JA_TRAILING)
+        return Correction(_JA_FIELD_WORDS[match["field"]], value) if value else None
     match = _CORRECTION.match(text)
     if not match:
         return None
