@@ -111,9 +111,10 @@ class BrandSettings:
     time_zone: str = "UTC"                        # IANA name: dates in the console and reports
 
     def language_of(self, chat) -> str:
-        """The language to write to this chat's customer in: theirs, else the brand's default."""
+        """The language to write to this chat's customer in: theirs when the brand speaks
+        it, else the brand's default."""
         language = getattr(chat, "language", None)
-        return language if language in LANGUAGES else self.default_language
+        return language if language in self.languages else self.default_language
 
 
 def parse_languages(raw) -> tuple[str, ...]:

@@ -123,6 +123,16 @@ async def test_a_notice_goes_out_in_the_chat_s_language_else_the_brand_default(s
     assert await bodies(sessions, chat_id) == [expected]
 
 
+async def test_a_brand_that_does_not_speak_the_customer_s_language_writes_in_its_default(sessions, brand_id):
+    async with sessions() as s, s.begin():
+        await settings.update(s, brand_id, languages=["en"])
+    chat_id, language = await write(sessions, "819044445555", "返品の方法をおしえてください")
+    assert language == "ja"   # what the customer writes in, for the console
+    async with sessions() as s, s.begin():
+        await customer_notices.tell(s, await s.get(Chat, chat_id), notices.TRANSFERRED)
+    assert await bodies(sessions, chat_id) == ["I've passed your chat to our team. A colleague will reply here shortly."]
+
+
 async def test_a_notice_turned_off_in_one_language_is_still_sent_in_the_other(sessions, brand_id):
     async with sessions() as s, s.begin():
         await settings.update(s, brand_id, notices={notices.CLOSED_BY_OPERATOR: {"ja": ""}})
