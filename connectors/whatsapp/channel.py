@@ -194,6 +194,13 @@ class WhatsAppOutput(OutputChannel):
 
     async def _send(self, recipient_id: str, message_without_to: dict) -> None:
         phone_number_id, wa_id = split_conversation_id(recipient_id)  # wa_id: the contact's key
+        if _action_failures.get():
+            # An action of this turn failed (e.g. action_session_start with the action
+            # server away): Rasa goes on predicting from a state without that action's
+            # events; the turn is rewound and retried (TurnFailed), so what it says now
+            # would be wrong. Nothing is sent and no reply key is used.
+            log.info("whatsapp: a reply to %s held back: an action of this turn failed", wa_id)
+            return
         reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():

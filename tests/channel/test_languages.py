@@ -37,3 +37,31 @@ async def test_a_notice_of_the_channel_is_in_the_language_of_the_chat(harness):
     [notice] = await harness.outbound()
     assert notice["request"]["text"]["body"] == notices.text(notices.UNSUPPORTED, "ja")
     assert harness.turns == []   # the bot gets nothing to read
+
+
+async def test_a_reply_after_a_failed_action_of_the_turn_is_held_back(harness):
+    """action_session_start (the session's language) runs on the action server: when it
+    is away, Rasa goes on from a state without its events; the turn is rewound and
+    retried, so nothing it says in the meantime is sent."""
+    from connectors.whatsapp.channel import _action_failures
+    from desk.models import Message
+
+    from sqlalchemy import select
+
+    async def failing_turn(item, chat_id):
+        token = _action_failures.set(["ClientConnectorError: action server unreachable"])
+        try:
+            await harness.output.send_text_message(f"{item.phone_number_id}_{item.contact_key}", "held back")
+        finally:
+            _action_failures.reset(token)
+        await harness.output.send_text_message(f"{item.phone_number_id}_{item.contact_key}", "sent")
+    harness.bot = failing_turn
+    await harness.say(text="hello there")
+
+    async def one():
+        return len(await harness.outbound()) == 1
+    assert await harness.settle(until=one)
+    await harness.settle(0.3)
+    assert [m["request"]["text"]["body"] for m in await harness.outbound()] == ["sent"]
+    async with harness.runtime.sessions() as s:
+        assert "held back" not in (await s.execute(select(Message.body))).scalars().all()
