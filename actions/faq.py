@@ -25,6 +25,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import department_buttons, offer_departments
+from actions.language import language_of, pick
 from actions.misses import record_miss
 from knowledge import articles_by_id
 
@@ -39,6 +40,31 @@ DEFAULT_FAQ_NEXT_BEST_THRESHOLD = 0.1
 # Answers that ask for a photo: a photo sent next continues their flow (data/rules/media.yml).
 PHOTO_ARTICLES = frozenset({"damaged_item"})
 NOT_HELPFUL = {"title": "Not helpful", "payload": "/not_helpful"}
+NOT_HELPFUL_TITLES = {"en": "Not helpful", "ja": "解決しない"}
+
+
+def not_helpful_button(language: str) -> dict[str, str]:
+    """The *Not helpful* button in the conversation's language (same payload in all)."""
+    return {"title": pick(NOT_HELPFUL_TITLES, language), "payload": NOT_HELPFUL["payload"]}
+
+
+def follow_up_text(article: Any, language: str) -> str | None:
+    """The article's next step in `language`.
+
+    knowledge/ is getting texts per language (the NLU helper's `Article`); until its
+    accessor is settled this accepts either `follow_up_in(language)` or a mapping
+    `follow_ups` {language: text}, and falls back to the single `follow_up`.
+    TODO(ja-nlu merge): keep only the accessor knowledge/ ends up with.
+    """
+    accessor = getattr(article, "follow_up_in", None)
+    if callable(accessor):
+        text = accessor(language)
+        if text:
+            return text
+    texts = getattr(article, "follow_ups", None)
+    if isinstance(texts, dict) and texts.get(language):
+        return texts[language]
+    return getattr(article, "follow_up", None)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -129,7 +155,7 @@ async def answer_article(dispatcher: CollectingDispatcher, tracker: Tracker, art
     if article in human_only_articles():
         dispatcher.utter_message(response=f"utter_faq/{article}")
         return events + await offer_departments(dispatcher, tracker)
-    dispatcher.utter_message(response=f"utter_faq/{article}", buttons=[NOT_HELPFUL])
+    dispatcher.utter_message(response=f"utter_faq/{article}", buttons=[not_helpful_button(language_of(tracker))])
     return events
 
 
@@ -209,8 +235,10 @@ class ActionFaqFollowUp(Action):
         if article is None:
             dispatcher.utter_message(response="utter_follow_up_unknown")
             return []
-        if article.follow_up and not article.human_only:
-            dispatcher.utter_message(text=article.follow_up, buttons=[NOT_HELPFUL])
+        language = language_of(tracker)
+        text = follow_up_text(article, language)
+        if text and not article.human_only:
+            dispatcher.utter_message(text=text, buttons=[not_helpful_button(language)])
             return [SlotSet("faq_next_best", None),
                     *([SlotSet("photo_requested", True)] if article.id in PHOTO_FOLLOW_UPS else [])]
         dispatcher.utter_message(response="utter_follow_up_person", buttons=await department_buttons(tracker))

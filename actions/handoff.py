@@ -15,6 +15,7 @@ helpdesk ticket with the chat's transcript, or to wait in the queue anyway.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -22,11 +23,14 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.desk_access import desk_transaction
+from actions.language import language_of, pick
 from actions.misses import record_miss
 from actions.whatsapp_context import whatsapp_metadata
 from desk.models import ChatState, HandoffReason
 from desk.services import routing, tickets
 from knowledge import articles_by_id
+
+log = logging.getLogger(__name__)
 
 # Two misunderstandings in a row and the bot offers a person.
 FALLBACKS_BEFORE_HANDOFF = 2
@@ -72,14 +76,35 @@ def handoff_reason(events: list[dict], active_loop: str | None = None) -> Handof
     return HandoffReason.asked
 
 
-def handoff_text(result: routing.HandoffResult, department: str) -> str:
+HANDOFF_TEXTS = {
+    "en": {"open": "You're now connected with {operator} from {department}. They'll reply here in a moment.",
+           "next": "You're next for {department}. A colleague will join this chat shortly — you can keep writing here.",
+           "queued": "You're number {position} in the queue for {department}. A colleague will join this chat "
+                     "shortly — you can keep writing here.",
+           "listed": "Your chat is on the list for {department}. A colleague will reply here as soon as someone "
+                     "is back — feel free to describe your question in the meantime.",
+           "refused": "I couldn't hand this chat over: {reason}."},
+    "ja": {"open": "{department}の{operator}におつなぎしました。まもなくこちらでお返事いたします。",
+           "next": "{department}で次にご案内いたします。まもなく担当者がこのチャットに参加しますので、このままメッセージをお送りいただけます。",
+           "queued": "{department}の待ち順は{position}番目です。まもなく担当者がこのチャットに参加しますので、このままメッセージをお送りいただけます。",
+           "listed": "{department}の対応リストにお客様のチャットを追加しました。担当者が戻りしだいこちらでお返事いたしますので、"
+                     "それまでにご質問の内容をお送りいただいても構いません。",
+           "refused": "申し訳ございません、ただいま担当者にお引き継ぎできませんでした。少し時間をおいてから、もう一度お試しください。"},
+}
+# The buttons under "nobody available", and the department's name when none is known.
+LEAVE_MESSAGE = {"en": "Leave a message", "ja": "メッセージを残す"}
+WAIT = {"en": "Wait for a colleague", "ja": "担当者を待つ"}
+OUR_TEAM = {"en": "our team", "ja": "担当窓口"}
+
+
+def handoff_text(result: routing.HandoffResult, department: str, language: str = "en") -> str:
+    texts = HANDOFF_TEXTS.get(language) or HANDOFF_TEXTS["en"]
     if result.state == ChatState.open:
-        return f"You're now connected with {result.operator_name} from {department}. They'll reply here in a moment."
+        return texts["open"].format(operator=result.operator_name, department=department)
     if result.state == ChatState.waiting:
-        ahead = "You're next" if result.position == 1 else f"You're number {result.position} in the queue"
-        return f"{ahead} for {department}. A colleague will join this chat shortly — you can keep writing here."
-    return (f"Your chat is on the list for {department}. A colleague will reply here as soon as someone "
-            "is back — feel free to describe your question in the meantime.")
+        key = "next" if result.position == 1 else "queued"
+        return texts[key].format(department=department, position=result.position)
+    return texts["listed"].format(department=department)
 
 
 def _payload(intent: str, **entities: str) -> str:
@@ -114,6 +139,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
     instead, unless the user already chose to wait (`queue_anyway`).
     """
     meta = whatsapp_metadata(tracker)
+    language = language_of(tracker)
     chat_id = meta.get("desk_chat_id")
     if not chat_id or not meta.get("phone_number_id"):
         dispatcher.utter_message(response="utter_handoff_unavailable")
@@ -126,16 +152,17 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
             return []
         if not choice.available and not queue_anyway:
             dispatcher.utter_message(response="utter_nobody_available", department=choice.name, buttons=[
-                {"title": "Leave a message", "payload": "/leave_message"},
-                {"title": "Wait for a colleague", "payload": _payload("wait_for_agent", department=choice.name)}])
+                {"title": pick(LEAVE_MESSAGE, language), "payload": "/leave_message"},
+                {"title": pick(WAIT, language), "payload": _payload("wait_for_agent", department=choice.name)}])
             return [SlotSet("department", choice.name)]
         try:
             reason = handoff_reason(tracker.events, (tracker.active_loop or {}).get("name"))
             result = await routing.hand_off(session, int(chat_id), choice.id, reason=reason)
         except routing.RoutingError as exc:
-            dispatcher.utter_message(text=f"I couldn't hand this chat over: {exc}.")
+            log.warning("handoff: chat %s could not be handed over: %s", chat_id, exc)
+            dispatcher.utter_message(text=pick(HANDOFF_TEXTS, language)["refused"].format(reason=exc))
             return []
-    dispatcher.utter_message(text=handoff_text(result, choice.name))
+    dispatcher.utter_message(text=handoff_text(result, choice.name, language))
     return [*_leave_loop(tracker), SlotSet("department", choice.name), ConversationPaused()]
 
 
@@ -250,7 +277,7 @@ class ActionLeaveMessage(Action):
         meta = whatsapp_metadata(tracker)
         chat_id = meta.get("desk_chat_id")
         message = tracker.get_slot("ticket_message") or ""
-        department = tracker.get_slot("department") or "our team"
+        department = tracker.get_slot("department") or pick(OUR_TEAM, language_of(tracker))
         reset = [SlotSet("ticket_message", None)]
         if not chat_id:
             dispatcher.utter_message(response="utter_ticket_failed")

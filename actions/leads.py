@@ -23,9 +23,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.language import language_of, pick
 from actions.lead_fields import (NO_COMPANY, Correction, clean_company, clean_email,
-                                 clean_interest, clean_name, clean_phone, is_question,
-                                 parse_correction, region_of, whatsapp_phone)
+                                 clean_interest, clean_name, clean_phone, emails_in, is_question,
+                                 parse_correction, phones_in, regions_for, whatsapp_phone)
 from actions.whatsapp_context import profile_name, whatsapp_metadata
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,19 @@ STOP_INTENTS = {"stop"}
 MEDIA_INTENTS = {"whatsapp_image", "whatsapp_document", "whatsapp_video", "whatsapp_audio",
                  "whatsapp_sticker"}
 FEEDBACK_INTENTS = {"not_helpful", "follow_up"}
+# "日本語でお願いします" / "English please" during the form: a rule confirms, the form
+# asks its question again (now in that language); never an answer.
+LANGUAGE_INTENTS = {"switch_language"}
 FIELD_LABELS = {"lead_name": "your name", "lead_email": "your email",
                 "lead_company": "your company", "lead_interest": "your interest",
                 "lead_phone": "your phone number"}
+# The same labels, and "no company", in each language (utter_lead_updated's {field}).
+FIELD_LABELS_BY_LANGUAGE = {
+    "en": FIELD_LABELS,
+    "ja": {"lead_name": "お名前", "lead_email": "メールアドレス", "lead_company": "会社名",
+           "lead_interest": "ご用件", "lead_phone": "電話番号"},
+}
+NO_COMPANY_SHOWN = {"en": "none", "ja": "なし"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Turn:
     @property
     def interrupts(self) -> bool:
         """A question or "stop": let the rules handle it, then resume the form."""
-        if self.intent in STOP_INTENTS or self.intent in MEDIA_INTENTS | FEEDBACK_INTENTS:
+        if self.intent in STOP_INTENTS or self.intent in MEDIA_INTENTS | FEEDBACK_INTENTS | LANGUAGE_INTENTS:
             return True
         return self.intent in QUESTION_INTENTS and is_question(self.text)
 
@@ -89,12 +100,24 @@ def read_turn(tracker: Tracker) -> Turn:
                      if e.get("entity") == kind and e.get("value"))
 
     text = (message.get("text") or "").strip()
-    region = region_of(whatsapp_id(tracker))
+    regions = phone_regions(tracker)
     # Only real numbers count: "sizes 10 12 14 16" is an answer, not a phone number.
-    phones = tuple(p for p in values("phone") if clean_phone(p, region))
+    phones = tuple(p for p in values("phone") if clean_phone(p, regions))
+    emails = values("email")
+    if not text.isascii():
+        # Japanese has no spaces: "電話は090-1234-5678です" is one token to an English
+        # tokenizer, so the entity ruler may miss what is in it; look in the text too.
+        phones = phones or phones_in(text, regions)
+        emails = emails or emails_in(text)
     return Turn(text=text, intent=(message.get("intent") or {}).get("name"),
                 requested_slot=tracker.get_slot("requested_slot"),
-                emails=values("email"), phones=phones, correction=parse_correction(text))
+                emails=emails, phones=phones, correction=parse_correction(text))
+
+
+def phone_regions(tracker: Tracker) -> tuple[str, ...]:
+    """Where a number typed without a country code is read: JP first in a Japanese
+    conversation, then the WhatsApp number's region (JP for +81)."""
+    return regions_for(whatsapp_id(tracker), language_of(tracker))
 
 
 def value_before_this_message(tracker: Tracker, slot: str) -> Any:
@@ -142,9 +165,10 @@ class LeadFormValidation(FormValidationAction, abc.ABC):
                 tracker: Tracker) -> dict[str, Any]:
         """A valid value; says so when it was given out of turn (a correction)."""
         if tracker.get_slot("requested_slot") != slot and slot in FIELD_LABELS:
-            shown = "none" if value == NO_COMPANY else value
-            dispatcher.utter_message(response="utter_lead_updated",
-                                     field=FIELD_LABELS[slot], value=shown)
+            language = language_of(tracker)
+            shown = pick(NO_COMPANY_SHOWN, language) if value == NO_COMPANY else value
+            labels = FIELD_LABELS_BY_LANGUAGE.get(language) or FIELD_LABELS
+            dispatcher.utter_message(response="utter_lead_updated", field=labels[slot], value=shown)
         return {slot: value}
 
     @staticmethod
@@ -254,7 +278,7 @@ class ValidateLeadForm(LeadFormValidation):
         wa_number = whatsapp_phone(whatsapp_id(tracker))
         if value == wa_number:  # from the channel: nothing to confirm
             return {"lead_phone": value}
-        phone = clean_phone(str(value or ""), region_of(whatsapp_id(tracker)))
+        phone = clean_phone(str(value or ""), phone_regions(tracker))
         if phone is None:
             dispatcher.utter_message(response="utter_invalid_lead_phone")
             return {"lead_phone": value_before_this_message(tracker, "lead_phone") or wa_number}
@@ -295,6 +319,20 @@ class ActionAskLeadName(Action):
             dispatcher.utter_message(response="utter_ask_lead_name_again")
         else:
             dispatcher.utter_message(response="utter_ask_lead_name")
+        return []
+
+
+class ActionAskLeadConsent(Action):
+    """Asks for consent with the details as the user gave them ("none"/"なし" for no company)."""
+
+    def name(self) -> str:
+        return "action_ask_lead_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        company = tracker.get_slot("lead_company")
+        shown = pick(NO_COMPANY_SHOWN, language_of(tracker)) if company == NO_COMPANY else company
+        dispatcher.utter_message(response="utter_ask_lead_consent", lead_company=shown)
         return []
 
 

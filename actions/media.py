@@ -14,19 +14,28 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import department_buttons, offer_departments
+from actions.language import language_of
 from actions.whatsapp_context import whatsapp_metadata
 
 MEDIA_WORDS = {"image": "photo", "document": "document", "video": "video",
                "audio": "voice message", "sticker": "sticker"}
+# The same words in each language of the responses ({media} in utter_media_*).
+MEDIA_WORDS_BY_LANGUAGE = {
+    "en": {**MEDIA_WORDS, "file": "file"},
+    "ja": {"image": "写真", "document": "書類", "video": "動画", "audio": "音声メッセージ",
+           "sticker": "スタンプ", "file": "ファイル"},
+}
 
 
 def media_word(tracker: Tracker) -> str:
-    """What the user sent, in words: from the channel's metadata, else from the intent."""
+    """What the user sent, in words of the conversation's language: from the channel's
+    metadata, else from the intent."""
     kind = whatsapp_metadata(tracker).get("type")
     if kind not in MEDIA_WORDS:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         kind = intent.removeprefix("whatsapp_")
-    return MEDIA_WORDS.get(kind, "file")
+    words = MEDIA_WORDS_BY_LANGUAGE.get(language_of(tracker)) or MEDIA_WORDS_BY_LANGUAGE["en"]
+    return words.get(kind, words["file"])
 
 
 class ActionMediaToPerson(Action):

@@ -67,6 +67,8 @@ class InboundMessage:
     # `smb_message_echoes` (a coexistence number): a message the business sent *to* the
     # user from the WhatsApp Business app; wa_id/user_id name the user (`to`, `to_user_id`).
     echo: bool = False
+    # Set by the desk too: the language to answer in (the chat's, else the brand's default).
+    language: str | None = None
 
     @property
     def dedupe_key(self) -> str:
@@ -379,11 +381,14 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
                 else:
                     log.warning("whatsapp: ignored a malformed %s change (entry %r)", field, entry.get("id"))
                 continue
-            if field == ECHOES_FIELD:
-                value = _get(change, "value", dict)
-                metadata = _get(value, "metadata", dict)
-                for msg in _get(value, "message_echoes", list, required=False) or []:
-                    items.append(_echo(value, msg, metadata))
+            if field == ECHOES_FIELD:  # like template statuses: a bad echo is skipped, not a 400
+                try:
+                    value = _get(change, "value", dict)
+                    metadata = _get(value, "metadata", dict)
+                    items.extend(_echo(value, msg, metadata)
+                                 for msg in _get(value, "message_echoes", list, required=False) or [])
+                except MalformedPayload as exc:
+                    log.warning("whatsapp: ignored a malformed %s change (entry %r): %s", field, entry.get("id"), exc)
                 continue
             if field != "messages":
                 # Acknowledged, not yet acted on (fields Meta adds later): logged.

@@ -1,6 +1,11 @@
 """The embedded demo's starting data: the default number, two departments and an
 admin operator, so a newcomer can chat as a user and answer as an operator.
 
+The brand is bilingual, Japanese first (DEMO_LANGUAGES, time zone Asia/Tokyo): a
+customer who writes in English is answered in English, one who writes in Japanese
+(or sends only a photo) in Japanese. The departments keep the names "Support" and
+"Sales": leads and catalog orders go to the department named Sales.
+
 Idempotent (`python -m desk seed-demo`, run by `make demo`); the operator's
 password comes from DEMO_OPERATOR_PASSWORD, which the launcher generates into
 var/demo.env (never committed).
@@ -13,11 +18,12 @@ from sqlalchemy import select
 
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
-from desk.models import Department, PhoneNumber, WhatsAppBusinessAccount
-from desk.services import numbers, operators
+from desk.models import Department, DeskSettingsRow, PhoneNumber, WhatsAppBusinessAccount
+from desk.services import numbers, operators, settings
 
 DEMO_BRAND = "Kumo Goods"
 DEMO_EMAIL = "admin@tsunagi.local"
+DEMO_LANGUAGES = {"languages": ["ja", "en"], "default_language": "ja", "time_zone": "Asia/Tokyo"}
 
 
 async def seed(database_url: str, env: dict[str, str]) -> str:
@@ -40,6 +46,9 @@ async def seed(database_url: str, env: dict[str, str]) -> str:
                 await operators.create_operator(
                     session, brand_id=brand_id, email=DEMO_EMAIL, name="Demo Admin", role="admin",
                     password=env["DEMO_OPERATOR_PASSWORD"], departments=["Support", "Sales"])
+            row = await session.get(DeskSettingsRow, brand_id)
+            if row is None or row.languages is None:  # once: an admin's later choice stays
+                await settings.update(session, brand_id, **DEMO_LANGUAGES)
             await seed_billing(session, brand_id, number.waba_id)
             return DEMO_EMAIL
     finally:

@@ -81,7 +81,7 @@ class ChannelRuntime:
     async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
         """Send a desk notice to the user, keyed to the message it is about."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
-        await out.send_text_message(sender_id_of(item), notices.text(key))
+        await out.send_text_message(sender_id_of(item), notices.text(key, item.language))
 
     async def stop(self) -> None:
         if self.processor:
@@ -194,6 +194,13 @@ class WhatsAppOutput(OutputChannel):
 
     async def _send(self, recipient_id: str, message_without_to: dict) -> None:
         phone_number_id, wa_id = split_conversation_id(recipient_id)  # wa_id: the contact's key
+        if _action_failures.get():
+            # An action of this turn failed (e.g. action_session_start with the action
+            # server away): Rasa goes on predicting from a state without that action's
+            # events; the turn is rewound and retried (TurnFailed), so what it says now
+            # would be wrong. Nothing is sent and no reply key is used.
+            log.info("whatsapp: a reply to %s held back: an action of this turn failed", wa_id)
+            return
         reply_key = self._next_reply_key()
         sessions = self.runtime.sessions
         async with sessions() as session, session.begin():
@@ -421,7 +428,9 @@ class WhatsAppInput(InputChannel):
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
                                            "wa_id": item.wa_id, "user_id": item.user_id,
                                            "username": item.username, "phone_number_id": item.phone_number_id,
-                                           "media_id": item.media_id, "desk_chat_id": chat_id}}))
+                                           "media_id": item.media_id, "desk_chat_id": chat_id,
+                                           # the bot's first language (actions/session.py)
+                                           "language": item.language}}))
             finally:
                 _action_failures.reset(token)
             if failures:

@@ -20,7 +20,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import echoes, routing, takeover
+from desk.services import echoes, routing, settings, takeover
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,10 @@ class InboxProcessor:
                 parent_user_id=item.parent_user_id, username=item.username)
             # Rasa's sender id is made of the contact's key, its first-known identity
             # (cloudapi.ids): the same whether this message names it by phone or BSUID.
-            item = dataclasses.replace(item, contact_key=chat.contact.wa_id)
+            # The language to answer in: the customer's (conversations.record_inbound), else
+            # the brand's default (one query, only until the customer has written text).
+            language = chat.language or await settings.default_language_of_number(session, item.phone_number_id)
+            item = dataclasses.replace(item, contact_key=chat.contact.wa_id, language=language)
             chat_id, bot_has_it = chat.id, chat.state == ChatState.bot
             # A first message, or the first since an operator handed the chat back to the
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.attachments import StoredMedia
 from desk.models import Chat, ChatState, Contact, Direction, Message, Sender, utcnow
+from desk.language import next_language
 from desk.services import contacts
 
 # Delivery status only moves forward; Meta may deliver `delivered` before `sent`.
@@ -61,6 +62,10 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
     chat.last_user_message_at = max(wa_timestamp, chat.last_user_message_at or wa_timestamp)
     chat.last_activity_at = now
     chat.bot_idle_step = 0  # the user wrote: the bot's idle rules start over
+    if type == "text" and body:
+        # The customer's language, sticky (desk.language: ~40 µs): notices, the survey,
+        # the bot's first language and the console's canned responses follow it.
+        chat.language = next_language(chat.language, body)
     await session.flush()
     return chat, msg
 

@@ -34,10 +34,13 @@ log = logging.getLogger(__name__)
 
 PREFIX = "csat:"
 SCORES = {3: "😊 Great", 2: "😐 Okay", 1: "🙁 Poor"}
+# The buttons' titles and the replies, in the chat's language (else the brand's default).
+SCORE_TITLES = {"en": SCORES, "ja": {3: "😊 良かった", 2: "😐 普通", 1: "🙁 不満"}}
 COMMENT_MINUTES = 30
 CATCH_UP = dt.timedelta(days=2)   # chats closed longer ago than this are not surveyed late
-THANKS_ASK_COMMENT = "Thank you! Is there anything we could do better? Just reply here."
-THANKS_COMMENT = "Thank you for your feedback."
+THANKS_ASK_COMMENT = {"en": "Thank you! Is there anything we could do better? Just reply here.",
+                      "ja": "ありがとうございます！改善できる点がございましたら、こちらにそのままご返信ください。"}
+THANKS_COMMENT = {"en": "Thank you for your feedback.", "ja": "貴重なご意見をありがとうございます。"}
 
 
 def close_kind(chat: Chat) -> str:
@@ -74,7 +77,8 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None, limit:
     now = now or utcnow()
     report = SweepReport()
     for brand_id in (await session.execute(select(Brand.id))).scalars().all():
-        cfg = (await settings.get(session, brand_id)).csat
+        brand = await settings.get(session, brand_id)
+        cfg = brand.csat
         if not cfg.enabled:
             continue
         due = now - dt.timedelta(minutes=cfg.delay_minutes)
@@ -86,7 +90,7 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None, limit:
             ~exists(select(CsatSurvey.id).where(CsatSurvey.chat_id == Chat.id)))
             .order_by(Chat.closed_at).limit(limit))).scalars().all()
         for chat in chats:
-            sent = await _survey(session, brand_id, chat, cfg, now)
+            sent = await _survey(session, brand_id, chat, brand, now)
             if sent is True:
                 report.sent += 1
             elif sent is False:
@@ -94,9 +98,10 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None, limit:
     return report
 
 
-async def _survey(session: AsyncSession, brand_id: int, chat: Chat, cfg: settings.CsatSettings,
+async def _survey(session: AsyncSession, brand_id: int, chat: Chat, brand: settings.BrandSettings,
                   now: dt.datetime) -> bool | None:
     """True: sent; False: skipped (reason recorded); None: another worker has it."""
+    cfg = brand.csat
     kind = close_kind(chat)
     survey = CsatSurvey(chat_id=chat.id, brand_id=brand_id, phone_number_id=chat.phone_number_id,
                         contact_id=chat.contact_id, operator_id=chat.operator_id,
@@ -110,13 +115,16 @@ async def _survey(session: AsyncSession, brand_id: int, chat: Chat, cfg: setting
     if kind in cfg.skip:
         survey.skip_reason = f"no survey after a chat closed by {kind}"
         return False
-    buttons = [{"title": title, "payload": payload(survey.id, score)} for score, title in SCORES.items()]
+    language = brand.language_of(chat)
+    titles = SCORE_TITLES.get(language, SCORES)
+    buttons = [{"title": titles[score], "payload": payload(survey.id, score)} for score in SCORES]
     if outbox.window_open(chat, now):
-        message = buttons_message(chat.contact.wa_id, cfg.question, buttons)
+        question = cfg.question_in(language, brand.default_language)
+        message = buttons_message(chat.contact.wa_id, question, buttons)
         message.pop("to")
         try:
             async with session.begin_nested():
-                await outbox.enqueue(session, chat, Sender.system, message, cfg.question)
+                await outbox.enqueue(session, chat, Sender.system, message, question)
         except outbox.CannotSend as exc:
             survey.skip_reason = str(exc)
             return False
@@ -186,7 +194,9 @@ async def take_reply(session: AsyncSession, *, phone_number_id: str, wa_id: str 
                             type=type, body=text, payload=raw, wa_timestamp=at, status="received"))
         chat.last_user_message_at = max(at, chat.last_user_message_at or at)
         await session.flush()
-        await outbox.send_system_text(session, chat, reply)
+        brand = await settings.get(session, survey.brand_id)
+        await outbox.send_system_text(session, chat, settings.localized(reply, brand.language_of(chat),
+                                                                        brand.default_language))
     return True
 
 

@@ -1,8 +1,10 @@
 """Telling the customer as people take part: an operator joined, the chat was
-transferred, an operator closed it (texts: desk.services.notices, per brand).
+transferred, an operator closed it (texts: desk.services.notices, per brand and
+language).
 
 Sent through the outbox like any desk notice, and only inside the 24-hour window
-(`outbox.send_system_text`): a notice never opens a paid conversation. The moment
+(`outbox.send_system_text`): a notice never opens a paid conversation. The text is in
+the chat's language (`chats.language`, else the brand's default language). The moment
 the bot hands over and someone is free at once, the bot says who joined itself
 (actions/handoff.handoff_text), so that path sends nothing here.
 """
@@ -18,15 +20,18 @@ from desk.services.routing import brand_of_number
 async def tell(session: AsyncSession, chat: Chat, key: str) -> Message | None:
     """Send the brand's notice `key` for this chat now (None: turned off or no window)."""
     brand_id = await brand_of_number(session, chat.phone_number_id)
-    template = (await settings.get(session, brand_id)).notices.get(key, notices.CUSTOMER_DEFAULTS[key])
+    cfg = await settings.get(session, brand_id)
+    language = cfg.language_of(chat)
+    texts = cfg.notices.get(key) or notices.CUSTOMER_DEFAULTS[key]
+    template = settings.localized(texts, language, cfg.default_language)
     if not template:
         return None
     operator = await session.get(Operator, chat.operator_id) if chat.operator_id else None
     department = await session.get(Department, chat.department_id) if chat.department_id else None
     brand = await session.get(Brand, brand_id)
-    text = template.format(operator=operator.name if operator else "A colleague",
-                           department=department.name if department else "our team",
-                           brand=brand.name if brand else "us")
+    text = template.format(operator=operator.name if operator else notices.word("operator", language),
+                           department=department.name if department else notices.word("department", language),
+                           brand=brand.name if brand else notices.word("brand", language))
     return await outbox.send_system_text(session, chat, text)
 
 

@@ -29,8 +29,15 @@ from desk.services import outbox, routing, settings
 
 log = logging.getLogger(__name__)
 
-UNATTENDED_CLOSE_TEXT = "Sorry, nobody could take your chat in time, so it has been closed. Write again any time."
-IDLE_CLOSE_TEXT = "This chat was closed after a period without messages. Write again any time."
+# What the customer is told, in the chat's language (else the brand's default).
+UNATTENDED_CLOSE_TEXT = {
+    "en": "Sorry, nobody could take your chat in time, so it has been closed. Write again any time.",
+    "ja": "申し訳ございません、担当者がお受けできないまま時間が過ぎたため、チャットを終了いたしました。またいつでもご連絡ください。",
+}
+IDLE_CLOSE_TEXT = {
+    "en": "This chat was closed after a period without messages. Write again any time.",
+    "ja": "しばらくメッセージがなかったため、このチャットを終了いたしました。またいつでもご連絡ください。",
+}
 
 
 @dataclass
@@ -49,10 +56,12 @@ async def _chats_of_brand(session: AsyncSession, brand_id: int, *conditions):
     return rows.scalars().all()
 
 
-async def _close(session: AsyncSession, chat: Chat, reason: str, text: str) -> bool:
+async def _close(session: AsyncSession, chat: Chat, reason: str, texts: dict[str, str],
+                 cfg: settings.BrandSettings) -> bool:
     if not await routing.close(session, chat.id, by="timer", reason=reason):
         return False  # another worker closed it first
-    await outbox.send_system_text(session, chat, text)
+    await outbox.send_system_text(session, chat, settings.localized(texts, cfg.language_of(chat),
+                                                                    cfg.default_language))
     return True
 
 
@@ -65,11 +74,11 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None) -> Tim
         for chat in await _chats_of_brand(session, brand_id,
                                           Chat.state.in_([ChatState.waiting, ChatState.unattended]),
                                           Chat.handed_off_at <= cutoff):
-            report.closed_unattended += await _close(session, chat, "unattended", UNATTENDED_CLOSE_TEXT)
+            report.closed_unattended += await _close(session, chat, "unattended", UNATTENDED_CLOSE_TEXT, cfg)
         cutoff = now - dt.timedelta(minutes=cfg.idle_close_minutes)
         for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.open,
                                           Chat.last_activity_at <= cutoff):
-            report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT)
+            report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT, cfg)
     return report
 
 
@@ -80,7 +89,7 @@ async def run_bot_idle_rules(session: AsyncSession, now: dt.datetime | None = No
     for brand_id in (await session.execute(select(Brand.id))).scalars().all():
         cfg = await settings.get(session, brand_id)
         if cfg.bot_enabled and cfg.bot_idle_rules:
-            await _bot_idle_rules(session, brand_id, cfg.bot_idle_rules, now, report)
+            await _bot_idle_rules(session, brand_id, cfg, now, report)
     return report
 
 
@@ -95,7 +104,8 @@ def _user_message_queued():
         WebhookEvent.kind == "message", WebhookEvent.state.in_([EventState.pending, EventState.processing])))
 
 
-async def _bot_idle_rules(session, brand_id, rules, now, report) -> None:
+async def _bot_idle_rules(session, brand_id, cfg: settings.BrandSettings, now, report) -> None:
+    rules = cfg.bot_idle_rules
     # Step k is due `sum(after_minutes of steps 0..k)` after the user's last message.
     for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.bot,
                                       Chat.bot_idle_step < len(rules),
@@ -110,10 +120,11 @@ async def _bot_idle_rules(session, brand_id, rules, now, report) -> None:
         if won.rowcount != 1:
             continue
         rule = rules[step]
+        text = rule.text_in(cfg.language_of(chat), cfg.default_language)
         if rule.action == "close":
             if await routing.close(session, chat.id, by="bot", reason="bot idle timeout"):
-                await outbox.send_system_text(session, chat, rule.text, sender=Sender.bot)
+                await outbox.send_system_text(session, chat, text, sender=Sender.bot)
                 report.closed_by_bot_rules += 1
         else:
-            await outbox.send_system_text(session, chat, rule.text, sender=Sender.bot)
+            await outbox.send_system_text(session, chat, text, sender=Sender.bot)
             report.bot_nudges += 1

@@ -70,15 +70,15 @@ def agent(desk_url):
 class Chat:
     """One WhatsApp user talking to the bot."""
 
-    def __init__(self, agent, wa_id: str):
-        self.agent, self.wa_id = agent, wa_id
+    def __init__(self, agent, wa_id: str, **whatsapp):
+        self.agent, self.wa_id, self.whatsapp = agent, wa_id, whatsapp
         self.sender = f"{WHATSAPP['phone_number_id']}_{wa_id}"
 
     async def say(self, text: str) -> list[str]:
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         out = CollectingOutputChannel()
-        meta = {"whatsapp": {**WHATSAPP, "wa_id": self.wa_id}}
+        meta = {"whatsapp": {**WHATSAPP, "wa_id": self.wa_id, **self.whatsapp}}
         await self.agent.handle_message(UserMessage(text, out, self.sender, metadata=meta))
         return [m.get("text") or "" for m in out.messages]
 
@@ -144,3 +144,48 @@ async def test_declining_consent_stores_nothing(agent, desk_url):
     [declined] = await chat.say("no")
     assert "I haven't stored your details" in declined
     assert await stored(desk_url, chat.wa_id) == []
+
+
+# -- Japanese -------------------------------------------------------------------------
+# The channel says which language to start in (metadata.whatsapp.language: the chat's,
+# else the brand's default); actions/session.py sets the slot once per session.
+
+async def test_a_japanese_customer_is_answered_in_japanese_and_leaves_a_lead(agent, desk_url):
+    wa_id = "8190" + str(uuid.uuid4().int)[:8]
+    chat = Chat(agent, wa_id, language="ja", profile_name="田中 太郎")
+    [hello] = await chat.say("/greet")
+    assert hello.startswith("田中様、こんにちは！Kumo Goodsのバーチャルアシスタントです。")
+    [ask] = await chat.say("/sales_inquiry")
+    assert "お名前は *田中 太郎* 様でよろしいですか？" in ask
+    assert await chat.say("/affirm") == ["営業担当からご連絡するメールアドレスを教えてください。"]
+    invalid, again = await chat.say("/inform")  # not an email: the Japanese re-prompt, then the question
+    assert invalid.startswith("メールアドレスの形式ではないようです。") and again.startswith("営業担当から")
+    assert (await chat.say("tanaka＠example.jp"))[0].startswith("会社名を教えてください。")
+    assert (await chat.say("（株）クモ"))[0].startswith("どのようなご用件でしょうか？")
+    [summary] = await chat.say("名入れマグカップ200個")
+    assert summary.startswith("以下の内容で承ります。")
+    assert "*会社名:* (株)クモ" in summary and f"*電話番号:* +{wa_id}" in summary
+    [thanks] = await chat.say("/affirm")
+    assert thanks.startswith("田中 太郎様、ありがとうございます！")
+    [lead] = await stored(desk_url, wa_id)
+    assert (lead.name, lead.email, lead.company, lead.phone) == ("田中 太郎", "tanaka@example.jp", "(株)クモ",
+                                                                 f"+{wa_id}")
+
+
+async def test_a_change_of_language_in_the_middle_of_the_form_keeps_the_form(agent, desk_url):
+    chat = Chat(agent, new_user())   # no language from the channel: English
+    [ask] = await chat.say("I'd like a quote for my company")
+    assert "Shall I use the name *Kerry Fisher*?" in ask
+    assert await chat.say("/affirm") == ["What email address can our sales team reach you at?"]
+    switched, again = await chat.say('/switch_language{"language":"ja"}')
+    assert switched == "かしこまりました。日本語で対応いたします。"
+    assert again == "営業担当からご連絡するメールアドレスを教えてください。"
+    assert await chat.active_loop() == "lead_form"
+    [company] = await chat.say("kerry@acme.co.uk")
+    assert company.startswith("会社名を教えてください。")
+    switched, again = await chat.say('/switch_language{"language":"en"}')
+    assert (switched, again) == ("Sure, I'll write in English.", "Which company are you with? (Type *none* if it's just for you.)")
+    [interest] = await chat.say("none")
+    assert interest.startswith("What are you interested in?")
+    await chat.say("/stop")
+    assert await chat.active_loop() is None

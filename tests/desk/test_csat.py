@@ -118,7 +118,8 @@ async def test_a_tap_then_a_comment_are_recorded_in_the_surveyed_chat_not_given_
         transcript = (await s.execute(select(Message.body).where(Message.chat_id == chat_id)
                                       .order_by(Message.id))).scalars().all()
     assert (survey.score, survey.comment, survey.state) == (3, "quick and friendly, thanks", "commented")
-    assert transcript[-4:] == ["😊 Great", csat.THANKS_ASK_COMMENT, "quick and friendly, thanks", csat.THANKS_COMMENT]
+    assert transcript[-4:] == ["😊 Great", csat.THANKS_ASK_COMMENT["en"], "quick and friendly, thanks",
+                               csat.THANKS_COMMENT["en"]]
 
 
 async def test_another_users_payload_or_a_late_text_is_not_taken(sessions, desk):

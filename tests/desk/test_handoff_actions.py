@@ -183,3 +183,33 @@ async def test_without_whatsapp_context_the_bot_apologises(desk):
     t.latest_message["metadata"] = {}
     assert await ActionHandoff().run(dispatcher, t, {}) == []
     assert dispatcher.messages[0]["response"] == "utter_handoff_unavailable"
+
+
+# -- in Japanese (slot language ja) -----------------------------------------------------
+
+async def test_in_japanese_nobody_available_offers_japanese_buttons_with_the_same_payloads(sessions, desk):
+    async with sessions() as s, s.begin():
+        sales = await seed.department(s, desk["brand_id"], "営業")
+        await seed.operator(s, desk["brand_id"], "Bo", [sales], status=OperatorStatus.offline)
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], {"department": "営業", "language": "ja"}), {})
+    [msg] = dispatcher.messages
+    assert msg["response"] == "utter_nobody_available" and msg["department"] == "営業"
+    assert msg["buttons"] == [{"title": "メッセージを残す", "payload": "/leave_message"},
+                              {"title": "担当者を待つ", "payload": '/wait_for_agent{"department":"営業"}'}]
+
+
+async def test_in_japanese_the_customer_is_told_who_joined_and_the_queue(sessions, desk):
+    async with sessions() as s, s.begin():
+        await seed.operator(s, desk["brand_id"], "佐藤", [await s.get(Department, desk["support"].id)])
+    dispatcher = CollectingDispatcher()
+    await ActionOfferDepartments().run(dispatcher, tracker(desk["chat_id"], {"language": "ja"}), {})
+    assert dispatcher.messages[0]["text"] == "Supportの佐藤におつなぎしました。まもなくこちらでお返事いたします。"
+
+
+async def test_in_japanese_a_left_message_without_a_department_goes_to_our_team_in_japanese(sessions, desk):
+    t = tracker(desk["chat_id"], {"ticket_message": "注文番号12345の配送先を変えたいです", "language": "ja"})
+    dispatcher = CollectingDispatcher()
+    await ActionLeaveMessage().run(dispatcher, t, {})
+    [msg] = dispatcher.messages
+    assert msg["response"] == "utter_ticket_created" and msg["department"] == "担当窓口"
