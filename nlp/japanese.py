@@ -85,7 +85,7 @@ def _dictionary():
 def _tokenizer(mode: str):
     from sudachipy import SplitMode
 
-    return _dictionary().create(mode=getattr(SplitMode, mode))
+    return _dictionary().tokenizer(mode=getattr(SplitMode, mode))
 
 
 def morphemes(text: str, mode: str = "C") -> list[Morpheme]:

@@ -6,7 +6,8 @@ Text with Japanese script is split by SudachiPy (sudachidict_core; split mode
 Sudachi's normalised form so that casual and polite forms meet ("お願い" and
 "願います" share 願う); spaces and punctuation are dropped. Other text is split as
 SpacyTokenizer did on the project's blank English spaCy model (spaCy's English
-rules). Offsets are those of the text as written. The work is nlp/japanese.py's.
+rules, on the lower-cased text as SpacyNLP gave it). Offsets are those of the text as
+written. The work is nlp/japanese.py's.
 """
 from __future__ import annotations
 
@@ -32,11 +33,19 @@ def _english():
     return spacy.blank("en").tokenizer
 
 
+def _lower(text: str) -> str:
+    """Lower case, as SpacyNLP (case_sensitive: false) gave SpacyTokenizer its text,
+    unless that would move offsets (e.g. "İ")."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text
+
+
 def english_tokens(text: str) -> list[tuple[str, int, int]]:
-    """spaCy's English tokens of the NFKC text, with offsets into `text`."""
+    """spaCy's English tokens of the NFKC, lower-cased text (what SpacyTokenizer gave
+    from SpacyNLP's doc), with offsets into `text`."""
     norm = normalise_with_offsets(text)
     result = []
-    for t in _english()(norm.text):
+    for t in _english()(_lower(norm.text)):
         if t.text.strip():
             start, end = norm.span(t.idx, t.idx + len(t.text))
             result.append((t.text, start, end))
@@ -79,7 +88,7 @@ class BilingualTokenizer(Tokenizer):
         if not text:
             return []
         if has_japanese(text):
-            tokens = [Token(m.text, m.start, m.end, lemma=m.lemma, data={POS_TAG_KEY: m.pos})
+            tokens = [Token(_lower(m.text), m.start, m.end, lemma=m.lemma, data={POS_TAG_KEY: m.pos})
                       for m in morphemes(text, self.split_mode)]
         else:
             tokens = [Token(word, start, end, data={POS_TAG_KEY: ""})

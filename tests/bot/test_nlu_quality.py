@@ -72,3 +72,43 @@ def test_english_below_its_old_figures_fails_even_above_the_general_goal():
                          responses=[], examples=10, errors=[], language="en")
     problems = slipped.failures()
     assert len(problems) == 2 and all("before Japanese" in p for p in problems)
+
+
+@pytest.fixture(scope="module")
+def parse():
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test trains first)")
+    from rasa.core.channels import UserMessage
+
+    from nlp.quality import load_agent
+
+    processor = load_agent(MODEL).processor
+    return lambda text: asyncio.run(processor.parse_message(UserMessage(text)))
+
+
+def _languages(parsed) -> list[str]:
+    return [e["value"] for e in parsed["entities"] if e["entity"] == "language"]
+
+
+def test_a_japanese_cancellation_is_the_cancel_article_and_says_japanese(parse):
+    from actions.faq import selection_of
+
+    parsed = parse("注文をキャンセルしたい")
+    assert parsed["intent"]["name"] == "faq"
+    assert selection_of(parsed).article == "cancel_order"
+    assert _languages(parsed) == ["ja"]
+    half_width = parse("ｷｬﾝｾﾙしたいです")
+    assert selection_of(half_width).article == "cancel_order" and _languages(half_width) == ["ja"]
+
+
+def test_a_short_reply_carries_no_language(parse):
+    for text, intent in (("はい", "affirm"), ("ok", "affirm"), ("いいえ", "deny")):
+        parsed = parse(text)
+        assert parsed["intent"]["name"] == intent and _languages(parsed) == [], text
+    assert _languages(parse("where is my order please")) == ["en"]
+
+
+def test_contacts_inside_japanese_sentences_are_entities(parse):
+    found = {(e["entity"], e["value"]) for e in parse("電話番号は090-1234-5678、メールはtaro@example.jpです")["entities"]}
+    assert {("phone", "090-1234-5678"), ("email", "taro@example.jp")} <= found
+    assert ("phone", "+81 90 1234 5678") in {(e["entity"], e["value"]) for e in parse("+81 90 1234 5678")["entities"]}

@@ -73,8 +73,8 @@ def test_the_tokenizer_gives_english_the_spacy_tokens_and_japanese_sudachis():
     from nlp.tokenizer import BilingualTokenizer
 
     tokenizer = BilingualTokenizer({**BilingualTokenizer.get_default_config()})
-    english = tokenizer.tokenize(_message("where's my order? ＯＫ"), "text")
-    assert [t.text for t in english] == ["where", "'s", "my", "order", "?", "OK"]
+    english = tokenizer.tokenize(_message("Where's my order? ＯＫ"), "text")
+    assert [t.text for t in english] == ["where", "'s", "my", "order", "?", "ok"]   # as SpacyNLP lower-cased it
     assert [(t.start, t.end) for t in english][-1] == (18, 20)
     japanese = tokenizer.tokenize(_message("注文をキャンセルしたい"), "text")
     assert [t.text for t in japanese] == ["注文", "を", "キャンセル", "し", "たい"]
