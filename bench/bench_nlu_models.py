@@ -90,20 +90,21 @@ def _data(kind: str, where: Path) -> Path:
 
 
 def train(kind: str, split_mode: str) -> tuple[Path, float, float]:
-    work = OUT / f"{kind}_data"
+    name = kind if split_mode == "C" else f"{kind}_{split_mode}"
+    work = OUT / f"{name}_data"
     data = _data(kind, work)
-    config = OUT / f"{kind}_config.yml"
+    config = OUT / f"{name}_config.yml"
     config.write_text(yaml.safe_dump(_config(kind, split_mode), allow_unicode=True, sort_keys=False))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     subprocess.run([RASA, "train", "nlu", "-c", str(config), "-u", str(data), "-d", str(ROOT / "domain.yml"),
-                    "--out", str(OUT), "--fixed-model-name", kind, "--quiet"], cwd=ROOT, check=True,
+                    "--out", str(OUT), "--fixed-model-name", name, "--quiet"], cwd=ROOT, check=True,
                    env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                         "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return OUT / f"{kind}.tar.gz", wall, cpu
+    return OUT / f"{name}.tar.gz", wall, cpu
 
 
 async def latency(model: Path, texts: list[str]) -> tuple[float, float]:
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         for language in (["en", "ja"] if kind == "bilingual" else [kind]):
             f = figures(model, language)
             rows.append((kind, language, wall, cpu, f))
-            print(f"{kind:<10} {language:<3} train {wall:6.0f} s wall {cpu:6.0f} s cpu  "
+            print(f"{kind:<10} {language:<3} split {args.split_mode} train {wall:6.0f} s wall {cpu:6.0f} s cpu  "
                   f"intent F1 {f['intent_f1']:.3f}  articles {f['articles']:.3f}  "
                   f"WhatsApp answered {f['answered']:.1%} right {f['right']:.1%} oos {f['oos']}  "
                   f"parse median {f['median_ms']:.1f} ms p95 {f['p95_ms']:.1f} ms", flush=True)
