@@ -5,8 +5,12 @@
 
 Writes (all committed: CI trains from data/):
   data/nlu/faq.yml          retrieval intent faq/<id>, the `questions` and `casual_questions`
-  data/responses_faq.yml    utter_faq/<id>, the `answer` (and buttons)
-  tests/nlu/faq_test.yml    faq/<id>, the held-out `test_questions` (never trained on)
+                            of every language
+  data/responses_faq.yml    utter_faq/<id>: one variation per language, conditioned on the
+                            slot `language`, and an unconditioned one in the default
+                            language (while the slot is still empty)
+  tests/nlu/faq_test.yml    faq/<id>, the held-out `test_questions` (never trained on) of
+                            the default language; tests/nlu_<lang>/faq_test.yml of the others
 """
 from __future__ import annotations
 
@@ -14,14 +18,25 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
-from knowledge import Article, KnowledgeError, load_articles
+from knowledge import Article, ArticleText, KnowledgeError, bot_languages, load_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_FILE = Path("data/nlu/faq.yml")
 RESPONSES_FILE = Path("data/responses_faq.yml")
 TEST_FILE = Path("tests/nlu/faq_test.yml")
+LANGUAGE_SLOT = "language"
+
+
+def held_out_dir(language: str) -> Path:
+    """Where a language's held-out NLU examples live: tests/nlu/ for the default
+    language (as before there were languages), tests/nlu_<lang>/ for the others."""
+    return Path("tests/nlu") if language == bot_languages().default else Path(f"tests/nlu_{language}")
+
+
+def test_file(language: str) -> Path:
+    return held_out_dir(language) / "faq_test.yml"
 HEADER = ("# generated from knowledge/ — edit there, then run: python -m knowledge.build\n"
           "# (tests/bot/test_knowledge.py fails when this file is out of date)\n")
 
@@ -31,43 +46,59 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _examples(articles: Iterable[Article], field: str, what: str) -> str:
+def _examples(articles: Iterable[Article], texts: Callable[[Article], Iterable[str]], what: str) -> str:
     lines = [HEADER, f"# {what}\n", 'version: "3.1"\n', "nlu:\n"]
     for a in articles:
         lines.append(f"- intent: {a.intent}\n  examples: |\n")
-        lines.extend(f"    - {text}\n" for text in getattr(a, field))
+        lines.extend(f"    - {text}\n" for text in texts(a))
     return "".join(lines)
 
 
 def render_nlu(articles: list[Article]) -> str:
-    return _examples(articles, "training_questions",
-                     "FAQ training examples (retrieval intent faq): questions, then casual_questions")
+    return _examples(articles, lambda a: [q for t in a.texts for q in t.training_questions],
+                     "FAQ training examples (retrieval intent faq) of every language: "
+                     "questions, then casual_questions")
 
 
-def render_test(articles: list[Article]) -> str:
-    return _examples(articles, "test_questions",
-                     "held-out FAQ questions: evaluation only, never trained on")
+def render_test(articles: list[Article], language: str | None = None) -> str:
+    language = language or bot_languages().default
+    return _examples(articles, lambda a: a.text(language).test_questions,
+                     f"held-out FAQ questions ({language}): evaluation only, never trained on")
+
+
+def _variation(text: ArticleText, condition: str | None) -> list[str]:
+    lines = [f"  - text: {_q(text.answer)}\n"]
+    if text.buttons:
+        lines.append("    buttons:\n")
+        for b in text.buttons:
+            lines.append(f"    - title: {_q(b.title)}\n      payload: {_q(b.payload)}\n")
+    if condition:
+        lines.append(f"    condition:\n    - type: slot\n      name: {LANGUAGE_SLOT}\n"
+                     f"      value: {condition}\n")
+    return lines
 
 
 def render_responses(articles: list[Article]) -> str:
-    lines = [HEADER, "# FAQ answers, chosen by the ResponseSelector for intent faq\n",
+    lines = [HEADER, "# FAQ answers, chosen by the ResponseSelector for intent faq: one variation per\n"
+             f"# language (condition: slot {LANGUAGE_SLOT}), then the default language's without a\n"
+             "# condition, for a conversation whose language is not known yet\n",
              'version: "3.1"\n', "responses:\n"]
     for a in articles:
         flag = "  # human_only: a colleague takes over" if a.human_only else ""
         lines.append(f"  {a.response}:{flag}\n")
-        lines.append(f"  - text: {_q(a.answer)}\n")
-        if a.buttons:
-            lines.append("    buttons:\n")
-            for b in a.buttons:
-                lines.append(f"    - title: {_q(b.title)}\n      payload: {_q(b.payload)}\n")
+        for text in a.texts:
+            lines.extend(_variation(text, text.language))
+        lines.extend(_variation(a.default, None))
     return "".join(lines)
 
 
 def expected_files(articles: list[Article] | None = None) -> dict[Path, str]:
     """Relative path → the content it must have."""
     articles = load_articles() if articles is None else articles
-    return {NLU_FILE: render_nlu(articles), RESPONSES_FILE: render_responses(articles),
-            TEST_FILE: render_test(articles)}
+    files = {NLU_FILE: render_nlu(articles), RESPONSES_FILE: render_responses(articles)}
+    for language in (articles[0].languages if articles else bot_languages().languages):
+        files[test_file(language)] = render_test(articles, language)
+    return files
 
 
 def stale_files(root: Path = ROOT, articles: list[Article] | None = None) -> list[Path]:
@@ -102,10 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     human = sum(a.human_only for a in articles)
-    summary = (f"{len(articles)} articles ({human} human-only), "
-               f"{sum(len(a.training_questions) for a in articles)} training "
-               f"({sum(len(a.casual_questions) for a in articles)} casual) and "
-               f"{sum(len(a.test_questions) for a in articles)} held-out questions")
+    per_language = []
+    for language in (articles[0].languages if articles else ()):
+        texts = [a.text(language) for a in articles]
+        per_language.append(f"{language}: {sum(len(t.training_questions) for t in texts)} training "
+                            f"({sum(len(t.casual_questions) for t in texts)} casual) and "
+                            f"{sum(len(t.test_questions) for t in texts)} held-out questions")
+    summary = f"{len(articles)} articles ({human} human-only); " + "; ".join(per_language)
     if args.check:
         stale = stale_files(articles=articles)
         if stale:

@@ -7,10 +7,12 @@ close spelling: difflib ratio >= GROUP_RATIO), with a count and the newest examp
 For a group the trainer can
 
 - add it as a question of an existing FAQ article (the bot's guess preselected):
-  written back to `knowledge/faq/<area>.yml`, the versioned source of truth, with
-  its comments and layout kept (ruamel round trip), and checked by the same loader
-  the bot's training uses: a problem (a duplicate, a full article) is refused with
-  the loader's words and the file is left as it was;
+  written back to `knowledge/faq/<area>.yml`, the versioned source of truth, into
+  the block of the question's language (desk.language.detect; the bot's default
+  language when it cannot tell), with the file's comments and layout kept (ruamel
+  round trip), and checked by the same loader the bot's training uses: a problem (a
+  duplicate, a full article) is refused with the loader's words and the file is left
+  as it was;
 - mark it out of scope (the bot is right not to answer).
 
 The misses of a brand are those of its numbers. The knowledge base itself is one for
@@ -118,10 +120,22 @@ def round_trip_yaml():
     return yaml
 
 
+def question_language(question: str, languages: tuple[str, ...] | None = None) -> str:
+    """The knowledge block a question belongs in: its language among the bot's, else
+    the bot's default language (a question of digits or emoji)."""
+    from desk.language import detect
+
+    bot = knowledge.bot_languages()
+    languages = languages or bot.languages
+    found = detect(question, languages).language
+    return found if found in languages else (bot.default if bot.default in languages else languages[0])
+
+
 def add_question(article_id: str, question: str, faq_dir: Path | str = knowledge.FAQ_DIR) -> str:
-    """Add `question` to the article's casual questions (else its questions) in its YAML
-    file, keeping the file's comments; the loader checks the result. Returns the file
-    name. TrainerError (with the loader's problems) and the file untouched if it fails."""
+    """Add `question` to the article's casual questions (else its questions) in the
+    block of the question's language in its YAML file, keeping the file's comments;
+    the loader checks the result. Returns the file name. TrainerError (with the
+    loader's problems) and the file untouched if it fails."""
     question = " ".join(str(question or "").split())
     if not question:
         raise TrainerError("the question is empty")
@@ -130,11 +144,13 @@ def add_question(article_id: str, question: str, faq_dir: Path | str = knowledge
     if article_id not in by_id:
         raise TrainerError(f"no article {article_id!r}")
     found = by_id[article_id]
+    language = question_language(question, found.languages)
+    title = found.text(language).title
     path = faq_dir / f"{found.area}.yml"
     before = path.read_text(encoding="utf-8")
     yaml = round_trip_yaml()
     doc = yaml.load(before)
-    item = next(a for a in doc["articles"] if a.get("id") == article_id)
+    item = next(a for a in doc["articles"] if a.get("id") == article_id)[language]
     casual = item.get("casual_questions")
     if casual is not None and len(casual) < knowledge.MAX_CASUAL_QUESTIONS:
         casual.append(question)
@@ -143,7 +159,7 @@ def add_question(article_id: str, question: str, faq_dir: Path | str = knowledge
     elif casual is None:
         item["casual_questions"] = [question]
     else:
-        raise TrainerError(f"{found.title} has {knowledge.MAX_QUESTIONS} questions and "
+        raise TrainerError(f"{title} ({language}) has {knowledge.MAX_QUESTIONS} questions and "
                            f"{knowledge.MAX_CASUAL_QUESTIONS} casual ones already: edit {path.name} to make room")
     out = io.StringIO()
     yaml.dump(doc, out)

@@ -76,10 +76,25 @@ async def test_a_group_becomes_a_question_of_the_article_in_its_file(sessions, d
     assert set(rows) == {("variant", "opening_hours", "tess@acme.test")}
 
 
+def test_a_japanese_question_goes_into_the_articles_japanese_block(faq):
+    before = knowledge.articles_by_id(knowledge.load_articles(faq))["opening_hours"]
+    assert trainer.add_question("opening_hours", "なんじまであいてますか", faq) == "hours.yml"
+    after = knowledge.articles_by_id(knowledge.load_articles(faq))["opening_hours"]
+    assert after.text("ja").casual_questions == before.text("ja").casual_questions + ("なんじまであいてますか",)
+    assert after.text("en") == before.text("en")
+    assert trainer.add_question("opening_hours", "are u open on easter monday", faq) == "hours.yml"
+    again = knowledge.articles_by_id(knowledge.load_articles(faq))["opening_hours"]
+    assert again.text("en").casual_questions[-1] == "are u open on easter monday"
+    assert again.text("ja") == after.text("ja")
+    assert trainer.question_language("12345") == "en"           # nothing to tell: the default
+
+
 def test_the_loaders_problems_refuse_a_question_and_leave_the_file_as_it_was(faq):
     before = (faq / "hours.yml").read_text()
     with pytest.raises(trainer.TrainerError, match="duplicate|twice|already"):
         trainer.add_question("opening_hours", "when are you open?", faq)  # already a question
+    with pytest.raises(trainer.TrainerError, match="duplicate"):
+        trainer.add_question("opening_hours", "営業時間おしえて", faq)      # already a Japanese one
     with pytest.raises(trainer.TrainerError, match="reserved|\\[|character"):
         trainer.add_question("opening_hours", "open [today]", faq)
     with pytest.raises(trainer.TrainerError, match="no article"):
