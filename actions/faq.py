@@ -49,22 +49,9 @@ def not_helpful_button(language: str) -> dict[str, str]:
 
 
 def follow_up_text(article: Any, language: str) -> str | None:
-    """The article's next step in `language`.
-
-    knowledge/ is getting texts per language (the NLU helper's `Article`); until its
-    accessor is settled this accepts either `follow_up_in(language)` or a mapping
-    `follow_ups` {language: text}, and falls back to the single `follow_up`.
-    TODO(ja-nlu merge): keep only the accessor knowledge/ ends up with.
-    """
-    accessor = getattr(article, "follow_up_in", None)
-    if callable(accessor):
-        text = accessor(language)
-        if text:
-            return text
-    texts = getattr(article, "follow_ups", None)
-    if isinstance(texts, dict) and texts.get(language):
-        return texts[language]
-    return getattr(article, "follow_up", None)
+    """The article's next step in `language` (knowledge.Article; the default language's
+    when the article has none in it)."""
+    return article.follow_up_in(language)
 
 
 def _env_float(name: str, default: float) -> float:

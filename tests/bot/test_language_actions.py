@@ -110,17 +110,13 @@ async def test_answers_carry_not_helpful_in_the_conversation_s_language(make_tra
     assert len(not_helpful_button("ja")["title"]) <= 20
 
 
-def test_a_follow_up_is_read_in_the_language_when_the_article_has_it():
-    class Old:
-        follow_up = "Send us the order number."
+def test_a_follow_up_is_read_in_the_conversation_s_language():
+    from knowledge import articles_by_id
 
-    class PerLanguage(Old):
-        def follow_up_in(self, language):
-            return {"ja": "ご注文番号をお送りください。"}.get(language)
-
-    assert follow_up_text(Old(), "ja") == "Send us the order number."
-    assert follow_up_text(PerLanguage(), "ja") == "ご注文番号をお送りください。"
-    assert follow_up_text(PerLanguage(), "en") == "Send us the order number."
+    article = articles_by_id()["track_order"]
+    assert follow_up_text(article, "en").startswith("If the tracking hasn't moved")
+    japanese = follow_up_text(article, "ja")
+    assert japanese and japanese != follow_up_text(article, "en") and "3" in japanese
 
 
 @pytest.mark.parametrize("whatsapp, word", [({**JA_WHATSAPP, "type": "image"}, "写真"),
