@@ -97,7 +97,8 @@ async def seed(sessions) -> Desk:
         # The customer notices (an operator joined, transferred, closed) are off here, so that
         # each test's outbox holds what it sent; tests/console/test_customer_notices.py has them on.
         from desk.services import notices, settings
-        await settings.update(session, brand.id, notices={k: "" for k in notices.CUSTOMER_DEFAULTS})
+        await settings.update(session, brand.id, notices={k: {lang: "" for lang in texts}
+                                                          for k, texts in notices.CUSTOMER_DEFAULTS.items()})
         return Desk(sessions, brand.id, {"Support": support.id, "Sales": sales.id},
                     {k: v.id for k, v in ops.items()})
 

@@ -132,7 +132,8 @@ async def test_bot_idle_rules_and_timeouts(make_console, desk):
     assert resp.status == 200, await resp.text()
     saved = await (await admin.get("/api/admin/settings")).json()
     assert (saved["unattended_close_minutes"], saved["idle_close_minutes"], saved["bot_enabled"]) == (44640, 1440, False)
-    assert saved["bot_idle_rules"] == rules
+    # A plain text is the brand's default language's (English here).
+    assert saved["bot_idle_rules"] == [{**r, "text": {"en": r["text"]}} for r in rules]
     for bad, reason in (({"unattended_close_minutes": 44641}, "15 minutes to 1 month"),
                         ({"idle_close_minutes": 1441}, "at most 24 hours"),
                         ({"bot_idle_rules": [{"after_minutes": 5, "action": "close", "text": ""}, rules[0]]},

@@ -376,7 +376,7 @@ async def test_operator_day_in_the_console(served, browser, desk):
         from desk.services import settings as brand_settings
         saved = await brand_settings.get(session, desk.brand_id)
         assert [(r.after_minutes, r.action) for r in saved.bot_idle_rules] == [(5, "nudge"), (10, "close")]
-        assert saved.bot_idle_rules[1].text == "Closing this chat for now. Write again any time!"
+        assert saved.bot_idle_rules[1].text["en"] == "Closing this chat for now. Write again any time!"
     await page.fill("#unattended", "1440")
     await page.click("#save-timeouts")
     await expect(page.locator(".admin-pane .form-ok").first).to_have_text("Saved.")

@@ -88,11 +88,16 @@ async def test_the_console_event_stream_beats_for_its_operator(make_console, des
 async def test_an_admin_edits_the_notices_in_the_settings_and_bad_ones_get_the_reason(make_console, desk):
     ada = await signed_in(make_console, "ada")
     got = await (await ada.get("/api/admin/settings")).json()
-    assert got["notices"] == {k: "" for k in notices.CUSTOMER_DEFAULTS}          # off in this seed
+    off = {"en": "", "ja": ""}
+    assert got["notices"] == {k: off for k in notices.CUSTOMER_DEFAULTS}          # off in this seed
     assert got["notice_defaults"] == notices.CUSTOMER_DEFAULTS and "operator" in got["notice_variables"]
+    # A plain text is the brand's default language's (English here); the other language keeps its own.
     resp = await ada.put("/api/admin/settings", json={"notices": {"operator_joined": "Hi! {operator} here."}})
-    assert resp.status == 200 and (await resp.json())["notices"]["operator_joined"] == "Hi! {operator} here."
-    assert (await resp.json())["notices"]["transferred"] == ""                       # the others stay as they were
+    assert resp.status == 200
+    assert (await resp.json())["notices"]["operator_joined"] == {"en": "Hi! {operator} here.", "ja": ""}
+    resp = await ada.put("/api/admin/settings", json={"notices": {"operator_joined": {"ja": "{operator}です。"}}})
+    assert (await resp.json())["notices"]["operator_joined"] == {"en": "Hi! {operator} here.", "ja": "{operator}です。"}
+    assert (await resp.json())["notices"]["transferred"] == off                      # the others stay as they were
     bad = await ada.put("/api/admin/settings", json={"notices": {"operator_joined": "Hi {name}"}})
     assert bad.status == 422 and "not {name}" in (await bad.json())["error"]
     assert (await ada.put("/api/admin/settings", json={"notices": "loud"})).status == 422

@@ -72,7 +72,7 @@ async def test_an_admin_turns_surveys_on_and_a_chat_shows_its_rating(make_consol
     on = await ada.put("/api/admin/csat", json={"enabled": True, "delay_minutes": 0, "skip": [],
                                                 "question": "Rate us?"})
     assert on.status == 200, await on.text()
-    assert (await on.json())["question"] == "Rate us?" and (await on.json())["enabled_at"]
+    assert (await on.json())["question"]["en"] == "Rate us?" and (await on.json())["enabled_at"]
     chat_id = await desk.seed_chat("447700900105")
     async with desk.sessions() as s, s.begin():
         await routing.close(s, chat_id, by="ada@acme.test", reason="done")

@@ -490,13 +490,14 @@ function buildConversation() {
   C.file = h("input", { type: "file", hidden: true, id: "attach-input" });
   C.template = h("div", { class: "template-box", id: "template-box", hidden: true });
   C.hint = h("span", { class: "window-hint" });
+  C.price = h("span", { class: "price-hint", id: "send-price" });  // what a reply costs now (desk.billing)
   C.send = h("button", { class: "btn primary", type: "button", id: "send" }, icon("send"), tr("common.send"));
   C.cannedBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.canned_title") }, icon("zap"), tr("composer.canned"));
   C.faqBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.faq_title") }, icon("book"), tr("composer.faq"));
   C.attachBtn = h("button", { class: "btn ghost small", type: "button", title: tr("composer.attach_title") }, icon("clip"), tr("composer.attach"));
   C.popup = h("div", { class: "popup", hidden: true, role: "listbox" });
   C.editor = h("div", { class: "editor" }, C.text,
-    h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.hint, C.send));
+    h("div", { class: "toolbar" }, C.cannedBtn, C.faqBtn, C.attachBtn, C.file, h("span", { class: "grow" }), C.price, C.hint, C.send));
   C.composer = h("div", { class: "composer" }, C.popup, C.notice, C.template, C.editor);
   $("#conv").append(C.head, C.tagbar, C.messages, C.composer);
   showNoChat();
@@ -671,6 +672,9 @@ function renderComposer(d) {
   C.editor.classList.toggle("disabled", !enabled);
   C.editor.hidden = cp.kind === "window";
   renderTemplates(d);
+  const price = enabled ? cp.price : null;
+  C.price.textContent = price ? priceLabel(price) : "";
+  C.price.title = price ? price.reason : "";
   C.text.placeholder = enabled ? tr("composer.placeholder_to", { name: displayName(d.contact) }) : "";
   C.notice.dataset.kind = cp.kind;
   if (enabled) {
@@ -685,6 +689,11 @@ function renderComposer(d) {
     C.notice.hidden = false;
   }
   updateWindowHint();
+}
+
+// A send's price as the billing check gives it (per message, or the conversation it opens).
+function priceLabel(price) {
+  return price.free ? tr("price.free") : tr("price.paid", { usd: price.usd });
 }
 
 // Outside the 24-hour window: approved templates instead of free text (desk.billing.templates).
@@ -702,7 +711,7 @@ function renderTemplates(d) {
     return;
   }
   const select = h("select", { class: "field", id: "template-select", "aria-label": tr("template.approved_one") },
-    list.map((t, i) => h("option", { value: String(i), text: `${t.name} (${t.language}) · ${tr("template.category." + t.category.toLowerCase())}` })));
+    list.map((t, i) => h("option", { value: String(i), text: `${t.name} (${t.language}) · ${tr("template.category." + t.category.toLowerCase())}${t.price ? ` · ${priceLabel(t.price)}` : ""}` })));
   const params = h("div", { class: "tpl-params" });
   const preview = h("div", { class: "tpl-preview" });
   const reason = cp.template_reason ? h("div", { class: "form-error", id: "template-reason", text: cp.template_reason }) : null;
@@ -1337,10 +1346,25 @@ async function adminNumbers() {
         h("td", { class: "nowrap" }, h("button", { class: `btn small${n.state === "disconnected" ? " primary" : ""}`, type: "button",
           onclick: () => reconnect(n) }, n.state === "disconnected" ? tr("number.reconnect") : tr("number.replace_token")))))
         : h("tr", {}, h("td", { colspan: "6", class: "muted", text: tr("number.none") }))))),
-    h("div", { class: "card" }, h("h2", { text: tr("waba.title") }), h("table", { class: "grid" }, th(tr("waba.col"), tr("waba.col_id"), tr("waba.col_numbers")),
-      h("tbody", {}, wabas.length ? wabas.map((w) => h("tr", {}, h("td", {}, h("b", { text: w.name })), h("td", { class: "muted", text: w.id }),
-        h("td", { class: "num", text: String(w.numbers) })))
-        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: tr("waba.none") })))))];
+    h("div", { class: "card" }, h("h2", { text: tr("waba.title") }), h("table", { class: "grid" }, th(tr("waba.col"), tr("waba.col_id"), tr("waba.col_numbers"), tr("waba.col_pricing")),
+      h("tbody", {}, wabas.length ? wabas.map((w) => h("tr", { "data-waba-id": w.id }, h("td", {}, h("b", { text: w.name })), h("td", { class: "muted", text: w.id }),
+        h("td", { class: "num", text: String(w.numbers) }), h("td", {}, pricingSelect(w))))
+        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: tr("waba.none") })))))];
+}
+
+// How Meta bills the account (its Business Manager's billing page says): by 24-hour
+// conversation, as the source document, or per delivered message (desk.billing.per_message).
+function pricingSelect(w) {
+  const select = h("select", { class: "field small", "aria-label": tr("waba.col_pricing") },
+    ["conversation", "pmp"].map((m) => h("option", { value: m, text: tr(`waba.pricing.${m}`) })));
+  select.value = w.pricing_model || "conversation";
+  select.addEventListener("change", async () => {
+    try {
+      await api("PUT", `/api/admin/wabas/${encodeURIComponent(w.id)}/pricing`, { pricing_model: select.value });
+      toast(tr("waba.pricing_saved", { name: w.name }), "ok");
+    } catch (e) { toast(e.message, "error"); select.value = w.pricing_model || "conversation"; }
+  });
+  return select;
 }
 
 async function adminTeam() {

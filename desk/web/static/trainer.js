@@ -5,8 +5,44 @@
 
 const MISS_KINDS = { unsure: tr("miss.unsure"), not_helpful: tr("miss.not_helpful"), fallback: tr("miss.fallback") };
 
+// The bot's models (GET /api/trainer/models): train from the knowledge as it is now,
+// publish a trained one; the bot swaps to it without a restart (desk.services.bot_models).
+function modelFigures(m) {
+  if (!m.figures) return "";
+  return Object.entries(m.figures).filter(([, f]) => f && typeof f === "object").map(([lang, f]) => {
+    const parts = [];
+    if (f.intent_f1 != null) parts.push(tr("models.intent_f1", { v: Number(f.intent_f1).toFixed(2) }));
+    if (f.response_accuracy != null) parts.push(tr("models.articles", { v: Number(f.response_accuracy).toFixed(2) }));
+    return `${lang}: ${parts.join(", ")}`;
+  }).join(" · ");
+}
+
+function modelsCard(data, reload) {
+  const note = h("input", { class: "field", type: "text", maxlength: "200", id: "train-note", placeholder: tr("models.note_placeholder"), "aria-label": tr("models.note") });
+  const error = h("div", { class: "form-error", hidden: true, role: "alert" });
+  const fail = (e) => { error.textContent = e.message; error.hidden = false; };
+  const train = h("button", { class: "btn primary", type: "button", id: "train-model", onclick: async () => {
+    try { await api("POST", "/api/trainer/models", { note: note.value }); toast(tr("models.queued"), "ok"); reload(); } catch (e) { fail(e); }
+  } }, icon("zap"), tr("models.train"));
+  const rows = data.models.map((m) => h("tr", { "data-model-id": String(m.id) },
+    h("td", { text: `#${m.id}` }),
+    h("td", {}, h("span", { class: `badge model-${m.state}`, text: tr(`models.state.${m.state}`) }), " ", m.live ? h("span", { class: "badge live", text: tr("models.live") }) : null),
+    h("td", { class: "muted", text: m.note || "" }),
+    h("td", { class: "muted", text: m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m) }),
+    h("td", { class: "muted", text: stamp(m.finished_at || m.requested_at) }),
+    h("td", {}, ["trained", "retired"].includes(m.state) ? h("button", { class: "btn small", type: "button", "data-act": "publish", onclick: async () => {
+      try { await api("POST", `/api/trainer/models/${m.id}/publish`); toast(tr("models.published", { id: m.id }), "ok"); reload(); } catch (e) { fail(e); }
+    } }, tr("models.publish")) : null)));
+  return h("div", { class: "card", id: "bot-models" }, h("div", { class: "body" },
+    h("h2", { text: tr("models.title") }),
+    h("p", { class: "muted", text: data.model_server ? tr("models.intro") : tr("models.intro_no_server") }),
+    h("div", { class: "inline-form" }, note, train), error,
+    rows.length ? h("table", { class: "grid", id: "models-table" }, h("tbody", {}, rows)) : h("p", { class: "muted", text: tr("models.none") })));
+}
+
 async function adminTrainer() {
   const data = await api("GET", "/api/trainer/misses");
+  const models = await api("GET", "/api/trainer/models");
   const reload = () => renderAdmin("trainer");
   const articleSelect = (group) => {
     const sel = h("select", { class: "field", "aria-label": tr("trainer.article") },
@@ -39,6 +75,6 @@ async function adminTrainer() {
       result));
   });
   return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("trainer.title") }),
-    h("p", { class: "lead-in", text: tr("trainer.intro") }))),
+    h("p", { class: "lead-in", text: tr("trainer.intro") }))), modelsCard(models, reload),
     rows.length ? h("div", { id: "miss-groups" }, rows) : h("div", { class: "card" }, h("div", { class: "body muted", id: "no-misses", text: tr("trainer.nothing") }))];
 }

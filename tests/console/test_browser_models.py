@@ -1,0 +1,72 @@
+"""Issue 13 in a real browser: a trainer trains the bot from the console, sees the run's
+figures, publishes it, and sees it live once Rasa pulls it (Rasa's pull is made here
+by the model server protocol itself: GET /bot/model with the fingerprint it runs)."""
+from __future__ import annotations
+
+import pytest
+from aiohttp import ClientSession, web
+
+from desk.models import Operator, Role
+from desk.services import bot_models
+from tests.console.conftest import PASSWORD, password_hash
+from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
+from tests.desk.test_bot_models import writes_a_model
+
+pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
+
+
+@pytest.fixture
+def database_url(sqlite_url):
+    return sqlite_url
+
+
+@pytest.fixture
+async def served(desk, console_settings, tmp_path, monkeypatch):
+    from desk.web.app import create_app
+
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
+    async with desk.sessions() as s, s.begin():
+        s.add(Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
+                       password_hash=password_hash()))
+    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_trainer_trains_publishes_and_sees_the_model_live(served, browser, desk):
+    base = served
+    page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(base + "/")
+    await page.fill("#email", "tess@acme.test")
+    await page.fill("#password", PASSWORD)
+    await page.click("#submit")
+    await page.wait_for_selector("#bot-models")
+    await page.fill("#train-note", "refund variants")
+    await page.click("#train-model")
+    await page.wait_for_selector("#models-table tr[data-model-id]")
+    assert "queued" in await page.inner_text("#models-table")
+    # The desk worker's run (quick steps that write a real archive; `rasa train` takes minutes).
+    await bot_models.run_next_training(desk.sessions, writes_a_model("one"))
+    await page.reload()
+    await page.wait_for_selector("#models-table button[data-act=publish]")
+    assert "ja: intents F1 0.93" in await page.inner_text("#models-table")
+    await page.click("#models-table button[data-act=publish]")
+    await wait_until(page, "document.querySelector('#models-table').textContent.includes('published')")
+    async with ClientSession() as http:   # Rasa pulls, then pulls again running it
+        async with http.get(f"{base}/bot/model?token=pull-token") as first:
+            etag = first.headers["ETag"]
+            await first.read()
+        async with http.get(f"{base}/bot/model?token=pull-token", headers={"If-None-Match": etag}) as again:
+            assert again.status == 304
+    await page.reload()
+    await page.wait_for_selector("#models-table .badge.live")
+    await shot(page, "console-bot-models")
+    assert errors == []
