@@ -110,9 +110,12 @@ async def test_a_japanese_console_with_a_japanese_chat(served, browser, desk):
     # The list preview: two lines at most, cut with an ellipsis (no spaces to break at in Japanese).
     item = page.locator(f".chat-item[data-chat-id='{chats['sato']}']")
     await expect(item.locator(".name")).to_have_text("佐藤 陽翔")
-    box = await item.locator(".preview").evaluate(
-        "el => ({h: el.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(el).lineHeight),"
-        " sw: el.scrollWidth, cw: el.clientWidth, clamp: getComputedStyle(el).webkitLineClamp})")
+    await expect(item.locator(".preview")).to_be_visible()
+    # Measured in one synchronous step of the page (a live refresh may redraw the list between two).
+    box = await page.evaluate(
+        "id => { const el = document.querySelector(`.chat-item[data-chat-id='${id}'] .preview`);"
+        " return {h: el.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(el).lineHeight),"
+        " sw: el.scrollWidth, cw: el.clientWidth, clamp: getComputedStyle(el).webkitLineClamp}; }", chats["sato"])
     assert box["clamp"] == "2" and box["h"] <= 2 * box["lh"] + 1 and box["sw"] <= box["cw"] + 1, box
 
     await item.click()

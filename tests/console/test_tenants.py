@@ -96,6 +96,13 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("POST", "/api/logout"): ("none", None), ("GET", "/api/events"): ("none", None),
         ("GET", "/api/articles"): ("none", None), ("GET", "/api/attachment-rules"): ("none", None),
         ("GET", "/api/me"): ("scoped", None), ("PUT", "/api/me/status"): ("own", {"status": "online"}),
+        # issue 14: the console's words and the operator's language; the brand's languages and time zone
+        ("GET", "/i18n/catalogs.js"): ("none", None), ("PUT", "/api/me/locale"): ("own", {"locale": "ja"}),
+        ("GET", "/api/admin/languages"): ("scoped", None),
+        ("PUT", "/api/admin/languages"): ("own", {"languages": ["en"], "default_language": "en",
+                                                  "time_zone": "Asia/Tokyo"}),
+        # (main's per-message pricing: Acme's WABA in the path is refused as "no such WABA in this brand", a 422)
+        ("PUT", "/api/admin/wabas/{waba_id}/pricing"): ("acme-body", {"pricing_model": "per_message"}),
         ("GET", "/api/counts"): ("scoped", None), ("GET", "/api/inbox/{list}"): ("scoped", None),
         ("GET", "/api/canned"): ("scoped", None), ("GET", "/api/tags"): ("scoped", None),
         ("GET", "/api/directory"): ("scoped", None),
@@ -210,7 +217,7 @@ async def _acme_state(desk) -> dict:
 
 
 def _path(template: str, w: dict, list_name: str = "waiting") -> str:
-    return template.format(list=list_name, **{k: w[k] for k in (
+    return template.format(list=list_name, waba_id=ACME_WABA, **{k: w[k] for k in (
         "chat_id", "tag_id", "lead_id", "message_id", "number_id", "department_id", "operator_id",
         "canned_id", "template_id", "ticket_id", "waba_id", "model_id")})
 

@@ -126,7 +126,7 @@ def test_set_up_a_brand_end_to_end(db):
 
     ok(db, "canned", "add", "--brand", "Acme", "--shortcut", "/Hours", "--title", "Opening hours",
        "--text", "We are open 9-17 JST.")
-    assert as_json(db, "canned", "list") == [{"id": 1, "brand": "Acme", "shortcut": "hours",
+    assert as_json(db, "canned", "list") == [{"id": 1, "brand": "Acme", "shortcut": "hours", "language": "en",
                                               "title": "Opening hours", "text": "We are open 9-17 JST."}]
     ok(db, "tag", "add", "--brand", "Acme", "VIP")
     assert as_json(db, "tag", "list", "--brand", "Acme") == [{"id": 1, "name": "VIP", "brand": "Acme"}]
