@@ -9,6 +9,7 @@
 #
 #   scripts/setup.sh            python environment + spaCy model + database migrations
 #   scripts/setup.sh --browser  also Debian's chromium (console tests)
+#   scripts/setup.sh --fonts    also Japanese and emoji fonts (make screenshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,7 +18,11 @@ command -v "$PY" >/dev/null || PY=python3
 VENV=$ROOT/.venv
 STAMP=$VENV/.tsunagi-lock-hash
 want_browser=0
-for arg in "$@"; do [ "$arg" = "--browser" ] && want_browser=1; done
+want_fonts=0
+for arg in "$@"; do
+  [ "$arg" = "--browser" ] && want_browser=1
+  [ "$arg" = "--fonts" ] && want_fonts=1
+done
 
 quiet_pip() { grep -v -E "^WARNING: Location '.*' is ignored" || true; }
 
@@ -41,6 +46,13 @@ if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then
   echo "setup: installing Debian's chromium for the console tests"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+fi
+
+# Japanese and emoji glyphs for the screenshots (`make screenshots`); the tests do not need them.
+if [ "$want_fonts" = 1 ] && ! fc-list :lang=ja 2>/dev/null | grep -q .; then
+  echo "setup: installing Noto CJK and emoji fonts for the screenshots"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq fonts-noto-cjk fonts-noto-color-emoji >/dev/null
 fi
 
 # The spaCy part of the NLU pipeline: built here, never downloaded.

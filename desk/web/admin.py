@@ -263,31 +263,6 @@ async def put_settings(request, session, me):
     return web.json_response(_settings_json(cfg))
 
 
-def _checked_languages(data: dict, current: dict) -> tuple[list[str], str, str | None]:
-    """The brand's languages, default language and time zone from a request, checked.
-
-    desk.services.settings does not check these yet (the bot's side of issue 14 adds
-    that); until it does, the console's rules are these, raised as SettingsError (422)."""
-    import zoneinfo
-
-    from desk.language import LANGUAGES
-
-    languages = data.get("languages", current["languages"])
-    if not isinstance(languages, list) or not languages or any(lang not in LANGUAGES for lang in languages):
-        raise brand_settings.SettingsError(f"the brand speaks one or more of {', '.join(LANGUAGES)}")
-    languages = [lang for lang in LANGUAGES if lang in languages]
-    default = data.get("default_language", current["default_language"])
-    if default not in languages:
-        raise brand_settings.SettingsError("the default language is one of the brand's languages")
-    zone = data.get("time_zone", current["time_zone"]) or None
-    if zone is not None:
-        try:
-            zoneinfo.ZoneInfo(str(zone))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise brand_settings.SettingsError(f"{zone} is not a time zone (an IANA name such as Asia/Tokyo)") from None
-    return languages, default, zone
-
-
 @endpoint(admin=True)
 async def get_languages(request, session, me):
     from desk.language import LANGUAGES
@@ -297,19 +272,15 @@ async def get_languages(request, session, me):
 
 @endpoint(admin=True)
 async def put_languages(request, session, me):
-    """Which languages the brand speaks (the bot and the customer texts), its default, its time zone."""
+    """Which languages the brand speaks (the bot and the customer texts), its default, its time zone
+    (checked by desk.services.settings: a SettingsError is a 422 with the reason)."""
     from desk.language import LANGUAGES
-    from desk.models import DeskSettingsRow
 
-    languages, default, zone = _checked_languages(await body(request), await queries.brand_languages(
-        session, me.brand_id))
-    await brand_settings.get(session, me.brand_id)
-    row = await session.get(DeskSettingsRow, me.brand_id)
-    if row is None:  # the defaults' row, as desk.services.settings.update makes it
-        await brand_settings.update(session, me.brand_id, bot_enabled=True)
-        row = await session.get(DeskSettingsRow, me.brand_id)
-    row.languages, row.default_language, row.time_zone = languages, default, None if zone == "UTC" else zone
-    await session.flush()
+    data = await body(request)
+    zone = data.get("time_zone")
+    await brand_settings.update(session, me.brand_id, languages=data.get("languages"),
+                                default_language=data.get("default_language"),
+                                time_zone=None if zone is None else (zone or "UTC"))
     return web.json_response({**await queries.brand_languages(session, me.brand_id), "all": list(LANGUAGES)})
 
 

@@ -101,8 +101,6 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/admin/languages"): ("scoped", None),
         ("PUT", "/api/admin/languages"): ("own", {"languages": ["en"], "default_language": "en",
                                                   "time_zone": "Asia/Tokyo"}),
-        # (main's per-message pricing: Acme's WABA in the path is refused as "no such WABA in this brand", a 422)
-        ("PUT", "/api/admin/wabas/{waba_id}/pricing"): ("acme-body", {"pricing_model": "per_message"}),
         ("GET", "/api/counts"): ("scoped", None), ("GET", "/api/inbox/{list}"): ("scoped", None),
         ("GET", "/api/canned"): ("scoped", None), ("GET", "/api/tags"): ("scoped", None),
         ("GET", "/api/directory"): ("scoped", None),
@@ -161,10 +159,6 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/trainer/misses"): ("scoped", None),
         ("POST", "/api/trainer/misses/resolve"): ("own", {"ids": [w["miss_id"]], "action": "out_of_scope"}),
         ("GET", "/api/admin/csat"): ("scoped", None), ("PUT", "/api/admin/csat"): ("own", {"enabled": True}),
-        # issue 14: languages, locales, catalogs
-        ("GET", "/api/admin/languages"): ("scoped", None),
-        ("PUT", "/api/admin/languages"): ("own", {"languages": ["en", "ja"], "default_language": "en"}),
-        ("PUT", "/api/me/locale"): ("own", {"locale": "ja"}), ("GET", "/i18n/catalogs.js"): ("none", None),
         # issue 12: a WABA's pricing model; issue 13: the bot's models (the model server is token-only)
         ("PUT", "/api/admin/wabas/{waba_id}/pricing"): ("acme", {"pricing_model": "pmp"}),
         ("GET", "/api/trainer/models"): ("scoped", None), ("POST", "/api/trainer/models"): ("own", {}),
@@ -217,7 +211,7 @@ async def _acme_state(desk) -> dict:
 
 
 def _path(template: str, w: dict, list_name: str = "waiting") -> str:
-    return template.format(list=list_name, waba_id=ACME_WABA, **{k: w[k] for k in (
+    return template.format(list=list_name, **{k: w[k] for k in (
         "chat_id", "tag_id", "lead_id", "message_id", "number_id", "department_id", "operator_id",
         "canned_id", "template_id", "ticket_id", "waba_id", "model_id")})
 
