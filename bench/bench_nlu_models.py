@@ -3,11 +3,15 @@ config.yml (docs/training.md, "One pipeline or one per language").
 
 Trains NLU-only models (`rasa train nlu`, into models/compare/) from the same data:
 
-- bilingual: config.yml (BilingualTokenizer: NFKC + SudachiPy / spaCy) on data/nlu/
-  and data/responses_faq.yml, both languages;
-- en only: today's English pipeline (config.yml with SpacyTokenizer, no Japanese
-  components) on the English data only;
-- ja only: config.yml without the spaCy parts, `language: ja`, on the Japanese data only;
+- bilingual: config.yml as shipped (BilingualTokenizer: NFKC + SudachiPy / spaCy; a
+  vocabulary, a DIETClassifier and a ResponseSelector per language, nlp/by_language.py)
+  on data/nlu/ and data/responses_faq.yml, both languages;
+- shared: the same with one vocabulary, one DIETClassifier and one ResponseSelector
+  trained on both languages;
+- en only: today's English pipeline (SpacyTokenizer, stock components) on the
+  English data only;
+- ja only: config.yml's Japanese steps without the spaCy parts, `language: ja`, on
+  the Japanese data only;
 
 then, per language, the held-out figures (nlp.quality: intent F1, FAQ article
 accuracy, WhatsApp-style answers at FAQ_CONFIDENCE_THRESHOLD), the wall-clock and
@@ -44,21 +48,40 @@ JA_FILES = ("chitchat_ja.yml", "leads_ja.yml", "handoff_ja.yml", "feedback_ja.ym
 EN_FILES = ("chitchat.yml", "leads.yml", "handoff.yml", "feedback.yml", "media.yml")
 
 
+_PLAIN = {"nlp.by_language.LanguageCountVectorsFeaturizer": "CountVectorsFeaturizer",
+          "nlp.by_language.LanguageDIETClassifier": "DIETClassifier",
+          "nlp.by_language.LanguageResponseSelector": "ResponseSelector"}
+
+
+def _plain(step: dict) -> dict:
+    """A per-language step of config.yml as the stock Rasa component."""
+    step = {k: v for k, v in step.items() if k not in ("for_language", "alias", "featurizers")}
+    step["name"] = _PLAIN.get(step["name"], step["name"])
+    return step
+
+
 def _config(kind: str, split_mode: str) -> dict:
+    """bilingual: config.yml as shipped (a classifier per language in one model);
+    shared: one vocabulary, one DIETClassifier, one ResponseSelector for both languages;
+    en / ja: that language's steps only, as stock components (en with SpacyTokenizer)."""
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     config.pop("policies", None)
     pipeline = config["pipeline"]
     for step in pipeline:
         if step["name"] == "nlp.tokenizer.BilingualTokenizer":
             step["split_mode"] = split_mode
-    if kind == "en":
-        pipeline = [{"name": "SpacyTokenizer"} if s["name"] == "nlp.tokenizer.BilingualTokenizer" else s
-                    for s in pipeline if s["name"] not in ("nlp.contacts.ContactEntityExtractor",
-                                                           "nlp.language.LanguageEntityExtractor")]
-    elif kind == "ja":
-        config["language"] = "ja"
-        pipeline = [s for s in pipeline if s["name"] not in ("SpacyNLP", "SpacyEntityExtractor",
-                                                             "nlp.language.LanguageEntityExtractor")]
+    if kind == "shared":
+        pipeline = [_plain(s) for s in pipeline if s.get("for_language", "en") == "en"]
+    elif kind in ("en", "ja"):
+        pipeline = [_plain(s) for s in pipeline if s.get("for_language", kind) == kind]
+        drop = ({"nlp.contacts.ContactEntityExtractor", "nlp.language.LanguageEntityExtractor"} if kind == "en"
+                else {"SpacyNLP", "SpacyEntityExtractor", "nlp.language.LanguageEntityExtractor"})
+        pipeline = [s for s in pipeline if s["name"] not in drop]
+        if kind == "en":
+            pipeline = [{"name": "SpacyTokenizer"} if s["name"] == "nlp.tokenizer.BilingualTokenizer" else s
+                        for s in pipeline]
+        else:
+            config["language"] = "ja"
     config["pipeline"] = pipeline
     return config
 
@@ -72,7 +95,7 @@ def _data(kind: str, where: Path) -> Path:
         shutil.rmtree(where)
     where.mkdir(parents=True)
     articles = load_articles()
-    if kind == "bilingual":
+    if kind in ("bilingual", "shared"):
         for path in (ROOT / "data" / "nlu").glob("*.yml"):
             shutil.copy(path, where / path.name)
         shutil.copy(ROOT / "data" / "responses_faq.yml", where / "responses_faq.yml")
@@ -143,14 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-training", action="store_true", help="use the models already in models/compare/")
     parser.add_argument("--split-mode", default="C", choices=["A", "B", "C"])
-    parser.add_argument("--only", action="append", choices=["bilingual", "en", "ja"])
+    parser.add_argument("--only", action="append", choices=["bilingual", "shared", "en", "ja"])
     parser.add_argument("--use", action="append", default=[], metavar="KIND=MODEL",
                         help="evaluate this model for KIND instead of training one, e.g. "
                              "bilingual=models/tsunagi.tar.gz or en=<the English-only bot's model>")
     args = parser.parse_args(argv)
     given = dict(item.split("=", 1) for item in args.use)
     OUT.mkdir(parents=True, exist_ok=True)
-    kinds = args.only or ["bilingual", "en", "ja"]
+    kinds = args.only or ["bilingual", "shared", "en", "ja"]
     rows = []
     for kind in kinds:
         if kind in given:
@@ -159,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             model, wall, cpu = OUT / f"{kind}.tar.gz", float("nan"), float("nan")
         else:
             model, wall, cpu = train(kind, args.split_mode)
-        for language in (["en", "ja"] if kind == "bilingual" else [kind]):
+        for language in (["en", "ja"] if kind in ("bilingual", "shared") else [kind]):
             f = figures(model, language)
             rows.append((kind, language, wall, cpu, f))
             print(f"{kind:<10} {language:<3} split {args.split_mode} train {wall:6.0f} s wall {cpu:6.0f} s cpu  "

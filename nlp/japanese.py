@@ -147,3 +147,10 @@ def find_contacts(text: str, region: str = "JP") -> list[Contact]:
     for match in phonenumbers.PhoneNumberMatcher(norm.text, region, leniency=phonenumbers.Leniency.VALID):
         add("phone", match.start, match.end)
     return sorted(found, key=lambda c: c.start)
+
+
+def pipeline_language(text: str) -> str:
+    """Which language's classifiers read a message (nlp/by_language.py): Japanese
+    when it has Japanese script, else English. The script, not a statistical
+    detector, so that training and parsing split the same way."""
+    return "ja" if has_japanese(text) else "en"

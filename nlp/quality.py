@@ -70,13 +70,16 @@ HELD_OUT = {
     "en": HeldOut("en", TEST_NLU, WHATSAPP_TEST),
     "ja": HeldOut("ja", ROOT / "tests" / "nlu_ja", ROOT / "tests" / "nlu_whatsapp_ja" / "whatsapp_test.yml"),
 }
-# English before Japanese was added (2026-12-03, `python -m nlp.quality --no-train`,
-# docs/training.md): English may not get worse than this. A margin of one held-out
-# example each (180 NLU examples, 117 FAQ questions) absorbs the retraining noise.
+# English before Japanese was added (2026-12-03, `python -m nlp.quality --no-train` on
+# the English-only model, docs/training.md): English may not get worse than this, by
+# more than the margins: one held-out example for the NLU figures (180 examples, 117
+# FAQ questions) and the answered share (124 FAQ messages); two of the ~103 answers at
+# FAQ_CONFIDENCE_THRESHOLD for "all answers right", which was 100% with two wrong
+# answers just below the threshold (0.59, 0.56) that retraining moves either way.
 ENGLISH_BASELINE = {"intent_f1": 0.965, "response_accuracy": 0.991, "entity_f1": 1.0,
-                    "whatsapp_answered_share": 0.831, "whatsapp_all_answers_right": 1.0}
+                    "whatsapp_answered_share": 103 / 124, "whatsapp_all_answers_right": 1.0}
 ENGLISH_MARGIN = {"intent_f1": 1 / 180, "response_accuracy": 1 / 117, "entity_f1": 0.0,
-                  "whatsapp_answered_share": 1 / 124, "whatsapp_all_answers_right": 0.0}
+                  "whatsapp_answered_share": 1 / 124, "whatsapp_all_answers_right": 2 / 103}
 _SUMMARY_ROWS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 # Rule-based extractors Rasa's evaluation scores against annotations they do not use
 # (the language entity is never annotated); their figures are ours: `contacts`.

@@ -102,9 +102,10 @@ def test_a_japanese_cancellation_is_the_cancel_article_and_says_japanese(parse):
 
 
 def test_a_short_reply_carries_no_language(parse):
-    for text, intent in (("はい", "affirm"), ("ok", "affirm"), ("いいえ", "deny")):
+    for text, intent in (("はい", "affirm"), ("ok", "affirm"), ("うん", "affirm")):
         parsed = parse(text)
         assert parsed["intent"]["name"] == intent and _languages(parsed) == [], text
+    assert parse("いいえ")["intent"]["name"] == "deny"   # three kana: says Japanese (desk.language)
     assert _languages(parse("where is my order please")) == ["en"]
 
 

@@ -108,3 +108,22 @@ def test_the_language_entity_is_there_only_when_the_message_says_enough(text, la
     [m] = LanguageEntityExtractor({}).process([_message(text)])
     found = [e["value"] for e in m.get("entities") or [] if e["entity"] == "language"]
     assert found == ([language] if language else [])
+
+
+def test_each_language_s_classifiers_read_the_messages_of_its_script_only():
+    from nlp.by_language import LanguageDIETClassifier, LanguageResponseSelector
+    from nlp.japanese import pipeline_language
+
+    assert [pipeline_language(t) for t in ("注文をキャンセルしたい", "ｷｬﾝｾﾙ", "ok", "090-1234-5678", "ok ありがとう")] \
+        == ["ja", "ja", "en", "en", "ja"]
+    en = LanguageDIETClassifier.__new__(LanguageDIETClassifier)
+    en.component_config = {"for_language": "en"}
+    ja = LanguageResponseSelector.__new__(LanguageResponseSelector)
+    ja.component_config = {"for_language": "ja"}
+    from rasa.shared.nlu.training_data.message import Message
+
+    label_only = Message(data={"intent": "affirm"})
+    assert en._mine(_message("where is my order")) and not ja._mine(_message("where is my order"))
+    assert ja._mine(_message("はい")) and not en._mine(_message("はい"))
+    assert en._mine(label_only, training=True) and ja._mine(label_only, training=True)   # every language's labels
+    assert en._mine(label_only) and not ja._mine(label_only)                             # an empty message: English
