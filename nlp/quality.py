@@ -425,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the FAQ confidence threshold tables (WhatsApp-style sets)")
     parser.add_argument("--language", action="append", choices=sorted(HELD_OUT),
                         help="only this language (repeatable; default: all)")
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures per language (the console's training runs)")
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -444,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     failures: list[str] = []
+    figures: dict[str, dict] = {}
     from actions.faq import confidence_threshold
 
     current = confidence_threshold()
@@ -454,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             print(format_quality(quality))
             print(f"  details: {os.path.relpath(out / 'nlu', ROOT)}/ (reports, errors)")
             failures += quality.failures()
+            figures[language] = {"intent_f1": round(quality.intent_f1, 4),
+                                 "response_accuracy": None if quality.response_accuracy is None
+                                 else round(quality.response_accuracy, 4)}
         failures += _report_thresholds(args.model, held_out, current, out)
     if args.thresholds_only:
         args.no_core = True
@@ -468,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("test stories: all passed")
 
+    if args.json:
+        print(json.dumps({**figures, "goals_met": not failures}))
     if failures:
         print("QUALITY CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1

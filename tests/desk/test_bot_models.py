@@ -99,3 +99,20 @@ async def test_a_run_whose_desk_died_does_not_block_the_next(sessions, monkeypat
         assert run.state == "queued"
         states = sorted(m.state for m in await bot_models.history(s))
         assert states == ["failed", "queued"]
+
+
+async def test_a_model_below_the_quality_goals_is_trained_with_its_figures(sessions, tmp_path, monkeypatch):
+    """The scoring step exits 1 when a goal is missed: the model is still there to look at."""
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path))
+    brand_id = await _brand(sessions)
+    async with sessions() as s, s.begin():
+        queued = await bot_models.request_training(s, brand_id, "tess@kumo.test")
+
+    def below_goals(directory, name):
+        steps = writes_a_model("one")(directory, name)[:2]
+        return steps + [[sys.executable, "-c", "import sys; print('{\"ja\": {\"intent_f1\": 0.71}, "
+                                               "\"goals_met\": false}'); sys.exit(1)"]]
+    await bot_models.run_next_training(sessions, below_goals)
+    async with sessions() as s:
+        run = await s.get(BotModel, queued.id)
+        assert (run.state, run.figures) == ("trained", {"ja": {"intent_f1": 0.71}, "goals_met": False})
