@@ -95,7 +95,7 @@ async def test_an_admin_words_the_messages_to_the_customer(served, browser, desk
     await page.click("#save-notices")
     await page.wait_for_selector("#notices-result.form-ok")
     async with desk.sessions() as s:
-        assert (await settings.get(s, desk.brand_id)).notices["operator_joined"] == "{operator} is here to help."
+        assert (await settings.get(s, desk.brand_id)).notices["operator_joined"] == {"en": "{operator} is here to help.", "ja": ""}
     await page.fill("#notice-transferred", "Moved to {team}")
     await page.click("#save-notices")
     await page.wait_for_selector("#notices-result.form-error")
