@@ -35,6 +35,10 @@ _EXPLICIT_MAX_CHARS = 40
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Said in no language: an email, a link, a @handle. "tanaka@example.jp" in a Japanese
+# lead form must not switch the conversation to English.
+_NOT_LANGUAGE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:https?://|www\.)[\x21-\x7e]+"
+                           r"|@[A-Za-z0-9_]+", re.IGNORECASE)
 
 # How much text it takes to switch a conversation that already has a language.
 _MIN_CJK_CHARS = 3      # "はい" (2) keeps it, "キャンセル" (5) switches
@@ -89,6 +93,7 @@ def detect(text: str, languages: tuple[str, ...] = LANGUAGES) -> Detection:
     asked = explicit_request(text, languages)
     if asked:
         return Detection(asked, 1.0, explicit=True, decisive=True)
+    text = _NOT_LANGUAGE.sub(" ", text).strip()
     cjk = len(_CJK.findall(text))
     if "ja" in languages and _KANA.search(text):
         # Kana is written only in Japanese: no statistics needed.

@@ -1,5 +1,7 @@
 """The bot's replies through the real channel and the simulator: the same billing check,
 a refusal recorded instead of a crash, and Meta's statuses reconciled."""
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -32,6 +34,10 @@ async def _use_the_free_tier(harness):
 
 
 async def test_a_bot_reply_without_free_tier_or_credit_is_recorded_as_refused_and_not_sent(harness, caplog):
+    # The channel's own logger: Rasa's logging set-up (another test in this worker may have
+    # loaded an agent) can stop records from reaching the root logger caplog listens on.
+    channel_log = logging.getLogger("connectors.whatsapp.channel")
+    channel_log.addHandler(caplog.handler)
     await _use_the_free_tier(harness)
     await harness.say(text="hello")
 
@@ -41,6 +47,7 @@ async def test_a_bot_reply_without_free_tier_or_credit_is_recorded_as_refused_an
     [msg] = await _bot_messages(harness)
     assert msg.body == "echo: hello" and msg.error.startswith("not sent: no credit")
     assert await harness.outbound() == []  # nothing reached Meta
+    channel_log.removeHandler(caplog.handler)
     assert any("bot reply to" in r.getMessage() for r in caplog.records)
 
 

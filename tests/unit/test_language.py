@@ -41,3 +41,15 @@ def test_width_is_folded():
 
 def test_a_third_language_is_only_a_parameter():
     assert detect("hola, ¿dónde está mi pedido?", ("en", "ja", "es")).language == "es"
+
+
+@pytest.mark.parametrize("text", ["tanaka@example.jp", "tanaka＠example.jp", "https://kumogoods.example/track",
+                                  "@kumo_goods", "priya.raman@mugs-ltd.example.co.uk"])
+def test_an_email_a_link_or_a_handle_says_no_language(text):
+    assert detect(text).language is None
+    assert next_language("ja", text) == "ja"
+
+
+def test_a_sentence_around_an_email_still_counts():
+    assert next_language("ja", "please write to me at tanaka@example.jp thanks") == "en"
+    assert next_language("en", "メールはtanaka@example.jpです") == "ja"
