@@ -69,6 +69,9 @@ class InboundMessage:
     echo: bool = False
     # Set by the desk too: the language to answer in (the chat's, else the brand's default).
     language: str | None = None
+    # `edit` / `revoke`: the user edited or deleted an earlier message (Meta's edit and
+    # revoke webhooks); the text of an edit is the new one.
+    original_wamid: str | None = None
 
     @property
     def dedupe_key(self) -> str:
@@ -184,7 +187,7 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
     contact = _contact_of(value, wa_id, user_id)
     profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
     kind = _get(msg, "type")
-    system_type = new_wa_id = new_user_id = None
+    system_type = new_wa_id = new_user_id = original = None
     text = payload = media_id = mime = filename = None
     if kind == "text":
         text = _get(_get(msg, "text", dict), "body")
@@ -218,6 +221,14 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         text = ", ".join(f"{i.get('quantity', 1)} × {i.get('product_retailer_id', '?')}" for i in items) or None
         if order.get("text"):
             text = f"{text} ({order['text']})" if text else str(order["text"])
+    elif kind == "edit":  # the user edited a message: its new text (or caption) replaces the old
+        edit = _get(msg, "edit", dict)
+        original = _get(edit, "original_message_id")
+        new = edit.get("message") if isinstance(edit.get("message"), dict) else {}
+        inner = new.get(new.get("type")) if isinstance(new.get(new.get("type")), dict) else {}
+        text = _text(inner.get("body")) or _text(inner.get("caption"))
+    elif kind == "revoke":  # the user deleted a message for everyone
+        original = _get(_get(msg, "revoke", dict), "original_message_id")
     elif kind == "system":  # user_changed_number (new `wa_id`), user_changed_user_id (new `user_id`)
         system = _get(msg, "system", dict)
         system_type = _get(system, "type", required=False)
@@ -244,7 +255,7 @@ def _message(value: dict, msg: dict, metadata: dict) -> InboundMessage:
         user_id=user_id,
         parent_user_id=_text(msg.get("from_parent_user_id")) or _text(contact.get("parent_user_id")),
         username=_text(profile.get("username")),
-        system_type=system_type, new_wa_id=new_wa_id, new_user_id=new_user_id,
+        system_type=system_type, new_wa_id=new_wa_id, new_user_id=new_user_id, original_wamid=original,
     )
 
 

@@ -16,6 +16,10 @@ Reference: "Messages webhook reference" — one page per type
 - button (template quick reply): ``{"button": {"payload", "text"}}`` with
   ``context``
 - reaction: ``{"reaction": {"message_id", "emoji"}}``
+- edit ("Edit messages webhook reference", 2026): ``{"edit": {"original_message_id",
+  "message": {"type": "text", "text": {"body"}}}}``, within 15 minutes of the original
+- revoke ("Revoke messages webhook reference", 2026): ``{"revoke": {"original_message_id"}}``,
+  within two days of the original
 - unsupported: ``type: "unsupported"`` and ``errors: [{"code": 131051, ...}]``
 """
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .state import MessageRecord, Number
 
 MEDIA = ("image", "audio", "video", "document", "sticker")
 TYPES = ("text", *MEDIA, "location", "contacts", "button_reply", "list_reply", "button",
-         "reaction", "unsupported")
+         "reaction", "edit", "revoke", "unsupported")
 
 
 class ControlError(ValueError):
@@ -174,6 +178,18 @@ def build(sim: Simulator, number: Number, wa_id: str, body: dict[str, Any]
         if not isinstance(reaction, dict) or not reaction.get("message_id") or "emoji" not in reaction:
             raise ControlError("reaction needs message_id and emoji")
         return "reaction", {"message_id": str(reaction["message_id"]), "emoji": str(reaction["emoji"])}, None, None
+
+    if kind in ("edit", "revoke"):
+        original = str(body.get("original_message_id") or "")
+        rec = sim.state.get_message(original)
+        if rec is None or rec.direction != "inbound" or rec.wa_id != wa_id:
+            raise ControlError(f"{original!r} is not a message this user sent", 404)
+        if kind == "revoke":
+            return "revoke", {"original_message_id": original}, None, None
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ControlError("an edit needs the new text")
+        return "edit", {"original_message_id": original, "message": {"type": "text", "text": {"body": text}}}, None, None
 
     # unsupported
     err = status_error(131051, "Message type is currently not supported.")

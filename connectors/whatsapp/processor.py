@@ -20,7 +20,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import echoes, routing, settings, takeover
+from desk.services import echoes, message_changes, routing, settings, takeover
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,12 @@ class InboxProcessor:
                     user_id=item.user_id, system_type=item.system_type, new_wa_id=item.new_wa_id,
                     new_user_id=item.new_user_id, wamid=item.wamid, body=item.text,
                     payload=item.raw, wa_timestamp=item.timestamp)
+                return EventState.done
+            if item.type in ("edit", "revoke"):
+                # An earlier message edited or deleted (by the user, or by the business app on a
+                # coexistence number): the transcript follows; no new turn for the bot.
+                await message_changes.apply(session, kind=item.type, original_wamid=item.original_wamid,
+                                            text=item.text, at=item.timestamp)
                 return EventState.done
             if item.echo:
                 # Sent by the business from the WhatsApp Business app (coexistence): the

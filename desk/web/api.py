@@ -9,6 +9,7 @@ runs one).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import urllib.parse
@@ -35,6 +36,8 @@ from desk.web.context import (ARTICLES, COOKIE_SECURE, CONSOLE_SESSIONS, FEED, L
 from desk.web.events import stream
 from desk.web.views import (canned_json, contact_json, iso, lead_json, list_item, message_json, note_json,
                             operator_json, phone, tag_json, template_json)
+
+log = logging.getLogger(__name__)
 
 
 async def chat_or_404(session, me: Operator, chat_id: int):
@@ -672,7 +675,37 @@ async def directory(request, session, me):
         "operators": [operator_json(o, loads.get(o.id, 0)) for o in ops]})
 
 
+TYPING = web.AppKey("typing_throttle", object)  # desk.services.typing.Throttle of this app
+
+
+@endpoint()
+async def typing(request, session, me):
+    """The operator is writing to the customer: show "typing…" on their phone (best effort:
+    a refusal from Meta is logged, never an error for the operator)."""
+    from cloudapi.graph import GraphError
+    from desk.billing import template_sync
+    from desk.services import numbers, typing as typing_service
+
+    chat = await chat_or_404(session, me, int_param(request, "chat_id"))
+    if chat.operator_id != me.id:
+        return web.json_response({"shown": False, "why": "not your chat"})
+    wamid = await typing_service.latest_customer_message(session, chat)
+    if wamid is None or not request.app[TYPING].allow(chat.id):
+        return web.json_response({"shown": False})
+    async with template_sync.meta_from_env() as (graph, default_token):
+        creds = await numbers.credentials_for(session, chat.phone_number_id, default_token)
+        try:
+            await graph.mark_read(chat.phone_number_id, creds.access_token, wamid, typing=True)
+        except GraphError as exc:
+            log.info("typing indicator for chat %s refused by Meta: %s", chat.id, exc)
+            return web.json_response({"shown": False})
+    return web.json_response({"shown": True})
+
+
 def add_routes(app: web.Application) -> None:
+    from desk.services.typing import Throttle
+
+    app[TYPING] = Throttle()
     r = app.router
     r.add_post("/api/login", login)
     r.add_post("/api/logout", logout)
@@ -687,6 +720,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/chats/{chat_id}/notes", add_note)
     r.add_post("/api/chats/{chat_id}/pick", pick)
     r.add_post("/api/chats/{chat_id}/reply", reply)
+    r.add_post("/api/chats/{chat_id}/typing", typing)
     r.add_post("/api/chats/{chat_id}/messages/{message_id}/retry", retry)
     r.add_post("/api/chats/{chat_id}/attachments", attach)
     r.add_post("/api/chats/{chat_id}/template", send_template)

@@ -104,6 +104,16 @@ def message_json(m: Message) -> dict:
         loc = payload.get("location") or {}
         item["body"] = m.body or " ".join(str(loc.get(k)) for k in ("name", "address") if loc.get(k)) or None
         item["location"] = {"latitude": loc.get("latitude"), "longitude": loc.get("longitude")}
+    if payload.get("edits"):  # the user (or the business app) edited it: the earlier texts stay visible
+        item["edited"] = [e.get("previous") for e in payload["edits"]]
+    if payload.get("revoked_at"):
+        item["revoked_at"] = payload["revoked_at"]
+    if m.type == "contacts":
+        item["contacts"] = [{"name": (c.get("name") or {}).get("formatted_name"),
+                             "phones": [p.get("phone") for p in c.get("phones") or [] if isinstance(p, dict)],
+                             "emails": [e.get("email") for e in c.get("emails") or [] if isinstance(e, dict)]}
+                            for c in payload.get("contacts") or [] if isinstance(c, dict)]
+        item["body"] = m.body or ", ".join(c["name"] for c in item["contacts"] if c["name"]) or None
     if m.type == "template" and not m.body:
         item["body"] = f"Template: {(payload.get('template') or {}).get('name', '?')}"
     return item

@@ -107,6 +107,7 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", chat): ("acme", None), ("GET", chat + "/messages"): ("acme", None),
         ("POST", chat + "/notes"): ("acme", {"text": "a note from Globex"}),
         ("POST", chat + "/pick"): ("acme", {}), ("POST", chat + "/reply"): ("acme", {"text": "from Globex"}),
+        ("POST", chat + "/typing"): ("acme", {}),
         ("POST", chat + "/messages/{message_id}/retry"): ("acme", {}),
         ("POST", chat + "/attachments"): ("acme", {}),
         ("POST", chat + "/template"): ("acme", {"name": "order_update_acme", "language": "en"}),

@@ -347,3 +347,29 @@ def test_a_malformed_echo_is_skipped_and_the_rest_of_the_body_kept():
     body["entry"][0]["changes"].append(message("text", {"body": "still here"})["entry"][0]["changes"][0])
     [item] = parse_webhook(body)
     assert (item.text, item.echo) == ("still here", False)
+
+
+def test_an_edit_carries_the_new_text_and_the_original_message():
+    [item] = parse_webhook(message("edit", {"original_message_id": "wamid.orig",
+                                            "message": {"type": "text", "text": {"body": "two mugs, not three"}}}))
+    assert (item.type, item.original_wamid, item.text) == ("edit", "wamid.orig", "two mugs, not three")
+    [item] = parse_webhook(message("edit", {"original_message_id": "wamid.pic",
+                                            "message": {"type": "image", "image": {"caption": "the broken one"}}}))
+    assert (item.original_wamid, item.text) == ("wamid.pic", "the broken one")
+
+
+def test_a_revoke_names_the_deleted_message_and_a_bad_one_is_refused():
+    [item] = parse_webhook(message("revoke", {"original_message_id": "wamid.orig"}))
+    assert (item.type, item.original_wamid, item.text) == ("revoke", "wamid.orig", None)
+    with pytest.raises(MalformedPayload):
+        parse_webhook(message("revoke", {}))
+
+
+def test_contact_cards_keep_their_cards_and_no_text_for_the_bot():
+    cards = [{"name": {"formatted_name": "Jane Doe", "first_name": "Jane"},
+              "phones": [{"phone": "+44 7700 900123", "wa_id": "447700900123", "type": "CELL"}]}]
+    body = message("text", {"body": "x"})
+    body["entry"][0]["changes"][0]["value"]["messages"][0] = {
+        "from": "16315551234", "id": "wamid.c", "timestamp": "1700000000", "type": "contacts", "contacts": cards}
+    [item] = parse_webhook(body)
+    assert (item.type, item.text, item.raw["contacts"]) == ("contacts", None, cards)

@@ -497,3 +497,28 @@ async def test_an_echo_from_the_business_app_is_shown_and_not_answered(processor
         chat = await s.get(Chat, user.chat_id)
         assert business.chat_id == chat.id
         assert chat.last_user_message_at.timestamp() == 1700000000   # the window is the user's, unchanged
+
+
+async def test_an_edit_and_a_revoke_change_the_transcript_not_the_dialogue(processor, sessions):
+    await run(processor, text_from("1555", "wamid.A", "three mugs please", ts=1700000000))
+    await run(processor, message_from("1555", "wamid.E", "edit", {
+        "original_message_id": "wamid.A", "message": {"type": "text", "text": {"body": "two mugs please"}}}))
+    await run(processor, text_from("1555", "wamid.B", "and a teapot", ts=1700000020))
+    await run(processor, message_from("1555", "wamid.R", "revoke", {"original_message_id": "wamid.B"}))
+    await run(processor, message_from("1555", "wamid.X", "revoke", {"original_message_id": "wamid.unknown"}))
+    assert [t[1] for t in processor.turns] == ["three mugs please", "and a teapot"]   # no turn for the changes
+    async with sessions() as s:
+        rows = (await s.execute(select(Message).order_by(Message.id))).scalars().all()
+        assert [(m.wamid, m.body) for m in rows] == [("wamid.A", "two mugs please"), ("wamid.B", None)]
+        assert rows[0].payload["edits"][0]["previous"] == "three mugs please"
+        assert rows[1].payload["revoked_at"].startswith("2023-11-14")
+        states = (await s.execute(select(WebhookEvent.state).order_by(WebhookEvent.id))).scalars().all()
+        assert [st.value for st in states][-1] == "done"   # the unknown original: nothing to change, no retry
+
+
+def message_from(wa_id: str, wamid: str, kind: str, body: dict, ts: int = 1700000030) -> dict:
+    msg = message(kind, body)
+    value = msg["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = wa_id
+    value["messages"][0].update({"from": wa_id, "id": wamid, "timestamp": str(ts)})
+    return msg

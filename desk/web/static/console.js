@@ -507,7 +507,7 @@ function buildConversation() {
   });
   C.send.addEventListener("click", sendReply);
   C.text.addEventListener("keydown", onReplyKey);
-  C.text.addEventListener("input", () => { S.drafts.set(S.chatId, C.text.value); updateCannedPopup(); });
+  C.text.addEventListener("input", () => { S.drafts.set(S.chatId, C.text.value); updateCannedPopup(); showTyping(); });
   // Hidden once the reply box has lost focus (unless it got it back meanwhile: typing a new "/" right away).
   C.text.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== C.text) C.popup.hidden = true; }, 150));
   C.cannedBtn.addEventListener("click", () => {
@@ -691,6 +691,18 @@ function renderComposer(d) {
   updateWindowHint();
 }
 
+// The customer sees "typing…" while the operator writes: asked at most every 20 s per chat
+// (Meta shows it up to 25 s; desk.services.typing holds back repeats too). Best effort.
+const typingSent = new Map();
+function showTyping() {
+  const d = S.detail;
+  if (!d || !d.composer.enabled || !C.text.value.trim()) return;
+  const last = typingSent.get(d.id) || 0;
+  if (Date.now() - last < 20000) return;
+  typingSent.set(d.id, Date.now());
+  api("POST", `/api/chats/${d.id}/typing`, {}).catch(() => {});
+}
+
 // A send's price as the billing check gives it (per message, or the conversation it opens).
 function priceLabel(price) {
   return price.free ? tr("price.free") : tr("price.paid", { usd: price.usd });
@@ -816,8 +828,16 @@ function messageEl(m, showWho) {
         h("span", {}, h("span", { class: "fn", text: md.filename || "document" }), h("span", { class: "sz", text: [md.mime, md.size ? human(md.size) : ""].filter(Boolean).join(" · ") }))));
     }
   }
-  if (m.body) bubble.append(waText(m.body));
+  if (m.contacts && m.contacts.length) {  // contact cards: name, phones, emails
+    bubble.append(h("div", { class: "contact-cards" }, m.contacts.map((c) => h("div", { class: "contact-card" },
+      icon("users"), h("div", {}, h("b", { text: c.name || tr("msg.contact_card") }),
+        ...[...c.phones, ...c.emails].filter(Boolean).map((x) => h("div", { class: "muted", text: x })))))));
+  } else if (m.revoked_at) bubble.append(h("span", { class: "text revoked", text: tr("msg.revoked") }));
+  else if (m.body) bubble.append(waText(m.body));
   else if (!md) bubble.append(h("span", { class: "text missing-media", text: `[${m.type}]` }));
+  if (m.edited && m.edited.length && !m.revoked_at) {  // the customer edited it: what it said before stays readable
+    bubble.append(h("div", { class: "edited", title: tr("msg.edited_before", { text: m.edited.filter(Boolean).join(" → ") }), text: tr("msg.edited") }));
+  }
   // The buttons (or list rows) the bot offered with this message, as the customer saw them.
   if (m.buttons && m.buttons.length) {
     bubble.append(h("div", { class: "offered", "aria-label": tr("msg.buttons_offered") },
