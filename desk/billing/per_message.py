@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -200,15 +199,3 @@ async def reconcile(session: AsyncSession, msg: Message, pricing: dict, at: dt.d
         charge.type = meta_type or ("regular" if new else charge.type)
     return charge
 
-
-def summary(charges: list[MessageCharge]) -> dict:
-    """Totals for a report: count and USD per category and type."""
-    out: dict[str, dict] = {}
-    for c in charges:
-        if c.state != "charged":
-            continue
-        row = out.setdefault(c.category, {"messages": 0, "charged": 0, "usd": Decimal(0)})
-        row["messages"] += 1
-        row["charged"] += 1 if c.price_micros else 0
-        row["usd"] += policy.from_micros(c.price_micros)
-    return out
