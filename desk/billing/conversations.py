@@ -218,11 +218,14 @@ class Quote:
     """What a message would cost if sent now, for the composer (nothing is recorded)."""
 
     usd: Decimal
-    reason: str
+    reason: str               # English (logs); the console says reason_key with reason_params
     pricing_model: str        # conversation | pmp
+    reason_key: str = ""      # desk/i18n catalog key, price.reason.*
+    reason_params: tuple[tuple[str, str], ...] = ()
 
     def json(self) -> dict:
         return {"usd": policy.usd(self.usd), "free": self.usd == 0, "reason": self.reason,
+                "reason_key": self.reason_key or None, "reason_params": dict(self.reason_params),
                 "pricing_model": self.pricing_model}
 
 
@@ -245,16 +248,19 @@ async def quote_send(session: AsyncSession, *, phone_number_id: str, wa_id: str,
                                             message=message, now=now)
         except Exception:  # pmp.PricingError: no price to show
             return None
-        return Quote(price.usd, price.reason, per_message.PMP)
+        return Quote(price.usd, price.reason, per_message.PMP, price.reason_key, price.reason_params)
     if await open_conversation(session, phone_number_id, wa_id, now) is not None:
-        return Quote(Decimal(0), "inside an open conversation", per_message.CONVERSATION)
+        return Quote(Decimal(0), "inside an open conversation", per_message.CONVERSATION,
+                     "price.reason.open_conversation")
     category = policy.category_for(in_window)
+    kind = category.value.replace('_', '-')
     if await tier_used(session, waba.id, policy.month_of(now)) < policy.FREE_TIER_PER_MONTH:
-        return Quote(Decimal(0), f"opens a {category.value.replace('_', '-')} conversation in the month's free tier",
-                     per_message.CONVERSATION)
+        return Quote(Decimal(0), f"opens a {kind} conversation in the month's free tier",
+                     per_message.CONVERSATION, f"price.reason.conversation_free_tier.{category.value}")
     market = _market(wa_id)
     return Quote(rates.default_card().rate(market, category),
-                 f"opens a {category.value.replace('_', '-')} conversation, {market} rate", per_message.CONVERSATION)
+                 f"opens a {kind} conversation, {market} rate", per_message.CONVERSATION,
+                 f"price.reason.conversation_rate.{category.value}", (("market", market),))
 
 
 # --- failures and Meta's figures -------------------------------------------------------

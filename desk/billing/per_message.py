@@ -10,6 +10,9 @@ which hands a PMP account's messages to `authorize()` here:
   number's service messages so far this month (1,000 free);
 - a priced message is paid from the brand's credits under the brand's lock, or
   refused (`SendRefused`, "no_credit") when the balance does not cover it;
+- utility and authentication templates get the volume tier of the brand (a business
+  portfolio) for the user's market and the category: that month's charged messages of
+  the brand's PMP WABAs are counted (`charged_in_market`);
 - one `wa_message_charges` row per message records the price and why;
 - a message that never reached the user is refunded (`message_failed`);
 - a status webhook's `pricing` (pricing_model "PMP": `type`, `category`, `billable`)
@@ -81,6 +84,15 @@ async def service_sent(session: AsyncSession, phone_number_id: str, month: str) 
         MessageCharge.category == "service", MessageCharge.state == "charged"))).scalar_one()
 
 
+async def charged_in_market(session: AsyncSession, brand_id: int, month: str, market: str, category: str) -> int:
+    """The brand's charged messages of the month in that market and category, across its
+    WABAs on per-message pricing (the volume tiers count per business portfolio)."""
+    return (await session.execute(select(func.count(MessageCharge.id)).where(
+        MessageCharge.brand_id == brand_id, MessageCharge.month == month, MessageCharge.market == market,
+        MessageCharge.category == category, MessageCharge.state == "charged", MessageCharge.type == "regular",
+        MessageCharge.price_micros > 0))).scalar_one()
+
+
 async def entry_point_opened_at(session: AsyncSession, phone_number_id: str, wa_id: str,
                                 now: dt.datetime) -> dt.datetime | None:
     """When the user came from a click-to-WhatsApp ad or a Page button (a `referral` on
@@ -102,11 +114,15 @@ async def quote(session: AsyncSession, *, number: PhoneNumber, waba: WhatsAppBus
                 in_window: bool, message: dict | None, now: dt.datetime) -> pmp.Price:
     """What this message would cost now (nothing is recorded)."""
     category = await template_category(session, waba.id, message)
+    month = policy.month_of(now)
+    tiered = (category or "").lower() in pmp.TIERED_CATEGORIES
     return pmp.price(
         wa_id=wa_id, at=now, template_category=category, in_service_window=in_window,
         entry_point_opened_at=await entry_point_opened_at(session, number.id, wa_id, now),
-        service_sent_this_month=await service_sent(session, number.id, policy.month_of(now)),
-        is_reaction=bool(message and message.get("type") == "reaction"))
+        service_sent_this_month=await service_sent(session, number.id, month),
+        is_reaction=bool(message and message.get("type") == "reaction"),
+        charged_this_month=await charged_in_market(session, waba.brand_id, month, pmp.market_of(wa_id),
+                                                   category.lower()) if tiered else 0)
 
 
 async def authorize(session: AsyncSession, *, number: PhoneNumber, waba: WhatsAppBusinessAccount, wa_id: str,
@@ -179,11 +195,14 @@ async def reconcile(session: AsyncSession, msg: Message, pricing: dict, at: dt.d
     new = 0
     if not free:
         category = meta_category if meta_category in pmp.CATEGORIES else charge.category
-        try:
-            new = policy.to_micros(pmp.card_for(charge.created_at.date()).rate(charge.market, category))
-        except pmp.PricingError as exc:
-            log.warning("billing: cannot price Meta's figure for %s: %s; ours kept", msg.wamid, exc)
-            return charge
+        if category == charge.category and charge.price_micros:
+            new = charge.price_micros  # the same charged category: our price (its volume tier) stands
+        else:
+            try:
+                new = policy.to_micros(pmp.card_for(charge.created_at.date()).rate(charge.market, category))
+            except pmp.PricingError as exc:
+                log.warning("billing: cannot price Meta's figure for %s: %s; ours kept", msg.wamid, exc)
+                return charge
         if category != charge.category:
             charge.category = category
     if new != charge.price_micros:

@@ -19,10 +19,21 @@ is sent, from rate cards that are data files.
   charged from 2026-10-01; marketing and authentication templates always cost the
   market's rate.
 
+- Volume tiers: `pmp_cards/volume_tiers-<effective date>.csv` (market, category,
+  messages_from, messages_to, rate_usd). Utility and authentication only, per
+  business portfolio (a brand here), per market and category, per calendar month,
+  counting charged messages; marginal bands: the n-th charged message of the month
+  costs the rate of the band that holds n. A market or category without a table
+  pays the card's list price. The table in force is the newest effective on or
+  before the message's date. (Meta's Brazil table is known only by its thresholds,
+  without rates, so it is left out: Brazil pays list price, Meta's status `pricing`
+  settles any difference.)
+
 Wired into the send path by desk.billing.per_message for a WABA whose pricing model
-is "pmp" (the others keep the conversation model of desk.billing.policy). Volume
-tiers (utility and authentication, per portfolio) are not applied: list prices are
-the ceiling, and Meta's status `pricing` settles the difference.
+is "pmp" (the others keep the conversation model of desk.billing.policy).
+
+Each price's `reason` is English (logs, ledger notes); `reason_key` and
+`reason_params` say it in the console's catalogs (desk/i18n, keys `price.reason.*`).
 """
 from __future__ import annotations
 
@@ -45,6 +56,9 @@ FREE_SERVICE_PER_NUMBER_PER_MONTH = 1000
 ENTRY_POINT_WINDOW_UNTIL_2026_09_28 = dt.timedelta(hours=72)
 ENTRY_POINT_WINDOW_SINCE_2026_09_28 = dt.timedelta(days=7)
 ENTRY_POINT_LONGER_FROM = dt.date(2026, 9, 28)
+
+
+TIERED_CATEGORIES = ("utility", "authentication")
 
 
 class PricingError(ValueError):
@@ -104,6 +118,76 @@ def card_for(day: dt.date, directory: Path = CARDS_DIR) -> Card:
     return usable[-1]
 
 
+@dataclass(frozen=True)
+class Band:
+    first: int               # the band holds the month's first..last charged message (1-based)
+    last: int | None         # None: no upper end
+    usd: Decimal
+    discount: str            # as Meta writes it: "0%", "-5%" ...
+
+
+@dataclass(frozen=True)
+class TierTable:
+    effective_from: dt.date
+    bands: dict[tuple[str, str], tuple[Band, ...]]  # (market, category) -> bands in order
+
+    def band(self, market: str, category: str, nth: int) -> Band | None:
+        """The band of the month's `nth` charged message (1-based), None without a table."""
+        for band in self.bands.get((market, category), ()):
+            if band.first <= nth and (band.last is None or nth <= band.last):
+                return band
+        return None
+
+
+def load_tiers(path: Path) -> TierTable:
+    """A volume tier table; its bands must follow each other without gap or overlap,
+    the last one open-ended."""
+    effective = dt.date.fromisoformat(path.stem.removeprefix("volume_tiers-"))
+    rows: dict[tuple[str, str], list[Band]] = {}
+    with path.open(encoding="utf-8-sig") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            where = f"{path.name} line {line}"
+            market, category = (row.get("market") or "").strip(), (row.get("category") or "").strip().lower()
+            if not market or category not in TIERED_CATEGORIES:
+                raise PricingError(f"{where}: a market and a category of {', '.join(TIERED_CATEGORIES)} are needed")
+            if (row.get("effective_from") or str(effective)) != str(effective):
+                raise PricingError(f"{where}: effective_from {row['effective_from']} is not the file's date")
+            try:
+                first = int(row["messages_from"])
+                last = int(row["messages_to"]) if (row.get("messages_to") or "").strip() else None
+            except (KeyError, TypeError, ValueError):
+                raise PricingError(f"{where}: messages_from / messages_to must be whole numbers") from None
+            usd = _decimal(row.get("rate_usd"))
+            if usd is None:
+                raise PricingError(f"{where}: no rate_usd")
+            rows.setdefault((market, category), []).append(
+                Band(max(first, 1), last, usd, (row.get("discount_vs_list") or "").strip()))
+    for (market, category), bands in rows.items():
+        bands.sort(key=lambda b: b.first)
+        expected = 1
+        for band in bands:
+            if band.first != expected or (band.last is not None and band.last < band.first):
+                raise PricingError(f"{path.name}: the {market} {category} bands leave a gap or overlap "
+                                   f"at message {expected}")
+            expected = band.last + 1 if band.last is not None else None
+            if expected is None and band is not bands[-1]:
+                raise PricingError(f"{path.name}: the {market} {category} bands go on after an open-ended one")
+        if bands[-1].last is not None:
+            raise PricingError(f"{path.name}: the {market} {category} table has no open-ended last band")
+    return TierTable(effective, {k: tuple(v) for k, v in rows.items()})
+
+
+@functools.lru_cache(maxsize=4)
+def tier_tables(directory: Path = CARDS_DIR) -> tuple[TierTable, ...]:
+    return tuple(sorted((load_tiers(p) for p in directory.glob("volume_tiers-????-??-??.csv")),
+                        key=lambda t: t.effective_from))
+
+
+def tiers_for(day: dt.date, directory: Path = CARDS_DIR) -> TierTable | None:
+    usable = [t for t in tier_tables(directory) if t.effective_from <= day]
+    return usable[-1] if usable else None
+
+
 @functools.lru_cache(maxsize=1)
 def _market_of_country() -> dict[str, str]:
     with MARKETS_FILE.open(encoding="utf-8-sig") as f:
@@ -128,7 +212,14 @@ class Price:
     type: str                # regular | free_customer_service | free_entry_point (as in status webhooks)
     market: str
     card: dt.date | None     # the card's effective date, when one was used
-    reason: str              # why, for people
+    reason: str              # why, for people (English: logs, ledger notes)
+    reason_key: str = ""     # the same in the console's catalogs (desk/i18n: price.reason.*)
+    reason_params: tuple[tuple[str, str], ...] = ()
+    band: Band | None = None  # the volume tier band used, if any
+
+    def reason_json(self) -> dict:
+        return {"reason": self.reason, "reason_key": self.reason_key or None,
+                "reason_params": dict(self.reason_params)}
 
     @property
     def free(self) -> bool:
@@ -142,12 +233,14 @@ def entry_point_window(opened_at: dt.datetime) -> dt.timedelta:
 
 def price(*, wa_id: str, at: dt.datetime, template_category: str | None, in_service_window: bool,
           entry_point_opened_at: dt.datetime | None = None, service_sent_this_month: int = 0,
-          is_reaction: bool = False, directory: Path = CARDS_DIR) -> Price:
+          is_reaction: bool = False, charged_this_month: int = 0, directory: Path = CARDS_DIR) -> Price:
     """What one outbound message costs, known before it is sent.
 
     `template_category`: MARKETING | UTILITY | AUTHENTICATION | AUTHENTICATION_INTERNATIONAL
     for a template, None for a service (free-form) message. `service_sent_this_month`:
     the number's delivered service messages so far this calendar month.
+    `charged_this_month`: the portfolio's (brand's) charged messages of the user's
+    market and the template's category so far this calendar month (volume tiers).
     """
     market = market_of(wa_id)
     day = at.date()
@@ -157,26 +250,43 @@ def price(*, wa_id: str, at: dt.datetime, template_category: str | None, in_serv
     if day < PMP_STARTED:
         raise PricingError(f"per-message pricing started on {PMP_STARTED}; {day} is billed by conversation")
 
-    def free(kind: str, why: str) -> Price:
-        return Price(Decimal("0"), category, kind, market, None, why)
+    def free(kind: str, why: str, key: str, **params) -> Price:
+        return Price(Decimal("0"), category, kind, market, None, why, f"price.reason.{key}",
+                     tuple((k, str(v)) for k, v in params.items()))
 
+    free_service = FREE_SERVICE_PER_NUMBER_PER_MONTH
     if is_reaction:
-        return free("free_customer_service", "reactions are free")
+        return free("free_customer_service", "reactions are free", "reaction")
     if entry_point_opened_at is not None and at < entry_point_opened_at + entry_point_window(entry_point_opened_at):
-        return free("free_entry_point", "inside a free entry point window (click-to-WhatsApp ad or Page button)")
+        return free("free_entry_point", "inside a free entry point window (click-to-WhatsApp ad or Page button)",
+                    "entry_point")
     if category == "service":
         if not in_service_window:
             raise PricingError("outside the customer-service window only a template may be sent")
         if day < SERVICE_CHARGED_FROM:
-            return free("free_customer_service", "service messages are free until 2026-09-30")
-        if service_sent_this_month < FREE_SERVICE_PER_NUMBER_PER_MONTH:
-            return free("free_customer_service", f"one of the number's {FREE_SERVICE_PER_NUMBER_PER_MONTH} free "
-                                                 "service messages this month")
+            return free("free_customer_service", "service messages are free until 2026-09-30", "service_free_until",
+                        date=SERVICE_CHARGED_FROM - dt.timedelta(days=1))
+        if service_sent_this_month < free_service:
+            return free("free_customer_service", f"one of the number's {free_service} free service messages "
+                        "this month", "service_free_quota", free=free_service)
         card = card_for(day, directory)
         return Price(card.rate(market, "service"), category, "regular", market, card.effective_from,
-                     f"service message beyond the month's {FREE_SERVICE_PER_NUMBER_PER_MONTH} free ones")
+                     f"service message beyond the month's {free_service} free ones", "price.reason.service_beyond",
+                     (("free", str(free_service)),))
     if category == "utility" and in_service_window and day < UTILITY_IN_WINDOW_CHARGED_FROM:
-        return free("free_customer_service", "utility templates inside the window are free until 2026-09-30")
+        return free("free_customer_service", "utility templates inside the window are free until 2026-09-30",
+                    "utility_free_until", date=UTILITY_IN_WINDOW_CHARGED_FROM - dt.timedelta(days=1))
     card = card_for(day, directory)
-    return Price(card.rate(market, category), category, "regular", market, card.effective_from,
-                 f"{category.replace('_', ' ')} template, {market} rate")
+    list_rate = card.rate(market, category)
+    tiers = tiers_for(day, directory) if category in TIERED_CATEGORIES else None
+    nth = charged_this_month + 1
+    band = tiers.band(market, category, nth) if tiers is not None else None
+    if band is not None and band.usd != list_rate:
+        return Price(band.usd, category, "regular", market, card.effective_from,
+                     f"{category.replace('_', ' ')} template, {market} volume tier {band.discount} "
+                     f"(message {nth} of the month)", "price.reason.template_tier",
+                     (("category", category), ("market", market), ("discount", band.discount), ("nth", str(nth))),
+                     band)
+    return Price(list_rate, category, "regular", market, card.effective_from,
+                 f"{category.replace('_', ' ')} template, {market} rate", "price.reason.template",
+                 (("category", category), ("market", market)), band)

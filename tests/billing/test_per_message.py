@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from desk.billing import conversations as billing, ledger, per_message, policy
 from desk.models import CreditEntry, Message, MessageCharge, Sender
 from desk.services import conversations
-from tests.billing.helpers import (DE_USER, NA_USER, PNID_A, WABA_1, at, brand,
+from tests.billing.helpers import (DE_USER, NA_USER, PNID_A, PNID_C, WABA_1, WABA_2, at, brand,
                                    register_demo_templates, user_wrote)
 
 OCT = at("2026-10-14T09:00:00Z")     # the 2026-10-01 card: service messages are charged
@@ -203,3 +203,65 @@ async def test_the_monthly_report_counts_messages_and_what_they_cost(sessions):
         assert (germany["messages"], germany["free"], germany["paid"], germany["cost_usd"]) == (2, 1, 1, "0.055000")
         assert data["credits"]["spent_usd"] == "0.055000"
         assert "messages,Germany,service,2,1,1,0.055000" in report.to_csv(data)
+
+
+KE_USER = "254712345678"   # Kenya: Rest of Africa, whose utility templates have volume tiers
+
+
+async def fill_utility(s, ids, count: int, now: dt.datetime, *, waba_id: str = WABA_1, pnid: str = PNID_A,
+                       market: str = "Rest of Africa", state: str = "charged", micros: int = 4000,
+                       kind: str = "regular") -> None:
+    rows = [dict(brand_id=ids["brand_id"], waba_id=waba_id, phone_number_id=pnid, wa_id=f"25470{i:07d}",
+                 month=policy.month_of(now), category="utility", type=kind, market=market,
+                 price_micros=micros, state=state, sent_by="template", created_at=now) for i in range(count)]
+    await s.execute(insert(MessageCharge), rows)
+
+
+async def test_utility_templates_get_the_brands_volume_tier_across_its_wabas(sessions):
+    """Marginal bands per portfolio, market, category and month: the 100,000th charged
+    utility message of Rest of Africa pays list, the 100,001st the -5% band; messages of
+    the brand's other WABA count, refunded, free and other markets' ones do not."""
+    from desk.models import MessageTemplate
+
+    async with sessions() as s, s.begin():
+        ids = await pmp_brand(s, credits=1)
+        await per_message.set_pricing_model(s, WABA_2, "pmp")
+        chat = await user_wrote(s, KE_USER, OCT - dt.timedelta(days=3))   # outside the window
+        utility = (await s.execute(select(MessageTemplate).where(
+            MessageTemplate.waba_id == WABA_1, MessageTemplate.category == "UTILITY"))).scalars().first()
+        await fill_utility(s, ids, 60_000, OCT)
+        await fill_utility(s, ids, 39_999, OCT, waba_id=WABA_2, pnid=PNID_C)
+        await fill_utility(s, ids, 500, OCT, state="refunded")
+        await fill_utility(s, ids, 500, OCT, micros=0, kind="free_customer_service")
+        await fill_utility(s, ids, 500, OCT, market="Nigeria")
+        await fill_utility(s, ids, 500, OCT - dt.timedelta(days=31))      # September's
+        _, first = await send(s, chat, template(utility.name, utility.language), OCT)
+        assert (first.cost, first.price.reason_key) == (Decimal("0.004"), "price.reason.template")
+        _, second = await send(s, chat, template(utility.name, utility.language), OCT)
+        assert (second.cost, second.price.band.discount) == (Decimal("0.0038"), "-5%")
+        assert second.price.reason_key == "price.reason.template_tier"
+        quote = await billing.quote_send(s, phone_number_id=PNID_A, wa_id=KE_USER, now=OCT,
+                                         message=template(utility.name, utility.language))
+        assert quote.json()["reason_key"] == "price.reason.template_tier"
+        assert quote.json()["reason_params"] == {"category": "utility", "market": "Rest of Africa",
+                                                 "discount": "-5%", "nth": "100002"}
+        charge = await s.get(MessageCharge, second.charge_id)
+        assert charge.price_micros == 3800 and "volume tier -5%" in charge.reason
+
+
+async def test_meta_confirming_the_category_keeps_the_tier_price(sessions):
+    from desk.models import MessageTemplate
+
+    async with sessions() as s, s.begin():
+        ids = await pmp_brand(s, credits=1)
+        chat = await user_wrote(s, KE_USER, OCT - dt.timedelta(days=3))
+        utility = (await s.execute(select(MessageTemplate).where(
+            MessageTemplate.waba_id == WABA_1, MessageTemplate.category == "UTILITY"))).scalars().first()
+        await fill_utility(s, ids, 100_000, OCT)
+        msg, decision = await send(s, chat, template(utility.name, utility.language), OCT)
+        before = await ledger.balance_micros(s, ids["brand_id"])
+        await billing.reconcile_status(s, msg, phone_number_id=PNID_A, wa_id=KE_USER, conversation=None,
+                                       pricing={"billable": True, "pricing_model": "PMP", "type": "regular",
+                                                "category": "utility"})
+        assert (await s.get(MessageCharge, decision.charge_id)).price_micros == 3800
+        assert await ledger.balance_micros(s, ids["brand_id"]) == before

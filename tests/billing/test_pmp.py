@@ -85,3 +85,94 @@ def test_a_card_whose_rows_disagree_with_its_date_is_refused(tmp_path):
     bad.write_text((pmp.CARDS_DIR / "2026-10-01.csv").read_text())
     with pytest.raises(pmp.PricingError, match="is not the file's date"):
         pmp.load_card(bad)
+
+
+# --- volume tiers (utility and authentication, per portfolio, market, category, month) ----------
+
+KE = "254712345678"   # Kenya: Rest of Africa, the one market with a full tier table
+
+
+@pytest.mark.parametrize("already, usd, discount", [
+    (0, "0.004", None), (99_999, "0.004", None),               # messages 1 .. 100,000: list
+    (100_000, "0.0038", "-5%"), (999_999, "0.0038", "-5%"),      # 100,001 .. 1,000,000
+    (1_000_000, "0.0036", "-10%"), (4_499_999, "0.0036", "-10%"),
+    (4_500_000, "0.0034", "-15%"), (39_999_999, "0.0034", "-15%"),
+    (40_000_000, "0.0032", "-20%"), (79_999_999, "0.0032", "-20%"),
+    (80_000_000, "0.0030", "-25%"), (500_000_000, "0.0030", "-25%"),
+])
+def test_utility_pays_the_band_that_holds_the_months_next_charged_message(already, usd, discount):
+    p = pmp.price(wa_id=KE, at=OCT, template_category="UTILITY", in_service_window=False,
+                  charged_this_month=already)
+    assert p.market == "Rest of Africa" and p.usd == Decimal(usd)
+    assert (p.band.discount if p.band and p.band.usd != Decimal("0.004") else None) == discount
+    assert p.reason_key == ("price.reason.template_tier" if discount else "price.reason.template")
+    if discount:
+        assert dict(p.reason_params)["nth"] == str(already + 1) and discount in p.reason
+
+
+def test_markets_and_categories_without_a_table_pay_list_price():
+    many = 50_000_000
+    assert pmp.price(wa_id=KE, at=OCT, template_category="MARKETING", in_service_window=False,
+                     charged_this_month=many).usd == Decimal("0.0225")            # marketing: never tiered
+    assert pmp.price(wa_id=KE, at=OCT, template_category="AUTHENTICATION", in_service_window=False,
+                     charged_this_month=many).usd == Decimal("0.004")              # no authentication table
+    assert pmp.price(wa_id=UK, at=OCT, template_category="UTILITY", in_service_window=False,
+                     charged_this_month=many).usd == Decimal("0.022")              # no United Kingdom table
+    assert pmp.price(wa_id="5511987654321", at=OCT, template_category="UTILITY", in_service_window=False,
+                     charged_this_month=many).usd == Decimal("0.0068")             # Brazil: thresholds only
+
+
+def test_the_tier_table_in_force_is_picked_by_the_messages_date(tmp_path):
+    shutil.copy(pmp.CARDS_DIR / "2026-10-01.csv", tmp_path / "2026-10-01.csv")
+    text = (pmp.CARDS_DIR / "volume_tiers-2026-10-01.csv").read_text().replace("2026-10-01", "2027-01-01")
+    (tmp_path / "volume_tiers-2027-01-01.csv").write_text(text)
+    pmp.cards.cache_clear(), pmp.tier_tables.cache_clear()
+    try:
+        args = dict(wa_id=KE, template_category="UTILITY", in_service_window=False, charged_this_month=200_000,
+                    directory=tmp_path)
+        assert pmp.price(at=OCT, **args).usd == Decimal("0.004")      # no table yet in October
+        assert pmp.price(at=dt.datetime(2027, 1, 5, tzinfo=UTC), **args).usd == Decimal("0.0038")
+    finally:
+        pmp.cards.cache_clear(), pmp.tier_tables.cache_clear()
+
+
+def test_a_tier_table_with_a_gap_or_no_open_end_is_refused(tmp_path):
+    good = (pmp.CARDS_DIR / "volume_tiers-2026-10-01.csv").read_text()
+    gap = tmp_path / "volume_tiers-2026-10-01.csv"
+    gap.write_text(good.replace("100001,1000000", "100002,1000000"))
+    with pytest.raises(pmp.PricingError, match="gap or overlap at message 100001"):
+        pmp.load_tiers(gap)
+    gap.write_text(good.replace("80000001,,", "80000001,90000000,"))
+    with pytest.raises(pmp.PricingError, match="no open-ended last band"):
+        pmp.load_tiers(gap)
+    gap.write_text(good.replace("Rest of Africa,utility,0,", "Rest of Africa,marketing,0,"))
+    with pytest.raises(pmp.PricingError, match="a market and a category"):
+        pmp.load_tiers(gap)
+
+
+def test_every_reason_has_catalog_keys_in_english_and_japanese_with_the_same_words():
+    import json
+    import re
+
+    cats = {loc: json.loads((pmp.CARDS_DIR.parents[1] / "i18n" / f"{loc}.json").read_text(encoding="utf-8"))
+            for loc in ("en", "ja")}
+    ad = OCT - dt.timedelta(hours=1)
+    prices = [
+        pmp.price(wa_id=UK, at=OCT, template_category=None, in_service_window=True, is_reaction=True),
+        pmp.price(wa_id=UK, at=OCT, template_category="MARKETING", in_service_window=True, entry_point_opened_at=ad),
+        pmp.price(wa_id=UK, at=AUG, template_category=None, in_service_window=True),
+        pmp.price(wa_id=UK, at=OCT, template_category=None, in_service_window=True),
+        pmp.price(wa_id=UK, at=OCT, template_category=None, in_service_window=True, service_sent_this_month=5000),
+        pmp.price(wa_id=UK, at=AUG, template_category="UTILITY", in_service_window=True),
+        pmp.price(wa_id=UK, at=OCT, template_category="MARKETING", in_service_window=False),
+        pmp.price(wa_id=KE, at=OCT, template_category="UTILITY", in_service_window=False, charged_this_month=10**6),
+    ]
+    assert len({p.reason_key for p in prices}) == len(prices)
+    for p in prices:
+        params = dict(p.reason_params)
+        for loc, cat in cats.items():
+            assert p.reason_key in cat, f"{loc}: {p.reason_key}"
+            assert set(re.findall(r"\{(\w+)\}", cat[p.reason_key])) == set(params), (loc, p.reason_key)
+        if "category" in params:
+            assert all(f"price.category.{params['category']}" in cat for cat in cats.values())
+    assert re.search(r"[\u3040-\u30ff]", cats["ja"]["price.reason.template_tier"])

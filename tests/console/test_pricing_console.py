@@ -55,3 +55,7 @@ async def test_the_reply_box_shows_the_price_by_the_waba_s_model(make_console, d
     price = (await (await alice.get(f"/api/chats/{chat_id}")).json())["composer"]["price"]
     assert (price["pricing_model"], price["usd"], price["free"]) == ("pmp", "0.00", True)
     assert "1000 free service messages" in price["reason"]
+    # The console says the reason in the operator's language: a catalog key and its words.
+    from desk.i18n import catalog
+    assert price["reason_key"] == "price.reason.service_free_quota" and price["reason_params"] == {"free": "1000"}
+    assert "無料サービスメッセージ" in catalog("ja")[price["reason_key"]]

@@ -674,7 +674,7 @@ function renderComposer(d) {
   renderTemplates(d);
   const price = enabled ? cp.price : null;
   C.price.textContent = price ? priceLabel(price) : "";
-  C.price.title = price ? price.reason : "";
+  C.price.title = price ? priceReason(price) : "";
   C.text.placeholder = enabled ? tr("composer.placeholder_to", { name: displayName(d.contact) }) : "";
   C.notice.dataset.kind = cp.kind;
   if (enabled) {
@@ -701,6 +701,15 @@ function showTyping() {
   if (Date.now() - last < 20000) return;
   typingSent.set(d.id, Date.now());
   api("POST", `/api/chats/${d.id}/typing`, {}).catch(() => {});
+}
+
+// Why a send costs what it does, in the operator's language (catalog keys price.reason.*;
+// the category of a template price is said with price.category.*).
+function priceReason(price) {
+  if (!price.reason_key) return price.reason || "";
+  const params = { ...(price.reason_params || {}) };
+  if (params.category) params.category = tr("price.category." + params.category);
+  return tr(price.reason_key, params);
 }
 
 // A send's price as the billing check gives it (per message, or the conversation it opens).
