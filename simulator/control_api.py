@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from . import inbound
+from . import account_webhooks as aw, inbound
 from .core import Simulator
 from .errors import CATALOG, GraphError
 from .graph_api import SIM_KEY
@@ -439,6 +439,113 @@ async def post_reset(request: web.Request) -> web.Response:
     return web.json_response({"reset": True})
 
 
+# -- WABA-level webhooks of Meta's own (simulator/account_webhooks.py) ---------------------
+
+async def _send(sim: Simulator, number: Number | None, body: dict[str, Any], kind: str, **extra: Any) -> web.Response:
+    d = await sim.dispatcher.deliver(number, body, kind=kind, settings=sim.state.settings, **extra)
+    return web.json_response({"payload": body, "delivery_id": d.id,
+                              "webhook_status": d.attempts[0]["http_status"] if d.attempts else None})
+
+
+def _template_of(sim: Simulator, body: dict[str, Any]):
+    waba_id = str(body.get("waba_id") or sim.config.waba_id)
+    t = sim.state.find_template(waba_id, str(body.get("name") or ""), str(body.get("language") or "en_US"))
+    if t is None:
+        raise ControlError("unknown template (name, language, waba_id?)", 404)
+    return t
+
+
+@control
+async def post_account_update(request: web.Request) -> web.Response:
+    """``account_update`` of a WABA. Body: event, waba_id?, violation_type?, ban_state?,
+    ban_date?, country?, volume_tier_info?"""
+    sim = sim_of(request)
+    body = await json_body(request)
+    waba_id = str(body.get("waba_id") or sim.config.waba_id)
+    change = aw.waba_change(waba_id, "account_update", aw.account_update(body), sim.clock.now())
+    return await _send(sim, None, change, "account_update", status=body.get("event"))
+
+
+@control
+async def post_number_quality(request: web.Request) -> web.Response:
+    """``phone_number_quality_update`` of a number. Body: event, current_limit?, old_limit?,
+    max_daily_conversations_per_business?"""
+    sim = sim_of(request)
+    body = await json_body(request)
+    number = number_from(sim, request.match_info["phone_number_id"])
+    change = aw.waba_change(number.waba_id, "phone_number_quality_update", aw.quality_update(number, body),
+                            sim.clock.now())
+    return await _send(sim, None, change, "phone_number_quality_update", status=body.get("event"))
+
+
+@control
+async def post_template_quality(request: web.Request) -> web.Response:
+    """``message_template_quality_update``. Body: name, language?, waba_id?, new_quality_score,
+    previous_quality_score?"""
+    sim = sim_of(request)
+    body = await json_body(request)
+    t = _template_of(sim, body)
+    change = aw.waba_change(t.waba_id, "message_template_quality_update", aw.template_quality(t, body),
+                            sim.clock.now())
+    return await _send(sim, None, change, "message_template_quality_update", status=body.get("new_quality_score"))
+
+
+@control
+async def post_template_category(request: web.Request) -> web.Response:
+    """Meta recategorises a template: ``template_category_update``. Body: name, language?,
+    waba_id?, category (the new one), impending? (only announced: the category stays)."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    t = _template_of(sim, body)
+    previous = t.category
+    new = str(body.get("category") or "").upper()
+    if new == previous:
+        raise ControlError(f"the template is already {previous}")
+    updated = sim.register_template({"waba_id": t.waba_id, "name": t.name, "language": t.language,
+                                     "category": new})
+    value = aw.template_category(updated, previous, body, sim.clock.now())
+    if body.get("impending"):
+        sim.register_template({"waba_id": t.waba_id, "name": t.name, "language": t.language, "category": previous})
+    change = aw.waba_change(t.waba_id, "template_category_update", value, sim.clock.now())
+    return await _send(sim, None, change, "template_category_update", status=new)
+
+
+@control
+async def post_user_preferences(request: web.Request) -> web.Response:
+    """The user stops or resumes marketing messages: ``user_preferences``. Body: value
+    (stop|resume), phone_number_id?, profile_name?"""
+    sim = sim_of(request)
+    wa_id = wa_id_from(request)
+    body = await json_body(request)
+    number = number_from(sim, body.get("phone_number_id"))
+    value = aw.user_preference(wa_id, str(body.get("value") or ""), sim.clock.now(), body.get("profile_name"))
+    return await _send(sim, number, aw.number_change(number, "user_preferences", value), "user_preferences",
+                       wa_id=wa_id, status=str(body.get("value")))
+
+
+@control
+async def post_history(request: web.Request) -> web.Response:
+    """Coexistence onboarding shares the app's past chats: a ``history`` webhook.
+    Body: threads [{wa_id, messages [{text | media: true, timestamp, from_business?, id?,
+    status?}]}], phase?, chunk_order?, progress?; or declined: true."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    number = number_from(sim, request.match_info["phone_number_id"])
+    business = number.display_phone_number.lstrip("+").replace(" ", "")
+    return await _send(sim, number, aw.number_change(number, "history", aw.history(business, body)), "history")
+
+
+@control
+async def post_state_sync(request: web.Request) -> web.Response:
+    """The app's contacts added, edited or removed: ``smb_app_state_sync``. Body: contacts
+    [{phone_number, full_name?, first_name?, action: add|remove}]."""
+    sim = sim_of(request)
+    body = await json_body(request)
+    number = number_from(sim, request.match_info["phone_number_id"])
+    value = aw.state_sync(body, sim.clock.now())
+    return await _send(sim, number, aw.number_change(number, "smb_app_state_sync", value), "smb_app_state_sync")
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/_sim/health", health)
@@ -464,3 +571,10 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_sim/clock", post_clock)
     r.add_get("/_sim/clock", get_clock)
     r.add_post("/_sim/reset", post_reset)
+    r.add_post("/_sim/account/update", post_account_update)
+    r.add_post("/_sim/numbers/{phone_number_id}/quality", post_number_quality)
+    r.add_post("/_sim/numbers/{phone_number_id}/history", post_history)
+    r.add_post("/_sim/numbers/{phone_number_id}/contacts-sync", post_state_sync)
+    r.add_post("/_sim/templates/quality", post_template_quality)
+    r.add_post("/_sim/templates/category", post_template_category)
+    r.add_post("/_sim/users/{wa_id}/preferences", post_user_preferences)
