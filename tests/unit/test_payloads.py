@@ -229,6 +229,20 @@ bodies = st.sampled_from([
     ("location", {"latitude": 1.5, "longitude": 2.5}),
     ("reaction", {"message_id": "wamid.x", "emoji": "👍"}),
     ("unsupported", {}),
+    # every other type Meta documents for the messages webhook
+    ("document", {"id": "m2", "mime_type": "application/pdf", "filename": "a.pdf", "caption": "doc"}),
+    ("audio", {"id": "m3", "mime_type": "audio/ogg; codecs=opus", "voice": True}),
+    ("video", {"id": "m4", "mime_type": "video/mp4"}),
+    ("sticker", {"id": "m5", "mime_type": "image/webp", "animated": False}),
+    ("interactive", {"type": "list_reply", "list_reply": {"id": "row1", "title": "Row", "description": "d"}}),
+    ("interactive", {"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": "{}"}}),
+    ("contacts", [{"name": {"formatted_name": "Pablo Morales", "first_name": "Pablo"},
+                   "phones": [{"phone": "+1 650-555-1234", "wa_id": "16505551234", "type": "CELL"}]}]),
+    ("order", {"catalog_id": "c1", "text": "gift", "product_items": [
+        {"product_retailer_id": "MUG-01", "quantity": 2, "item_price": 9.5, "currency": "USD"}]}),
+    ("edit", {"original_message_id": "wamid.orig", "message": {"type": "text", "text": {"body": "fixed"}}}),
+    ("revoke", {"original_message_id": "wamid.orig"}),
+    ("request_welcome", {}),
 ])
 
 
