@@ -102,3 +102,32 @@ async def test_an_account_webhook_goes_through_the_inbox_once(sessions, desk):
         [event] = (await s.execute(select(WebhookEvent))).scalars().all()
         assert (event.kind, event.state) == ("account", EventState.done)
         assert (await s.get(PhoneNumber, desk["number"])).messaging_limit == "TIER_10K"
+
+
+async def test_the_simulators_own_webhooks_reach_the_desk(sessions, desk):
+    """The simulator builds these from Meta's reference (simulator/account_webhooks.py);
+    parsed by the channel's parser and applied by the desk, on SQLite and PostgreSQL."""
+    from cloudapi.payloads import parse_webhook
+    from simulator import account_webhooks as aw
+    from simulator.state import Number
+
+    number = Number(desk["number"], "t", "+1 555-000-0001", desk["waba"])
+    bodies = [aw.waba_change(desk["waba"], "phone_number_quality_update", aw.quality_update(number, {
+                  "event": "DOWNGRADE", "old_limit": "TIER_10K", "current_limit": "TIER_2K",
+                  "max_daily_conversations_per_business": "TIER_2K"}), MID_MONTH.timestamp()),
+              aw.waba_change(desk["waba"], "account_update", aw.account_update({
+                  "event": "ACCOUNT_VIOLATION", "violation_type": "SCAM"}), MID_MONTH.timestamp()),
+              aw.number_change(number, "user_preferences", aw.user_preference("447700900001", "stop",
+                                                                               MID_MONTH.timestamp()))]
+    async with sessions() as s, s.begin():
+        for body in bodies:
+            [item] = parse_webhook(body)
+            assert await account_events.apply(s, item)
+    async with sessions() as s:
+        n = await s.get(PhoneNumber, desk["number"])
+        assert (n.quality_event, n.messaging_limit) == ("DOWNGRADE", "TIER_2K")
+        waba = await s.get(WhatsAppBusinessAccount, desk["waba"])
+        assert waba.account_event == "ACCOUNT_VIOLATION"
+        assert waba.account_event_detail == {"violation_info": {"violation_type": "SCAM"}}
+        contact = (await s.execute(select(Contact).where(Contact.wa_id == "447700900001"))).scalar_one()
+        assert contact.marketing_opt_out_at == MID_MONTH.replace(microsecond=0)
