@@ -335,6 +335,14 @@ def _duplicates(article_id: str, form: dict, others: list[knowledge.Article]) ->
     return errors
 
 
+def _current(faq_dir: Path, article_id: str) -> list[knowledge.Article]:
+    """The knowledge as it is; its problems (a broken file) refuse the save in the loader's words."""
+    try:
+        return knowledge.load_articles(faq_dir)
+    except knowledge.KnowledgeError as exc:
+        raise ArticleInvalid(_loader_errors(exc.problems, article_id)) from None
+
+
 def _loader_errors(problems: list[str], article_id: str) -> list[FieldError]:
     """The loader's problems (its own words) with the field they name, when they name one."""
     errors = []
@@ -508,7 +516,7 @@ def save_article(article_id: str, form: Any, version: str | None,
             raise StaleArticle(article_id, current)
         clean, errors = clean_form(form, languages)
         if clean:
-            errors += _duplicates(article_id, clean, knowledge.load_articles(faq_dir))
+            errors += _duplicates(article_id, clean, _current(faq_dir, article_id))
         if errors:
             raise ArticleInvalid(errors)
         apply_form(item, clean, languages)
@@ -533,7 +541,7 @@ def create_article(area: str, article_id: str | None, form: Any,
         clean, errors = clean_form(form, languages)
         default_title = (clean.get("texts", {}).get(languages[0]) or {}).get("title", "")
         article_id = (article_id or "").strip() or derive_id(default_title)
-        existing = knowledge.load_articles(faq_dir)
+        existing = _current(faq_dir, article_id)
         if not article_id:
             errors.insert(0, FieldError("id", "articles.err.id_required"))
         elif len(article_id) > ID_MAX or not knowledge._ID.match(article_id):
