@@ -139,7 +139,14 @@ def add_question(article_id: str, question: str, faq_dir: Path | str = knowledge
     question = " ".join(str(question or "").split())
     if not question:
         raise TrainerError("the question is empty")
+    from desk.services.articles import knowledge_lock
+
     faq_dir = Path(faq_dir)
+    with knowledge_lock(faq_dir):   # one writer at a time (desk.services.articles too)
+        return _add_question(article_id, question, faq_dir)
+
+
+def _add_question(article_id: str, question: str, faq_dir: Path) -> str:
     by_id = knowledge.articles_by_id(knowledge.load_articles(faq_dir))
     if article_id not in by_id:
         raise TrainerError(f"no article {article_id!r}")
@@ -170,3 +177,19 @@ def add_question(article_id: str, question: str, faq_dir: Path | str = knowledge
         path.write_text(before, encoding="utf-8")
         raise TrainerError("; ".join(exc.problems)) from None
     return path.name
+
+
+async def questions_of(session: AsyncSession, brand_id: int, ids: list[int], limit: int = 50) -> list[str]:
+    """The distinct questions of these open misses of the brand, newest first (a group's
+    questions, to start a new article from)."""
+    misses = (await session.execute(select(BotMiss).where(
+        BotMiss.id.in_([int(i) for i in ids]), BotMiss.state == "open",
+        BotMiss.phone_number_id.in_(numbers_of_brand(brand_id)))
+        .order_by(BotMiss.created_at.desc(), BotMiss.id.desc()))).scalars().all()
+    seen, questions = set(), []
+    for miss in misses:
+        key = fold(miss.question)
+        if key and key not in seen:
+            seen.add(key)
+            questions.append(miss.question)
+    return questions[:limit]

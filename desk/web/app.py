@@ -23,7 +23,7 @@ from aiohttp import web
 from desk import i18n
 from desk.config import DeskSettings
 from desk.db import create_engine, session_factory
-from desk.web import admin, api, auth, bot_models, lists, reports, trainer
+from desk.web import admin, api, articles, auth, bot_models, lists, reports, trainer
 from desk.web.context import (ARTICLES, CONSOLE_SESSIONS, COOKIE_SECURE, FEED, LOCALE, SESSIONS, SETTINGS,
                               THROTTLE, json_error, same_origin)
 from desk.web.events import ChangeFeed
@@ -182,6 +182,7 @@ def create_app(settings: DeskSettings | None = None, *, cookie_secure: bool | No
     lists.add_routes(app)
     reports.add_routes(app)
     trainer.add_routes(app)
+    articles.add_routes(app)
     bot_models.add_routes(app)
     return app
 

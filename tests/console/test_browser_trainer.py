@@ -58,7 +58,7 @@ async def test_a_trainer_files_a_group_and_marks_one_out_of_scope(served, browse
     await page.wait_for_selector(".miss-group")
     assert page.url.endswith("#/admin/trainer")
     visible = [t.strip() for t in await page.locator(".nav-item:visible .label").all_inner_texts()]
-    assert visible == ["Bot inbox"]
+    assert visible == ["Bot inbox", "FAQ articles"]
     first = page.locator(".miss-group").first
     assert (await first.locator(".miss-count").inner_text()) == "×2"
     assert await first.locator("select").input_value() == "opening_hours"      # the bot's guess

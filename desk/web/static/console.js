@@ -49,6 +49,7 @@ function waText(text, cls = "text") {
 const circle = (cx, cy, r) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
 const ICONS = {
   clock: [circle(12, 12, 9), "M12 7v5l3 2"],
+  plus: ["M12 5v14", "M5 12h14"],
   chat: ["M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"],
   alert: ["M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z", "M12 9v4", "M12 17h.01"],
   archive: ["M3 4h18v5H3z", "M5 9v11h14V9", "M10 13h4"],
@@ -96,8 +97,9 @@ const S = {
   counts: {}, chats: [], detail: null, messages: [], msgKey: "", offset: 0,
   canned: [], articles: [], rules: [], tags: [], drafts: new Map(), search: "",
 };
-// Roles with one page of their own (they answer no chats).
-const ROLE_PAGE = { manager: "reports", trainer: "trainer" };
+// Roles with pages of their own (they answer no chats): the first is where they land.
+const ROLE_PAGES = { manager: ["reports"], trainer: ["trainer", "articles"] };
+const ROLE_PAGE = Object.fromEntries(Object.entries(ROLE_PAGES).map(([role, pages]) => [role, pages[0]]));
 const LISTS = {
   waiting: { title: tr("list.waiting"), group: "waiting", empty: [tr("list.waiting_empty"), tr("list.waiting_empty_help")] },
   mine: { title: tr("list.mine"), empty: [tr("list.mine_empty"), tr("list.mine_empty_help")] },
@@ -107,7 +109,7 @@ const LISTS = {
 };
 
 class ApiError extends Error {
-  constructor(message, status) { super(message); this.status = status; }
+  constructor(message, status, data = null) { super(message); this.status = status; this.data = data; }
 }
 
 async function api(method, path, body, { background = false, headers = {} } = {}) {
@@ -130,7 +132,7 @@ async function api(method, path, body, { background = false, headers = {} } = {}
   let data = null;
   try { data = await resp.json(); } catch (_) { /* empty or not JSON */ }
   if (resp.status === 401) { signedOut(); throw new ApiError((data && data.error) || tr("error.signed_out"), 401); }
-  if (!resp.ok) throw new ApiError((data && data.error) || `${resp.status} ${resp.statusText}`, resp.status);
+  if (!resp.ok) throw new ApiError((data && data.error) || `${resp.status} ${resp.statusText}`, resp.status, data);
   return data;
 }
 
@@ -247,8 +249,8 @@ async function boot() {
   Object.assign(S, { rules, canned, articles, tags });
   // A manager reads the reports and nothing else (read-only; desk.web.context).
   // A trainer sees the bot inbox and nothing else (desk.web.context).
-  const manager = S.me.role === "manager" || S.me.role === "trainer", own = ROLE_PAGE[S.me.role];
-  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (el.dataset.admin === own || el.classList.contains("nav-section"))));
+  const manager = S.me.role === "manager" || S.me.role === "trainer", own = ROLE_PAGES[S.me.role] || [];
+  for (const el of $$(".admin-only")) el.hidden = !(S.me.role === "admin" || (manager && (own.includes(el.dataset.admin) || el.classList.contains("nav-section"))));
   if (manager) for (const el of $$(".nav-item[data-list], .nav-item[data-records], .nav-section:not(.admin-only), #status-switch")) el.hidden = true;
   $("#status-switch").addEventListener("click", (e) => {
     const btn = e.target.closest("button[data-status]");
@@ -356,8 +358,8 @@ async function route() {
     await renderRecords(parts[1], parts[2] ? Number(parts[2]) || null : null);
     return;
   }
-  const own = ROLE_PAGE[S.me.role];  // a manager's or a trainer's one page
-  if (own && !(parts[0] === "admin" && parts[1] === own)) {
+  const own = ROLE_PAGE[S.me.role];  // a manager's or a trainer's first page
+  if (own && !(parts[0] === "admin" && ROLE_PAGES[S.me.role].includes(parts[1]))) {
     history.replaceState(null, "", `#/admin/${own}`);
     parts.splice(0, parts.length, "admin", own);
   }
@@ -1263,7 +1265,8 @@ async function pushLead(lead) {
 async function renderAdmin(page) {
   const pane = $("#admin-pane");
   const pages = { numbers: adminNumbers, team: adminTeam, timeouts: adminTimeouts, templates: adminTemplates, credits: adminCredits,
-    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */, trainer: adminTrainer /* trainer.js */ };
+    canned: adminCanned, tags: adminTags, reports: adminReports, surveys: adminSurveys /* reports.js */, trainer: adminTrainer /* trainer.js */,
+    articles: () => window.adminArticles() /* articles.js, an ES module */ };
   try {
     // A page may leave out a part (`cond ? el : null`): replaceChildren would show a null as the text "null".
     pane.replaceChildren(...(await (pages[page] || adminNumbers)()).filter((x) => x != null && x !== false));

@@ -1,6 +1,6 @@
 /* tsunagi console · Trainer: the bot's misses, grouped (GET /api/trainer/misses), each
    filed as a question of an article (written to knowledge/faq) or marked out of scope.
-   Its own page area; console.js's helpers (h, api, icon, toast, renderAdmin) at call time. */
+   A group no article fits starts a new one (articles.js). Its own page area; console.js's helpers (h, api, icon, toast, renderAdmin) at call time. */
 "use strict";
 
 const MISS_KINDS = { unsure: tr("miss.unsure"), not_helpful: tr("miss.not_helpful"), fallback: tr("miss.fallback") };
@@ -71,7 +71,9 @@ async function adminTrainer() {
       h("ul", { class: "miss-examples" }, g.examples.map((x) => h("li", { text: x }))),
       h("div", { class: "inline-form" }, question, article,
         h("button", { class: "btn primary", type: "button", "data-act": "variant", onclick: () => act("variant") }, icon("check"), tr("trainer.add_question")),
-        h("button", { class: "btn", type: "button", "data-act": "out_of_scope", onclick: () => act("out_of_scope") }, icon("x"), tr("trainer.out_of_scope"))),
+        h("button", { class: "btn", type: "button", "data-act": "out_of_scope", onclick: () => act("out_of_scope") }, icon("x"), tr("trainer.out_of_scope")),
+        // No article fits: start one with the group's questions (articles.js).
+        h("a", { class: "btn", href: `#/admin/articles/new/${g.ids.join(",")}`, "data-act": "new_article" }, icon("plus"), tr("trainer.new_article"))),
       result));
   });
   return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("trainer.title") }),
