@@ -2,7 +2,8 @@
 
 A lead who consented gets the approved template `lead_follow_up` once,
 LEAD_FOLLOW_UP_AFTER_HOURS after it was captured (default 24; 0 turns it off),
-through `actions.templates.follow_up_lead`: the outbox, the template checks and
+through `actions.templates.follow_up_lead` (in the lead's language when the template
+has an approved variant in it, else LEAD_FOLLOW_UP_LANGUAGE): the outbox, the template checks and
 the billing check (a refusal, e.g. no credit left, is stored on the lead with its
 reason and not retried). The state lives on the lead row, so a restart neither
 loses nor repeats a follow-up; a conditional UPDATE claims each lead, so several

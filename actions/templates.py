@@ -9,9 +9,10 @@ or enough credit for a business-initiated conversation). The result is in the
 slots `follow_up_status` (queued | refused) and `follow_up_reason`.
 
 The user is read from the Rasa conversation id `<phone_number_id>_<wa_id>` (also
-present when the action is triggered without a user message). Template name and
-language: LEAD_FOLLOW_UP_TEMPLATE (default lead_follow_up) and
-LEAD_FOLLOW_UP_LANGUAGE (default en_US).
+present when the action is triggered without a user message). Template name:
+LEAD_FOLLOW_UP_TEMPLATE (default lead_follow_up). Language: the approved variant in the
+lead's language (their chat's, else the brand's default) when the template has one,
+else LEAD_FOLLOW_UP_LANGUAGE (default en_US).
 """
 from __future__ import annotations
 
@@ -41,6 +42,49 @@ def _first_name(name: str | None) -> str | None:
     return name.split(" ")[0] if name else None
 
 
+def configured_language() -> str:
+    return os.environ.get("LEAD_FOLLOW_UP_LANGUAGE", "").strip() or "en_US"
+
+
+async def lead_language(session, phone_number_id: str, wa_id: str, lead=None) -> str:
+    """The language the lead wrote in: their lead chat's, else their latest chat's on this
+    number with a language, else the brand's default (desk.services.settings)."""
+    from sqlalchemy import select
+
+    from desk.language import LANGUAGES
+    from desk.models import Chat, Contact
+    from desk.services.settings import default_language_of_number
+
+    if lead is not None and lead.chat_id:
+        chat = await session.get(Chat, lead.chat_id)
+        if chat is not None and chat.language in LANGUAGES:
+            return chat.language
+    latest = (await session.execute(
+        select(Chat.language).join(Contact, Contact.id == Chat.contact_id)
+        .where(Contact.wa_id == wa_id, Chat.phone_number_id == phone_number_id, Chat.language.isnot(None))
+        .order_by(Chat.id.desc()).limit(1))).scalar_one_or_none()
+    if latest in LANGUAGES:
+        return latest
+    return await default_language_of_number(session, phone_number_id)
+
+
+async def follow_up_language(session, template: str, phone_number_id: str, wa_id: str, lead=None) -> str:
+    """Meta's code of the follow-up template to send: its approved variant in the lead's
+    language when there is one, else LEAD_FOLLOW_UP_LANGUAGE (default en_US)."""
+    from desk.billing import templates
+    from desk.services import variants
+
+    configured = configured_language()
+    wanted = await lead_language(session, phone_number_id, wa_id, lead)
+    if variants.desk_language(configured) == wanted:
+        return configured
+    same_language = [t for t in await templates.approved_for_number(session, phone_number_id)
+                     if t.name == template and variants.desk_language(t.language) == wanted]
+    if not same_language:
+        return configured
+    return variants.ordered(same_language, (wanted,))[0].language
+
+
 async def follow_up_lead(session, phone_number_id: str, wa_id: str, *, name: str | None = None,
                          interest: str | None = None, template: str | None = None,
                          language: str | None = None) -> FollowUp:
@@ -50,9 +94,10 @@ async def follow_up_lead(session, phone_number_id: str, wa_id: str, *, name: str
     from desk.services.leads import leads_of
 
     template = template or os.environ.get("LEAD_FOLLOW_UP_TEMPLATE", "lead_follow_up")
-    language = language or os.environ.get("LEAD_FOLLOW_UP_LANGUAGE", "en_US")
     leads = await leads_of(session, wa_id)
     lead = leads[-1] if leads else None
+    if not language:
+        language = await follow_up_language(session, template, phone_number_id, wa_id, lead)
     first = _first_name(name or (lead.name if lead else None))
     topic = " ".join((interest or (lead.interest if lead else None) or "").split())
     if not first or not topic:

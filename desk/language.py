@@ -4,8 +4,9 @@ Plain Python used by the bot's NLU (nlp/language.py puts the result on the messa
 and by the desk (the chat's language, for the console's canned responses and
 templates). Detection is lingua's (made for short texts, restricted to the languages
 the desk speaks; docs/training.md compares it with py3langid on WhatsApp-length
-messages). A conversation's language is sticky: a short reply such as "はい" or "ok"
-says too little to switch it, a real sentence or an explicit request does.
+messages). A conversation's language is sticky: a short reply such as "はい", "いいえ"
+or "ok" says too little to switch it (SHORT_REPLIES), a real sentence or an explicit
+request does.
 """
 from __future__ import annotations
 
@@ -44,6 +45,19 @@ _NOT_LANGUAGE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:h
 _MIN_CJK_CHARS = 3      # "はい" (2) keeps it, "キャンセル" (5) switches
 _MIN_LATIN_WORDS = 3    # "ok", "ok thanks" keep it, "where is my order" switches
 _MIN_CONFIDENCE = 0.8
+# Replies that say yes, no or ok and nothing else never switch a conversation, however
+# many characters they have ("いいえ" is 3 kana, "no thank you" 3 words): a customer
+# writing in English may answer "はい" or "いいえ" to a Japanese-looking button, and vice
+# versa. Compared after NFKC, lower case, without spaces, punctuation, long-vowel marks
+# and trailing です/ます forms ("はーい！", "いいえ。", "OKです" are these too).
+SHORT_REPLIES = frozenset({
+    "はい", "いいえ", "いえ", "うん", "ううん", "ええ", "いや", "いやいや", "そう", "ちがう", "違う",
+    "おけ", "おっけ", "オッケ", "オーケ", "りょ", "りょうかい", "了解", "承知", "大丈夫", "だいじょうぶ",
+    "ok", "okay", "okey", "k", "yes", "yeah", "yep", "yup", "no", "nope", "nah", "sure",
+    "yespls", "yesplease", "nothanks", "nothankyou", "okthanks", "okthankyou", "yesthanks", "yesthankyou",
+})
+_REPLY_NOISE = re.compile(r"[\s\W_ー〜~]+", re.UNICODE)
+_REPLY_POLITE = re.compile(r"(?:です|でした|でございます|ます|よ|ね|な)+$")
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,12 @@ class Detection:
     confidence: float
     explicit: bool = False   # the user asked for this language
     decisive: bool = False   # long and sure enough to switch a conversation
+
+
+def is_short_reply(text: str) -> bool:
+    """A yes, no or ok and nothing more (SHORT_REPLIES): never decisive."""
+    bare = _REPLY_NOISE.sub("", normalise(text).casefold())
+    return bool(bare) and (bare in SHORT_REPLIES or _REPLY_POLITE.sub("", bare) in SHORT_REPLIES)
 
 
 def normalise(text: str) -> str:
@@ -95,9 +115,10 @@ def detect(text: str, languages: tuple[str, ...] = LANGUAGES) -> Detection:
         return Detection(asked, 1.0, explicit=True, decisive=True)
     text = _NOT_LANGUAGE.sub(" ", text).strip()
     cjk = len(_CJK.findall(text))
+    short = is_short_reply(text)
     if "ja" in languages and _KANA.search(text):
         # Kana is written only in Japanese: no statistics needed.
-        return Detection("ja", 1.0, decisive=cjk >= _MIN_CJK_CHARS)
+        return Detection("ja", 1.0, decisive=cjk >= _MIN_CJK_CHARS and not short)
     if not _WORD.search(text):
         return Detection(None, 0.0)        # emoji, digits, punctuation
     values = _detector(languages).compute_language_confidence_values(text)
@@ -111,7 +132,7 @@ def detect(text: str, languages: tuple[str, ...] = LANGUAGES) -> Detection:
         decisive = cjk >= _MIN_CJK_CHARS
     else:
         decisive = len(_WORD.findall(text)) >= _MIN_LATIN_WORDS
-    return Detection(code, confidence, decisive=decisive and confidence >= _MIN_CONFIDENCE)
+    return Detection(code, confidence, decisive=decisive and not short and confidence >= _MIN_CONFIDENCE)
 
 
 def next_language(current: str | None, text: str, languages: tuple[str, ...] = LANGUAGES) -> str | None:

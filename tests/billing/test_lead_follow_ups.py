@@ -80,3 +80,45 @@ async def test_off_when_the_delay_is_zero(sessions, desk, monkeypatch):
     monkeypatch.setenv("LEAD_FOLLOW_UP_AFTER_HOURS", "soon")
     with pytest.raises(SystemExit, match="LEAD_FOLLOW_UP_AFTER_HOURS"):
         lead_follow_ups.after_from_env()
+
+
+JA_FOLLOW_UP = [{"type": "BODY", "text": "{{1}}様、{{2}}についてのお問い合わせありがとうございました。"
+                 "ご不明な点がございましたら、このチャットにご返信ください。"}]
+
+
+async def japanese_lead(sessions, *, with_template: bool, wa_id: str = "819012345678"):
+    """A lead who wrote in Japanese (their chat's language is ja)."""
+    from desk.billing import templates
+    from tests.billing.helpers import WABA_1, user_wrote
+
+    async with sessions() as s, s.begin():
+        if with_template:
+            await templates.register(s, waba_id=WABA_1, name="lead_follow_up", language="ja", category="MARKETING",
+                                     components=JA_FOLLOW_UP, status="APPROVED")
+        chat = await user_wrote(s, wa_id, utcnow() - dt.timedelta(minutes=5), text="ティーセットについて知りたいです")
+        assert chat.language == "ja"
+        lead = await save_lead(s, wa_id=wa_id, phone_number_id=PNID_A, name="田中 愛子", email="aiko@example.jp",
+                               company=None, interest="ティーセット", consent=True, chat_id=chat.id)
+        return lead.id
+
+
+async def sent_languages(sessions) -> dict[str, str]:
+    async with sessions() as s:
+        rows = (await s.execute(select(OutboxMessage.wa_id, OutboxMessage.request))).all()
+    return {wa_id: request["template"]["language"]["code"] for wa_id, request in rows}
+
+
+async def test_the_follow_up_goes_in_the_lead_s_language_when_the_template_has_it(sessions, desk, monkeypatch):
+    monkeypatch.delenv("LEAD_FOLLOW_UP_LANGUAGE", raising=False)
+    await japanese_lead(sessions, with_template=True)
+    assert (await lead_follow_ups.run_once(DAY, now=utcnow() + DAY))["queued"] == 2
+    # The Japanese lead gets the ja variant, the English-writing (no chat) one LEAD_FOLLOW_UP_LANGUAGE's.
+    assert await sent_languages(sessions) == {"819012345678": "ja", DE_USER: "en_US"}
+
+
+async def test_without_a_variant_in_the_lead_s_language_it_falls_back(sessions, desk, monkeypatch):
+    monkeypatch.delenv("LEAD_FOLLOW_UP_LANGUAGE", raising=False)
+    lead_id = await japanese_lead(sessions, with_template=False)
+    assert (await lead_follow_ups.run_once(DAY, now=utcnow() + DAY))["queued"] == 2
+    assert (await sent_languages(sessions))["819012345678"] == "en_US"
+    assert (await lead_row(sessions, lead_id)).follow_up_state == "queued"

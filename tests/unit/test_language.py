@@ -29,6 +29,28 @@ def test_a_sentence_or_a_request_switches_it(current, text, after):
     assert next_language(current, text) == after
 
 
+@pytest.mark.parametrize("text", ["いいえ", "いいえ。", "はーい！", "うん", "ううん", "ええ", "いや", "大丈夫です",
+                                  "了解です", "ＯＫ", "OKです", "おっけー", "no thank you", "yes please"])
+def test_a_yes_no_or_ok_never_switches_however_long(text):
+    # "いいえ" has three kana, "no thank you" three words: still only an answer.
+    other = "en" if detect(text).language == "ja" else "ja"
+    assert not detect(text).decisive
+    assert next_language(other, text) == other
+
+
+@pytest.mark.parametrize("current, text, after", [
+    ("en", "いいえ、違う商品が届きました", "ja"), ("en", "いいえ結構です、返品したいです", "ja"),
+    ("ja", "no, the parcel never arrived", "en"), ("en", "はい、お願いします", "ja"),
+])
+def test_a_sentence_that_starts_with_yes_or_no_still_switches(current, text, after):
+    assert next_language(current, text) == after
+
+
+def test_a_first_short_reply_still_sets_the_language():
+    assert next_language(None, "いいえ") == "ja"
+    assert next_language(None, "no thank you") == "en"
+
+
 def test_an_explicit_request_is_short_and_names_one_language():
     assert explicit_request("英語でお願いします") == "en"
     assert explicit_request("I ordered an English dictionary and a Japanese one last week") is None
