@@ -11,6 +11,9 @@ topic the business marks human-only (knowledge/faq/*.yml), or two failed
 understandings in a row (ActionNluFallback). When nobody of the department is
 online or away, the bot says so and offers to leave a message, which becomes a
 helpdesk ticket with the chat's transcript, or to wait in the queue anyway.
+Outside the department's business hours (desk.services.business_hours, at the time
+the user's message was sent) the bot says when the team is back and offers only to
+leave a message: the chat is not queued.
 """
 from __future__ import annotations
 
@@ -25,9 +28,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.desk_access import desk_transaction
 from actions.language import language_of, pick
 from actions.misses import record_miss
-from actions.whatsapp_context import whatsapp_metadata
-from desk.models import ChatState, HandoffReason
-from desk.services import routing, tickets
+from actions.whatsapp_context import message_time, whatsapp_metadata
+from desk.models import ChatState, HandoffReason, utcnow
+from desk.services import business_hours, routing, tickets
 from knowledge import articles_by_id
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,28 @@ HANDOFF_TEXTS = {
                      "それまでにご質問の内容をお送りいただいても構いません。",
            "refused": "申し訳ございません、ただいま担当者にお引き継ぎできませんでした。少し時間をおいてから、もう一度お試しください。"},
 }
+# Outside the department's business hours: when the team is back (business_hours.describe_opening).
+CLOSED_TEXTS = {
+    "en": {"back": "{department} is closed right now. Our team is back {when}. Leave a message and we'll "
+                   "reply as soon as we're open.",
+           "never": "{department} is not taking chats at the moment. Leave a message and we'll reply as soon "
+                    "as we can."},
+    "ja": {"back": "ただいま{department}は営業時間外です。担当者は{when}から対応いたします。メッセージを残して"
+                   "いただければ、対応時間になりしだいご返信いたします。",
+           "never": "ただいま{department}ではチャットをお受けしておりません。メッセージを残していただければ、"
+                    "できるだけ早くご返信いたします。"},
+}
+
+
+def closed_text(department: str, opening, at, time_zone: str, language: str = "en") -> str:
+    """What the user is told outside the department's hours: when the team is back."""
+    texts = CLOSED_TEXTS.get(language) or CLOSED_TEXTS["en"]
+    if opening is None:
+        return texts["never"].format(department=department)
+    when = business_hours.describe_opening(opening, at, time_zone, language if language in CLOSED_TEXTS else "en")
+    return texts["back"].format(department=department, when=when)
+
+
 # The buttons under "nobody available", and the department's name when none is known.
 LEAVE_MESSAGE = {"en": "Leave a message", "ja": "メッセージを残す"}
 WAIT = {"en": "Wait for a colleague", "ja": "担当者を待つ"}
@@ -135,8 +160,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
                     department: str | None, *, queue_anyway: bool = False) -> list[dict[str, Any]]:
     """Queue the chat in the chosen department and pause the bot.
 
-    With nobody of that department online or away, offer to leave a message
-    instead, unless the user already chose to wait (`queue_anyway`).
+    Outside the department's business hours, say when it is back and offer to leave
+    a message (even after "Wait for a colleague": nobody would come). With nobody of
+    that department online or away, offer to leave a message instead, unless the user
+    already chose to wait (`queue_anyway`).
     """
     meta = whatsapp_metadata(tracker)
     language = language_of(tracker)
@@ -150,6 +177,14 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
         if choice is None:
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
+        at = message_time(tracker) or utcnow()  # the message's own time; the desk's clock only in a shell
+        schedule = await business_hours.schedule_of(session, choice.id)
+        if not business_hours.is_open(schedule, at):
+            opening = business_hours.next_opening(schedule, at)
+            dispatcher.utter_message(
+                text=closed_text(choice.name, opening, at, schedule.time_zone, language),
+                buttons=[{"title": pick(LEAVE_MESSAGE, language), "payload": "/leave_message"}])
+            return [SlotSet("department", choice.name)]
         if not choice.available and not queue_anyway:
             dispatcher.utter_message(response="utter_nobody_available", department=choice.name, buttons=[
                 {"title": pick(LEAVE_MESSAGE, language), "payload": "/leave_message"},

@@ -1,6 +1,7 @@
 """What the WhatsApp channel put into a user message's metadata."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -16,3 +17,16 @@ def whatsapp_metadata(tracker: Tracker) -> dict[str, Any]:
 def profile_name(tracker: Tracker) -> str | None:
     name = whatsapp_metadata(tracker).get("profile_name")
     return name if isinstance(name, str) and name.strip() else None
+
+
+def message_time(tracker: Tracker) -> dt.datetime | None:
+    """When the latest user message was sent: WhatsApp's own timestamp (the channel's
+    `metadata.whatsapp.timestamp`, seconds since the epoch), else when Rasa received it
+    (the user event's `timestamp`), else None."""
+    value = whatsapp_metadata(tracker).get("timestamp")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        value = next((e.get("timestamp") for e in reversed(tracker.events or [])
+                      if e.get("event") == "user"), None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
+    return None

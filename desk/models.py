@@ -142,6 +142,9 @@ class Department(Base):
     id = Column(Integer, primary_key=True)
     brand_id = Column(ForeignKey("brands.id", ondelete="CASCADE"), nullable=False)
     name = Column(String(200), nullable=False)
+    # Weekly open hours and holidays in the brand's time zone (desk.services.business_hours);
+    # NULL: always open.
+    business_hours = Column(JSON)
 
 
 class WhatsAppBusinessAccount(Base):

@@ -429,6 +429,8 @@ class WhatsAppInput(InputChannel):
                                            "wa_id": item.wa_id, "user_id": item.user_id,
                                            "username": item.username, "phone_number_id": item.phone_number_id,
                                            "media_id": item.media_id, "desk_chat_id": chat_id,
+                                           # WhatsApp's own time of the message (business hours)
+                                           "timestamp": int(item.timestamp.timestamp()),
                                            # the bot's first language (actions/session.py)
                                            "language": item.language}}))
             finally:

@@ -9,6 +9,9 @@ resets it, and a restart loses nothing. Each close is a conditional UPDATE
   brand's `unattended_close_minutes` (15 min – 1 month) → closed;
 - idle: an operator has it and nobody wrote for `idle_close_minutes` (≤ 24 h) →
   closed;
+- with a department's `count_open_hours_only` (desk.services.business_hours), those two
+  count only that department's open hours (a chat queued on Friday evening is not
+  closed over the weekend);
 - bot idle rules: where the bot has the chat, its steps (nudge, then close) count
   from the user's last message; a user message starts them over. They belong to
   the bot, so the action server runs them (`actions/bot_idle.py` calls
@@ -20,12 +23,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (Brand, Chat, ChatState, Contact, EventState, PhoneNumber, Sender, WebhookEvent,
                          WhatsAppBusinessAccount, utcnow)
-from desk.services import outbox, routing, settings
+from desk.services import business_hours, outbox, routing, settings
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +73,47 @@ async def run_once(session: AsyncSession, now: dt.datetime | None = None) -> Tim
     report = TimerReport()
     for brand_id in (await session.execute(select(Brand.id))).scalars().all():
         cfg = await settings.get(session, brand_id)
-        cutoff = now - dt.timedelta(minutes=cfg.unattended_close_minutes)
-        for chat in await _chats_of_brand(session, brand_id,
-                                          Chat.state.in_([ChatState.waiting, ChatState.unattended]),
-                                          Chat.handed_off_at <= cutoff):
+        schedules = await business_hours.schedules_of_brand(session, brand_id)
+        # Departments whose admin chose "count open hours only": the wall-clock cutoff
+        # still selects the candidates (open time never exceeds elapsed time), then
+        # their open time decides; they are read apart so they cannot crowd out the rest.
+        counting = [d for d, sch in schedules.items() if sch.count_open_hours_only and not sch.always_open]
+        plain = ~Chat.department_id.in_(counting) | Chat.department_id.is_(None) if counting else true()
+        limit = dt.timedelta(minutes=cfg.unattended_close_minutes)
+        queued = Chat.state.in_([ChatState.waiting, ChatState.unattended])
+        for chat in await _chats_of_brand(session, brand_id, queued, Chat.handed_off_at <= now - limit, plain):
             report.closed_unattended += await _close(session, chat, "unattended", UNATTENDED_CLOSE_TEXT, cfg)
-        cutoff = now - dt.timedelta(minutes=cfg.idle_close_minutes)
+        for chat in await _all_chats_of_brand(session, brand_id, queued, Chat.handed_off_at <= now - limit,
+                                              Chat.department_id.in_(counting)) if counting else []:
+            if business_hours.open_time_between(schedules[chat.department_id], chat.handed_off_at, now) >= limit:
+                report.closed_unattended += await _close(session, chat, "unattended", UNATTENDED_CLOSE_TEXT, cfg)
+        limit = dt.timedelta(minutes=cfg.idle_close_minutes)
         for chat in await _chats_of_brand(session, brand_id, Chat.state == ChatState.open,
-                                          Chat.last_activity_at <= cutoff):
+                                          Chat.last_activity_at <= now - limit, plain):
             report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT, cfg)
+        for chat in await _all_chats_of_brand(session, brand_id, Chat.state == ChatState.open,
+                                              Chat.last_activity_at <= now - limit,
+                                              Chat.department_id.in_(counting)) if counting else []:
+            if business_hours.open_time_between(schedules[chat.department_id], chat.last_activity_at, now) >= limit:
+                report.closed_idle += await _close(session, chat, "idle", IDLE_CLOSE_TEXT, cfg)
     return report
+
+
+async def _all_chats_of_brand(session: AsyncSession, brand_id: int, *conditions) -> list[Chat]:
+    """Every chat of the brand matching, in pages of 200 by id (candidates that stay open
+    must not hide the ones that are due)."""
+    out, last = [], 0
+    while True:
+        rows = await session.execute(
+            select(Chat).join(PhoneNumber, PhoneNumber.id == Chat.phone_number_id)
+            .join(WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == PhoneNumber.waba_id)
+            .where(WhatsAppBusinessAccount.brand_id == brand_id, Chat.id > last, *conditions)
+            .order_by(Chat.id).limit(200))
+        page = rows.scalars().all()
+        out.extend(page)
+        if len(page) < 200:
+            return out
+        last = page[-1].id
 
 
 async def run_bot_idle_rules(session: AsyncSession, now: dt.datetime | None = None) -> TimerReport:

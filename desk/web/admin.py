@@ -19,7 +19,7 @@ from desk.billing import ledger, policy, report
 from desk.billing import template_sync
 from desk.billing import templates as billing_templates
 from desk.models import MessageTemplate, Role, WhatsAppBusinessAccount, utcnow
-from desk.services import account_events, notices
+from desk.services import account_events, business_hours, notices
 from desk.services import canned as canned_service
 from desk.services import departments as department_service
 from desk.services import numbers as number_service
@@ -141,6 +141,37 @@ async def department_rename(request, session, me):
     return web.json_response({"id": dept.id, "name": dept.name})
 
 
+def _hours_json(dept, schedules: dict, zone: str, now) -> dict:
+    sched = schedules.get(dept.id) or business_hours.parse_schedule(None, zone)
+    return {"hours": business_hours.schedule_json(sched),
+            "status": business_hours.status(sched, now).json(zone)}
+
+
+@endpoint(admin=True)
+async def department_hours(request, session, me):
+    """A department's business hours and whether it is open now (the desk's clock)."""
+    department_id = int_param(request, "department_id")
+    depts = {d.id: d for d in await queries.departments(session, me.brand_id)}
+    if department_id not in depts:
+        raise json_error(404, "No such department in this brand.")
+    zone = (await brand_settings.get(session, me.brand_id)).time_zone
+    schedules = await business_hours.schedules_of_brand(session, me.brand_id)
+    return web.json_response({"id": department_id, "name": depts[department_id].name, "time_zone": zone,
+                              **_hours_json(depts[department_id], schedules, zone, utcnow())})
+
+
+@endpoint(admin=True)
+async def department_hours_put(request, session, me):
+    """Replace a department's business hours ({"always_open": true} or a schedule;
+    see desk.services.business_hours.parse_schedule). 422 with the reason."""
+    department_id = int_param(request, "department_id")
+    if department_id not in {d.id for d in await queries.departments(session, me.brand_id)}:
+        raise json_error(404, "No such department in this brand.")
+    data = await body(request)
+    await business_hours.set_schedule(session, me.brand_id, department_id, data)
+    return await department_hours.__wrapped__(request, session, me)
+
+
 async def _brand_operator(session, me, operator_id: int):
     op = await queries.operator(session, operator_id)
     if op is None or op.brand_id != me.brand_id:
@@ -218,9 +249,14 @@ async def team(request, session, me):
     loads = await queries.open_loads(session, [o.id for o in ops])
     members = await queries.department_members(session, me.brand_id)
     names = {o.id: o.name for o in ops}
+    zone = (await brand_settings.get(session, me.brand_id)).time_zone
+    schedules = await business_hours.schedules_of_brand(session, me.brand_id)
+    now = utcnow()  # the console's "open now / closed until", by the desk's clock
     return web.json_response({
+        "time_zone": zone,
         "departments": [{"id": d.id, "name": d.name,
-                         "members": sorted(names[i] for i in members.get(d.id, []) if i in names)}
+                         "members": sorted(names[i] for i in members.get(d.id, []) if i in names),
+                         **_hours_json(d, schedules, zone, now)}
                         for d in await queries.departments(session, me.brand_id)],
         "operators": [operator_json(o, loads.get(o.id, 0)) for o in ops]})
 
@@ -494,6 +530,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/admin/team", team)
     r.add_post("/api/admin/departments", department_add)
     r.add_put("/api/admin/departments/{department_id}", department_rename)
+    r.add_get("/api/admin/departments/{department_id}/hours", department_hours)
+    r.add_put("/api/admin/departments/{department_id}/hours", department_hours_put)
     r.add_post("/api/admin/operators", operator_add)
     r.add_put("/api/admin/operators/{operator_id}", operator_update)
     r.add_put("/api/admin/operators/{operator_id}/password", operator_password)

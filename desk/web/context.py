@@ -25,6 +25,7 @@ from desk.config import DeskSettings
 from desk.attachments import AttachmentRefused
 from desk.models import Operator, Role
 from desk.services.canned import CannedError
+from desk.services.business_hours import BusinessHoursError
 from desk.services.departments import DepartmentError
 from desk.services.leads import LeadTaskError
 from desk.services.notes import NoteError
@@ -50,7 +51,7 @@ LOCALE = "locale"  # request key: the signed-in operator's language (desk.i18n),
 
 # A service's refusal: 409 when the chat's state is in the way, 422 for a value it refuses.
 CONFLICT = (RoutingError, CannotSend, TicketError, LeadTaskError)
-INVALID = (SettingsError, OperatorError, CannedError, TagError, AttachmentRefused, NumberError, DepartmentError,
+INVALID = (SettingsError, OperatorError, CannedError, TagError, AttachmentRefused, NumberError, DepartmentError, BusinessHoursError,
            TemplateError, LedgerError, NoteError)
 
 
