@@ -165,6 +165,14 @@ def _routes(w: dict) -> dict[tuple[str, str], tuple[str, object]]:
         ("GET", "/api/trainer/models"): ("scoped", None), ("POST", "/api/trainer/models"): ("own", {}),
         ("POST", "/api/trainer/models/{model_id}/publish"): ("acme", {}),
         ("GET", "/bot/model"): ("none", None),
+        # issue 13: a department's business hours (the brand's); FAQ articles: the knowledge base
+        # is one per deployment (desk/services/trainer.py), only a miss group is the brand's
+        ("GET", "/api/admin/departments/{department_id}/hours"): ("acme", None),
+        ("PUT", "/api/admin/departments/{department_id}/hours"): ("acme", {"always_open": True}),
+        ("GET", "/api/trainer/articles"): ("scoped", None), ("GET", "/api/trainer/articles/new"): ("scoped", None),
+        ("GET", "/api/trainer/articles/{article_id}"): ("none", None),
+        ("PUT", "/api/trainer/articles/{article_id}"): ("none", None),
+        ("POST", "/api/trainer/articles"): ("own", {"area": "returns", "article": {}, "miss_ids": [w["miss_id"]]}),
     }
 
 
