@@ -181,9 +181,10 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, runtime: ChannelRuntime, cause: str | None = None):
+    def __init__(self, runtime: ChannelRuntime, cause: str | None = None, first_attempt: bool = False):
         self.runtime = runtime
         self.cause = cause
+        self.first_attempt = first_attempt  # the cause's first turn: no reply of it exists yet
         self._replies = 0
 
     def _next_reply_key(self) -> str | None:
@@ -215,7 +216,7 @@ class WhatsAppOutput(OutputChannel):
                                          contacts.bsuid_of(chat.contact))
             record = await conversations.record_bot_reply(
                 session, chat_id=chat.id, type=message["type"], body=outbound.summary(message),
-                payload=message, reply_key=reply_key)
+                payload=message, reply_key=reply_key, first_attempt=self.first_attempt)
             if record is None:  # a retried turn: Meta accepted this reply the first time
                 log.info("whatsapp: reply %s already sent; not sending it again", reply_key)
                 return
@@ -394,10 +395,10 @@ class WhatsAppInput(InputChannel):
         self.turns: TurnThread | None = None
         self.intake: Intake | None = None
 
-    def get_output_channel(self, cause: str | None = None) -> OutputChannel:
+    def get_output_channel(self, cause: str | None = None, first_attempt: bool = False) -> OutputChannel:
         if self.runtime is None:
             raise RuntimeError("whatsapp channel not started")
-        return WhatsAppOutput(self.runtime, cause)
+        return WhatsAppOutput(self.runtime, cause, first_attempt)
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
         async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
@@ -422,7 +423,7 @@ class WhatsAppInput(InputChannel):
             token = _action_failures.set(failures)
             try:
                 await on_new_message(UserMessage(
-                    text=text, output_channel=self.get_output_channel(cause=item.wamid),
+                    text=text, output_channel=self.get_output_channel(cause=item.wamid, first_attempt=not retry),
                     sender_id=sender_id,
                     input_channel=self.name(), message_id=item.wamid,
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,

@@ -8,6 +8,7 @@ order, one at a time; different users run concurrently.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import logging
@@ -36,6 +37,10 @@ Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messag
 # then its chat goes to a person.
 BOT_DOWN_HANDOFF = dt.timedelta(minutes=2)
 BOT_DOWN_RETRY_MAX = dt.timedelta(seconds=15)
+# Statuses only move ticks forward: a lane waits this long before it applies them, so
+# that a reply's sent/delivered/read are applied together.
+STATUS_GATHER_SECONDS = 0.1
+RECONCILED_MEMO = 10_000
 
 
 class TurnFailed(Exception):
@@ -53,7 +58,8 @@ class InboxProcessor:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
                  deliver: Deliver, *, notify: Notify | None = None, media_store: MediaStore | None = None,
                  mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE,
-                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF, max_concurrent: int = 1):
+                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF, max_concurrent: int = 1,
+                 status_gather: float = STATUS_GATHER_SECONDS):
         self.sessions = sessions
         # Lanes run concurrently, but at most this many events at a time: on one loop, a
         # desk transaction of one event waits while another event's turn computes, and
@@ -70,6 +76,9 @@ class InboxProcessor:
         self.sweep_seconds = sweep_seconds
         self.lease = lease
         self._locks: dict[Lane, asyncio.Lock] = {}
+        self.status_gather = status_gather
+        self._gathering: set[Lane] = set()
+        self._reconciled = ReconciledMemo()
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
@@ -80,9 +89,27 @@ class InboxProcessor:
         return await record_webhook(self.sessions, body)
 
     def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
-        task = asyncio.create_task(self.drain(phone_number_id, wa_id, kind))
+        if kind == "status":
+            # A reply's sent, delivered and read come milliseconds apart: gathered for a
+            # moment they are one transaction, not three. One wait per lane at a time; a
+            # status recorded during the wait is claimed by the drain that follows it.
+            key = (phone_number_id, wa_id, kind)
+            if key in self._gathering:
+                return
+            self._gathering.add(key)
+            coro = self._drain_after(key, self.status_gather)
+        else:
+            coro = self.drain(phone_number_id, wa_id, kind)
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _drain_after(self, key: Lane, seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._gathering.discard(key)
+        await self.drain(*key)
 
     # -- processing ---------------------------------------------------------------
     async def drain(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
@@ -98,39 +125,47 @@ class InboxProcessor:
                 self._locks.pop(key, None)
 
     async def _drain_lane(self, key: Lane) -> None:
+        # A lane stops when it claimed its last row (no empty claim to find that out):
+        # a row recorded meanwhile has its own kick, queued behind this lane's lock.
         while not self._stopping:
             async with self._running:
-                batch = await self._apply_statuses(key) if key[2] == "status" else None
-                if batch is None:  # messages, or a failed batch: one event at a time
-                    batch = await self._run_next(key)
-                if not batch:
+                more = await self._apply_statuses(key) if key[2] == "status" else None
+                if more is None:  # messages, or a failed batch: one event at a time
+                    more = await self._run_next(key)
+                if not more:
                     return
 
-    async def _apply_statuses(self, key: Lane) -> bool | None:
+    async def _apply_statuses(self, key: Lane, limit: int = 200) -> bool | None:
         """A lane's due statuses, claimed, applied and finished in one transaction
-        (they need no outside call and only move forward). False when there were none;
-        None when the batch failed: then they go one by one, each with its own retries."""
+        (they need no outside call and only move forward). Whether more may be due
+        (a full batch); None when the batch failed: then they go one by one, each with
+        its own retries (so no savepoint per status is needed here)."""
         try:
             async with self.sessions() as session, session.begin():
-                events = await inbox.claim_batch(session, *key)
+                events = await inbox.claim_batch(session, *key, limit=limit)
                 if not events:
                     return False
                 known = await self.credentials.get(session, key[0], self.default_token) is not None
-                for event in events:
+                outcomes = []
+                items = [_from_envelope("status", event.payload) for event in events]
+                messages = await conversations.messages_by_wamid(session, [i.wamid for i in items]) if known else {}
+                for event, item in zip(events, items):
                     state = EventState.ignored
                     if known:
-                        async with session.begin_nested():
-                            state = await apply_status(session, _from_envelope("status", event.payload))
-                    inbox.finish_claimed(event, state)
-            return True
+                        state = await apply_status(session, item, reconciled=self._reconciled, known=messages)
+                    outcomes.append((event.id, state))
+                await inbox.finish_batch(session, outcomes)
+            self._reconciled.committed()
+            return len(events) == limit
         except Exception:  # noqa: BLE001 - e.g. a locked database: one by one, with retries
+            self._reconciled.rolled_back()
             log.warning("whatsapp: a batch of statuses for %s/%s failed; applying them one by one",
                         key[0], key[1], exc_info=True)
             return None
 
     async def _run_next(self, key: Lane) -> bool:
-        """Claim and handle the lane's next event; False when the lane should stop
-        (nothing to do, or its head waits for a retry)."""
+        """Claim and handle the lane's next event; whether the lane should go on (more
+        rows behind it, and this one done: a failed head waits for its retry)."""
         phone_number_id, wa_id, kind = key
         async with self.sessions() as session, session.begin():
             event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
@@ -149,7 +184,7 @@ class InboxProcessor:
             heartbeat.cancel()
         await self._finish(event, state, error, retry_in=retry_in)
         # Not done: keep this lane's order, retry from here after the backoff.
-        return state in (EventState.done, EventState.ignored)
+        return event.more_behind and state in (EventState.done, EventState.ignored)
 
     async def _keep_lease(self, event_id: int) -> None:
         """Renew the row's short lease while it is worked on (a slow turn keeps it; a
@@ -196,14 +231,25 @@ class InboxProcessor:
             async with self.sessions() as session, session.begin():
                 applied = await template_sync.apply_status_event(session, item)
             return EventState.done if applied else EventState.ignored
+        if isinstance(item, StatusUpdate):  # one by one: a batch of them failed
+            try:
+                async with self.sessions() as session, session.begin():
+                    if await self.credentials.get(session, item.phone_number_id, self.default_token) is None:
+                        log.warning("whatsapp: ignoring a status for unknown phone_number_id %s",
+                                    item.phone_number_id)
+                        return EventState.ignored
+                    state = await apply_status(session, item, reconciled=self._reconciled)
+            except BaseException:
+                self._reconciled.rolled_back()
+                raise
+            self._reconciled.committed()
+            return state
         async with self.sessions() as session, session.begin():
             creds = await self.credentials.get(session, item.phone_number_id, self.default_token)
             if creds is None:
                 log.warning("whatsapp: ignoring %s for unknown phone_number_id %s",
                             kind, item.phone_number_id)
                 return EventState.ignored
-            if isinstance(item, StatusUpdate):
-                return await apply_status(session, item)
             if item.type == "system":
                 # The user changed number or BSUID: the contact learns it, keeps its chats
                 # and its key (so Rasa's sender id stays); a system line, no bot turn.
@@ -239,7 +285,8 @@ class InboxProcessor:
                 profile_name=item.profile_name, wamid=item.wamid, type=item.type,
                 body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
                 media=media, media_filename=item.filename, user_id=item.user_id,
-                parent_user_id=item.parent_user_id, username=item.username)
+                parent_user_id=item.parent_user_id, username=item.username,
+                first_attempt=event.attempts == 1)
             # Rasa's sender id is made of the contact's key, its first-known identity
             # (cloudapi.ids): the same whether this message names it by phone or BSUID.
             # The language to answer in: the customer's (conversations.record_inbound), else
@@ -250,7 +297,8 @@ class InboxProcessor:
             # A first message, or the first since an operator handed the chat back to the
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
             handed_back = bool(chat.bot_resume_pending)
-            opens_chat = handed_back or await conversations.message_count(session, chat_id) == 1
+            opens_chat = handed_back or getattr(chat, "opened_now", False) or (
+                event.attempts > 1 and await conversations.message_count(session, chat_id) == 1)
         if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
             bot_has_it = False
         if item.type == "order" and bot_has_it:  # a cart from the catalog: Sales (else the number's team) confirms it
@@ -407,17 +455,22 @@ def lanes_of(rows: list[dict]) -> list[Lane]:
     return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
 
 
-async def apply_status(session, item: StatusUpdate) -> EventState:
+async def apply_status(session, item: StatusUpdate, reconciled: "ReconciledMemo | None" = None,
+                       known: dict | None = None) -> EventState:
     """Move a sent message's status forward (statuses only move forward, so their
-    order does not matter); `ignored` when the message is not ours."""
+    order does not matter); `ignored` when the message is not ours. `reconciled`
+    skips billing for pricing objects already reconciled; `known`, the batch's
+    messages read by wamid."""
     error = "; ".join(f"{e.get('code')}: {e.get('title') or e.get('message')}"
                       for e in item.errors if isinstance(e, dict)) or None
     msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
-                                           at=item.timestamp, error=error)
+                                           at=item.timestamp, error=error, known=known)
     if msg is None and await outbox.link_status(
             session, item.raw.get("biz_opaque_callback_data"), item.wamid):
         msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
                                                at=item.timestamp, error=error)
+        if known is not None and msg is not None:
+            known[item.wamid] = msg  # the batch's later statuses of it
     if item.status == "failed":
         log.warning("whatsapp: message %s failed: %s", item.wamid, error)
     if msg is not None and item.recipient_id and item.recipient_user_id:
@@ -428,8 +481,60 @@ async def apply_status(session, item: StatusUpdate) -> EventState:
             await contacts.learn(session, chat.contact, phone=item.recipient_id, bsuid=item.recipient_user_id,
                                  username=item.username)
     if msg is not None:
-        await billing_status(session, item, msg)
+        if item.status == "failed" or reconciled is None or not reconciled.already(item):
+            await billing_status(session, item, msg)
+            if reconciled is not None and item.status != "failed":
+                reconciled.note(item)
     return EventState.done if msg is not None else EventState.ignored
+
+
+class ReconciledMemo:
+    """Which messages' pricing objects billing has reconciled (committed): a later
+    status of the same message with the same `conversation` and `pricing` changes
+    nothing (Meta wins, and it already has), so billing is not asked again. Notes
+    count only once their transaction committed; the oldest are forgotten."""
+
+    def __init__(self, size: int = RECONCILED_MEMO):
+        self.size = size
+        self._done: collections.OrderedDict[str, list] = collections.OrderedDict()
+        self._pending: list[tuple[str, list]] = []
+
+    @staticmethod
+    def _objects(item: StatusUpdate) -> list:
+        return [item.conversation, item.pricing]
+
+    def already(self, item: StatusUpdate) -> bool:
+        """Reconciled with these objects, or with more of them (Meta's `delivered` repeats
+        the `sent` status's conversation without its expiry)."""
+        objects = self._objects(item)
+        # Notes of this same transaction count: they commit or roll back together.
+        return any(wamid == item.wamid and _covered(objects, seen) for wamid, seen in self._pending) or (
+            item.wamid in self._done and _covered(objects, self._done[item.wamid]))
+
+    def note(self, item: StatusUpdate) -> None:
+        self._pending.append((item.wamid, self._objects(item)))
+
+    def committed(self) -> None:
+        for wamid, objects in self._pending:
+            self._done[wamid] = objects
+            self._done.move_to_end(wamid)
+        self._pending.clear()
+        while len(self._done) > self.size:
+            self._done.popitem(last=False)
+
+    def rolled_back(self) -> None:
+        self._pending.clear()
+
+
+def _covered(new: object, old: object) -> bool:
+    """Every member of `new` is in `old` with the same value (None: nothing new)."""
+    if new is None:
+        return True
+    if isinstance(new, dict):
+        return isinstance(old, dict) and all(k in old and _covered(v, old[k]) for k, v in new.items())
+    if isinstance(new, list):
+        return isinstance(old, list) and len(new) == len(old) and all(map(_covered, new, old))
+    return new == old
 
 
 async def billing_status(session, item: StatusUpdate, msg) -> None:
