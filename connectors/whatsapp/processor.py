@@ -168,6 +168,14 @@ class InboxProcessor:
         rows behind it, and this one done: a failed head waits for its retry)."""
         phone_number_id, wa_id, kind = key
         async with self.sessions() as session, session.begin():
+            if kind == "message" and await self.credentials.get(
+                    session, phone_number_id, self.default_token) is None:
+                # Not our number: the lane's rows are finished in one statement (a flood
+                # for someone else's number costs a transaction per user, not per row).
+                ignored = await inbox.ignore_lane(session, *key)
+                log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s",
+                            ignored, phone_number_id)
+                return False
             event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
         if event is None:
             return False

@@ -214,6 +214,16 @@ def _claimable(now: dt.datetime):
                 or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until <= now))
 
 
+async def ignore_lane(session: AsyncSession, phone_number_id: str, wa_id: str, kind: str) -> int:
+    """Finish a lane's due rows as `ignored` (its number is not ours); how many."""
+    done = await session.execute(update(WebhookEvent).where(
+        WebhookEvent.phone_number_id == phone_number_id, WebhookEvent.wa_id == wa_id,
+        WebhookEvent.kind == kind, _claimable(utcnow())).values(
+        state=EventState.ignored, locked_until=None, attempts=WebhookEvent.attempts + 1)
+        .execution_options(synchronize_session=False))
+    return done.rowcount
+
+
 async def renew(session: AsyncSession, event_id: int, lease: dt.timedelta = LEASE) -> bool:
     """Extend the lease of a row still being processed; False if it is no longer ours."""
     done = await session.execute(update(WebhookEvent).where(

@@ -349,7 +349,43 @@ async def test_a_lanes_statuses_are_applied_together_in_one_transaction(processo
     assert msgs == [("wamid.B0", "read"), ("wamid.B1", "read"), ("wamid.B2", "read")]
     assert states["wamid.NOT-OURS:read"] == EventState.ignored
     assert sum(1 for st in states.values() if st == EventState.done) == 9
-    assert len(commits) <= 2  # the batch, and the empty claim that ends the lane
+    assert len(commits) == 1  # the batch: a short batch ends the lane, no empty claim after it
+
+
+async def test_a_text_turn_costs_four_desk_transactions(processor, sessions):
+    """Claim, record, the bot's turn (here none: the stand-in sends nothing), finish;
+    the lane ends with its last row, without an empty claim after it."""
+    from sqlalchemy import event as sa_event
+
+    await run(processor, text_from("1555", "wamid.W", "warm the credentials cache"))
+    await processor.accept(text_from("1555", "wamid.T1", "first", ts=1700000001))
+    await processor.accept(text_from("1555", "wamid.T2", "second", ts=1700000002))
+    engine = sessions.kw["bind"]
+    commits = []
+    sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    processor.kick("111", "1555")
+    await processor.idle()
+    assert [t[1] for t in processor.turns] == ["warm the credentials cache", "first", "second"]
+    assert len(commits) == 2 * 3  # claim, record, finish for each of the two
+
+
+async def test_a_flood_for_an_unknown_number_is_ignored_in_one_transaction_per_user(processor, sessions):
+    from sqlalchemy import event as sa_event
+
+    for i in range(20):
+        await processor.accept(envelope({"contacts": [], "messages": [{
+            "from": "1555", "id": f"wamid.U{i}", "timestamp": str(1700000000 + i), "type": "text",
+            "text": {"body": "hi"}}]}, phone_number_id="999"))
+    engine = sessions.kw["bind"]
+    commits = []
+    sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    processor.kick("999", "1555")
+    await processor.idle()
+    assert processor.turns == []
+    async with sessions() as s:
+        states = (await s.execute(select(WebhookEvent.state))).scalars().all()
+    assert states == [EventState.ignored] * 20
+    assert len(commits) == 1
 
 
 async def test_after_a_hand_back_the_next_message_resumes_rasa_first_and_only_once(sessions, graph_api):
