@@ -27,7 +27,7 @@ from cloudapi import outbound, signature
 from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
-from connectors.whatsapp import webhook
+from connectors.whatsapp import rasa_speedups, webhook
 from connectors.whatsapp.processor import InboxProcessor, Lane, TurnFailed, lanes_of, webhook_rows
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
@@ -448,6 +448,7 @@ class WhatsAppInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def _start(app, loop) -> None:
+            rasa_speedups.cache_action_result_schema()
             turns = TurnThread(settings, self._deliver_to(on_new_message, app))
             await turns.start()
             self.turns, self.runtime = turns, turns.runtime
