@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.attachments import StoredMedia
 from desk.models import Chat, ChatState, Contact, Direction, Message, Sender, utcnow
@@ -150,14 +151,19 @@ async def record_bot_reply(session: AsyncSession, *, chat_id: int, type: str, bo
 async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
     """Meta accepted the message: its wamid, and `accepted` unless a status webhook
     (linked by the callback data) already moved it further. One statement, no read."""
-    not_yet = Message.status.notin_([s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["accepted"]])
+    now = utcnow()
+    further = [s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["accepted"]]
+    not_yet = Message.status.notin_(further)
     await session.execute(update(Message).where(Message.id == message_id).values(
         wamid=wamid, status=case((not_yet, "accepted"), else_=Message.status),
-        status_at=case((not_yet, utcnow()), else_=Message.status_at))
+        status_at=case((not_yet, now), else_=Message.status_at))
         .execution_options(synchronize_session=False))
     loaded = session.identity_map.get(session.identity_key(Message, message_id))
     if loaded is not None:  # a caller that holds the row sees what was written
-        session.expire(loaded, ["wamid", "status", "status_at"])
+        set_committed_value(loaded, "wamid", wamid)
+        if loaded.status not in further:
+            set_committed_value(loaded, "status", "accepted")
+            set_committed_value(loaded, "status_at", now)
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
