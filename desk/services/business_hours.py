@@ -384,6 +384,13 @@ async def schedules_of_brand(session: AsyncSession, brand_id: int,
     return {d.id: parse_schedule(d.business_hours, zone) for d in (await session.execute(query)).scalars()}
 
 
+async def statuses_of_brand(session: AsyncSession, brand_id: int, at: dt.datetime) -> dict[int, dict]:
+    """Whether each of the brand's departments is open at `at` (Status.json, in the brand's zone):
+    the console's "Open now" / "Closed until …" badges."""
+    return {dept_id: status(s, at).json(s.time_zone)
+            for dept_id, s in (await schedules_of_brand(session, brand_id)).items()}
+
+
 async def schedule_of(session: AsyncSession, department_id: int) -> Schedule:
     """The department's schedule in its brand's time zone (always open when it has none)."""
     from desk.models import Department
@@ -456,4 +463,4 @@ async def set_schedule(session: AsyncSession, brand_id: int, department_id: int,
 __all__ = ["ALWAYS_OPEN", "BusinessHoursError", "Closed", "Holiday", "LEAVE_MESSAGE_PAYLOAD", "Interval", "Schedule", "Status", "WEEKDAYS",
            "closed_for_handoff", "deadline_after", "describe_opening", "is_open", "next_closing", "next_opening", "open_intervals",
            "open_seconds_between", "open_time_between", "parse_schedule", "schedule_json", "schedule_of",
-           "schedules_of_brand", "set_schedule", "status"]
+           "schedules_of_brand", "set_schedule", "status", "statuses_of_brand"]
