@@ -67,8 +67,7 @@ function dayRow(day, items) {
   const list = h("div", { class: "hours-intervals" }, items.map((i) => intervalRow(day, i)));
   return h("div", { class: "hours-day", "data-field": `week.${day}`, "data-day": day },
     h("b", { class: "hours-day-name", text: tr(`hours.day.${day}`) }),
-    list,
-    h("span", { class: "muted hours-closed-day", text: tr("hours.closed_day") }),
+    h("div", {}, list, h("span", { class: "muted hours-closed-day", text: tr("hours.closed_day") })),
     h("button", { class: "btn small", type: "button", "data-act": "add-interval", onclick: () => list.append(intervalRow(day)) }, tr("hours.add_interval")),
     errorSlot());
 }
