@@ -78,9 +78,14 @@ class ChannelRuntime:
                                         mark_read=self.settings.mark_read)
         await self.processor.start()
 
-    async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
-        """Send a desk notice to the user, keyed to the message it is about."""
+    async def notify(self, item: InboundMessage, chat_id: int, key: str, closed=None) -> None:
+        """Send a desk notice to the user, keyed to the message it is about (`closed`: a
+        department's business_hours.Closed, its words and its *Leave a message* button)."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
+        if closed is not None:
+            await out.send_text_with_buttons(sender_id_of(item), closed.text(item.language),
+                                             closed.buttons(item.language))
+            return
         await out.send_text_message(sender_id_of(item), notices.text(key, item.language))
 
     async def stop(self) -> None:

@@ -21,7 +21,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import echoes, message_changes, routing, settings, takeover
+from desk.services import business_hours, echoes, message_changes, routing, settings, takeover
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 Deliver = Callable[..., Awaitable[None]]
 # Called with the message, the desk chat id and a notice key (desk/services/notices.py):
 # sends that notice to the user, once per message and key (idempotent under retries).
-Notify = Callable[[InboundMessage, int, str], Awaitable[None]]
+# notices.OUTSIDE_HOURS comes with `closed=` (business_hours.Closed: its text and its
+# *Leave a message* button).
+Notify = Callable[..., Awaitable[None]]
 Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messages, or statuses
 
 # A message the bot could not answer (its action server is down) is retried this long,
@@ -313,11 +315,16 @@ class InboxProcessor:
             try:
                 async with self.sessions() as session, session.begin():
                     sales = await routing.sales_department(session, item.phone_number_id)
-                    await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
+                    closed = await self._closed(session, item, event, chat_id, sales)
+                    if closed is None:
+                        await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
             except routing.RoutingError as refused:
                 log.error("whatsapp: the order %s could not be handed to a person: %s", item.wamid, refused)
             else:
-                await self._notify(item, chat_id, notices.ORDER_RECEIVED)
+                if closed is not None:  # outside Sales' hours: when it is back, and *Leave a message*
+                    await self._notify(item, chat_id, notices.OUTSIDE_HOURS, closed=closed)
+                else:
+                    await self._notify(item, chat_id, notices.ORDER_RECEIVED)
                 bot_has_it = False
         if item.type == "unsupported":  # WhatsApp could not pass it on: say so, once; the bot has nothing to read
             log.warning("whatsapp: %s from %s is of a type WhatsApp does not support: %.300r",
@@ -353,10 +360,17 @@ class InboxProcessor:
         if waited >= self.bot_down_handoff:
             try:
                 async with self.sessions() as session, session.begin():
-                    result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
+                    closed = await self._closed(session, item, event, chat_id)
+                    if closed is None:
+                        result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
             except routing.RoutingError as refused:
                 log.error("whatsapp: chat %s could not be handed to a person: %s", chat_id, refused)
             else:
+                if closed is not None:  # nobody would come: when the team is back, and *Leave a message*
+                    log.warning("whatsapp: chat %s not handed over while the bot is unavailable: %s is closed",
+                                chat_id, closed.department)
+                    await self._notify(item, chat_id, notices.OUTSIDE_HOURS, closed=closed)
+                    return EventState.done
                 log.warning("whatsapp: chat %s handed to a person (%s): the bot is unavailable",
                             chat_id, result.state.value)
                 await self._notify(item, chat_id, notices.BOT_DOWN_HANDOFF)
@@ -364,11 +378,23 @@ class InboxProcessor:
         delay = min(inbox.RETRY_BACKOFF * 2 ** max(event.attempts - 1, 0), BOT_DOWN_RETRY_MAX)
         raise RetryLater(delay, f"bot unavailable: {exc}")
 
-    async def _notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
+    async def _closed(self, session, item: InboundMessage, event, chat_id: int,
+                      department_id: int | None = None) -> business_hours.Closed | None:
+        """Is the department the chat would go to closed when the user wrote? (The same decision
+        as the bot's own handoff: business_hours.closed_for_handoff.) The time is WhatsApp's
+        timestamp of the message, else when its webhook was recorded; never the desk's clock."""
+        at = item.timestamp
+        if at is None:
+            at = event.received_at
+            log.info("whatsapp: %s has no timestamp; business hours are checked at its arrival", item.wamid)
+        department_id = await routing.handoff_department(session, chat_id, department_id)
+        return await business_hours.closed_for_handoff(session, department_id, at)
+
+    async def _notify(self, item: InboundMessage, chat_id: int, key: str, **extra) -> None:
         if self.notify is None:
             return
         try:
-            await self.notify(item, chat_id, key)
+            await self.notify(item, chat_id, key, **extra)
         except Exception:  # noqa: BLE001 - a notice must not stop the retry or the handoff
             log.exception("whatsapp: notice %s to %s failed", key, item.user_key)
 
