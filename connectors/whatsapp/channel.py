@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from cloudapi import outbound, signature
-from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
+from cloudapi.graph import GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
 from connectors.whatsapp import rasa_speedups, webhook
@@ -245,10 +245,8 @@ class WhatsAppOutput(OutputChannel):
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:
             log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
-            reason = f"{BSUID_REFUSED_REASON} ({exc})" if exc.bsuid_refused else str(exc)
             async with sessions() as session, session.begin():
-                await conversations.mark_failed(session, record.id, reason)
-                await billing.message_failed(session, record.id)
+                await outbox.record_send_failure(session, record.id, outbox.failure_reason(exc))
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
             if exc.auth:
