@@ -241,6 +241,9 @@ class WhatsAppOutput(OutputChannel):
                 await conversations.mark_failed(session, record.id, f"not sent: {decision}")
                 return
             await decision.attach(session, record.id)
+        receipt = self.runtime.processor.read_receipts.get(self.cause) if self.cause else None
+        if receipt is not None:  # the ticks (and "typing…") of the user's message go first
+            await asyncio.shield(receipt)
         try:
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:

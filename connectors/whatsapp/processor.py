@@ -81,6 +81,8 @@ class InboxProcessor:
         self.status_gather = status_gather
         self._gathering: set[Lane] = set()
         self._reconciled = ReconciledMemo()
+        # wamid -> its mark-as-read call in flight: the reply to it waits for the call.
+        self.read_receipts: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
@@ -334,20 +336,32 @@ class InboxProcessor:
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False
+        receipt = None
         if self.mark_read:  # blue ticks; "typing…" while the bot composes its answer
-            try:
-                await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid, typing=bot_has_it)
-            except GraphError as exc:
-                log.warning("whatsapp: mark-as-read failed: %s", exc)
-        if bot_has_it:
-            try:
-                await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
-            except TurnFailed as exc:
-                return await self._bot_unavailable(event, item, chat_id, exc)
-            if handed_back:
-                async with self.sessions() as session, session.begin():
-                    await takeover.bot_resumed(session, chat_id)
-        return EventState.done
+            receipt = asyncio.create_task(self._mark_read(item, creds.access_token, typing=bot_has_it))
+            # The turn starts at once, beside the call; the turn's first reply waits for
+            # it (WhatsAppOutput), so the user still sees the ticks before the answer.
+            self.read_receipts[item.wamid] = receipt
+        try:
+            if bot_has_it:
+                try:
+                    await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
+                except TurnFailed as exc:
+                    return await self._bot_unavailable(event, item, chat_id, exc)
+                if handed_back:
+                    async with self.sessions() as session, session.begin():
+                        await takeover.bot_resumed(session, chat_id)
+            return EventState.done
+        finally:
+            self.read_receipts.pop(item.wamid, None)
+            if receipt is not None:
+                await receipt
+
+    async def _mark_read(self, item: InboundMessage, token: str, typing: bool) -> None:
+        try:
+            await self.graph.mark_read(item.phone_number_id, token, item.wamid, typing=typing)
+        except Exception as exc:  # noqa: BLE001 - ticks are a courtesy: never fail the turn for them
+            log.warning("whatsapp: mark-as-read of %s failed: %s", item.wamid, exc)
 
     async def _bot_unavailable(self, event, item: InboundMessage, chat_id: int, exc: TurnFailed) -> EventState:
         """The bot could not answer: tell the user at once, retry the turn while its

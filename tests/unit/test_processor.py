@@ -642,3 +642,40 @@ async def test_an_order_outside_sales_hours_is_not_queued(sessions, graph_api):
     assert (turns, chat.state, chat.handoff_reason) == ([], ChatState.bot, None)
     assert sent == [(notices.OUTSIDE_HOURS, "ただいまSalesは営業時間外です。担当者は明日 9:00（UTC）から対応いたします。"
                                             "メッセージを残していただければ、対応時間になりしだいご返信いたします。")]
+
+
+async def test_the_bot_turn_starts_beside_the_mark_as_read_call(sessions, aiohttp_server):
+    """The read receipt is not waited for before the turn (the reply waits for it instead,
+    WhatsAppOutput): here Meta answers the read call only once the turn has begun."""
+    turn_started = asyncio.Event()
+    seen = []
+
+    async def messages(request):
+        body = await request.json()
+        if body.get("status") == "read":
+            try:
+                await asyncio.wait_for(turn_started.wait(), 10)
+                seen.append("turn had started")
+            except asyncio.TimeoutError:
+                seen.append("turn had not started")
+        return web.json_response({"success": True})
+
+    app = web.Application()
+    app.router.add_post("/v21.0/{pnid}/messages", messages)
+    server = await aiohttp_server(app)
+    graph = GraphClient(str(server.make_url("/v21.0")), max_attempts=1)
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turn_started.set()
+        seen.append(item.wamid in proc.read_receipts)  # what the turn's reply waits for
+
+    proc = InboxProcessor(sessions, graph, "default-token", deliver)
+    try:
+        await run(proc, text_from("1555", "wamid.RR", "hello"))
+        assert seen == [True, "turn had started"]
+        assert proc.read_receipts == {}
+    finally:
+        await proc.stop()
+        await graph.close()
