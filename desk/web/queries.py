@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (CannedResponse, Chat, ChatNote, ChatState, Contact, Department, DeskSettingsRow, Lead, Message,
-                         Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
+                         Operator, OperatorStatus, PhoneNumber, Role, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
 from desk.services.routing import brand_of_number, numbers_of_brand, of_brand, visible_to
 
@@ -77,6 +77,10 @@ async def counts(session: AsyncSession, me: Operator) -> dict[str, int]:
             result["mine"] = int(mine or 0)
         elif state.value in result:
             result[state.value] = n
+    if me.role == Role.admin:  # paused or RED-rated templates: the console alerts admins (alerts.js)
+        from desk.billing import templates as billing_templates
+
+        result["template_warnings"] = await billing_templates.attention_count(session, me.brand_id)
     return result
 
 
