@@ -219,6 +219,7 @@ class Fingerprint:
     tags: tuple
     operators: tuple
     records: tuple = ()  # tickets and lead tasks (desk.web.lists)
+    templates: tuple = ()  # templates Meta paused or rated RED (the admins' alert, alerts.js)
 
 
 async def fingerprint(session: AsyncSession) -> Fingerprint:
@@ -244,8 +245,12 @@ async def fingerprint(session: AsyncSession) -> Fingerprint:
         func.sum(case((Operator.status == OperatorStatus.online, Operator.id), else_=0)),
         func.sum(case((Operator.status == OperatorStatus.away, Operator.id), else_=0))))).one()
     notes = (await session.execute(select(func.count(ChatNote.id), func.max(ChatNote.id)))).one()
+    from desk.models import MessageTemplate
+
+    flagged = (await session.execute(select(func.count(MessageTemplate.id)).where(or_(
+        MessageTemplate.status == "PAUSED", MessageTemplate.quality_score == "RED")))).scalar_one()
     return Fingerprint(max_id, recent, tuple(chats) + tuple(notes), tuple(tag_sum), tuple(ops),
-                       await records_fingerprint(session))
+                       await records_fingerprint(session), (flagged,))
 
 
 async def records_fingerprint(session: AsyncSession) -> tuple:
