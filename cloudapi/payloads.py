@@ -8,7 +8,11 @@ may hold several items, for several numbers: each item is routed by its own
 "message_template_status_update"` changes of the WABA (`entry.id`), without a number.
 On a coexistence number (the WhatsApp Business app beside the Cloud API),
 `smb_message_echoes` changes carry what the business sent from the app
-(`message_echoes`, `to` the user): parsed as messages flagged `echo`.
+(`message_echoes`, `to` the user): parsed as messages flagged `echo`; `history`
+changes carry the app's past chats when the number is onboarded (chunks of
+`threads[].messages[]`): parsed as messages flagged `history` (and `echo` for the
+business's own). `smb_app_state_sync` (the app's contacts) is an AccountUpdate;
+`message_template_quality_update` a TemplateStatusUpdate with `quality`.
 
 Parsing never trusts shapes: anything missing or of the wrong type raises
 `MalformedPayload` (the request's fault, a 400) instead of an exception deep in
@@ -418,8 +422,8 @@ def _history_chunk(value: dict, chunk: Any, metadata: dict) -> list[InboundMessa
 def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountUpdate]:
     """All items of a webhook body, in the order Meta put them.
 
-    Fields other than `messages` and `message_template_status_update` are skipped.
-    A malformed template-status change is logged and skipped, not a 400: refusing
+    Fields the desk does not act on are acknowledged and logged. A malformed
+    template change, echo or history chunk is logged and skipped, not a 400: refusing
     the body would lose (and make Meta redeliver) everything else in it.
     """
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
