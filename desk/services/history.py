@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import Chat, Direction, Message, Sender
+from desk.models import Chat, ChatState, Direction, Message, Sender
 from desk.services import contacts, conversations
 
 SOURCE = "whatsapp_business_app_history"
@@ -24,10 +24,15 @@ STATUSES = {"PENDING": "accepted", "SENT": "sent", "DELIVERED": "delivered", "RE
 async def record_past(session: AsyncSession, *, phone_number_id: str, wa_id: str | None, user_id: str | None,
                       wamid: str, type: str, body: str | None, payload: dict, wa_timestamp: dt.datetime,
                       from_business: bool, status: str | None = None) -> tuple[Chat, Message]:
-    """The past message in the user's live chat on the number (a new chat if none, which
-    only the user's next message opens to the bot's window)."""
+    """The past message in the user's live chat on the number, else their latest one (a
+    closed chat stays closed: the bot's conversation of it, maybe paused by a handoff, is
+    resumed by the user's next message as after any close), else a new chat."""
     contact = await contacts.identify(session, phone=wa_id, bsuid=user_id)
-    chat = await conversations.current_chat(session, phone_number_id, contact.wa_id, contact=contact)
+    chat = (await session.execute(select(Chat).where(
+        Chat.phone_number_id == phone_number_id, Chat.contact_id == contact.id)
+        .order_by((Chat.state != ChatState.closed).desc(), Chat.id.desc()).limit(1))).scalar_one_or_none()
+    if chat is None:
+        chat = await conversations.current_chat(session, phone_number_id, contact.wa_id, contact=contact)
     existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
     if existing is not None:  # a redelivered chunk, or a message the desk already has
         return chat, existing

@@ -179,3 +179,17 @@ async def test_meta_s_quality_rating_reaches_the_registry_and_red_warns(sessions
         t = (await s.execute(select(MessageTemplate))).scalar_one()
         assert (t.quality_score, t.status, template_json(t)["attention"]) == ("RED", "APPROVED", "red")
         assert await templates.attention_count(s, brand_id) == 1
+
+
+async def test_history_of_a_user_whose_chat_was_closed_joins_that_chat_and_opens_none(sessions, desk):
+    from desk.models import ChatState
+    from desk.services import routing
+
+    async with sessions() as s, s.begin():
+        assert await routing.close(s, desk.chat, by="test", reason="done")
+    await run_inbox(sessions, aw.number_change(desk.sim_number, "history", aw.history(BUSINESS, {"threads": [
+        {"wa_id": KNOWN, "messages": [{"text": "earlier", "timestamp": at(-dt.timedelta(days=30)), "id": "wamid.C1"}]}]})))
+    async with sessions() as s:
+        [chat] = (await s.execute(select(Chat))).scalars().all()
+        assert (chat.id, chat.state) == (desk.chat, ChatState.closed)
+        assert [m.body for m in await conversations.transcript(s, chat.id)] == ["earlier", "hello there"]
