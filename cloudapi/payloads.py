@@ -8,7 +8,11 @@ may hold several items, for several numbers: each item is routed by its own
 "message_template_status_update"` changes of the WABA (`entry.id`), without a number.
 On a coexistence number (the WhatsApp Business app beside the Cloud API),
 `smb_message_echoes` changes carry what the business sent from the app
-(`message_echoes`, `to` the user): parsed as messages flagged `echo`.
+(`message_echoes`, `to` the user): parsed as messages flagged `echo`; `history`
+changes carry the app's past chats when the number is onboarded (chunks of
+`threads[].messages[]`): parsed as messages flagged `history` (and `echo` for the
+business's own). `smb_app_state_sync` (the app's contacts) is an AccountUpdate;
+`message_template_quality_update` a TemplateStatusUpdate with `quality`.
 
 Parsing never trusts shapes: anything missing or of the wrong type raises
 `MalformedPayload` (the request's fault, a 400) instead of an exception deep in
@@ -72,6 +76,11 @@ class InboundMessage:
     # `edit` / `revoke`: the user edited or deleted an earlier message (Meta's edit and
     # revoke webhooks); the text of an edit is the new one.
     original_wamid: str | None = None
+    # `history` (a coexistence number's onboarding): a past message of the WhatsApp Business
+    # app, by the user or (with `echo`) by the business; `history_status` is Meta's
+    # `history_context.status` (DELIVERED, READ, ...). Recorded, never answered.
+    history: bool = False
+    history_status: str | None = None
 
     @property
     def dedupe_key(self) -> str:
@@ -120,6 +129,7 @@ class TemplateStatusUpdate:
     timestamp: dt.datetime | None
     category: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    quality: str | None = None  # message_template_quality_update: the new quality score
 
     @property
     def dedupe_key(self) -> str:
@@ -309,8 +319,9 @@ def _template_status(entry: dict, value: Any) -> TemplateStatusUpdate:
 class AccountUpdate:
     """A WABA-level change the desk acts on: `account_update` (the account's standing),
     `phone_number_quality_update` (a number's quality and messaging limit),
-    `user_preferences` (a user stops or resumes marketing messages). `waba_id` is the
-    entry's id; `value` is Meta's object as sent."""
+    `user_preferences` (a user stops or resumes marketing messages),
+    `smb_app_state_sync` (a coexistence number's WhatsApp Business app contacts added,
+    edited or removed). `waba_id` is the entry's id; `value` is Meta's object as sent."""
     waba_id: str
     field: str
     value: dict
@@ -327,7 +338,10 @@ class AccountUpdate:
         return f"account:{self.waba_id}:{self.field}:{stamp}:{digest}"
 
 
-ACCOUNT_FIELDS = ("account_update", "phone_number_quality_update", "user_preferences")
+ACCOUNT_FIELDS = ("account_update", "phone_number_quality_update", "user_preferences", "smb_app_state_sync")
+TEMPLATE_QUALITY_FIELD = "message_template_quality_update"
+QUALITY_CHANGED = "QUALITY_CHANGED"
+QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 TEMPLATE_CATEGORY_FIELD = "template_category_update"
 CATEGORY_CHANGED = "CATEGORY_CHANGED"    # Meta changed the template's category
 CATEGORY_IMPENDING = "CATEGORY_IMPENDING"  # Meta will change it (correct_category, at category_update_timestamp)
@@ -349,7 +363,21 @@ def _template_category(entry: dict, value: Any) -> TemplateStatusUpdate:
     return dataclasses.replace(item, raw=value)
 
 
+def _template_quality(entry: dict, value: Any) -> TemplateStatusUpdate:
+    """Meta's message_template_quality_update value: previous_quality_score,
+    new_quality_score (GREEN, YELLOW, RED, UNKNOWN), the template's id, name, language."""
+    if not isinstance(value, dict):
+        raise MalformedPayload("the change's 'value' is not an object")
+    score = _get(value, "new_quality_score").strip().upper()
+    if score not in QUALITY_SCORES:
+        raise MalformedPayload(f"unknown 'new_quality_score' {score!r}")
+    item = _template_status(entry, {**value, "event": QUALITY_CHANGED,
+                                    "reason": f"quality {value.get('previous_quality_score') or 'UNKNOWN'} → {score}"})
+    return dataclasses.replace(item, raw=value, quality=score)
+
+
 ECHOES_FIELD = "smb_message_echoes"
+HISTORY_FIELD = "history"
 
 
 def _echo(value: dict, msg: dict, metadata: dict) -> InboundMessage:
@@ -362,11 +390,40 @@ def _echo(value: dict, msg: dict, metadata: dict) -> InboundMessage:
     return dataclasses.replace(_message({**value, "contacts": []}, flipped, metadata), raw=msg, echo=True)
 
 
+def _history_chunk(value: dict, chunk: Any, metadata: dict) -> list[InboundMessage]:
+    """One `history[]` chunk of a coexistence number's onboarding: `metadata {phase,
+    chunk_order, progress}` and `threads[] {id: the user's phone, messages[]}`; a message
+    `from` the user, or from the business (then with `to` the user); or `errors[]` when
+    the business declined to share (2593109): nothing to record, logged."""
+    if not isinstance(chunk, dict):
+        raise MalformedPayload("a history chunk is not an object")
+    if chunk.get("errors"):
+        log.info("whatsapp: history of %s not shared: %.300r", metadata.get("phone_number_id"), chunk["errors"])
+        return []
+    out = []
+    for thread in _get(chunk, "threads", list, required=False) or []:
+        user = _get(thread, "id")
+        for msg in _get(thread, "messages", list, required=False) or []:
+            if not isinstance(msg, dict):
+                raise MalformedPayload("a history message is not an object")
+            sender = _get(msg, "from")
+            context = msg.get("history_context") if isinstance(msg.get("history_context"), dict) else {}
+            status = _text(context.get("status"))
+            if sender == user:
+                item = _message({}, {k: v for k, v in msg.items() if k != "to"}, metadata)
+                echo = False
+            else:  # the business's own message, to the thread's user
+                item = _message({}, {**msg, "from": _text(msg.get("to")) or user}, metadata)
+                echo = True
+            out.append(dataclasses.replace(item, raw=msg, echo=echo, history=True, history_status=status))
+    return out
+
+
 def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountUpdate]:
     """All items of a webhook body, in the order Meta put them.
 
-    Fields other than `messages` and `message_template_status_update` are skipped.
-    A malformed template-status change is logged and skipped, not a 400: refusing
+    Fields the desk does not act on are acknowledged and logged. A malformed
+    template change, echo or history chunk is logged and skipped, not a 400: refusing
     the body would lose (and make Meta redeliver) everything else in it.
     """
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
@@ -375,8 +432,9 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
     for entry in _get(body, "entry", list):
         for change in _get(entry, "changes", list):
             field = change.get("field") if isinstance(change, dict) else None
-            if field in (TEMPLATE_STATUS_FIELD, TEMPLATE_CATEGORY_FIELD):
-                parse = _template_status if field == TEMPLATE_STATUS_FIELD else _template_category
+            if field in (TEMPLATE_STATUS_FIELD, TEMPLATE_CATEGORY_FIELD, TEMPLATE_QUALITY_FIELD):
+                parse = {TEMPLATE_STATUS_FIELD: _template_status, TEMPLATE_CATEGORY_FIELD: _template_category,
+                         TEMPLATE_QUALITY_FIELD: _template_quality}[field]
                 try:
                     items.append(parse(entry, change.get("value")))
                 except MalformedPayload as exc:
@@ -400,6 +458,17 @@ def parse_webhook(body: Any) -> list[InboundMessage | StatusUpdate | TemplateSta
                                  for msg in _get(value, "message_echoes", list, required=False) or [])
                 except MalformedPayload as exc:
                     log.warning("whatsapp: ignored a malformed %s change (entry %r): %s", field, entry.get("id"), exc)
+                continue
+            if field == HISTORY_FIELD:  # chunk by chunk: a malformed one is skipped, the rest kept
+                value = change.get("value") if isinstance(change.get("value"), dict) else {}
+                metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+                for chunk in value.get("history") if isinstance(value.get("history"), list) else []:
+                    try:
+                        items.extend(_history_chunk(value, chunk, metadata))
+                    except MalformedPayload as exc:
+                        meta = chunk.get("metadata") if isinstance(chunk, dict) else None
+                        log.warning("whatsapp: ignored a malformed history chunk (entry %r, %r): %s",
+                                    entry.get("id"), meta, exc)
                 continue
             if field != "messages":
                 # Acknowledged, not yet acted on (fields Meta adds later): logged.

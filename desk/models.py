@@ -202,6 +202,11 @@ class Contact(Base):
     # The user asked Meta to stop marketing messages (`user_preferences` webhook): no
     # marketing template goes to them until they resume (desk.billing.templates).
     marketing_opt_out_at = Column(Utc())
+    # On a coexistence number: the name the business gave the user in the WhatsApp
+    # Business app's contacts (`smb_app_state_sync`; cleared when removed there), and
+    # the time of the change it came from (an older change does not overwrite it).
+    address_book_name = Column(String(200))
+    address_book_at = Column(Utc())
     created_at = Column(Utc(), nullable=False, default=utcnow)
 
 
@@ -691,6 +696,10 @@ class MessageTemplate(Base):
     status_reason = Column(Text)
     components = Column(JSON, nullable=False)
     meta_template_id = Column(String(64))
+    # Meta's quality rating (`message_template_quality_update`): GREEN | YELLOW | RED |
+    # UNKNOWN; NULL until Meta rated it. RED (or a pause) warns the admins.
+    quality_score = Column(String(10))
+    quality_at = Column(Utc())
     created_at = Column(Utc(), nullable=False, default=utcnow)
     updated_at = Column(Utc(), nullable=False, default=utcnow)
 

@@ -447,6 +447,31 @@ async def _send(sim: Simulator, number: Number | None, body: dict[str, Any], kin
                               "webhook_status": d.attempts[0]["http_status"] if d.attempts else None})
 
 
+Change = tuple["Number | str", dict[str, Any], dict[str, Any]]  # (whose, Meta's value, delivery details)
+
+
+def meta_webhook(field: str, *, of_number: bool = False) -> Callable[[Callable[..., Change]], Handler]:
+    """A control endpoint that has Meta send one signed webhook of ``field``. The
+    decorated function builds it from ``(sim, request, body)`` and returns whose change
+    it is (a number, or a WABA's id), Meta's ``value`` and the delivery log's details
+    (``status``, ``wa_id``). A WABA's change (``of_number`` false) carries ``entry.time``
+    and is delivered to the app's URL; a number's (history, smb_app_state_sync,
+    user_preferences) carries the number's ``metadata`` and goes to the number's URL."""
+    def wrap(build: Callable[..., Change]) -> Handler:
+        @control
+        @wraps(build)
+        async def handler(request: web.Request) -> web.Response:
+            sim = sim_of(request)
+            body = await json_body(request)
+            whose, value, extra = build(sim, request, body)
+            if of_number:
+                return await _send(sim, whose, aw.number_change(whose, field, value), field, **extra)
+            waba_id = whose.waba_id if isinstance(whose, Number) else str(whose)
+            return await _send(sim, None, aw.waba_change(waba_id, field, value, sim.clock.now()), field, **extra)
+        return handler
+    return wrap
+
+
 def _template_of(sim: Simulator, body: dict[str, Any]):
     waba_id = str(body.get("waba_id") or sim.config.waba_id)
     t = sim.state.find_template(waba_id, str(body.get("name") or ""), str(body.get("language") or "en_US"))
@@ -455,47 +480,33 @@ def _template_of(sim: Simulator, body: dict[str, Any]):
     return t
 
 
-@control
-async def post_account_update(request: web.Request) -> web.Response:
+@meta_webhook("account_update")
+def post_account_update(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """``account_update`` of a WABA. Body: event, waba_id?, violation_type?, ban_state?,
     ban_date?, country?, volume_tier_info?"""
-    sim = sim_of(request)
-    body = await json_body(request)
-    waba_id = str(body.get("waba_id") or sim.config.waba_id)
-    change = aw.waba_change(waba_id, "account_update", aw.account_update(body), sim.clock.now())
-    return await _send(sim, None, change, "account_update", status=body.get("event"))
+    return str(body.get("waba_id") or sim.config.waba_id), aw.account_update(body), {"status": body.get("event")}
 
 
-@control
-async def post_number_quality(request: web.Request) -> web.Response:
+@meta_webhook("phone_number_quality_update")
+def post_number_quality(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """``phone_number_quality_update`` of a number. Body: event, current_limit?, old_limit?,
     max_daily_conversations_per_business?"""
-    sim = sim_of(request)
-    body = await json_body(request)
     number = number_from(sim, request.match_info["phone_number_id"])
-    change = aw.waba_change(number.waba_id, "phone_number_quality_update", aw.quality_update(number, body),
-                            sim.clock.now())
-    return await _send(sim, None, change, "phone_number_quality_update", status=body.get("event"))
+    return number, aw.quality_update(number, body), {"status": body.get("event")}
 
 
-@control
-async def post_template_quality(request: web.Request) -> web.Response:
+@meta_webhook("message_template_quality_update")
+def post_template_quality(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """``message_template_quality_update``. Body: name, language?, waba_id?, new_quality_score,
     previous_quality_score?"""
-    sim = sim_of(request)
-    body = await json_body(request)
     t = _template_of(sim, body)
-    change = aw.waba_change(t.waba_id, "message_template_quality_update", aw.template_quality(t, body),
-                            sim.clock.now())
-    return await _send(sim, None, change, "message_template_quality_update", status=body.get("new_quality_score"))
+    return t.waba_id, aw.template_quality(t, body), {"status": body.get("new_quality_score")}
 
 
-@control
-async def post_template_category(request: web.Request) -> web.Response:
+@meta_webhook("template_category_update")
+def post_template_category(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """Meta recategorises a template: ``template_category_update``. Body: name, language?,
     waba_id?, category (the new one), impending? (only announced: the category stays)."""
-    sim = sim_of(request)
-    body = await json_body(request)
     t = _template_of(sim, body)
     previous = t.category
     new = str(body.get("category") or "").upper()
@@ -506,44 +517,35 @@ async def post_template_category(request: web.Request) -> web.Response:
     value = aw.template_category(updated, previous, body, sim.clock.now())
     if body.get("impending"):
         sim.register_template({"waba_id": t.waba_id, "name": t.name, "language": t.language, "category": previous})
-    change = aw.waba_change(t.waba_id, "template_category_update", value, sim.clock.now())
-    return await _send(sim, None, change, "template_category_update", status=new)
+    return t.waba_id, value, {"status": new}
 
 
-@control
-async def post_user_preferences(request: web.Request) -> web.Response:
+@meta_webhook("user_preferences", of_number=True)
+def post_user_preferences(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """The user stops or resumes marketing messages: ``user_preferences``. Body: value
     (stop|resume), phone_number_id?, profile_name?"""
-    sim = sim_of(request)
     wa_id = wa_id_from(request)
-    body = await json_body(request)
     number = number_from(sim, body.get("phone_number_id"))
     value = aw.user_preference(wa_id, str(body.get("value") or ""), sim.clock.now(), body.get("profile_name"))
-    return await _send(sim, number, aw.number_change(number, "user_preferences", value), "user_preferences",
-                       wa_id=wa_id, status=str(body.get("value")))
+    return number, value, {"wa_id": wa_id, "status": str(body.get("value"))}
 
 
-@control
-async def post_history(request: web.Request) -> web.Response:
+@meta_webhook("history", of_number=True)
+def post_history(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """Coexistence onboarding shares the app's past chats: a ``history`` webhook.
     Body: threads [{wa_id, messages [{text | media: true, timestamp, from_business?, id?,
     status?}]}], phase?, chunk_order?, progress?; or declined: true."""
-    sim = sim_of(request)
-    body = await json_body(request)
     number = number_from(sim, request.match_info["phone_number_id"])
     business = number.display_phone_number.lstrip("+").replace(" ", "")
-    return await _send(sim, number, aw.number_change(number, "history", aw.history(business, body)), "history")
+    return number, aw.history(business, body), {}
 
 
-@control
-async def post_state_sync(request: web.Request) -> web.Response:
+@meta_webhook("smb_app_state_sync", of_number=True)
+def post_state_sync(sim: Simulator, request: web.Request, body: dict[str, Any]) -> Change:
     """The app's contacts added, edited or removed: ``smb_app_state_sync``. Body: contacts
     [{phone_number, full_name?, first_name?, action: add|remove}]."""
-    sim = sim_of(request)
-    body = await json_body(request)
     number = number_from(sim, request.match_info["phone_number_id"])
-    value = aw.state_sync(body, sim.clock.now())
-    return await _send(sim, number, aw.number_change(number, "smb_app_state_sync", value), "smb_app_state_sync")
+    return number, aw.state_sync(body, sim.clock.now()), {}
 
 
 def add_routes(app: web.Application) -> None:

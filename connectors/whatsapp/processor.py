@@ -21,7 +21,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import business_hours, echoes, message_changes, routing, settings, takeover
+from desk.services import business_hours, echoes, history, message_changes, routing, settings, takeover
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +262,15 @@ class InboxProcessor:
                 log.warning("whatsapp: ignoring %s for unknown phone_number_id %s",
                             kind, item.phone_number_id)
                 return EventState.ignored
+            if item.history:
+                # A past message of the WhatsApp Business app (coexistence onboarding): kept in
+                # the transcript with its own time; no bot turn, no read receipt, the window,
+                # the chat's language and the idle rules unchanged.
+                await history.record_past(session, phone_number_id=item.phone_number_id, wa_id=item.wa_id,
+                                          user_id=item.user_id, wamid=item.wamid, type=item.type,
+                                          body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
+                                          from_business=item.echo, status=item.history_status)
+                return EventState.done
             if item.type == "system":
                 # The user changed number or BSUID: the contact learns it, keeps its chats
                 # and its key (so Rasa's sender id stays); a system line, no bot turn.

@@ -21,6 +21,8 @@ and the `message_template_status_update` webhook reference):
   inbox like messages and applied here, found by Meta's template id (then by name
   and language). Webhooks of one WABA are applied in arrival order; Meta does not
   promise order across retries, and the periodic sync corrects any drift.
+  Meta's recategorisations (`template_category_update`) and quality ratings
+  (`message_template_quality_update`: GREEN, YELLOW, RED, UNKNOWN) arrive the same way.
 """
 from __future__ import annotations
 
@@ -328,6 +330,26 @@ def _apply_category(t: MessageTemplate, item, label: str) -> bool:
     return True
 
 
+QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+
+
+def _apply_quality(t: MessageTemplate, item, label: str) -> bool:
+    """Meta rated a template (`message_template_quality_update`): the registry keeps the
+    score; RED warns the admins (desk.billing.templates.needs_attention), as a pause does."""
+    score = str(item.quality or "").upper()
+    if score not in QUALITY_SCORES:
+        log.warning("templates: %s: unknown quality %r from Meta, kept %s", label, item.quality, t.quality_score)
+        return False
+    if t.quality_at is not None and item.timestamp is not None and item.timestamp < t.quality_at:
+        log.info("templates: %s: quality %s is older than the one kept (%s)", label, score, t.quality_score)
+        return False
+    previous, t.quality_score, t.quality_at = t.quality_score, score, item.timestamp or utcnow()
+    t.meta_template_id = t.meta_template_id or item.template_id
+    log.log(logging.WARNING if score == "RED" else logging.INFO, "templates: %s quality is now %s (was %s)",
+            label, score, previous or "not rated")
+    return True
+
+
 async def apply_status_event(session: AsyncSession, item) -> bool:
     """Apply a `message_template_status_update` (cloudapi.payloads.TemplateStatusUpdate);
     True when the registry changed, False when it was only noted (logged)."""
@@ -345,6 +367,8 @@ async def apply_status_event(session: AsyncSession, item) -> bool:
         return False
     if item.event in ("CATEGORY_CHANGED", "CATEGORY_IMPENDING"):  # template_category_update
         return _apply_category(t, item, label)
+    if item.event == "QUALITY_CHANGED":  # message_template_quality_update
+        return _apply_quality(t, item, label)
     status = RENAMED_EVENTS.get(item.event, item.event if item.event in STATUS_EVENTS else None)
     if status is None:
         log.info("templates: %s is %s at Meta (reason %s); its status stays %s", label, item.event,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cloudapi.outbound import template_message
@@ -171,6 +171,24 @@ async def list_templates(session: AsyncSession, *, waba_id: str | None = None, b
         query = query.where(MessageTemplate.status == _status(status))
     return list((await session.execute(query.order_by(MessageTemplate.waba_id, MessageTemplate.name,
                                                       MessageTemplate.language))).scalars())
+
+
+def attention(t: MessageTemplate) -> str | None:
+    """Why an admin should look at a template now: "paused" (Meta paused it for poor
+    quality) or "red" (Meta rates its quality low: it may be paused next); else None."""
+    if t.status == "PAUSED":
+        return "paused"
+    if t.quality_score == "RED":
+        return "red"
+    return None
+
+
+async def attention_count(session: AsyncSession, brand_id: int) -> int:
+    """The brand's templates that are paused or rated RED (the admins' alert counts them)."""
+    return (await session.execute(select(func.count(MessageTemplate.id)).join(
+        WhatsAppBusinessAccount, WhatsAppBusinessAccount.id == MessageTemplate.waba_id).where(
+        WhatsAppBusinessAccount.brand_id == brand_id,
+        or_(MessageTemplate.status == "PAUSED", MessageTemplate.quality_score == "RED")))).scalar_one()
 
 
 async def approved_for_number(session: AsyncSession, phone_number_id: str) -> list[MessageTemplate]:

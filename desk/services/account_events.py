@@ -9,6 +9,11 @@
 - `user_preferences`: a user who asks Meta to stop marketing messages is marked
   (`contacts.marketing_opt_out_at`); marketing templates to them are refused with
   the reason until they resume (desk.billing.templates).
+- `smb_app_state_sync` (a coexistence number): a contact the business added or edited
+  in the WhatsApp Business app keeps that name (`contacts.address_book_name`, shown in
+  the console's contact panel; a user the desk does not know yet becomes a contact, so
+  the name is there when they write); a removed one loses it. Each change carries its
+  time: an older one does not overwrite a newer (Meta does not promise their order).
 
 Unknown numbers, WABAs and users are logged and ignored (the event is recorded in
 the inbox either way).
@@ -44,6 +49,8 @@ async def apply(session: AsyncSession, item) -> bool:
         return await _account(session, item.waba_id, item.value, at)
     if item.field == "user_preferences":
         return await _preferences(session, item.value)
+    if item.field == "smb_app_state_sync":
+        return await _address_book(session, item.waba_id, item.value, at)
     log.info("account events: %s of WABA %s not handled", item.field, item.waba_id)
     return False
 
@@ -99,6 +106,44 @@ async def _preferences(session: AsyncSession, value: dict) -> bool:
             contact.marketing_opt_out_at = None
         else:
             continue
+        changed = True
+    return changed
+
+
+async def _address_book(session: AsyncSession, waba_id: str, value: dict, at: dt.datetime) -> bool:
+    from desk.services import contacts
+
+    number_id = (value.get("metadata") or {}).get("phone_number_id") if isinstance(value.get("metadata"), dict) else None
+    number = await session.get(PhoneNumber, str(number_id)) if number_id else None
+    if number is None or number.waba_id != waba_id:
+        log.warning("account events: contacts sync for number %r of WABA %s: not a number of the desk",
+                    number_id, waba_id)
+        return False
+    changed = False
+    for sync in value.get("state_sync") if isinstance(value.get("state_sync"), list) else []:
+        contact_of = sync.get("contact") if isinstance(sync, dict) else None
+        if not isinstance(contact_of, dict) or sync.get("type") != "contact":
+            log.info("account events: contacts sync item skipped: %.200r", sync)
+            continue
+        phone = _digits(contact_of.get("phone_number"))
+        action = sync.get("action")
+        stamp = (sync.get("metadata") or {}).get("timestamp") if isinstance(sync.get("metadata"), dict) else None
+        when = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc) if str(stamp or "").isdigit() else at
+        name = str(contact_of.get("full_name") or contact_of.get("first_name") or "").strip()[:200]
+        if not phone or action not in ("add", "remove") or (action == "add" and not name):
+            log.info("account events: contacts sync item skipped (phone, action, name?): %.200r", sync)
+            continue
+        if action == "add":
+            contact = await contacts.identify(session, phone=phone, bsuid=None)
+        else:
+            contact = await contacts.find(session, phone=phone, bsuid=None)
+            if contact is None:
+                continue
+        if contact.address_book_at is not None and contact.address_book_at > when:
+            log.info("account events: contacts sync of %s older than the one applied: kept", contact.wa_id)
+            continue
+        contact.address_book_name = name if action == "add" else None
+        contact.address_book_at = when
         changed = True
     return changed
 

@@ -159,6 +159,8 @@ async def merge(session: AsyncSession, keep: Contact, gone: Contact) -> Contact:
     keep.parent_bsuid = keep.parent_bsuid or gone.parent_bsuid
     keep.username = keep.username or gone.username
     keep.profile_name = keep.profile_name or gone.profile_name
+    if gone.address_book_at and (keep.address_book_at is None or gone.address_book_at > keep.address_book_at):
+        keep.address_book_name, keep.address_book_at = gone.address_book_name, gone.address_book_at
     await session.flush()
     await session.delete(gone)
     await session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (CannedResponse, Chat, ChatNote, ChatState, Contact, Department, DeskSettingsRow, Lead, Message,
-                         Operator, OperatorStatus, PhoneNumber, Tag, WhatsAppBusinessAccount,
+                         Operator, OperatorStatus, PhoneNumber, Role, Tag, WhatsAppBusinessAccount,
                          chat_tags, operator_departments)
 from desk.services.routing import brand_of_number, numbers_of_brand, of_brand, visible_to
 
@@ -77,6 +77,10 @@ async def counts(session: AsyncSession, me: Operator) -> dict[str, int]:
             result["mine"] = int(mine or 0)
         elif state.value in result:
             result[state.value] = n
+    if me.role == Role.admin:  # paused or RED-rated templates: the console alerts admins (alerts.js)
+        from desk.billing import templates as billing_templates
+
+        result["template_warnings"] = await billing_templates.attention_count(session, me.brand_id)
     return result
 
 
@@ -215,6 +219,7 @@ class Fingerprint:
     tags: tuple
     operators: tuple
     records: tuple = ()  # tickets and lead tasks (desk.web.lists)
+    templates: tuple = ()  # templates Meta paused or rated RED (the admins' alert, alerts.js)
 
 
 async def fingerprint(session: AsyncSession) -> Fingerprint:
@@ -240,8 +245,12 @@ async def fingerprint(session: AsyncSession) -> Fingerprint:
         func.sum(case((Operator.status == OperatorStatus.online, Operator.id), else_=0)),
         func.sum(case((Operator.status == OperatorStatus.away, Operator.id), else_=0))))).one()
     notes = (await session.execute(select(func.count(ChatNote.id), func.max(ChatNote.id)))).one()
+    from desk.models import MessageTemplate
+
+    flagged = (await session.execute(select(func.count(MessageTemplate.id)).where(or_(
+        MessageTemplate.status == "PAUSED", MessageTemplate.quality_score == "RED")))).scalar_one()
     return Fingerprint(max_id, recent, tuple(chats) + tuple(notes), tuple(tag_sum), tuple(ops),
-                       await records_fingerprint(session))
+                       await records_fingerprint(session), (flagged,))
 
 
 async def records_fingerprint(session: AsyncSession) -> tuple:

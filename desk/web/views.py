@@ -32,7 +32,9 @@ def contact_identity(contact) -> dict:
     number, bsuid = phone_of(contact), bsuid_of(contact)
     shown = phone(number) if number else ""
     handle = shown or (f"@{contact.username}" if contact.username else "") or bsuid or ""
-    return {"phone": shown, "username": contact.username, "bsuid": bsuid, "handle": handle}
+    return {"phone": shown, "username": contact.username, "bsuid": bsuid, "handle": handle,
+            # the name in the business's WhatsApp Business app contacts (coexistence numbers)
+            "address_book_name": contact.address_book_name}
 
 
 def contact_json(contact) -> dict:
@@ -108,6 +110,8 @@ def message_json(m: Message) -> dict:
         item["edited"] = [e.get("previous") for e in payload["edits"]]
     if payload.get("revoked_at"):
         item["revoked_at"] = payload["revoked_at"]
+    if payload.get("source") == "whatsapp_business_app_history":  # desk.services.history
+        item["past"] = True
     if m.type == "contacts":
         item["contacts"] = [{"name": (c.get("name") or {}).get("formatted_name"),
                              "phones": [p.get("phone") for p in c.get("phones") or [] if isinstance(p, dict)],
@@ -140,6 +144,7 @@ def template_json(t) -> dict:
         return comp.get("text") if comp else None
     return {"id": t.id, "waba_id": t.waba_id, "name": t.name, "language": t.language, "category": t.category,
             "status": t.status, "status_reason": t.status_reason, "meta_template_id": t.meta_template_id,
+            "quality": t.quality_score, "attention": billing_templates.attention(t),
             "header": text("HEADER"), "body": text("BODY"),
             "footer": text("FOOTER"), "params": billing_templates.expected_params(t)}
 

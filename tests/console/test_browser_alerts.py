@@ -100,3 +100,43 @@ async def test_an_admin_words_the_messages_to_the_customer(served, browser, desk
     await page.click("#save-notices")
     await page.wait_for_selector("#notices-result.form-error")
     assert "not {team}" in await page.text_content("#notices-result")
+
+
+async def test_an_admin_is_warned_when_meta_rates_a_template_red_and_sees_the_app_s_name(served, browser, desk):
+    """Issue 12: a template Meta rates RED chimes and notifies an admin, the Templates page
+    says why and shows each template's quality; the contact panel shows the name the
+    business gave the customer in its WhatsApp Business app."""
+    from sqlalchemy import select
+
+    from desk.billing import templates
+    from desk.models import Contact, MessageTemplate
+
+    async with desk.sessions() as s, s.begin():
+        await templates.register(s, waba_id="200000000000001", name="spring_sale", language="en_US",
+                                 category="MARKETING", status="APPROVED", components=[{"type": "BODY", "text": "Sale!"}])
+    chat_id = await desk.seed_chat("447700900302")
+    async with desk.sessions() as s, s.begin():
+        contact = (await s.execute(select(Contact).where(Contact.wa_id == "447700900302"))).scalar_one()
+        contact.address_book_name, contact.address_book_at = "Kerry (bakery)", utcnow()
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    await context.add_init_script(BACKGROUND)
+    page = await context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, served, "ada@acme.test")
+    await page.goto(f"{served}/#/inbox/waiting/{chat_id}")
+    await wait_until(page, "!!document.querySelector('.contact-card .address-book')")
+    assert await page.inner_text(".contact-card .address-book") == \
+        "In the WhatsApp Business app's contacts as “Kerry (bakery)”"
+    await wait_until(page, "ALERTS.last !== null")   # alerts.js took the counts' baseline
+    async with desk.sessions() as s, s.begin():  # what template_sync does with Meta's RED rating
+        t = (await s.execute(select(MessageTemplate))).scalar_one()
+        t.quality_score, t.quality_at = "RED", utcnow()
+    await wait_until(page, "window.tsunagiAlerts.some((a) => a.title === 'A template needs attention')", timeout=20)
+    assert ["A template needs attention", "Meta rated a template low or paused it: see Templates."] \
+        in await page.evaluate("window.__notified")
+    await page.goto(f"{served}/#/admin/templates")
+    await wait_until(page, "!!document.querySelector('#template-attention')")
+    assert "Meta rates spring_sale (en_US) low" in await page.inner_text("#template-attention")
+    assert await page.inner_text('tr[data-template="spring_sale"] .tpl-quality') == "Low"
+    assert errors == []

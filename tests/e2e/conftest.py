@@ -52,6 +52,50 @@ class Http:
         return self.request("POST", path, body, **kw)
 
 
+class Console(Http):
+    """The console's JSON API signed in as an operator: its session cookie and CSRF token,
+    as the browser holds them (urllib with a cookie jar)."""
+
+    def __init__(self, base: str, email: str, password: str):
+        import http.cookiejar
+
+        super().__init__(base)
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+        self.opener.open(base + "/login", timeout=30).read()
+        token = next(c.value for c in self.jar if c.name == "tsunagi_login_csrf")
+        status, me = self.request("POST", "/api/login", {"email": email, "password": password},
+                                  headers={"X-CSRF-Token": token})
+        assert status == 200, me
+        status, me = self.get("/api/me")
+        assert status == 200, me
+        self.csrf = me["csrf_token"]
+
+    def request(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Content-Type": "application/json", "X-CSRF-Token": self.csrf, **(headers or {})})
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                payload, status = resp.read(), resp.status
+        except urllib.error.HTTPError as err:
+            payload, status = err.read(), err.code
+        try:
+            return status, json.loads(payload)
+        except ValueError:
+            return status, payload.decode(errors="replace")
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+
+def desk_cli(stack, *args: str) -> subprocess.CompletedProcess:
+    """`python -m desk ...` against the running stack's database, as an admin runs it."""
+    return subprocess.run([sys.executable, "-m", "desk", *args], cwd=ROOT, env=stack.env,
+                          capture_output=True, text=True, timeout=120)
+
+
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.3):
     deadline = time.monotonic() + timeout
     last = None

@@ -387,3 +387,95 @@ def test_contact_cards_keep_their_cards_and_no_text_for_the_bot():
         "from": "16315551234", "id": "wamid.c", "timestamp": "1700000000", "type": "contacts", "contacts": cards}
     [item] = parse_webhook(body)
     assert (item.type, item.text, item.raw["contacts"]) == ("contacts", None, cards)
+
+
+def history(*chunks: dict) -> dict:
+    """A coexistence `history` change, shaped as Meta's history webhook reference shows it."""
+    body = envelope({"history": list(chunks)})
+    body["entry"][0]["changes"][0]["field"] = "history"
+    return body
+
+
+def chunk(*threads: dict, phase=0, order=1, progress=100) -> dict:
+    return {"metadata": {"phase": phase, "chunk_order": order, "progress": progress}, "threads": list(threads)}
+
+
+def test_history_messages_are_past_messages_of_the_user_s_lane_the_business_s_flagged():
+    body = history(chunk({"id": "16315551234", "messages": [
+        {"from": "16315551234", "id": "wamid.H1", "timestamp": "1699990000", "type": "text",
+         "text": {"body": "Do you ship to Osaka?"}, "history_context": {"status": "READ"}},
+        {"from": "15550001111", "to": "16315551234", "id": "wamid.H2", "timestamp": "1699990060", "type": "text",
+         "text": {"body": "We do!"}, "history_context": {"status": "DELIVERED"}},
+        {"from": "16315551234", "id": "wamid.H3", "timestamp": "1699990120", "type": "media_placeholder",
+         "history_context": {"status": "READ"}}]}))
+    asked, answered, photo = parse_webhook(body)
+    assert all(isinstance(i, InboundMessage) and i.history for i in (asked, answered, photo))
+    assert (asked.wa_id, asked.echo, asked.text, asked.history_status) == ("16315551234", False, "Do you ship to Osaka?", "READ")
+    assert (answered.wa_id, answered.user_key, answered.echo, answered.history_status) == (
+        "16315551234", "16315551234", True, "DELIVERED")
+    assert answered.raw["from"] == "15550001111" and answered.timestamp.timestamp() == 1699990060
+    assert (photo.type, photo.text, photo.dedupe_key) == ("media_placeholder", None, "wamid.H3")
+
+
+def test_a_malformed_history_chunk_is_skipped_and_logged_and_the_other_chunks_kept(caplog):
+    good = chunk({"id": "16315551234", "messages": [
+        {"from": "16315551234", "id": "wamid.OK", "timestamp": "1699990000", "type": "text", "text": {"body": "hi"}}]},
+        order=2)
+    bad = chunk({"id": "16315551234", "messages": [{"from": "16315551234", "id": "wamid.BAD", "type": "text",
+                                                    "timestamp": "not a time", "text": {"body": "x"}}]})
+    declined = {"errors": [{"code": 2593109, "title": "History sync is turned off by the business"}]}
+    with caplog.at_level("WARNING", logger="cloudapi.payloads"):
+        items = parse_webhook(history(bad, "not a chunk", good, declined))
+    assert [i.wamid for i in items] == ["wamid.OK"]
+    assert sum("malformed history chunk" in r.message for r in caplog.records) == 2
+
+
+def test_a_template_quality_update_becomes_a_template_item_and_a_bad_one_is_skipped():
+    from cloudapi.payloads import QUALITY_CHANGED, TemplateStatusUpdate
+    value = {"previous_quality_score": "GREEN", "new_quality_score": "RED", "message_template_id": 1234567,
+             "message_template_name": "spring_sale", "message_template_language": "en_US"}
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "W1", "time": 1764700000, "changes": [
+        {"field": "message_template_quality_update", "value": value},
+        {"field": "message_template_quality_update", "value": {**value, "new_quality_score": "PURPLE"}}]}]}
+    [item] = parse_webhook(body)
+    assert isinstance(item, TemplateStatusUpdate)
+    assert (item.event, item.quality, item.template_id, item.name, item.waba_id) == (
+        QUALITY_CHANGED, "RED", "1234567", "spring_sale", "W1")
+    assert item.dedupe_key == parse_webhook(body)[0].dedupe_key
+
+
+def test_a_contacts_sync_is_an_account_item_of_the_waba():
+    from cloudapi.payloads import AccountUpdate
+    sync = [{"type": "contact", "contact": {"full_name": "Kerry Fisher", "first_name": "Kerry",
+                                            "phone_number": "16315551234"},
+             "action": "add", "metadata": {"timestamp": "1700000000"}}]
+    body = envelope({"state_sync": sync})
+    body["entry"][0]["changes"][0]["field"] = "smb_app_state_sync"
+    [item] = parse_webhook(body)
+    assert isinstance(item, AccountUpdate) and (item.field, item.waba_id) == ("smb_app_state_sync", "WABA")
+    assert item.value["state_sync"] == sync and item.value["metadata"]["phone_number_id"] == "111"
+
+
+@st.composite
+def valid_history_messages(draw):
+    """A history thread's message of any documented type: the user's (`from` the thread's
+    id) or the business's (`from` the business, `to` the user)."""
+    user = draw(identities)
+    kind, content = draw(bodies | st.just(("media_placeholder", None)))
+    msg = {"id": "wamid." + draw(st.from_regex(r"\A[A-Za-z0-9=]{4,40}\Z", fullmatch=True)),
+           "timestamp": str(draw(st.integers(1_600_000_000, 1_900_000_000))), "type": kind,
+           "history_context": {"status": draw(st.sampled_from(["DELIVERED", "ERROR", "PENDING", "PLAYED", "READ", "SENT"]))}}
+    if content is not None:
+        msg[kind] = content
+    by_business = draw(st.booleans())
+    msg.update({"from": "15550001111", "to": user} if by_business else {"from": user})
+    return history(chunk({"id": user, "messages": [msg]}, phase=draw(st.sampled_from([0, 1, 2])))), user, by_business
+
+
+@settings(max_examples=200, deadline=None)
+@given(valid_history_messages())
+def test_any_valid_history_message_parses_as_a_past_message_of_its_user(case):
+    body, user, by_business = case
+    [item] = parse_webhook(json.loads(json.dumps(body)))
+    assert item.history and item.echo == by_business
+    assert (item.wa_id, item.user_key) == (user, user)

@@ -1,4 +1,5 @@
-/* tsunagi console · alerts: a chime and a desktop notification when a chat arrives.
+/* tsunagi console · alerts: a chime and a desktop notification when a chat arrives (and,
+   for admins, when Meta pauses a template or rates it RED).
    Called by console.js after each count refresh. The chime is WebAudio (no file to
    fetch); the notification uses the Notification API once the operator allows it, and
    only while the console is in the background (in front, the chime and the counts say it). */
@@ -44,11 +45,15 @@ function alertsNotify(title, body) {
 function alertsQuiet(ms = 3000) { ALERTS.quietUntil = Date.now() + ms; }
 
 // `counts` as /api/counts gives them; the first call only takes the baseline.
+// Admins' counts carry `template_warnings` (templates Meta paused or rated RED): one more warns them.
 function alertOnCounts(counts) {
-  const now = { mine: counts.mine || 0, queued: (counts.waiting || 0) + (counts.unattended || 0) };
+  const now = { mine: counts.mine || 0, queued: (counts.waiting || 0) + (counts.unattended || 0),
+    templates: counts.template_warnings || 0 };
   const before = ALERTS.last;
   ALERTS.last = now;
-  if (!before || Date.now() < ALERTS.quietUntil) return;
+  if (!before) return;
+  if (now.templates > before.templates) alertsNotify(tr("alerts.template"), tr("alerts.template_body"));
+  if (Date.now() < ALERTS.quietUntil) return;
   if (now.mine > before.mine) alertsNotify(tr("alerts.assigned"), tr("alerts.assigned_body"));
   else if (now.queued > before.queued) alertsNotify(tr("alerts.waiting"), tr("alerts.waiting_body"));
 }

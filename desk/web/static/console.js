@@ -818,6 +818,7 @@ function mediaEl(url, make) {
 function messageEl(m, showWho) {
   if (m.type === "event") return h("div", { class: "msg-event", dataset: { id: m.id } }, h("span", { text: m.body }), h("small", { text: clock(m.at) }));
   const bubble = h("div", { class: "bubble" });
+  if (m.past) bubble.append(h("div", { class: "forwarded past", text: tr("msg.past") }));  // coexistence history
   if (m.forwarded) bubble.append(h("div", { class: "forwarded", text: tr("msg.forwarded") }));
   if (m.reply_to) {  // the customer replied to a message: quote it, as WhatsApp does
     const quoted = S.byWamid && S.byWamid.get(m.reply_to);
@@ -960,6 +961,8 @@ function renderSide(d) {
   const side = [];
   side.push(h("section", {}, h("div", { class: "contact-card" }, avatar(c.name, c.wa_id, "avatar lg"),
     h("b", { text: c.name || tr("contact.unknown_name") }), h("span", { class: "sub", text: handle(c) }),
+    // the business's own name for them, from its WhatsApp Business app contacts (coexistence)
+    c.address_book_name ? h("span", { class: "sub address-book", text: tr("contact.address_book", { name: c.address_book_name }) }) : null,
     h("span", { class: "sub", text: "WhatsApp" + (d.number ? tr("side.to_number", { number: d.number.display || d.number.id }) : "") }))));
   const windowText = d.composer.window_closes_at
     ? (parse(d.composer.window_closes_at) > now() ? tr("side.window_open", { duration: duration(parse(d.composer.window_closes_at) - now(), { seconds: false }) }) : "closed")
@@ -1680,11 +1683,17 @@ async function adminTemplates() {
     } catch (e) { toast(e.message, "error"); btn.disabled = false; }
   };
   const waba = Object.fromEntries(wabas.map((w) => [w.id, w.name]));
+  // Paused or rated RED by Meta: the admins are warned here (and by alerts.js when it happens).
+  const attention = rows.filter((t) => t.attention);
+  const warn = attention.length ? h("div", { class: "notice warn banner", id: "template-attention", role: "alert" }, icon("alert"),
+    h("div", {}, attention.map((t) => h("div", { dataset: { template: t.name }, text: tr("template.attention." + t.attention, { name: t.name, language: t.language }) })))) : null;
+  const quality = (t) => h("span", { class: `tpl-quality ${(t.quality || "none").toLowerCase()}`, text: tr("template.quality." + (t.quality || "none").toLowerCase()) });
   return [h("div", { class: "page-head" }, h("div", {}, h("h1", { text: tr("template.page_title") }),
       h("p", { class: "lead-in", text: tr("template.page_intro") })),
     h("div", { class: "head-actions" }, h("button", { class: "btn ghost", type: "button", id: "sync-templates", onclick: sync, disabled: !wabas.length }, tr("template.sync")),
       h("button", { class: "btn primary", type: "button", id: "add-template", onclick: register, disabled: !wabas.length }, tr("template.register")))),
-    h("div", { class: "card" }, h("table", { class: "grid" }, th(tr("template.col"), tr("number.business_account"), tr("template.category"), tr("common.text"), tr("common.status"), ""),
+    warn,
+    h("div", { class: "card" }, h("table", { class: "grid" }, th(tr("template.col"), tr("number.business_account"), tr("template.category"), tr("common.text"), tr("common.status"), tr("template.quality"), ""),
       h("tbody", {}, rows.length ? rows.map((t) => h("tr", { dataset: { template: t.name } },
         h("td", { class: "nowrap" }, h("b", { text: t.name }), h("div", { class: "muted small", text: t.language })),
         h("td", { class: "nowrap", text: waba[t.waba_id] || t.waba_id }),
@@ -1692,8 +1701,9 @@ async function adminTemplates() {
         h("td", { class: "tpl-text" }, t.header ? h("b", { text: t.header }) : null, h("div", { text: t.body }), t.footer ? h("small", { class: "muted", text: t.footer }) : null),
         h("td", {}, h("span", { class: `tpl-status ${t.status.toLowerCase()}`, text: tr("template.status." + t.status.toLowerCase()) }),
           t.status_reason ? h("div", { class: "reason", text: t.status_reason }) : null),
+        h("td", { class: "nowrap" }, quality(t)),
         h("td", { class: "nowrap right muted small", text: t.meta_template_id ? tr("template.meta_id", { id: t.meta_template_id }) : tr("template.not_at_meta") })))
-        : h("tr", {}, h("td", { colspan: "6", class: "muted", text: tr("template.none") })))))];
+        : h("tr", {}, h("td", { colspan: "7", class: "muted", text: tr("template.none") })))))];
 }
 
 async function adminCredits() {
