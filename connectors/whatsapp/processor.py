@@ -177,8 +177,9 @@ class InboxProcessor:
                 # Not our number: the lane's rows are finished in one statement (a flood
                 # for someone else's number costs a transaction per user, not per row).
                 ignored = await inbox.ignore_lane(session, *key)
-                log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s",
-                            ignored, phone_number_id)
+                if ignored:  # (another kick of the lane may have ignored them already)
+                    log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s",
+                                ignored, phone_number_id)
                 return False
             event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
         if event is None:
