@@ -20,20 +20,36 @@ $RASA data validate --fail-on-warnings --quiet
 step "rasa train"
 $RASA train --fixed-model-name tsunagi --out models --quiet
 
+# The test stories need only the model: they run beside pytest (their output is
+# printed after it), which saves their minute or two of wall time.
+step "rasa test (test stories), in the background"
+rm -rf results
+stories_log=$(mktemp)
+$RASA test core --model models/tsunagi.tar.gz --stories tests/stories \
+  --fail-on-prediction-errors --out results --quiet >"$stories_log" 2>&1 &
+stories=$!
+
 step "pytest"
 # Two workers (pytest-xdist), a test file per worker at a time: the suite waits on
 # servers, browsers and databases as much as it computes, so two files overlap well on
 # two cores; a file's module fixtures (the e2e stack) stay in one worker. Every test
 # has its own database and ports. TSUNAGI_TEST_WORKERS=0 runs it in one process.
 workers=${TSUNAGI_TEST_WORKERS:-2}
+status=0
 if [ "$workers" = 0 ]; then
-  .venv/bin/python -m pytest "$@"
+  .venv/bin/python -m pytest --durations=20 "$@" || status=$?
 else
-  .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+  .venv/bin/python -m pytest -n "$workers" --dist loadfile --durations=20 "$@" || status=$?
 fi
 
 step "rasa test (test stories)"
-rm -rf results
-$RASA test core --model models/tsunagi.tar.gz --stories tests/stories \
-  --fail-on-prediction-errors --out results --quiet
+story_status=0
+wait "$stories" || story_status=$?
+cat "$stories_log"
+rm -f "$stories_log"
+if [ "$story_status" != 0 ]; then
+  echo "rasa test: the test stories FAILED (exit $story_status)" >&2
+  exit "$story_status"
+fi
 echo "rasa test: all test stories passed"
+exit "$status"
