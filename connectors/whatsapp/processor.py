@@ -12,6 +12,7 @@ import collections
 import dataclasses
 import datetime as dt
 import logging
+import time
 from typing import Awaitable, Callable
 
 from sqlalchemy.orm import sessionmaker
@@ -83,6 +84,7 @@ class InboxProcessor:
         self._reconciled = ReconciledMemo()
         # wamid -> its mark-as-read call in flight: the reply to it waits for the call.
         self.read_receipts: dict[str, asyncio.Task] = {}
+        self._ignored: dict[str, tuple[float | None, int]] = {}  # unknown number -> (logged at, since)
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
@@ -139,6 +141,21 @@ class InboxProcessor:
                 if not more:
                     return
 
+    def _note_ignored(self, phone_number_id: str, count: int, every: float = 60.0) -> None:
+        """Log messages for a number that is not ours: at once the first time, then at
+        most once a minute per number with the count (a flood would flood the log)."""
+        now = time.monotonic()
+        last, pending = self._ignored.get(phone_number_id, (None, 0))
+        pending += count
+        if pending and (last is None or now - last >= every):
+            log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s%s", pending,
+                        phone_number_id, "" if last is None else f" in the last {now - last:.0f} s")
+            self._ignored[phone_number_id] = (now, 0)
+        else:
+            self._ignored[phone_number_id] = (last, pending)
+        if len(self._ignored) > 10_000:  # bounded: the ids come from outside
+            self._ignored.clear()
+
     async def _apply_statuses(self, key: Lane, limit: int = 200) -> bool | None:
         """A lane's due statuses, claimed, applied and finished in one transaction
         (they need no outside call and only move forward). Whether more may be due
@@ -176,10 +193,7 @@ class InboxProcessor:
                     session, phone_number_id, self.default_token) is None:
                 # Not our number: the lane's rows are finished in one statement (a flood
                 # for someone else's number costs a transaction per user, not per row).
-                ignored = await inbox.ignore_lane(session, *key)
-                if ignored:  # (another kick of the lane may have ignored them already)
-                    log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s",
-                                ignored, phone_number_id)
+                self._note_ignored(phone_number_id, await inbox.ignore_lane(session, *key))
                 return False
             event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
         if event is None:

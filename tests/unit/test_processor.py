@@ -679,3 +679,15 @@ async def test_the_bot_turn_starts_beside_the_mark_as_read_call(sessions, aiohtt
     finally:
         await proc.stop()
         await graph.close()
+
+
+async def test_a_flood_for_an_unknown_number_is_logged_once_a_minute_not_per_message(processor, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="connectors.whatsapp.processor"):
+        for i in range(5):
+            await run(processor, envelope({"contacts": [], "messages": [{
+                "from": f"155{i}", "id": f"wamid.L{i}", "timestamp": "1700000000", "type": "text",
+                "text": {"body": "hi"}}]}, phone_number_id="999"))
+    lines = [r.getMessage() for r in caplog.records if "unknown phone_number_id 999" in r.getMessage()]
+    assert lines == ["whatsapp: ignored 1 message(s) for unknown phone_number_id 999"]
