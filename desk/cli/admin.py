@@ -116,8 +116,7 @@ def read_password(args) -> str:
 # --- lookups -------------------------------------------------------------------------
 
 async def _department(session: AsyncSession, brand_id: int, name: str) -> Department:
-    dept = (await session.execute(select(Department).where(
-        Department.brand_id == brand_id, Department.name == name))).scalar_one_or_none()
+    dept = await departments.find(session, brand_id, name)  # its name in any language
     if dept is None:
         raise AdminError(f"no department {name!r} in this brand (see: department list)")
     return dept
