@@ -262,9 +262,7 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
 
 
 async def sales_department(session: AsyncSession, phone_number_id: str) -> int | None:
-    """The brand's department named Sales, if it has one (orders and leads go there)."""
-    from desk.models import Department
-
+    """The brand's department named Sales (in any of its names), if it has one (orders and leads go there)."""
     brand_id = await brand_of_number(session, phone_number_id)
-    return (await session.execute(select(Department.id).where(
-        Department.brand_id == brand_id, func.lower(Department.name) == "sales"))).scalar_one_or_none()
+    sales = await departments.find(session, brand_id, "Sales")
+    return sales.id if sales is not None else None

@@ -67,3 +67,14 @@ async def test_an_operator_joins_a_department_by_its_japanese_name(sessions, bra
                                              password="a long enough passphrase", departments=["サポート"])
         await s.flush()
         assert [d.id for d in (await operators.get(s, op.id)).departments] == [support]
+
+
+async def test_leads_and_orders_find_sales_by_any_of_its_names(sessions, brand):
+    from desk.services import leads
+
+    brand_id, support = brand
+    async with sessions() as s, s.begin():
+        sales = await departments.add(s, brand_id, "営業", {"en": "Sales"})  # named in Japanese first
+        await s.flush()
+        assert await routing.sales_department(s, seed.PNID) == sales.id
+        assert await leads.sales_department(s, seed.PNID) == sales.id
