@@ -17,6 +17,7 @@ leave a message: the chat is not queued.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -30,7 +31,7 @@ from actions.language import language_of, pick
 from actions.misses import record_miss
 from actions.whatsapp_context import message_time, whatsapp_metadata
 from desk.models import ChatState, HandoffReason, utcnow
-from desk.services import business_hours, routing, tickets
+from desk.services import business_hours, notices, routing, tickets
 from knowledge import articles_by_id
 
 log = logging.getLogger(__name__)
@@ -94,30 +95,8 @@ HANDOFF_TEXTS = {
                      "それまでにご質問の内容をお送りいただいても構いません。",
            "refused": "申し訳ございません、ただいま担当者にお引き継ぎできませんでした。少し時間をおいてから、もう一度お試しください。"},
 }
-# Outside the department's business hours: when the team is back (business_hours.describe_opening).
-CLOSED_TEXTS = {
-    "en": {"back": "{department} is closed right now. Our team is back {when}. Leave a message and we'll "
-                   "reply as soon as we're open.",
-           "never": "{department} is not taking chats at the moment. Leave a message and we'll reply as soon "
-                    "as we can."},
-    "ja": {"back": "ただいま{department}は営業時間外です。担当者は{when}から対応いたします。メッセージを残して"
-                   "いただければ、対応時間になりしだいご返信いたします。",
-           "never": "ただいま{department}ではチャットをお受けしておりません。メッセージを残していただければ、"
-                    "できるだけ早くご返信いたします。"},
-}
-
-
-def closed_text(department: str, opening, at, time_zone: str, language: str = "en") -> str:
-    """What the user is told outside the department's hours: when the team is back."""
-    texts = CLOSED_TEXTS.get(language) or CLOSED_TEXTS["en"]
-    if opening is None:
-        return texts["never"].format(department=department)
-    when = business_hours.describe_opening(opening, at, time_zone, language if language in CLOSED_TEXTS else "en")
-    return texts["back"].format(department=department, when=when)
-
-
 # The buttons under "nobody available", and the department's name when none is known.
-LEAVE_MESSAGE = {"en": "Leave a message", "ja": "メッセージを残す"}
+LEAVE_MESSAGE = notices.DEFAULTS[notices.LEAVE_MESSAGE_BUTTON]
 WAIT = {"en": "Wait for a colleague", "ja": "担当者を待つ"}
 OUR_TEAM = {"en": "our team", "ja": "担当窓口"}
 
@@ -154,6 +133,18 @@ def _chosen(choices: list[routing.DepartmentChoice], wanted: str | None,
     return choices[0] if choices else None
 
 
+def _message_time(tracker: Tracker, chat_id) -> dt.datetime:
+    """The time of the message that asked for a person: WhatsApp's timestamp, else Rasa's user
+    event (actions.whatsapp_context.message_time). Only a tracker with neither (a message typed
+    into `rasa shell`, a hand-made tracker) has none; then the desk's clock stands in, logged."""
+    at = message_time(tracker)
+    if at is None:
+        at = utcnow()
+        log.warning("handoff: chat %s: the message has no timestamp; business hours are checked at %s "
+                    "(the desk's clock)", chat_id, at.isoformat())
+    return at
+
+
 def _leave_loop(tracker: Tracker) -> list[dict[str, Any]]:
     """A form interrupted by the handoff must not be waiting when the bot resumes."""
     if (tracker.active_loop or {}).get("name"):
@@ -183,17 +174,13 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
         shown = choice.name_in(language)  # what the customer sees: the name in the chat's language
-        at = message_time(tracker) or utcnow()  # the message's own time; the desk's clock only in a shell
-        schedule = await business_hours.schedule_of(session, choice.id)
-        if not business_hours.is_open(schedule, at):
-            opening = business_hours.next_opening(schedule, at)
-            dispatcher.utter_message(
-                text=closed_text(shown, opening, at, schedule.time_zone, language),
-                buttons=[{"title": pick(LEAVE_MESSAGE, language), "payload": "/leave_message"}])
+        closed = await business_hours.closed_for_handoff(session, choice.id, _message_time(tracker, chat_id))
+        if closed is not None:
+            dispatcher.utter_message(text=closed.text(language), buttons=closed.buttons(language))
             return [SlotSet("department", shown)]
         if not choice.available and not queue_anyway:
             dispatcher.utter_message(response="utter_nobody_available", department=shown, buttons=[
-                {"title": pick(LEAVE_MESSAGE, language), "payload": "/leave_message"},
+                {"title": pick(LEAVE_MESSAGE, language), "payload": business_hours.LEAVE_MESSAGE_PAYLOAD},
                 {"title": pick(WAIT, language), "payload": _payload("wait_for_agent", department=shown)}])
             return [SlotSet("department", shown)]
         try:

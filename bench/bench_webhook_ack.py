@@ -223,9 +223,16 @@ def parse_args(argv=None):
     p.add_argument("--what-if", action="append", default=[], choices=["sqlite-pool", "serial-writes"],
                    help="run tsunagi's Rasa server with a bench-only experiment (bench/_sampler.py); "
                         "not the product as committed")
+    p.add_argument("--sustained", type=float, metavar="SECONDS",
+                   help="only the intake: unknown-number webhooks from the senders of --concurrency, "
+                        "as fast as they are acknowledged, for SECONDS (Meta's top tier is 1,000/s)")
     p.add_argument("--model", type=Path, help="trained model (default models/tsunagi.tar.gz)")
     p.add_argument("--keep", action="store_true", help="keep the temporary var dir and logs")
     a = p.parse_args(argv)
+    if a.sustained:
+        a.time_limit, a.intake_only = a.sustained, True
+        a.messages = a.messages or int(a.sustained * 3000)  # more than can be sent in the time
+        a.baselines = "none"
     a.messages = a.messages or (30 if a.quick else 300)
     a.time_limit = a.time_limit or (30.0 if a.quick else 120.0)
     a.drain_timeout = a.drain_timeout or (90.0 if a.quick else 240.0)
@@ -242,6 +249,13 @@ async def bench(stack: BenchStack, args) -> None:
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         b = AckBench(stack, http, args)
+        if args.sustained:
+            results = []
+            for c in args.concurrency:
+                print(f"... {args.sustained:.0f} s of intake at concurrency {c}", flush=True)
+                results.append((c, [await b.run_tsunagi(f"sustained-c{c}", args.messages, c, intake_only=True)]))
+            report(results, args, stack, only_intake=True)
+            return
         # Warm-up (first turns compile TensorFlow graphs): not measured.
         await b.run_tsunagi("warm", 6, 2)
         for name in args.baselines:
@@ -263,7 +277,7 @@ async def bench(stack: BenchStack, args) -> None:
     report(results, args, stack)
 
 
-def report(results, args, stack: BenchStack) -> None:
+def report(results, args, stack: BenchStack, only_intake: bool = False) -> None:
     print()
     print("Webhook acknowledgement: tsunagi's WhatsApp channel vs stock Rasa REST, same model")
     print(f"{args.messages} messages per level, {args.users} users, unique wamids; client and "
@@ -274,7 +288,7 @@ def report(results, args, stack: BenchStack) -> None:
           "recorded, then ignored (no bot turn).")
     if args.what_if:
         print(f"WHAT-IF RUN: tsunagi's Rasa server ran with bench-only patches {args.what_if}")
-    heads = ["tsunagi WhatsApp (ack)"]
+    heads = [] if only_intake else ["tsunagi WhatsApp (ack)"]
     if args.intake_only:
         heads.append("tsunagi, unknown number (ack)")
     heads += [f"{BASELINES[n]} (full turn)" for n in args.baselines]

@@ -1,6 +1,8 @@
 """The embedded demo's starting data: the default number, two departments and an
 admin operator, so a newcomer can chat as a user and answer as an operator.
 
+Sales keeps office hours (DEMO_SALES_HOURS); Support is always open.
+
 The brand is bilingual, Japanese first (DEMO_LANGUAGES, time zone Asia/Tokyo): a
 customer who writes in English is answered in English, one who writes in Japanese
 (or sends only a photo) in Japanese. The departments keep the names "Support" and
@@ -56,10 +58,35 @@ async def seed(database_url: str, env: dict[str, str]) -> str:
             row = await session.get(DeskSettingsRow, brand_id)
             if row is None or row.languages is None:  # once: an admin's later choice stays
                 await settings.update(session, brand_id, **DEMO_LANGUAGES)
+            await seed_hours(session, brand_id)
             await seed_billing(session, brand_id, number.waba_id)
             return DEMO_EMAIL
     finally:
         await engine.dispose()
+
+
+# Business hours (desk.services.business_hours), set once (an admin's later choice stays): Sales
+# keeps office hours in Tokyo with the year-end holidays, so outside them a lead or an order
+# hears when Sales is back; Support answers around the clock, so the demo's handoff works at
+# any hour.
+DEMO_SALES_HOURS = {
+    "always_open": False,
+    "week": {**{d: [{"from": "09:00", "to": "18:00"}] for d in ("mon", "tue", "wed", "thu", "fri")},
+             "sat": [{"from": "10:00", "to": "14:00"}]},
+    "holidays": [{"date": "2026-12-29", "name": "年末休業"}, {"date": "2026-12-30", "name": "年末休業"},
+                 {"date": "2026-12-31", "name": "大晦日"}, {"date": "2027-01-01", "name": "元日"},
+                 {"date": "2027-01-02", "name": "年始休業"}, {"date": "2027-01-03", "name": "年始休業"}],
+    "count_open_hours_only": True,
+}
+
+
+async def seed_hours(session, brand_id: int) -> None:
+    from desk.services import business_hours
+
+    sales = (await session.execute(select(Department).where(
+        Department.brand_id == brand_id, Department.name == "Sales"))).scalar_one()
+    if sales.business_hours is None:  # never set (an admin's "always open" is stored, not NULL)
+        await business_hours.set_schedule(session, brand_id, sales.id, DEMO_SALES_HOURS)
 
 
 DEMO_CREDITS = 25  # USD 50.00 of conversations once the month's 1,000 free ones are used

@@ -24,10 +24,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from cloudapi import outbound, signature
-from cloudapi.graph import BSUID_REFUSED_REASON, GraphClient, GraphError
+from cloudapi.graph import GraphClient, GraphError
 from cloudapi.ids import conversation_id, split_conversation_id
 from cloudapi.payloads import InboundMessage
-from connectors.whatsapp import webhook
+from connectors.whatsapp import rasa_speedups, webhook
 from connectors.whatsapp.processor import InboxProcessor, Lane, TurnFailed, lanes_of, webhook_rows
 from connectors.whatsapp.settings import ChannelSettings
 from desk.attachments import MediaStore
@@ -78,9 +78,14 @@ class ChannelRuntime:
                                         mark_read=self.settings.mark_read)
         await self.processor.start()
 
-    async def notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
-        """Send a desk notice to the user, keyed to the message it is about."""
+    async def notify(self, item: InboundMessage, chat_id: int, key: str, closed=None) -> None:
+        """Send a desk notice to the user, keyed to the message it is about (`closed`: a
+        department's business_hours.Closed, its words and its *Leave a message* button)."""
         out = WhatsAppOutput(self, cause=f"{item.wamid}#{key}")
+        if closed is not None:
+            await out.send_text_with_buttons(sender_id_of(item), closed.text(item.language),
+                                             closed.buttons(item.language))
+            return
         await out.send_text_message(sender_id_of(item), notices.text(key, item.language))
 
     async def stop(self) -> None:
@@ -181,9 +186,10 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, runtime: ChannelRuntime, cause: str | None = None):
+    def __init__(self, runtime: ChannelRuntime, cause: str | None = None, first_attempt: bool = False):
         self.runtime = runtime
         self.cause = cause
+        self.first_attempt = first_attempt  # the cause's first turn: no reply of it exists yet
         self._replies = 0
 
     def _next_reply_key(self) -> str | None:
@@ -215,7 +221,7 @@ class WhatsAppOutput(OutputChannel):
                                          contacts.bsuid_of(chat.contact))
             record = await conversations.record_bot_reply(
                 session, chat_id=chat.id, type=message["type"], body=outbound.summary(message),
-                payload=message, reply_key=reply_key)
+                payload=message, reply_key=reply_key, first_attempt=self.first_attempt)
             if record is None:  # a retried turn: Meta accepted this reply the first time
                 log.info("whatsapp: reply %s already sent; not sending it again", reply_key)
                 return
@@ -235,14 +241,15 @@ class WhatsAppOutput(OutputChannel):
                 await conversations.mark_failed(session, record.id, f"not sent: {decision}")
                 return
             await decision.attach(session, record.id)
+        receipt = self.runtime.processor.read_receipts.get(self.cause) if self.cause else None
+        if receipt is not None:  # the ticks (and "typing…") of the user's message go first
+            await asyncio.shield(receipt)
         try:
             wamid = await self.runtime.graph.send(phone_number_id, creds.access_token, message)
         except GraphError as exc:
             log.warning("whatsapp: send to %s failed: %s", wa_id, exc)
-            reason = f"{BSUID_REFUSED_REASON} ({exc})" if exc.bsuid_refused else str(exc)
             async with sessions() as session, session.begin():
-                await conversations.mark_failed(session, record.id, reason)
-                await billing.message_failed(session, record.id)
+                await outbox.record_send_failure(session, record.id, outbox.failure_reason(exc))
                 if exc.auth:
                     await numbers.mark_disconnected(session, phone_number_id, str(exc))
             if exc.auth:
@@ -394,10 +401,10 @@ class WhatsAppInput(InputChannel):
         self.turns: TurnThread | None = None
         self.intake: Intake | None = None
 
-    def get_output_channel(self, cause: str | None = None) -> OutputChannel:
+    def get_output_channel(self, cause: str | None = None, first_attempt: bool = False) -> OutputChannel:
         if self.runtime is None:
             raise RuntimeError("whatsapp channel not started")
-        return WhatsAppOutput(self.runtime, cause)
+        return WhatsAppOutput(self.runtime, cause, first_attempt)
 
     def _deliver_to(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app=None):
         async def deliver(item: InboundMessage, chat_id: int, opens_chat: bool, retry: bool = False) -> None:
@@ -422,7 +429,7 @@ class WhatsAppInput(InputChannel):
             token = _action_failures.set(failures)
             try:
                 await on_new_message(UserMessage(
-                    text=text, output_channel=self.get_output_channel(cause=item.wamid),
+                    text=text, output_channel=self.get_output_channel(cause=item.wamid, first_attempt=not retry),
                     sender_id=sender_id,
                     input_channel=self.name(), message_id=item.wamid,
                     metadata={"whatsapp": {"type": item.type, "profile_name": item.profile_name,
@@ -447,6 +454,7 @@ class WhatsAppInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def _start(app, loop) -> None:
+            rasa_speedups.cache_action_result_schema()
             turns = TurnThread(settings, self._deliver_to(on_new_message, app))
             await turns.start()
             self.turns, self.runtime = turns, turns.runtime

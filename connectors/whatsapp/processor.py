@@ -8,6 +8,7 @@ order, one at a time; different users run concurrently.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import logging
@@ -20,7 +21,7 @@ from cloudapi.payloads import AccountUpdate, InboundMessage, StatusUpdate, Templ
 from desk.attachments import INBOUND_SAFETY_CAP, MediaStore, StoredMedia
 from desk.models import Chat, ChatState, EventState, HandoffReason, utcnow
 from desk.services import account_events, contacts, conversations, csat, inbox, notices, numbers, outbox
-from desk.services import echoes, message_changes, routing, settings, takeover
+from desk.services import business_hours, echoes, message_changes, routing, settings, takeover
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,19 @@ log = logging.getLogger(__name__)
 Deliver = Callable[..., Awaitable[None]]
 # Called with the message, the desk chat id and a notice key (desk/services/notices.py):
 # sends that notice to the user, once per message and key (idempotent under retries).
-Notify = Callable[[InboundMessage, int, str], Awaitable[None]]
+# notices.OUTSIDE_HOURS comes with `closed=` (business_hours.Closed: its text and its
+# *Leave a message* button).
+Notify = Callable[..., Awaitable[None]]
 Lane = tuple[str, str, str]  # (phone_number_id, wa_id, kind): one user's messages, or statuses
 
 # A message the bot could not answer (its action server is down) is retried this long,
 # then its chat goes to a person.
 BOT_DOWN_HANDOFF = dt.timedelta(minutes=2)
 BOT_DOWN_RETRY_MAX = dt.timedelta(seconds=15)
+# Statuses only move ticks forward: a lane waits this long before it applies them, so
+# that a reply's sent/delivered/read are applied together.
+STATUS_GATHER_SECONDS = 0.1
+RECONCILED_MEMO = 10_000
 
 
 class TurnFailed(Exception):
@@ -53,7 +60,8 @@ class InboxProcessor:
     def __init__(self, sessions: sessionmaker, graph: GraphClient, default_token: str,
                  deliver: Deliver, *, notify: Notify | None = None, media_store: MediaStore | None = None,
                  mark_read: bool = True, sweep_seconds: float = 5.0, lease: dt.timedelta = inbox.LEASE,
-                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF, max_concurrent: int = 1):
+                 bot_down_handoff: dt.timedelta = BOT_DOWN_HANDOFF, max_concurrent: int = 1,
+                 status_gather: float = STATUS_GATHER_SECONDS):
         self.sessions = sessions
         # Lanes run concurrently, but at most this many events at a time: on one loop, a
         # desk transaction of one event waits while another event's turn computes, and
@@ -70,6 +78,11 @@ class InboxProcessor:
         self.sweep_seconds = sweep_seconds
         self.lease = lease
         self._locks: dict[Lane, asyncio.Lock] = {}
+        self.status_gather = status_gather
+        self._gathering: set[Lane] = set()
+        self._reconciled = ReconciledMemo()
+        # wamid -> its mark-as-read call in flight: the reply to it waits for the call.
+        self.read_receipts: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
@@ -80,9 +93,27 @@ class InboxProcessor:
         return await record_webhook(self.sessions, body)
 
     def kick(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
-        task = asyncio.create_task(self.drain(phone_number_id, wa_id, kind))
+        if kind == "status":
+            # A reply's sent, delivered and read come milliseconds apart: gathered for a
+            # moment they are one transaction, not three. One wait per lane at a time; a
+            # status recorded during the wait is claimed by the drain that follows it.
+            key = (phone_number_id, wa_id, kind)
+            if key in self._gathering:
+                return
+            self._gathering.add(key)
+            coro = self._drain_after(key, self.status_gather)
+        else:
+            coro = self.drain(phone_number_id, wa_id, kind)
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _drain_after(self, key: Lane, seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._gathering.discard(key)
+        await self.drain(*key)
 
     # -- processing ---------------------------------------------------------------
     async def drain(self, phone_number_id: str, wa_id: str, kind: str = "message") -> None:
@@ -98,41 +129,57 @@ class InboxProcessor:
                 self._locks.pop(key, None)
 
     async def _drain_lane(self, key: Lane) -> None:
+        # A lane stops when it claimed its last row (no empty claim to find that out):
+        # a row recorded meanwhile has its own kick, queued behind this lane's lock.
         while not self._stopping:
             async with self._running:
-                batch = await self._apply_statuses(key) if key[2] == "status" else None
-                if batch is None:  # messages, or a failed batch: one event at a time
-                    batch = await self._run_next(key)
-                if not batch:
+                more = await self._apply_statuses(key) if key[2] == "status" else None
+                if more is None:  # messages, or a failed batch: one event at a time
+                    more = await self._run_next(key)
+                if not more:
                     return
 
-    async def _apply_statuses(self, key: Lane) -> bool | None:
+    async def _apply_statuses(self, key: Lane, limit: int = 200) -> bool | None:
         """A lane's due statuses, claimed, applied and finished in one transaction
-        (they need no outside call and only move forward). False when there were none;
-        None when the batch failed: then they go one by one, each with its own retries."""
+        (they need no outside call and only move forward). Whether more may be due
+        (a full batch); None when the batch failed: then they go one by one, each with
+        its own retries (so no savepoint per status is needed here)."""
         try:
             async with self.sessions() as session, session.begin():
-                events = await inbox.claim_batch(session, *key)
+                events = await inbox.claim_batch(session, *key, limit=limit)
                 if not events:
                     return False
                 known = await self.credentials.get(session, key[0], self.default_token) is not None
-                for event in events:
+                outcomes = []
+                items = [_from_envelope("status", event.payload) for event in events]
+                messages = await conversations.messages_by_wamid(session, [i.wamid for i in items]) if known else {}
+                for event, item in zip(events, items):
                     state = EventState.ignored
                     if known:
-                        async with session.begin_nested():
-                            state = await apply_status(session, _from_envelope("status", event.payload))
-                    inbox.finish_claimed(event, state)
-            return True
+                        state = await apply_status(session, item, reconciled=self._reconciled, known=messages)
+                    outcomes.append((event.id, state))
+                await inbox.finish_batch(session, outcomes)
+            self._reconciled.committed()
+            return len(events) == limit
         except Exception:  # noqa: BLE001 - e.g. a locked database: one by one, with retries
+            self._reconciled.rolled_back()
             log.warning("whatsapp: a batch of statuses for %s/%s failed; applying them one by one",
                         key[0], key[1], exc_info=True)
             return None
 
     async def _run_next(self, key: Lane) -> bool:
-        """Claim and handle the lane's next event; False when the lane should stop
-        (nothing to do, or its head waits for a retry)."""
+        """Claim and handle the lane's next event; whether the lane should go on (more
+        rows behind it, and this one done: a failed head waits for its retry)."""
         phone_number_id, wa_id, kind = key
         async with self.sessions() as session, session.begin():
+            if kind == "message" and await self.credentials.get(
+                    session, phone_number_id, self.default_token) is None:
+                # Not our number: the lane's rows are finished in one statement (a flood
+                # for someone else's number costs a transaction per user, not per row).
+                ignored = await inbox.ignore_lane(session, *key)
+                log.warning("whatsapp: ignored %s message(s) for unknown phone_number_id %s",
+                            ignored, phone_number_id)
+                return False
             event = await inbox.claim_next(session, phone_number_id, wa_id, kind, self.lease)
         if event is None:
             return False
@@ -149,7 +196,7 @@ class InboxProcessor:
             heartbeat.cancel()
         await self._finish(event, state, error, retry_in=retry_in)
         # Not done: keep this lane's order, retry from here after the backoff.
-        return state in (EventState.done, EventState.ignored)
+        return event.more_behind and state in (EventState.done, EventState.ignored)
 
     async def _keep_lease(self, event_id: int) -> None:
         """Renew the row's short lease while it is worked on (a slow turn keeps it; a
@@ -196,14 +243,25 @@ class InboxProcessor:
             async with self.sessions() as session, session.begin():
                 applied = await template_sync.apply_status_event(session, item)
             return EventState.done if applied else EventState.ignored
+        if isinstance(item, StatusUpdate):  # one by one: a batch of them failed
+            try:
+                async with self.sessions() as session, session.begin():
+                    if await self.credentials.get(session, item.phone_number_id, self.default_token) is None:
+                        log.warning("whatsapp: ignoring a status for unknown phone_number_id %s",
+                                    item.phone_number_id)
+                        return EventState.ignored
+                    state = await apply_status(session, item, reconciled=self._reconciled)
+            except BaseException:
+                self._reconciled.rolled_back()
+                raise
+            self._reconciled.committed()
+            return state
         async with self.sessions() as session, session.begin():
             creds = await self.credentials.get(session, item.phone_number_id, self.default_token)
             if creds is None:
                 log.warning("whatsapp: ignoring %s for unknown phone_number_id %s",
                             kind, item.phone_number_id)
                 return EventState.ignored
-            if isinstance(item, StatusUpdate):
-                return await apply_status(session, item)
             if item.type == "system":
                 # The user changed number or BSUID: the contact learns it, keeps its chats
                 # and its key (so Rasa's sender id stays); a system line, no bot turn.
@@ -239,7 +297,8 @@ class InboxProcessor:
                 profile_name=item.profile_name, wamid=item.wamid, type=item.type,
                 body=item.text, payload=item.raw, wa_timestamp=item.timestamp,
                 media=media, media_filename=item.filename, user_id=item.user_id,
-                parent_user_id=item.parent_user_id, username=item.username)
+                parent_user_id=item.parent_user_id, username=item.username,
+                first_attempt=event.attempts == 1)
             # Rasa's sender id is made of the contact's key, its first-known identity
             # (cloudapi.ids): the same whether this message names it by phone or BSUID.
             # The language to answer in: the customer's (conversations.record_inbound), else
@@ -250,18 +309,24 @@ class InboxProcessor:
             # A first message, or the first since an operator handed the chat back to the
             # bot (desk.services.takeover): Rasa may still be paused and is resumed first.
             handed_back = bool(chat.bot_resume_pending)
-            opens_chat = handed_back or await conversations.message_count(session, chat_id) == 1
+            opens_chat = handed_back or getattr(chat, "opened_now", False) or (
+                event.attempts > 1 and await conversations.message_count(session, chat_id) == 1)
         if item.type == "reaction":  # shown on the reacted message in the console; nothing to answer
             bot_has_it = False
         if item.type == "order" and bot_has_it:  # a cart from the catalog: Sales (else the number's team) confirms it
             try:
                 async with self.sessions() as session, session.begin():
                     sales = await routing.sales_department(session, item.phone_number_id)
-                    await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
+                    closed = await self._closed(session, item, event, chat_id, sales)
+                    if closed is None:
+                        await routing.hand_off(session, chat_id, sales, reason=HandoffReason.lead)
             except routing.RoutingError as refused:
                 log.error("whatsapp: the order %s could not be handed to a person: %s", item.wamid, refused)
             else:
-                await self._notify(item, chat_id, notices.ORDER_RECEIVED)
+                if closed is not None:  # outside Sales' hours: when it is back, and *Leave a message*
+                    await self._notify(item, chat_id, notices.OUTSIDE_HOURS, closed=closed)
+                else:
+                    await self._notify(item, chat_id, notices.ORDER_RECEIVED)
                 bot_has_it = False
         if item.type == "unsupported":  # WhatsApp could not pass it on: say so, once; the bot has nothing to read
             log.warning("whatsapp: %s from %s is of a type WhatsApp does not support: %.300r",
@@ -271,20 +336,32 @@ class InboxProcessor:
         if item.group_id:  # recorded for the desk; the bot does not answer groups
             log.info("whatsapp: %s in group %s recorded, not given to the bot", item.wamid, item.group_id)
             bot_has_it = False
+        receipt = None
         if self.mark_read:  # blue ticks; "typing…" while the bot composes its answer
-            try:
-                await self.graph.mark_read(item.phone_number_id, creds.access_token, item.wamid, typing=bot_has_it)
-            except GraphError as exc:
-                log.warning("whatsapp: mark-as-read failed: %s", exc)
-        if bot_has_it:
-            try:
-                await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
-            except TurnFailed as exc:
-                return await self._bot_unavailable(event, item, chat_id, exc)
-            if handed_back:
-                async with self.sessions() as session, session.begin():
-                    await takeover.bot_resumed(session, chat_id)
-        return EventState.done
+            receipt = asyncio.create_task(self._mark_read(item, creds.access_token, typing=bot_has_it))
+            # The turn starts at once, beside the call; the turn's first reply waits for
+            # it (WhatsAppOutput), so the user still sees the ticks before the answer.
+            self.read_receipts[item.wamid] = receipt
+        try:
+            if bot_has_it:
+                try:
+                    await self.deliver(item, chat_id, opens_chat, retry=event.attempts > 1)
+                except TurnFailed as exc:
+                    return await self._bot_unavailable(event, item, chat_id, exc)
+                if handed_back:
+                    async with self.sessions() as session, session.begin():
+                        await takeover.bot_resumed(session, chat_id)
+            return EventState.done
+        finally:
+            self.read_receipts.pop(item.wamid, None)
+            if receipt is not None:
+                await receipt
+
+    async def _mark_read(self, item: InboundMessage, token: str, typing: bool) -> None:
+        try:
+            await self.graph.mark_read(item.phone_number_id, token, item.wamid, typing=typing)
+        except Exception as exc:  # noqa: BLE001 - ticks are a courtesy: never fail the turn for them
+            log.warning("whatsapp: mark-as-read of %s failed: %s", item.wamid, exc)
 
     async def _bot_unavailable(self, event, item: InboundMessage, chat_id: int, exc: TurnFailed) -> EventState:
         """The bot could not answer: tell the user at once, retry the turn while its
@@ -297,10 +374,17 @@ class InboxProcessor:
         if waited >= self.bot_down_handoff:
             try:
                 async with self.sessions() as session, session.begin():
-                    result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
+                    closed = await self._closed(session, item, event, chat_id)
+                    if closed is None:
+                        result = await routing.hand_off(session, chat_id, reason=HandoffReason.bot_down)
             except routing.RoutingError as refused:
                 log.error("whatsapp: chat %s could not be handed to a person: %s", chat_id, refused)
             else:
+                if closed is not None:  # nobody would come: when the team is back, and *Leave a message*
+                    log.warning("whatsapp: chat %s not handed over while the bot is unavailable: %s is closed",
+                                chat_id, closed.department)
+                    await self._notify(item, chat_id, notices.OUTSIDE_HOURS, closed=closed)
+                    return EventState.done
                 log.warning("whatsapp: chat %s handed to a person (%s): the bot is unavailable",
                             chat_id, result.state.value)
                 await self._notify(item, chat_id, notices.BOT_DOWN_HANDOFF)
@@ -308,11 +392,23 @@ class InboxProcessor:
         delay = min(inbox.RETRY_BACKOFF * 2 ** max(event.attempts - 1, 0), BOT_DOWN_RETRY_MAX)
         raise RetryLater(delay, f"bot unavailable: {exc}")
 
-    async def _notify(self, item: InboundMessage, chat_id: int, key: str) -> None:
+    async def _closed(self, session, item: InboundMessage, event, chat_id: int,
+                      department_id: int | None = None) -> business_hours.Closed | None:
+        """Is the department the chat would go to closed when the user wrote? (The same decision
+        as the bot's own handoff: business_hours.closed_for_handoff.) The time is WhatsApp's
+        timestamp of the message, else when its webhook was recorded; never the desk's clock."""
+        at = item.timestamp
+        if at is None:
+            at = event.received_at
+            log.info("whatsapp: %s has no timestamp; business hours are checked at its arrival", item.wamid)
+        department_id = await routing.handoff_department(session, chat_id, department_id)
+        return await business_hours.closed_for_handoff(session, department_id, at)
+
+    async def _notify(self, item: InboundMessage, chat_id: int, key: str, **extra) -> None:
         if self.notify is None:
             return
         try:
-            await self.notify(item, chat_id, key)
+            await self.notify(item, chat_id, key, **extra)
         except Exception:  # noqa: BLE001 - a notice must not stop the retry or the handoff
             log.exception("whatsapp: notice %s to %s failed", key, item.user_key)
 
@@ -407,17 +503,22 @@ def lanes_of(rows: list[dict]) -> list[Lane]:
     return sorted({(r["phone_number_id"], r["wa_id"], r["kind"]) for r in rows})
 
 
-async def apply_status(session, item: StatusUpdate) -> EventState:
+async def apply_status(session, item: StatusUpdate, reconciled: "ReconciledMemo | None" = None,
+                       known: dict | None = None) -> EventState:
     """Move a sent message's status forward (statuses only move forward, so their
-    order does not matter); `ignored` when the message is not ours."""
+    order does not matter); `ignored` when the message is not ours. `reconciled`
+    skips billing for pricing objects already reconciled; `known`, the batch's
+    messages read by wamid."""
     error = "; ".join(f"{e.get('code')}: {e.get('title') or e.get('message')}"
                       for e in item.errors if isinstance(e, dict)) or None
     msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
-                                           at=item.timestamp, error=error)
+                                           at=item.timestamp, error=error, known=known)
     if msg is None and await outbox.link_status(
             session, item.raw.get("biz_opaque_callback_data"), item.wamid):
         msg = await conversations.apply_status(session, wamid=item.wamid, status=item.status,
                                                at=item.timestamp, error=error)
+        if known is not None and msg is not None:
+            known[item.wamid] = msg  # the batch's later statuses of it
     if item.status == "failed":
         log.warning("whatsapp: message %s failed: %s", item.wamid, error)
     if msg is not None and item.recipient_id and item.recipient_user_id:
@@ -428,8 +529,60 @@ async def apply_status(session, item: StatusUpdate) -> EventState:
             await contacts.learn(session, chat.contact, phone=item.recipient_id, bsuid=item.recipient_user_id,
                                  username=item.username)
     if msg is not None:
-        await billing_status(session, item, msg)
+        if item.status == "failed" or reconciled is None or not reconciled.already(item):
+            await billing_status(session, item, msg)
+            if reconciled is not None and item.status != "failed":
+                reconciled.note(item)
     return EventState.done if msg is not None else EventState.ignored
+
+
+class ReconciledMemo:
+    """Which messages' pricing objects billing has reconciled (committed): a later
+    status of the same message with the same `conversation` and `pricing` changes
+    nothing (Meta wins, and it already has), so billing is not asked again. Notes
+    count only once their transaction committed; the oldest are forgotten."""
+
+    def __init__(self, size: int = RECONCILED_MEMO):
+        self.size = size
+        self._done: collections.OrderedDict[str, list] = collections.OrderedDict()
+        self._pending: list[tuple[str, list]] = []
+
+    @staticmethod
+    def _objects(item: StatusUpdate) -> list:
+        return [item.conversation, item.pricing]
+
+    def already(self, item: StatusUpdate) -> bool:
+        """Reconciled with these objects, or with more of them (Meta's `delivered` repeats
+        the `sent` status's conversation without its expiry)."""
+        objects = self._objects(item)
+        # Notes of this same transaction count: they commit or roll back together.
+        return any(wamid == item.wamid and _covered(objects, seen) for wamid, seen in self._pending) or (
+            item.wamid in self._done and _covered(objects, self._done[item.wamid]))
+
+    def note(self, item: StatusUpdate) -> None:
+        self._pending.append((item.wamid, self._objects(item)))
+
+    def committed(self) -> None:
+        for wamid, objects in self._pending:
+            self._done[wamid] = objects
+            self._done.move_to_end(wamid)
+        self._pending.clear()
+        while len(self._done) > self.size:
+            self._done.popitem(last=False)
+
+    def rolled_back(self) -> None:
+        self._pending.clear()
+
+
+def _covered(new: object, old: object) -> bool:
+    """Every member of `new` is in `old` with the same value (None: nothing new)."""
+    if new is None:
+        return True
+    if isinstance(new, dict):
+        return isinstance(old, dict) and all(k in old and _covered(v, old[k]) for k, v in new.items())
+    if isinstance(new, list):
+        return isinstance(old, list) and len(new) == len(old) and all(map(_covered, new, old))
+    return new == old
 
 
 async def billing_status(session, item: StatusUpdate, msg) -> None:

@@ -35,7 +35,12 @@ UTC = dt.timezone.utc
 
 
 class BusinessHoursError(ValueError):
-    """A schedule the desk refuses; the message says what to fix."""
+    """A schedule the desk refuses; the message says what to fix, `field` where (a path into
+    the schedule's JSON: "week.mon.0.to", "holidays.2.date"; None: the whole schedule)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,10 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _minutes(value, what: str) -> int:
+def _minutes(value, what: str, field: str) -> int:
     m = _HHMM.match(value) if isinstance(value, str) else None
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise BusinessHoursError(f"{what} is a time as HH:MM (00:00 to 24:00), not {value!r}")
+        raise BusinessHoursError(f"{what} is a time as HH:MM (00:00 to 24:00), not {value!r}", field)
     return int(m.group(1)) * 60 + int(m.group(2))
 
 
@@ -109,71 +114,73 @@ def parse_schedule(raw, time_zone: str = "UTC") -> Schedule:
     unknown = set(raw) - {"always_open", "week", "holidays", "count_open_hours_only"}
     if unknown:
         raise BusinessHoursError(f"business hours have always_open, week, holidays and count_open_hours_only, "
-                                 f"not {sorted(unknown)[0]}")
+                                 f"not {sorted(unknown)[0]}", sorted(unknown)[0])
     always_open = raw.get("always_open", True)
     count = raw.get("count_open_hours_only", False)
     if not isinstance(always_open, bool) or not isinstance(count, bool):
-        raise BusinessHoursError("always_open and count_open_hours_only are true or false")
+        raise BusinessHoursError("always_open and count_open_hours_only are true or false",
+                                 "always_open" if not isinstance(always_open, bool) else "count_open_hours_only")
     week_raw = raw.get("week") or {}
     if not isinstance(week_raw, dict) or set(week_raw) - set(WEEKDAYS):
-        raise BusinessHoursError(f"the week's days are {', '.join(WEEKDAYS)}")
+        raise BusinessHoursError(f"the week's days are {', '.join(WEEKDAYS)}", "week")
     week = []
     for day in WEEKDAYS:
         items = week_raw.get(day) or []
         if not isinstance(items, list):
-            raise BusinessHoursError(f"{day}: the open hours are a list")
+            raise BusinessHoursError(f"{day}: the open hours are a list", f"week.{day}")
         if len(items) > MAX_INTERVALS_PER_DAY:
-            raise BusinessHoursError(f"{day}: at most {MAX_INTERVALS_PER_DAY} open intervals a day")
+            raise BusinessHoursError(f"{day}: at most {MAX_INTERVALS_PER_DAY} open intervals a day", f"week.{day}")
         intervals = []
-        for item in items:
+        for n, item in enumerate(items):
+            here = f"week.{day}.{n}"
             if not isinstance(item, dict):
-                raise BusinessHoursError(f"{day}: each interval is an object with from and to")
-            start = _minutes(item.get("from"), f"{day}: from")
-            end = _minutes(item.get("to"), f"{day}: to")
+                raise BusinessHoursError(f"{day}: each interval is an object with from and to", here)
+            start = _minutes(item.get("from"), f"{day}: from", f"{here}.from")
+            end = _minutes(item.get("to"), f"{day}: to", f"{here}.to")
             overnight = item.get("overnight", False) is True
             if start == 1440:
-                raise BusinessHoursError(f"{day}: an interval starts at 23:59 at the latest")
+                raise BusinessHoursError(f"{day}: an interval starts at 23:59 at the latest", f"{here}.from")
             if end == 0:
                 end = 1440 if not overnight else 0  # "until midnight"
             if overnight and end > start:
                 raise BusinessHoursError(f"{day}: {_hhmm(start)}–{_hhmm(end)} is not overnight: "
-                                         f"an overnight interval ends the next day, before it started")
+                                         f"an overnight interval ends the next day, before it started", f"{here}.to")
             if not overnight and end <= start:
                 raise BusinessHoursError(f"{day}: {_hhmm(start)}–{_hhmm(end)} closes before it opens "
-                                         f"(mark it overnight if it ends the next day)")
+                                         f"(mark it overnight if it ends the next day)", f"{here}.to")
             if overnight and end == 1440:
                 end = 0
-            intervals.append(Interval(start, end))
-        intervals.sort(key=lambda i: i.start)
-        for a, b in zip(intervals, intervals[1:]):
+            intervals.append((Interval(start, end), n))
+        intervals.sort(key=lambda i: i[0].start)
+        for (a, _), (b, nb) in zip(intervals, intervals[1:]):
             if a.overnight or b.start < a.end:
                 raise BusinessHoursError(f"{day}: {_hhmm(a.start)}–{_hhmm(a.end)} and "
-                                         f"{_hhmm(b.start)}–{_hhmm(b.end)} overlap")
-        week.append(tuple(intervals))
+                                         f"{_hhmm(b.start)}–{_hhmm(b.end)} overlap", f"week.{day}.{nb}")
+        week.append(tuple(i for i, _ in intervals))
     holidays_raw = raw.get("holidays") or []
     if not isinstance(holidays_raw, list):
-        raise BusinessHoursError("holidays are a list of dates")
+        raise BusinessHoursError("holidays are a list of dates", "holidays")
     if len(holidays_raw) > MAX_HOLIDAYS:
-        raise BusinessHoursError(f"at most {MAX_HOLIDAYS} holidays")
+        raise BusinessHoursError(f"at most {MAX_HOLIDAYS} holidays", "holidays")
     holidays, seen = [], set()
-    for item in holidays_raw:
+    for n, item in enumerate(holidays_raw):
         if isinstance(item, str):
             item = {"date": item}
         if not isinstance(item, dict):
-            raise BusinessHoursError("each holiday is a date (YYYY-MM-DD) and perhaps a name")
+            raise BusinessHoursError("each holiday is a date (YYYY-MM-DD) and perhaps a name", f"holidays.{n}")
         try:
             date = dt.date.fromisoformat(item.get("date")) if isinstance(item.get("date"), str) and \
                 len(item["date"]) == 10 else None
         except ValueError:
             date = None
         if date is None:
-            raise BusinessHoursError(f"a holiday's date is YYYY-MM-DD, not {item.get('date')!r}")
+            raise BusinessHoursError(f"a holiday's date is YYYY-MM-DD, not {item.get('date')!r}", f"holidays.{n}.date")
         if date in seen:
-            raise BusinessHoursError(f"{date.isoformat()} is listed twice")
+            raise BusinessHoursError(f"{date.isoformat()} is listed twice", f"holidays.{n}.date")
         seen.add(date)
         name = " ".join(str(item.get("name") or "").split())
         if len(name) > HOLIDAY_NAME_MAX:
-            raise BusinessHoursError(f"a holiday's name has at most {HOLIDAY_NAME_MAX} characters")
+            raise BusinessHoursError(f"a holiday's name has at most {HOLIDAY_NAME_MAX} characters", f"holidays.{n}.name")
         holidays.append(Holiday(date, name))
     holidays.sort(key=lambda h: h.date)
     return Schedule(always_open, tuple(week), tuple(holidays), count, time_zone)
@@ -322,65 +329,123 @@ def status(s: Schedule, at: dt.datetime) -> Status:
 
 # -- the customer's words ---------------------------------------------------------------------------
 
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_JA_DAYS = ("月曜", "火曜", "水曜", "木曜", "金曜", "土曜", "日曜")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
+# Per language: the words for today and tomorrow, a weekday within the week, a date beyond it,
+# and how the time zone is added (Japanese leaves out JST, the customer's own).
+_DAY_WORDS = {
+    "en": {"today": "today", "tomorrow": "tomorrow",
+           "weekdays": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+           "date": "{weekday} {day} {month_name}", "zone": "{when} ({zone})", "home_zone": None,
+           "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                      "October", "November", "December")},
+    "ja": {"today": "本日", "tomorrow": "明日", "weekdays": ("月曜", "火曜", "水曜", "木曜", "金曜", "土曜", "日曜"),
+           "date": "{month}月{day}日({weekday_short})", "zone": "{when}（{zone}）", "home_zone": "Asia/Tokyo",
+           "months": None},
+}
 
 
 def describe_opening(opening: dt.datetime, now: dt.datetime, time_zone: str, language: str) -> str:
     """When the team is back, for the customer, in the brand's time zone:
     "today 9:00 (JST)", "tomorrow 9:00 (JST)", "Monday 9:00 (JST)", "Monday 5 January 9:00 (JST)";
-    "本日 9:00", "明日 9:00", "月曜 9:00", "1月5日(月) 9:00"."""
+    "本日 9:00", "明日 9:00", "月曜 9:00", "1月5日(月) 9:00" (English for a language without words here)."""
+    words = _DAY_WORDS.get(language) or _DAY_WORDS["en"]
     zone = zoneinfo.ZoneInfo(time_zone)
     local, today = opening.astimezone(zone), now.astimezone(zone).date()
     days = (local.date() - today).days
-    clock = f"{local.hour}:{local.minute:02d}"
-    abbreviation = local.tzname() or time_zone
-    if language == "ja":
-        if days <= 0:
-            day = "本日"
-        elif days == 1:
-            day = "明日"
-        elif days < 7:
-            day = _JA_DAYS[local.weekday()]
-        else:
-            day = f"{local.month}月{local.day}日({_JA_DAYS[local.weekday()][0]})"
-        return f"{day} {clock}" if time_zone == "Asia/Tokyo" else f"{day} {clock}（{abbreviation}）"
+    weekday = words["weekdays"][local.weekday()]
     if days <= 0:
-        day = "today"
+        day = words["today"]
     elif days == 1:
-        day = "tomorrow"
+        day = words["tomorrow"]
     elif days < 7:
-        day = _EN_DAYS[local.weekday()]
+        day = weekday
     else:
-        day = f"{_EN_DAYS[local.weekday()]} {local.day} {_EN_MONTHS[local.month - 1]}"
-    return f"{day} {clock} ({abbreviation})"
+        day = words["date"].format(weekday=weekday, weekday_short=weekday[0], day=local.day, month=local.month,
+                                   month_name=(words["months"] or ("",) * 12)[local.month - 1])
+    when = f"{day} {local.hour}:{local.minute:02d}"
+    if time_zone == words["home_zone"]:
+        return when
+    return words["zone"].format(when=when, zone=local.tzname() or time_zone)
 
 
 # -- the database ------------------------------------------------------------------------------------
 
-async def schedule_of(session: AsyncSession, department_id: int) -> Schedule:
-    """The department's schedule in its brand's time zone (always open when it has none)."""
-    from desk.models import Department
-    from desk.services import settings
-
-    dept = await session.get(Department, department_id)
-    if dept is None:
-        return ALWAYS_OPEN
-    zone = (await settings.get(session, dept.brand_id)).time_zone
-    return parse_schedule(dept.business_hours, zone)
-
-
-async def schedules_of_brand(session: AsyncSession, brand_id: int) -> dict[int, Schedule]:
+async def schedules_of_brand(session: AsyncSession, brand_id: int,
+                             department_id: int | None = None) -> dict[int, Schedule]:
+    """The brand's departments' schedules (or the one department's) in the brand's time zone."""
     from sqlalchemy import select
 
     from desk.models import Department
     from desk.services import settings
 
     zone = (await settings.get(session, brand_id)).time_zone
-    rows = (await session.execute(select(Department).where(Department.brand_id == brand_id))).scalars()
-    return {d.id: parse_schedule(d.business_hours, zone) for d in rows}
+    query = select(Department).where(Department.brand_id == brand_id)
+    if department_id is not None:
+        query = query.where(Department.id == department_id)
+    return {d.id: parse_schedule(d.business_hours, zone) for d in (await session.execute(query)).scalars()}
+
+
+async def statuses_of_brand(session: AsyncSession, brand_id: int, at: dt.datetime) -> dict[int, dict]:
+    """Whether each of the brand's departments is open at `at` (Status.json, in the brand's zone):
+    the console's "Open now" / "Closed until …" badges."""
+    return {dept_id: status(s, at).json(s.time_zone)
+            for dept_id, s in (await schedules_of_brand(session, brand_id)).items()}
+
+
+async def schedule_of(session: AsyncSession, department_id: int) -> Schedule:
+    """The department's schedule in its brand's time zone (always open when it has none)."""
+    from desk.models import Department
+
+    dept = await session.get(Department, department_id)
+    if dept is None:
+        return ALWAYS_OPEN
+    return (await schedules_of_brand(session, dept.brand_id, department_id))[department_id]
+
+
+# -- handing a chat to a person outside hours -------------------------------------------------------
+
+LEAVE_MESSAGE_PAYLOAD = "/leave_message"  # the bot's leave_message form (actions/handoff.py, domain.yml)
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A department closed when a chat would be handed to it: the customer hears when it is
+    back (desk.services.notices OUTSIDE_HOURS) and may leave a message; the chat is not queued."""
+    department: str
+    at: dt.datetime                  # the customer's message's time
+    opening: dt.datetime | None      # None: it never opens
+    time_zone: str
+    names: tuple[tuple[str, str], ...] = ()  # the department's name per language (desk.services.departments)
+
+    def text(self, language: str | None) -> str:
+        from desk.services import notices
+
+        department = dict(self.names).get(language or "") or self.department  # in the customer's language
+        if self.opening is None:
+            return notices.text(notices.OUTSIDE_HOURS_NEVER, language).format(department=department)
+        when = describe_opening(self.opening, self.at, self.time_zone, language or "en")
+        return notices.text(notices.OUTSIDE_HOURS, language).format(department=department, when=when)
+
+    def buttons(self, language: str | None) -> list[dict[str, str]]:
+        """*Leave a message* only: with the team away, nobody would come to a queued chat."""
+        from desk.services import notices
+
+        return [{"title": notices.text(notices.LEAVE_MESSAGE_BUTTON, language), "payload": LEAVE_MESSAGE_PAYLOAD}]
+
+
+async def closed_for_handoff(session: AsyncSession, department_id: int | None, at: dt.datetime) -> Closed | None:
+    """The one decision every handoff of the bot's makes (the bot's own, the bot-down one, an order
+    for Sales): None when the department is open at `at` (the customer's message's time), else
+    what to tell the customer instead of queueing the chat."""
+    from desk.models import Department
+
+    dept = await session.get(Department, department_id) if department_id is not None else None
+    if dept is None:
+        return None
+    schedule = (await schedules_of_brand(session, dept.brand_id, dept.id))[dept.id]
+    if is_open(schedule, at):
+        return None
+    return Closed(dept.name, _aware(at).astimezone(UTC), next_opening(schedule, at), schedule.time_zone,
+                  tuple(sorted((dept.names or {}).items())))
 
 
 async def set_schedule(session: AsyncSession, brand_id: int, department_id: int, raw) -> Schedule:
@@ -398,7 +463,7 @@ async def set_schedule(session: AsyncSession, brand_id: int, department_id: int,
     return schedule
 
 
-__all__ = ["ALWAYS_OPEN", "BusinessHoursError", "Holiday", "Interval", "Schedule", "Status", "WEEKDAYS",
-           "deadline_after", "describe_opening", "is_open", "next_closing", "next_opening", "open_intervals",
+__all__ = ["ALWAYS_OPEN", "BusinessHoursError", "Closed", "Holiday", "LEAVE_MESSAGE_PAYLOAD", "Interval", "Schedule", "Status", "WEEKDAYS",
+           "closed_for_handoff", "deadline_after", "describe_opening", "is_open", "next_closing", "next_opening", "open_intervals",
            "open_seconds_between", "open_time_between", "parse_schedule", "schedule_json", "schedule_of",
-           "schedules_of_brand", "set_schedule", "status"]
+           "schedules_of_brand", "set_schedule", "status", "statuses_of_brand"]

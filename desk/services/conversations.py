@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.attachments import StoredMedia
 from desk.models import Chat, ChatState, Contact, Direction, Message, Sender, utcnow
@@ -32,6 +33,7 @@ async def current_chat(session: AsyncSession, phone_number_id: str, wa_id: str,
         chat = Chat(phone_number_id=phone_number_id, contact=contact, state=ChatState.bot)
         session.add(chat)
         await session.flush()
+        chat.opened_now = True  # not a column: this call opened it (record_inbound's caller asks)
     return chat
 
 
@@ -41,16 +43,19 @@ async def record_inbound(session: AsyncSession, *, phone_number_id: str, wa_id: 
                          media: StoredMedia | None = None,
                          media_filename: str | None = None, user_id: str | None = None,
                          parent_user_id: str | None = None,
-                         username: str | None = None) -> tuple[Chat, Message]:
+                         username: str | None = None, first_attempt: bool = False) -> tuple[Chat, Message]:
     """A user's message, in their live chat on the number. The user is named by phone
     (`wa_id`) and/or BSUID (`user_id`): desk.services.contacts finds, learns or merges
-    the contact; `chat.contact.wa_id` is its stable key."""
+    the contact; `chat.contact.wa_id` is its stable key. `first_attempt`: the inbox's
+    first try of this message, which cannot be recorded yet (the wamid is the inbox's
+    unique key; the column's unique constraint still stands guard), so it is not looked for."""
     contact = await contacts.identify(session, phone=wa_id, bsuid=user_id, parent_bsuid=parent_user_id,
                                       username=username, profile_name=profile_name)
     chat = await current_chat(session, phone_number_id, contact.wa_id, contact=contact)
-    existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
-    if existing is not None:
-        return chat, existing
+    if not first_attempt:
+        existing = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
+        if existing is not None:
+            return chat, existing
     msg = Message(chat_id=chat.id, direction=Direction.inbound, sender=Sender.user, wamid=wamid,
                   type=type, body=body, payload=payload, wa_timestamp=wa_timestamp,
                   status="received")
@@ -125,11 +130,12 @@ async def record_outbound(session: AsyncSession, *, chat_id: int, sender: Sender
 
 async def record_bot_reply(session: AsyncSession, *, chat_id: int, type: str, body: str | None,
                            payload: dict, reply_key: str | None,
-                           at: dt.datetime | None = None) -> Message | None:
+                           at: dt.datetime | None = None, first_attempt: bool = False) -> Message | None:
     """A bot reply about to be sent; None when a reply with this key was already
     accepted by Meta (a retried turn). An earlier attempt that never reached Meta is
-    reused for the new one, so the transcript shows the reply once."""
-    if reply_key is not None:
+    reused for the new one, so the transcript shows the reply once. On the turn's
+    `first_attempt` there is no earlier one (the key's unique constraint stands guard)."""
+    if reply_key is not None and not first_attempt:
         earlier = (await session.execute(select(Message).where(Message.reply_key == reply_key))
                    ).scalar_one_or_none()
         if earlier is not None:
@@ -143,10 +149,21 @@ async def record_bot_reply(session: AsyncSession, *, chat_id: int, type: str, bo
 
 
 async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
-    msg = await session.get(Message, message_id)
-    msg.wamid = wamid
-    if STATUS_RANK.get(msg.status, 0) < STATUS_RANK["accepted"]:
-        msg.status, msg.status_at = "accepted", utcnow()
+    """Meta accepted the message: its wamid, and `accepted` unless a status webhook
+    (linked by the callback data) already moved it further. One statement, no read."""
+    now = utcnow()
+    further = [s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["accepted"]]
+    not_yet = Message.status.notin_(further)
+    await session.execute(update(Message).where(Message.id == message_id).values(
+        wamid=wamid, status=case((not_yet, "accepted"), else_=Message.status),
+        status_at=case((not_yet, now), else_=Message.status_at))
+        .execution_options(synchronize_session=False))
+    loaded = session.identity_map.get(session.identity_key(Message, message_id))
+    if loaded is not None:  # a caller that holds the row sees what was written
+        set_committed_value(loaded, "wamid", wamid)
+        if loaded.status not in further:
+            set_committed_value(loaded, "status", "accepted")
+            set_committed_value(loaded, "status_at", now)
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
@@ -154,10 +171,20 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
     msg.status, msg.error, msg.status_at = "failed", error, utcnow()
 
 
+async def messages_by_wamid(session: AsyncSession, wamids: list[str]) -> dict[str, Message]:
+    """The messages of these wamids, in one statement (a batch of statuses)."""
+    rows = await session.execute(select(Message).where(Message.wamid.in_(set(wamids))))
+    return {m.wamid: m for m in rows.scalars()}
+
+
 async def apply_status(session: AsyncSession, *, wamid: str, status: str, at: dt.datetime,
-                       error: str | None = None) -> Message | None:
-    """Move a message's delivery status forward (never back); None if unknown."""
-    msg = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
+                       error: str | None = None, known: dict[str, Message] | None = None) -> Message | None:
+    """Move a message's delivery status forward (never back); None if unknown.
+    `known`: the messages already read by wamid (`messages_by_wamid`), else it is read."""
+    if known is not None:
+        msg = known.get(wamid)
+    else:
+        msg = (await session.execute(select(Message).where(Message.wamid == wamid))).scalar_one_or_none()
     if msg is None:
         return None
     if STATUS_RANK.get(status, -1) > STATUS_RANK.get(msg.status, -1):

@@ -150,6 +150,8 @@ class GroupWriter:
 async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
                      kind: str = "message", lease: dt.timedelta = LEASE) -> WebhookEvent | None:
     """Claim the oldest unfinished event of one user's lane, if it may run now.
+    The event's `more_behind` says whether the lane had another unfinished row at the
+    claim; a row recorded later comes with its own kick (the intake kicks after commit).
 
     A lane is one user's messages, or one user's statuses: within a lane events
     are handled strictly in arrival order (while the oldest is in flight, or
@@ -157,13 +159,17 @@ async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
     behind a bot turn, and other users are not held up.
     """
     now = utcnow()
-    head = (await session.execute(select(WebhookEvent).where(
+    # Two rows: the head, and whether anything waits behind it (`more_behind`), so the
+    # processor need not come back for an empty claim after the lane's last event.
+    rows = list((await session.execute(select(WebhookEvent).where(
         WebhookEvent.phone_number_id == phone_number_id, WebhookEvent.wa_id == wa_id,
         WebhookEvent.kind == kind,
         WebhookEvent.state.in_([EventState.pending, EventState.processing]),
-    ).order_by(WebhookEvent.id).limit(1))).scalar_one_or_none()
+    ).order_by(WebhookEvent.id).limit(2))).scalars())
+    head = rows[0] if rows else None
     if head is None or not (head.locked_until is None or head.locked_until <= now):
         return None
+    head.more_behind = len(rows) > 1  # not a column: this claim's view of the lane
     # Conditional update: two workers may read the same row; only one wins it.
     won = await session.execute(update(WebhookEvent).where(
         WebhookEvent.id == head.id, _claimable(now)).values(
@@ -181,7 +187,7 @@ async def claim_next(session: AsyncSession, phone_number_id: str, wa_id: str,
 async def claim_batch(session: AsyncSession, phone_number_id: str, wa_id: str, kind: str,
                       limit: int = 200) -> list[WebhookEvent]:
     """The lane's due events, for a caller that finishes them in this same transaction
-    (`finish_claimed`); rows another process holds are skipped (PostgreSQL: SKIP
+    (`finish_batch`); rows another process holds are skipped (PostgreSQL: SKIP
     LOCKED; SQLite has one writer at a time anyway)."""
     now = utcnow()
     return list((await session.execute(select(WebhookEvent).where(
@@ -190,15 +196,32 @@ async def claim_batch(session: AsyncSession, phone_number_id: str, wa_id: str, k
         .with_for_update(skip_locked=True))).scalars())
 
 
-def finish_claimed(event: WebhookEvent, state: EventState, error: str | None = None) -> None:
-    event.state, event.last_error, event.locked_until = state, error, None
-    event.attempts = (event.attempts or 0) + 1
+async def finish_batch(session: AsyncSession, outcomes: list[tuple[int, EventState]]) -> None:
+    """Finish events claimed by `claim_batch` in this transaction: one statement per
+    outcome state, not one per row."""
+    by_state: dict[EventState, list[int]] = {}
+    for event_id, state in outcomes:
+        by_state.setdefault(state, []).append(event_id)
+    for state, ids in by_state.items():
+        await session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(ids)).values(
+            state=state, last_error=None, locked_until=None, attempts=WebhookEvent.attempts + 1)
+            .execution_options(synchronize_session=False))
 
 
 def _claimable(now: dt.datetime):
     # `locked_until` is the lease of a processing row and the retry time of a pending one.
     return and_(WebhookEvent.state.in_([EventState.pending, EventState.processing]),
                 or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until <= now))
+
+
+async def ignore_lane(session: AsyncSession, phone_number_id: str, wa_id: str, kind: str) -> int:
+    """Finish a lane's due rows as `ignored` (its number is not ours); how many."""
+    done = await session.execute(update(WebhookEvent).where(
+        WebhookEvent.phone_number_id == phone_number_id, WebhookEvent.wa_id == wa_id,
+        WebhookEvent.kind == kind, _claimable(utcnow())).values(
+        state=EventState.ignored, locked_until=None, attempts=WebhookEvent.attempts + 1)
+        .execution_options(synchronize_session=False))
+    return done.rowcount
 
 
 async def renew(session: AsyncSession, event_id: int, lease: dt.timedelta = LEASE) -> bool:

@@ -14,6 +14,10 @@ BOT_UNAVAILABLE = "bot_unavailable"
 BOT_DOWN_HANDOFF = "bot_down_handoff"
 UNSUPPORTED = "unsupported"  # a message type WhatsApp could not pass on (`type: unsupported`)
 ORDER_RECEIVED = "order_received"  # a cart sent from the catalog: a person confirms it
+# Outside a department's business hours (desk.services.business_hours.Closed): {department}, {when}.
+OUTSIDE_HOURS = "outside_hours"
+OUTSIDE_HOURS_NEVER = "outside_hours_never"
+LEAVE_MESSAGE_BUTTON = "leave_message_button"  # the title of its one reply button
 
 DEFAULTS: dict[str, dict[str, str]] = {
     BOT_UNAVAILABLE: {
@@ -28,6 +32,19 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "Thank you for your order! A colleague will confirm it and the next steps here.",
         "ja": "ご注文ありがとうございます！担当者がご注文内容と今後の流れをこちらでご案内いたします。",
     },
+    OUTSIDE_HOURS: {
+        "en": "{department} is closed right now. Our team is back {when}. Leave a message and we'll "
+              "reply as soon as we're open.",
+        "ja": "ただいま{department}は営業時間外です。担当者は{when}から対応いたします。メッセージを残して"
+              "いただければ、対応時間になりしだいご返信いたします。",
+    },
+    OUTSIDE_HOURS_NEVER: {
+        "en": "{department} is not taking chats at the moment. Leave a message and we'll reply as soon "
+              "as we can.",
+        "ja": "ただいま{department}ではチャットをお受けしておりません。メッセージを残していただければ、"
+              "できるだけ早くご返信いたします。",
+    },
+    LEAVE_MESSAGE_BUTTON: {"en": "Leave a message", "ja": "メッセージを残す"},
     UNSUPPORTED: {
         "en": "Sorry, I can't read that kind of message here. Could you write it as text, "
               "or send a photo or a document instead?",

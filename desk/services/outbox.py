@@ -45,6 +45,23 @@ def window_open(chat: Chat, now: dt.datetime | None = None) -> bool:
     return policy.window_open(chat.last_user_message_at, now or utcnow())
 
 
+def failure_reason(exc: GraphError) -> str:
+    """What is recorded on a message Meta refused for good (the console explains it:
+    desk.services.send_errors)."""
+    if exc.reengagement:
+        return "outside the 24-hour window: only an approved template can be sent (131047)"
+    if exc.bsuid_refused:  # final: resending to the same BSUID cannot work
+        return f"{BSUID_REFUSED_REASON} ({exc.explanation})"
+    return str(exc)
+
+
+async def record_send_failure(session: AsyncSession, message_id: int, reason: str) -> None:
+    """A message that will not reach the user, whoever sent it (bot, operator, notice):
+    failed with its reason, and not charged (desk.billing). The one place for it."""
+    await conversations.mark_failed(session, message_id, reason)
+    await billing.message_failed(session, message_id)
+
+
 def message_callback_data(message_id: int) -> str:
     """`biz_opaque_callback_data` for a message sent straight away (a bot reply): Meta
     echoes it in the status webhooks, which may arrive before the wamid is committed."""
@@ -304,8 +321,7 @@ async def _send_one(sessions, graph, default_token, row_id, message_id, phone_nu
         wamid = await graph.send(phone_number_id, creds.access_token, request)
     except _MediaUnavailable as exc:
         async with sessions() as session, session.begin():
-            await conversations.mark_failed(session, message_id, str(exc))
-            await billing.message_failed(session, message_id)
+            await record_send_failure(session, message_id, str(exc))
             await _finish(session, row_id, JobState.failed, str(exc))
         log.warning("outbox: message %s failed: %s", message_id, exc)
         return
@@ -320,13 +336,8 @@ async def _send_one(sessions, graph, default_token, row_id, message_id, phone_nu
                     .execution_options(synchronize_session=False))
                 (await session.get(Message, message_id)).status = "queued"
                 return
-            reason = str(exc)
-            if exc.reengagement:
-                reason = "outside the 24-hour window: only an approved template can be sent (131047)"
-            elif exc.bsuid_refused:  # final: resending to the same BSUID cannot work
-                reason = f"{BSUID_REFUSED_REASON} ({exc.explanation})"
-            await conversations.mark_failed(session, message_id, reason)
-            await billing.message_failed(session, message_id)  # never reached the user: not charged
+            reason = failure_reason(exc)
+            await record_send_failure(session, message_id, reason)
             await _finish(session, row_id, JobState.failed, reason)
         log.warning("outbox: message %s failed: %s", message_id, exc)
         return

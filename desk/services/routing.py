@@ -88,6 +88,14 @@ async def queue_position(session: AsyncSession, chat: Chat) -> int:
         Chat.handed_off_at <= chat.handed_off_at))).scalar_one()
 
 
+async def handoff_department(session: AsyncSession, chat_id: int, department_id: int | None = None) -> int | None:
+    """The department a handoff goes to: the one chosen, else the chat's number's (None: neither)."""
+    if department_id is not None:
+        return department_id
+    chat = await _chat(session, chat_id)
+    return (await session.get(PhoneNumber, chat.phone_number_id)).department_id
+
+
 async def hand_off(session: AsyncSession, chat_id: int, department_id: int | None = None, *,
                    reason: HandoffReason = HandoffReason.asked) -> HandoffResult:
     """The bot (or the user) asks for a person: queue the chat and try to assign it.
@@ -99,8 +107,7 @@ async def hand_off(session: AsyncSession, chat_id: int, department_id: int | Non
         raise RoutingError("this chat is closed")
     if chat.state == ChatState.open:
         raise RoutingError("an operator already has this chat")
-    if department_id is None:
-        department_id = (await session.get(PhoneNumber, chat.phone_number_id)).department_id
+    department_id = await handoff_department(session, chat.id, department_id)
     if department_id is None:
         raise RoutingError("this number has no department to hand chats to")
     now = utcnow()

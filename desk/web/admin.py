@@ -153,8 +153,7 @@ async def department_rename(request, session, me):
 
 def _hours_json(dept, schedules: dict, zone: str, now) -> dict:
     sched = schedules.get(dept.id) or business_hours.parse_schedule(None, zone)
-    return {"hours": business_hours.schedule_json(sched),
-            "status": business_hours.status(sched, now).json(zone)}
+    return {"hours": business_hours.schedule_json(sched), "status": business_hours.status(sched, now).json(zone)}
 
 
 @endpoint(admin=True)
@@ -178,7 +177,10 @@ async def department_hours_put(request, session, me):
     if department_id not in {d.id for d in await queries.departments(session, me.brand_id)}:
         raise json_error(404, "No such department in this brand.")
     data = await body(request)
-    await business_hours.set_schedule(session, me.brand_id, department_id, data)
+    try:
+        await business_hours.set_schedule(session, me.brand_id, department_id, data)
+    except business_hours.BusinessHoursError as exc:  # `field`: where the console shows it
+        raise json_error(422, str(exc), field=exc.field) from None
     return await department_hours.__wrapped__(request, session, me)
 
 

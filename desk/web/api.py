@@ -667,11 +667,16 @@ async def tag_list(request, session, me):
 
 @endpoint()
 async def directory(request, session, me):
-    """Departments and active operators of the brand, for transfers."""
+    """Departments (with whether each is open now: business hours, by the desk's clock) and
+    active operators of the brand, for transfers."""
+    from desk.services import business_hours
+
     ops = [o for o in await queries.operators(session, me.brand_id) if o.active]
     loads = await queries.open_loads(session, [o.id for o in ops])
+    hours = await business_hours.statuses_of_brand(session, me.brand_id, utcnow())
     return web.json_response({
-        "departments": [{"id": d.id, "name": d.name} for d in await queries.departments(session, me.brand_id)],
+        "departments": [{"id": d.id, "name": d.name, "status": hours.get(d.id)}
+                        for d in await queries.departments(session, me.brand_id)],
         "operators": [operator_json(o, loads.get(o.id, 0)) for o in ops]})
 
 

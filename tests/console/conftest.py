@@ -178,3 +178,45 @@ async def signed_in(make_console, who: str) -> Console:
     resp = await console.login(f"{who}@acme.test")
     assert resp.status == 200, await resp.text()
     return console
+
+
+@pytest.fixture
+async def serve_console(console_settings):
+    """`await serve_console()` → the base URL of the console app on a free local port (for the
+    browser tests; stopped at the end of the test)."""
+    import socket
+
+    from aiohttp import web
+
+    from desk.web.app import create_app
+
+    runners = []
+
+    async def serve() -> str:
+        runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
+        await runner.setup()
+        runners.append(runner)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def add_trainer(desk: Desk, email: str = "tess@acme.test", name: str = "Tess Trainer") -> None:
+    """A trainer of the brand (signs in with PASSWORD)."""
+    async with desk.sessions() as s, s.begin():
+        s.add(Operator(brand_id=desk.brand_id, email=email, name=name, role=Role.trainer,
+                       password_hash=password_hash()))
+
+
+async def submit_sign_in(page, base: str, email: str) -> None:
+    """Fill in and send the sign-in form; the caller waits for the page the role lands on."""
+    await page.goto(base + "/")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("#submit")

@@ -7,7 +7,7 @@ import pytest
 
 from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
 from tests.console.test_browser_trainer import database_url, served  # noqa: F401
-from tests.console.conftest import PASSWORD
+from tests.console.conftest import submit_sign_in
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
 
@@ -17,10 +17,7 @@ async def test_a_trainer_edits_an_article_and_sees_the_form_errors(served, brows
     page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(base + "/")
-    await page.fill("#email", "tess@acme.test")
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
+    await submit_sign_in(page, base, "tess@acme.test")
     await page.wait_for_selector(".miss-group")
     await page.click(".nav-item[data-admin=articles]")
     await page.wait_for_selector("#article-areas tr[data-article=opening_hours]")

@@ -4,11 +4,10 @@ by the model server protocol itself: GET /bot/model with the fingerprint it runs
 from __future__ import annotations
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from desk.models import Operator, Role
 from desk.services import bot_models
-from tests.console.conftest import PASSWORD, password_hash
+from tests.console.conftest import add_trainer, submit_sign_in
 from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
 from tests.desk.test_bot_models import writes_a_model
 
@@ -21,22 +20,11 @@ def database_url(sqlite_url):
 
 
 @pytest.fixture
-async def served(desk, console_settings, tmp_path, monkeypatch):
-    from desk.web.app import create_app
-
+async def served(desk, serve_console, tmp_path, monkeypatch):
     monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
-    async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
-                       password_hash=password_hash()))
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    await add_trainer(desk)
+    return await serve_console()
 
 
 async def test_a_trainer_trains_publishes_and_sees_the_model_live(served, browser, desk):
@@ -44,10 +32,7 @@ async def test_a_trainer_trains_publishes_and_sees_the_model_live(served, browse
     page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(base + "/")
-    await page.fill("#email", "tess@acme.test")
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
+    await submit_sign_in(page, base, "tess@acme.test")
     await page.wait_for_selector("#bot-models")
     await page.fill("#train-note", "refund variants")
     await page.click("#train-model")

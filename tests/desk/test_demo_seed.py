@@ -39,3 +39,26 @@ async def test_seeding_again_keeps_an_admin_s_language_choice(sessions, database
     async with sessions() as s:
         cfg = await settings.get(s, waba.brand_id)
         assert (cfg.languages, cfg.default_language) == (("en",), "en")
+
+
+async def test_sales_keeps_office_hours_in_tokyo_and_support_is_always_open(sessions, database_url):
+    import datetime as dt
+
+    from desk.services import business_hours
+
+    await seed(database_url, ENV)
+    async with sessions() as s, s.begin():
+        depts = {d.name: d for d in (await s.execute(select(Department))).scalars()}
+        sales = await business_hours.schedule_of(s, depts["Sales"].id)
+        assert await business_hours.schedule_of(s, depts["Support"].id) == business_hours.Schedule(
+            time_zone="Asia/Tokyo")
+        # Wednesday 30 December 2026, 10:00 in Tokyo: the year-end holidays; back on Monday 4 January.
+        at = dt.datetime(2026, 12, 30, 1, 0, tzinfo=dt.timezone.utc)
+        assert not business_hours.is_open(sales, at)
+        assert business_hours.next_opening(sales, at) == dt.datetime(2027, 1, 4, 0, 0, tzinfo=dt.timezone.utc)
+        assert sales.count_open_hours_only
+        # An admin's choice stays when the seed runs again.
+        await business_hours.set_schedule(s, depts["Sales"].brand_id, depts["Sales"].id, {"always_open": True})
+    await seed(database_url, ENV)
+    async with sessions() as s:
+        assert (await business_hours.schedule_of(s, depts["Sales"].id)).always_open

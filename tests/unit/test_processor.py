@@ -349,7 +349,43 @@ async def test_a_lanes_statuses_are_applied_together_in_one_transaction(processo
     assert msgs == [("wamid.B0", "read"), ("wamid.B1", "read"), ("wamid.B2", "read")]
     assert states["wamid.NOT-OURS:read"] == EventState.ignored
     assert sum(1 for st in states.values() if st == EventState.done) == 9
-    assert len(commits) <= 2  # the batch, and the empty claim that ends the lane
+    assert len(commits) == 1  # the batch: a short batch ends the lane, no empty claim after it
+
+
+async def test_a_text_turn_costs_four_desk_transactions(processor, sessions):
+    """Claim, record, the bot's turn (here none: the stand-in sends nothing), finish;
+    the lane ends with its last row, without an empty claim after it."""
+    from sqlalchemy import event as sa_event
+
+    await run(processor, text_from("1555", "wamid.W", "warm the credentials cache"))
+    await processor.accept(text_from("1555", "wamid.T1", "first", ts=1700000001))
+    await processor.accept(text_from("1555", "wamid.T2", "second", ts=1700000002))
+    engine = sessions.kw["bind"]
+    commits = []
+    sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    processor.kick("111", "1555")
+    await processor.idle()
+    assert [t[1] for t in processor.turns] == ["warm the credentials cache", "first", "second"]
+    assert len(commits) == 2 * 3  # claim, record, finish for each of the two
+
+
+async def test_a_flood_for_an_unknown_number_is_ignored_in_one_transaction_per_user(processor, sessions):
+    from sqlalchemy import event as sa_event
+
+    for i in range(20):
+        await processor.accept(envelope({"contacts": [], "messages": [{
+            "from": "1555", "id": f"wamid.U{i}", "timestamp": str(1700000000 + i), "type": "text",
+            "text": {"body": "hi"}}]}, phone_number_id="999"))
+    engine = sessions.kw["bind"]
+    commits = []
+    sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    processor.kick("999", "1555")
+    await processor.idle()
+    assert processor.turns == []
+    async with sessions() as s:
+        states = (await s.execute(select(WebhookEvent.state))).scalars().all()
+    assert states == [EventState.ignored] * 20
+    assert len(commits) == 1
 
 
 async def test_after_a_hand_back_the_next_message_resumes_rasa_first_and_only_once(sessions, graph_api):
@@ -522,3 +558,124 @@ def message_from(wa_id: str, wamid: str, kind: str, body: dict, ts: int = 170000
     value["contacts"][0]["wa_id"] = wa_id
     value["messages"][0].update({"from": wa_id, "id": wamid, "timestamp": str(ts)})
     return msg
+
+
+# Outside the department's business hours the desk's own handoffs (the bot is down, a
+# catalog order) do what the bot's does (desk.services.business_hours.closed_for_handoff):
+# the user hears when the team is back and may leave a message; the chat is not queued.
+# 1700000000 is Tuesday 14 November 2023, 22:13 UTC: after hours for a 9-to-6 team.
+WEEKDAYS_9_TO_6 = {"always_open": False,
+                   "week": {d: [{"from": "09:00", "to": "18:00"}] for d in ("mon", "tue", "wed", "thu", "fri")}}
+
+
+async def _closed_number(s, *, sales: bool = False):
+    from desk.models import Department, WhatsAppBusinessAccount
+    from desk.services import business_hours
+
+    number = await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+    brand_id = (await s.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
+    dept = await s.get(Department, number.department_id)
+    if sales:
+        dept = Department(brand_id=brand_id, name="Sales")
+        s.add(dept)
+        await s.flush()
+    await business_hours.set_schedule(s, brand_id, dept.id, WEEKDAYS_9_TO_6)
+    return dept.name
+
+
+async def test_the_bot_down_outside_hours_says_when_the_team_is_back_and_does_not_queue(sessions, graph_api):
+    import datetime as dt
+
+    from connectors.whatsapp.processor import TurnFailed
+    from desk.models import ChatState
+    from desk.services import notices
+
+    async with sessions() as s, s.begin():
+        department = await _closed_number(s)
+    sent = []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        raise TurnFailed("ClientConnectorError: action server unreachable")
+
+    async def notify(item, chat_id, key, closed=None):
+        sent.append((key, closed and closed.text(item.language), closed and closed.buttons(item.language)))
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify, bot_down_handoff=dt.timedelta(0))
+    try:
+        await run(proc, text_from("1555", "wamid.N1", "do you ship to norway", ts=1700000000))
+    finally:
+        await proc.stop()
+    async with sessions() as s:
+        event = (await s.execute(select(WebhookEvent))).scalar_one()
+        chat = (await s.execute(select(Chat))).scalar_one()
+    assert (event.state, chat.state, chat.department_id) == (EventState.done, ChatState.bot, None)  # not queued
+    assert sent[0][0] == notices.BOT_UNAVAILABLE
+    key, text, buttons = sent[1]
+    assert key == notices.OUTSIDE_HOURS and len(sent) == 2
+    assert text.startswith(f"{department} is closed right now. Our team is back tomorrow 9:00 (UTC)."), text
+    assert buttons == [{"title": "Leave a message", "payload": "/leave_message"}]
+
+
+async def test_an_order_outside_sales_hours_is_not_queued(sessions, graph_api):
+    from desk.models import ChatState
+    from desk.services import notices
+
+    async with sessions() as s, s.begin():
+        await _closed_number(s, sales=True)
+    turns, sent = [], []
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turns.append(item.wamid)
+
+    async def notify(item, chat_id, key, closed=None):
+        sent.append((key, closed and closed.text("ja")))
+
+    proc = InboxProcessor(sessions, graph_api[0], "t", deliver, notify=notify)
+    body = message_from("1555", "wamid.O1", "order", {"catalog_id": "C1", "product_items": [
+        {"product_retailer_id": "MUG-01", "quantity": 1, "item_price": 12, "currency": "USD"}]}, ts=1700000000)
+    try:
+        await run(proc, body)
+    finally:
+        await proc.stop()
+    async with sessions() as s:
+        chat = (await s.execute(select(Chat))).scalar_one()
+    assert (turns, chat.state, chat.handoff_reason) == ([], ChatState.bot, None)
+    assert sent == [(notices.OUTSIDE_HOURS, "ただいまSalesは営業時間外です。担当者は明日 9:00（UTC）から対応いたします。"
+                                            "メッセージを残していただければ、対応時間になりしだいご返信いたします。")]
+
+
+async def test_the_bot_turn_starts_beside_the_mark_as_read_call(sessions, aiohttp_server):
+    """The read receipt is not waited for before the turn (the reply waits for it instead,
+    WhatsAppOutput): here Meta answers the read call only once the turn has begun."""
+    turn_started = asyncio.Event()
+    seen = []
+
+    async def messages(request):
+        body = await request.json()
+        if body.get("status") == "read":
+            try:
+                await asyncio.wait_for(turn_started.wait(), 10)
+                seen.append("turn had started")
+            except asyncio.TimeoutError:
+                seen.append("turn had not started")
+        return web.json_response({"success": True})
+
+    app = web.Application()
+    app.router.add_post("/v21.0/{pnid}/messages", messages)
+    server = await aiohttp_server(app)
+    graph = GraphClient(str(server.make_url("/v21.0")), max_attempts=1)
+    async with sessions() as s, s.begin():
+        await numbers.ensure_number(s, phone_number_id="111", waba_id="W1")
+
+    async def deliver(item, chat_id, opens_chat, retry=False):
+        turn_started.set()
+        seen.append(item.wamid in proc.read_receipts)  # what the turn's reply waits for
+
+    proc = InboxProcessor(sessions, graph, "default-token", deliver)
+    try:
+        await run(proc, text_from("1555", "wamid.RR", "hello"))
+        assert seen == [True, "turn had started"]
+        assert proc.read_receipts == {}
+    finally:
+        await proc.stop()
+        await graph.close()

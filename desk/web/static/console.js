@@ -1203,7 +1203,8 @@ async function openTransfer() {
         h("span", { class: "dot " + o.status, title: tr("status." + o.status) }), h("small", { text: tr("status." + o.status) })))
       : dir.departments.map((x) => h("div", { class: `opt${chosen === x.id ? " sel" : ""}`, onclick: () => { chosen = x.id; render(); } },
         icon("users"), h("div", { class: "grow" }, h("b", { text: x.name }),
-          h("small", { text: d.department && d.department.id === x.id ? tr("transfer.current_department") : tr("transfer.joins_queue") }))));
+          h("small", { text: d.department && d.department.id === x.id ? tr("transfer.current_department") : tr("transfer.joins_queue") })),
+        window.hoursBadge ? window.hoursBadge(x.status) : null));  // hours.js: open now, or closed until
     list.replaceChildren(...(opts.length ? opts : [h("div", { class: "empty", text: tr("transfer.nobody") })]));
   };
   render();
@@ -1451,11 +1452,14 @@ async function adminTeam() {
       h("p", { class: "lead-in", text: tr("team.page_intro") })),
     h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-department", onclick: addDept }, tr("dept.add")),
       h("button", { class: "btn primary", type: "button", id: "add-operator", onclick: addOperator }, tr("team.add_operator")))),
-    h("div", { class: "card" }, h("h2", { text: tr("team.departments") }), h("table", { class: "grid" }, th(tr("common.department"), tr("team.members"), ""),
-      h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", {}, h("td", {}, h("b", { text: d.name }), otherNames(d) ? h("div", { class: "muted", text: otherNames(d) }) : null),
+    h("div", { class: "card" }, h("h2", { text: tr("team.departments") }), h("table", { class: "grid" }, th(tr("common.department"), tr("team.members"), tr("hours.column"), ""),
+      h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", { "data-department": d.id }, h("td", {}, h("b", { text: d.name }), otherNames(d) ? h("div", { class: "muted", text: otherNames(d) }) : null),
         h("td", { class: "members", text: d.members.join(", ") || tr("team.nobody_yet") }),
-        h("td", { class: "nowrap right" }, h("button", { class: "btn small ghost", type: "button", onclick: () => renameDept(d) }, tr("dept.rename")))))
-        : h("tr", {}, h("td", { colspan: "3", class: "muted", text: tr("dept.none") }))))),
+        h("td", { class: "hours-cell" }, window.hoursBadge ? window.hoursBadge(d.status) : null),  // hours.js
+        h("td", { class: "nowrap right" },
+          h("button", { class: "btn small ghost", type: "button", "data-act": "hours", onclick: () => window.departmentHoursEditor(d, reload) }, tr("hours.edit")),
+          h("button", { class: "btn small ghost", type: "button", onclick: () => renameDept(d) }, tr("dept.rename")))))
+        : h("tr", {}, h("td", { colspan: "4", class: "muted", text: tr("dept.none") }))))),
     h("div", { class: "card" }, h("h2", { text: tr("team.operators") }), h("table", { class: "grid" }, th(tr("common.name"), tr("team.role"), tr("team.departments"), tr("common.status"), tr("team.open_chats"), tr("team.account"), ""),
       h("tbody", {}, t.operators.map((o) => h("tr", { class: o.active ? "" : "inactive", dataset: { operator: o.email } },
         h("td", {}, h("b", { text: o.name + (o.id === S.me.id ? tr("common.you_suffix") : "") }), h("div", { class: "muted", text: o.email })),
