@@ -117,12 +117,17 @@ def _payload(intent: str, **entities: str) -> str:
 
 def _chosen(choices: list[routing.DepartmentChoice], wanted: str | None,
             text: str | None) -> routing.DepartmentChoice | None:
-    """The department named by the slot, else one named in the user's words, else the number's own."""
-    by_name = {c.name.casefold(): c for c in choices}
-    if wanted and wanted.casefold() in by_name:
-        return by_name[wanted.casefold()]
+    """The department named by the slot, else one named in the user's words, else the number's own.
+
+    A department's name in any language counts ("Support", "サポート"): the buttons carry
+    the name in the chat's language, and a user may type either."""
+    if wanted:
+        named = [c for c in choices if c.matches(wanted)]
+        if named:
+            return named[0]
     words = (text or "").casefold()
-    named = [c for c in choices if c.name.casefold() in words]
+    named = [c for c in choices if any(n.casefold() in words
+                                       for n in (c.name, *c.names.values()) if n)]
     if len(named) == 1:
         return named[0]
     return choices[0] if choices else None
@@ -168,15 +173,16 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
         if choice is None:
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
+        shown = choice.name_in(language)  # what the customer sees: the name in the chat's language
         closed = await business_hours.closed_for_handoff(session, choice.id, _message_time(tracker, chat_id))
         if closed is not None:
             dispatcher.utter_message(text=closed.text(language), buttons=closed.buttons(language))
-            return [SlotSet("department", choice.name)]
+            return [SlotSet("department", shown)]
         if not choice.available and not queue_anyway:
-            dispatcher.utter_message(response="utter_nobody_available", department=choice.name, buttons=[
+            dispatcher.utter_message(response="utter_nobody_available", department=shown, buttons=[
                 {"title": pick(LEAVE_MESSAGE, language), "payload": business_hours.LEAVE_MESSAGE_PAYLOAD},
-                {"title": pick(WAIT, language), "payload": _payload("wait_for_agent", department=choice.name)}])
-            return [SlotSet("department", choice.name)]
+                {"title": pick(WAIT, language), "payload": _payload("wait_for_agent", department=shown)}])
+            return [SlotSet("department", shown)]
         try:
             reason = handoff_reason(tracker.events, (tracker.active_loop or {}).get("name"))
             result = await routing.hand_off(session, int(chat_id), choice.id, reason=reason)
@@ -184,8 +190,14 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker,
             log.warning("handoff: chat %s could not be handed over: %s", chat_id, exc)
             dispatcher.utter_message(text=pick(HANDOFF_TEXTS, language)["refused"].format(reason=exc))
             return []
-    dispatcher.utter_message(text=handoff_text(result, choice.name, language))
-    return [*_leave_loop(tracker), SlotSet("department", choice.name), ConversationPaused()]
+    dispatcher.utter_message(text=handoff_text(result, shown, language))
+    return [*_leave_loop(tracker), SlotSet("department", shown), ConversationPaused()]
+
+
+def _buttons(choices: list[routing.DepartmentChoice], language: str) -> list[dict[str, str]]:
+    """A button per department (at most 10), titled and named in the chat's language."""
+    return [{"title": c.name_in(language), "payload": _payload("choose_department", department=c.name_in(language))}
+            for c in choices[:10]]
 
 
 async def department_buttons(tracker: Tracker) -> list[dict[str, str]]:
@@ -195,8 +207,7 @@ async def department_buttons(tracker: Tracker) -> list[dict[str, str]]:
         return []
     async with desk_transaction() as session:
         choices = await routing.departments_for_number(session, meta["phone_number_id"])
-    return [{"title": c.name, "payload": _payload("choose_department", department=c.name)}
-            for c in choices[:10]]
+    return _buttons(choices, language_of(tracker))
 
 
 async def offer_departments(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
@@ -210,8 +221,7 @@ async def offer_departments(dispatcher: CollectingDispatcher, tracker: Tracker) 
     if len(choices) <= 1:
         return await hand_over(dispatcher, tracker, choices[0].name if choices else None)
     # WhatsApp shows at most 10 choices (a list message); the channel picks the form.
-    dispatcher.utter_message(response="utter_ask_department", buttons=[
-        {"title": c.name, "payload": _payload("choose_department", department=c.name)} for c in choices[:10]])
+    dispatcher.utter_message(response="utter_ask_department", buttons=_buttons(choices, language_of(tracker)))
     return []
 
 

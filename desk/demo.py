@@ -6,7 +6,9 @@ Sales keeps office hours (DEMO_SALES_HOURS); Support is always open.
 The brand is bilingual, Japanese first (DEMO_LANGUAGES, time zone Asia/Tokyo): a
 customer who writes in English is answered in English, one who writes in Japanese
 (or sends only a photo) in Japanese. The departments keep the names "Support" and
-"Sales": leads and catalog orders go to the department named Sales.
+"Sales" (leads and catalog orders go to the department named Sales), and are
+サポート and 営業 to Japanese customers (DEMO_DEPARTMENT_NAMES: the bot's buttons and
+handoff messages in the chat's language).
 
 Idempotent (`python -m desk seed-demo`, run by `make demo`); the operator's
 password comes from DEMO_OPERATOR_PASSWORD, which the launcher generates into
@@ -26,6 +28,7 @@ from desk.services import numbers, operators, settings
 DEMO_BRAND = "Kumo Goods"
 DEMO_EMAIL = "admin@tsunagi.local"
 DEMO_LANGUAGES = {"languages": ["ja", "en"], "default_language": "ja", "time_zone": "Asia/Tokyo"}
+DEMO_DEPARTMENT_NAMES = {"Support": {"ja": "サポート"}, "Sales": {"ja": "営業"}}
 
 
 async def seed(database_url: str, env: dict[str, str]) -> str:
@@ -44,6 +47,10 @@ async def seed(database_url: str, env: dict[str, str]) -> str:
                     Department.brand_id == brand_id, Department.name == "Sales"))).first() is None:
                 session.add(Department(brand_id=brand_id, name="Sales"))
                 await session.flush()
+            for dept in (await session.execute(select(Department).where(
+                    Department.brand_id == brand_id, Department.name.in_(DEMO_DEPARTMENT_NAMES)))).scalars():
+                if dept.names is None:  # once: an admin's later names stay
+                    dept.names = DEMO_DEPARTMENT_NAMES[dept.name]
             if await operators.find_by_email(session, DEMO_EMAIL) is None:
                 await operators.create_operator(
                     session, brand_id=brand_id, email=DEMO_EMAIL, name="Demo Admin", role="admin",

@@ -145,6 +145,9 @@ class Department(Base):
     # Weekly open hours and holidays in the brand's time zone (desk.services.business_hours);
     # NULL: always open.
     business_hours = Column(JSON)
+    # The name in other languages, {language: name} (desk.services.departments.name_in):
+    # what the customer sees in their chat's language; `name` in every other one.
+    names = Column(JSON)
 
 
 class WhatsAppBusinessAccount(Base):

@@ -5,7 +5,7 @@
     number add --waba W --id PHONE_NUMBER_ID --display +15550001111 --department D
                [--token-env VAR | --token-stdin]
     number list [--brand B] | number reconnect ID [--token-env VAR | --token-stdin]
-    department add --brand B NAME | department list [--brand B]
+    department add --brand B NAME [--name-in ja=サポート] | department list [--brand B]
     operator add --brand B --email E --name N [--role operator|admin] [--departments D1,D2]
                  [--max-chats 5] [--password-stdin]
     operator list [--brand B] | operator set-status EMAIL online|away|offline
@@ -116,8 +116,7 @@ def read_password(args) -> str:
 # --- lookups -------------------------------------------------------------------------
 
 async def _department(session: AsyncSession, brand_id: int, name: str) -> Department:
-    dept = (await session.execute(select(Department).where(
-        Department.brand_id == brand_id, Department.name == name))).scalar_one_or_none()
+    dept = await departments.find(session, brand_id, name)  # its name in any language
     if dept is None:
         raise AdminError(f"no department {name!r} in this brand (see: department list)")
     return dept
@@ -213,7 +212,8 @@ async def number_reconnect(session, args):
 async def department_add(session, args):
     brand = await find_brand(session, args.brand)
     try:
-        dept = await departments.add(session, brand.id, args.name)
+        names = dict(item.split("=", 1) if "=" in item else (item, "") for item in args.name_in or [])
+        dept = await departments.add(session, brand.id, args.name, names or None)
     except departments.DepartmentError as exc:
         raise AdminError(f"{exc} in brand {brand.name}") from None
     await session.flush()
@@ -226,7 +226,8 @@ async def department_list(session, args):
     if args.brand:
         query = query.where(Department.brand_id == await find_brand_id(session, args.brand))
     rows = (await session.execute(query)).all()
-    emit(args, [{"id": d.id, "name": d.name, "brand": b} for d, b in rows], ["id", "name", "brand"])
+    emit(args, [{"id": d.id, "name": d.name, "names": ", ".join(f"{k}={v}" for k, v in sorted((d.names or {}).items())),
+                 "brand": b} for d, b in rows], ["id", "name", "names", "brand"])
 
 
 # --- operators -----------------------------------------------------------------------
@@ -383,6 +384,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     p = add_action(dept, "add", department_add, "create a department in a brand")
     p.add_argument("--brand", required=True)
     p.add_argument("name")
+    p.add_argument("--name-in", action="append", metavar="LANG=NAME",
+                   help="its name for customers in a language, e.g. ja=サポート (repeatable)")
     p = add_action(dept, "list", department_list, "list departments", json_out=True)
     p.add_argument("--brand")
 

@@ -414,14 +414,16 @@ class Closed:
     at: dt.datetime                  # the customer's message's time
     opening: dt.datetime | None      # None: it never opens
     time_zone: str
+    names: tuple[tuple[str, str], ...] = ()  # the department's name per language (desk.services.departments)
 
     def text(self, language: str | None) -> str:
         from desk.services import notices
 
+        department = dict(self.names).get(language or "") or self.department  # in the customer's language
         if self.opening is None:
-            return notices.text(notices.OUTSIDE_HOURS_NEVER, language).format(department=self.department)
+            return notices.text(notices.OUTSIDE_HOURS_NEVER, language).format(department=department)
         when = describe_opening(self.opening, self.at, self.time_zone, language or "en")
-        return notices.text(notices.OUTSIDE_HOURS, language).format(department=self.department, when=when)
+        return notices.text(notices.OUTSIDE_HOURS, language).format(department=department, when=when)
 
     def buttons(self, language: str | None) -> list[dict[str, str]]:
         """*Leave a message* only: with the team away, nobody would come to a queued chat."""
@@ -442,7 +444,8 @@ async def closed_for_handoff(session: AsyncSession, department_id: int | None, a
     schedule = (await schedules_of_brand(session, dept.brand_id, dept.id))[dept.id]
     if is_open(schedule, at):
         return None
-    return Closed(dept.name, _aware(at).astimezone(UTC), next_opening(schedule, at), schedule.time_zone)
+    return Closed(dept.name, _aware(at).astimezone(UTC), next_opening(schedule, at), schedule.time_zone,
+                  tuple(sorted((dept.names or {}).items())))
 
 
 async def set_schedule(session: AsyncSession, brand_id: int, department_id: int, raw) -> Schedule:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import Brand, Chat, Department, Message, Operator
-from desk.services import notices, outbox, settings
+from desk.services import departments, notices, outbox, settings
 from desk.services.routing import brand_of_number
 
 
@@ -30,7 +30,8 @@ async def tell(session: AsyncSession, chat: Chat, key: str) -> Message | None:
     department = await session.get(Department, chat.department_id) if chat.department_id else None
     brand = await session.get(Brand, brand_id)
     text = template.format(operator=operator.name if operator else notices.word("operator", language),
-                           department=department.name if department else notices.word("department", language),
+                           department=departments.name_in(department, language) if department
+                           else notices.word("department", language),
                            brand=brand.name if brand else notices.word("brand", language))
     return await outbox.send_system_text(session, chat, text)
 

@@ -6,10 +6,10 @@ the number's own), where a colleague takes it and marks it done.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import Contact, Department, Lead, Operator, PhoneNumber, Role, WhatsAppBusinessAccount, utcnow
+from desk.models import Contact, Lead, Operator, PhoneNumber, Role, WhatsAppBusinessAccount, utcnow
 from desk.services import contacts
 from desk.services.conversations import upsert_contact
 
@@ -65,10 +65,10 @@ async def sales_department(session: AsyncSession, phone_number_id: str | None) -
     if number is None:
         return None
     brand_id = (await session.get(WhatsAppBusinessAccount, number.waba_id)).brand_id
-    sales = (await session.execute(select(Department.id).where(
-        Department.brand_id == brand_id, func.lower(Department.name) == SALES_DEPARTMENT)
-        .order_by(Department.id).limit(1))).scalar_one_or_none()
-    return sales if sales is not None else number.department_id
+    from desk.services import departments
+
+    sales = await departments.find(session, brand_id, SALES_DEPARTMENT)  # "Sales" in any of its names
+    return sales.id if sales is not None else number.department_id
 
 
 async def queue_as_task(session: AsyncSession, lead: Lead) -> Lead:

@@ -65,13 +65,12 @@ async def _departments(session: AsyncSession, brand_id: int, names: Iterable[str
     wanted = [n.strip() for n in names if n and n.strip()]
     if not wanted:
         return []
-    rows = (await session.execute(select(Department).where(
-        Department.brand_id == brand_id, Department.name.in_(wanted)))).scalars().all()
-    found = {d.name: d for d in rows}
-    missing = [n for n in wanted if n not in found]
+    from desk.services import departments
+
+    found, missing = await departments.find_all(session, brand_id, wanted)  # a name in any language
     if missing:
         raise OperatorError(f"no department named {', '.join(repr(n) for n in missing)} in this brand")
-    return [found[n] for n in dict.fromkeys(wanted)]
+    return found
 
 
 async def get(session: AsyncSession, operator_id: int) -> Operator:

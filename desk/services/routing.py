@@ -9,13 +9,14 @@ desk instances (or two operators clicking at once) never both win a chat.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import (Chat, ChatState, HandoffReason, Operator, OperatorStatus, PhoneNumber, Role,
                          WhatsAppBusinessAccount, operator_departments, utcnow)
+from desk.services import departments
 
 LIVE_STATES = (ChatState.waiting, ChatState.unattended, ChatState.open)
 
@@ -236,6 +237,15 @@ class DepartmentChoice:
     id: int
     name: str
     available: bool  # someone online or away
+    names: dict = field(default_factory=dict)  # {language: name}: desk.services.departments
+
+    def name_in(self, language: str | None) -> str:
+        """The name the customer sees in `language` (else the department's name)."""
+        return departments.name_in(self, language)
+
+    def matches(self, name: str | None) -> bool:
+        """Whether `name` is one of its names, in any language (case and spacing ignored)."""
+        return departments.matches(self, name)
 
 
 async def departments_for_number(session: AsyncSession, phone_number_id: str) -> list[DepartmentChoice]:
@@ -254,13 +264,12 @@ async def departments_for_number(session: AsyncSession, phone_number_id: str) ->
                                          .join(Operator, Operator.id == operator_departments.c.operator_id)
                                          .where(Operator.active.is_(True), Operator.role != Role.manager))).scalars())
     offered = [d for d in depts if d.id in staffed] or [d for d in depts if d.id == number.department_id]
-    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id)) for d in offered]
+    return [DepartmentChoice(d.id, d.name, await anyone_available(session, d.id), dict(d.names or {}))
+            for d in offered]
 
 
 async def sales_department(session: AsyncSession, phone_number_id: str) -> int | None:
-    """The brand's department named Sales, if it has one (orders and leads go there)."""
-    from desk.models import Department
-
+    """The brand's department named Sales (in any of its names), if it has one (orders and leads go there)."""
     brand_id = await brand_of_number(session, phone_number_id)
-    return (await session.execute(select(Department.id).where(
-        Department.brand_id == brand_id, func.lower(Department.name) == "sales"))).scalar_one_or_none()
+    sales = await departments.find(session, brand_id, "Sales")
+    return sales.id if sales is not None else None

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.integrations import jobs
-from desk.models import (Chat, ChatState, Contact, Department, IntegrationJob, Lead, Message, Operator, PhoneNumber,
+from desk.models import (Chat, ChatState, Contact, IntegrationJob, Lead, Message, Operator, PhoneNumber,
                          Role, Sender, Ticket, TicketReply, utcnow)
 from desk.services import contacts, routing
 
@@ -125,11 +125,11 @@ TICKET_STATES = ("open", "closed")
 async def _department_for(session: AsyncSession, chat: Chat, brand_id: int | None,
                           name: str | None) -> int | None:
     if name and brand_id is not None:
-        found = (await session.execute(select(Department.id).where(
-            Department.brand_id == brand_id, func.lower(Department.name) == " ".join(name.split()).lower())
-            .limit(1))).scalar_one_or_none()
+        from desk.services import departments
+
+        found = await departments.find(session, brand_id, name)  # its name in any language
         if found is not None:
-            return found
+            return found.id
     if chat.department_id is not None:
         return chat.department_id
     number = await session.get(PhoneNumber, chat.phone_number_id)

@@ -125,20 +125,30 @@ async def waba_pricing(request, session, me):
     return web.json_response({"id": waba.id, "name": waba.name, "pricing_model": waba.pricing_model})
 
 
+def _department_json(dept) -> dict:
+    """A department's name and its names per language ({language: name}, the customer's side)."""
+    return {"id": dept.id, "name": dept.name, "names": dict(dept.names or {})}
+
+
 @endpoint(admin=True)
 async def department_add(request, session, me):
-    dept = await department_service.add(session, me.brand_id, _text(await body(request), "name"))
+    """{"name": ..., "names": {language: name}} (names optional: the customer's language)."""
+    data = await body(request)
+    dept = await department_service.add(session, me.brand_id, _text(data, "name"), data.get("names"))
     await session.flush()
-    return web.json_response({"id": dept.id, "name": dept.name, "members": []}, status=201)
+    return web.json_response({**_department_json(dept), "members": []}, status=201)
 
 
 @endpoint(admin=True)
 async def department_rename(request, session, me):
+    """A new name; "names" ({language: name}) replaces the names per language, left out keeps them."""
     department_id = int_param(request, "department_id")
     if department_id not in {d.id for d in await queries.departments(session, me.brand_id)}:
         raise json_error(404, "No such department in this brand.")  # an id in the path: not found
-    dept = await department_service.rename(session, me.brand_id, department_id, _text(await body(request), "name"))
-    return web.json_response({"id": dept.id, "name": dept.name})
+    data = await body(request)
+    extra = {"names": data.get("names")} if "names" in data else {}
+    dept = await department_service.rename(session, me.brand_id, department_id, _text(data, "name"), **extra)
+    return web.json_response(_department_json(dept))
 
 
 def _hours_json(dept, schedules: dict, zone: str, now) -> dict:
@@ -256,7 +266,8 @@ async def team(request, session, me):
     now = utcnow()  # the console's "open now / closed until", by the desk's clock
     return web.json_response({
         "time_zone": zone,
-        "departments": [{"id": d.id, "name": d.name,
+        "languages": (await queries.brand_languages(session, me.brand_id))["languages"],
+        "departments": [{**_department_json(d),
                          "members": sorted(names[i] for i in members.get(d.id, []) if i in names),
                          **_hours_json(d, schedules, zone, now)}
                         for d in await queries.departments(session, me.brand_id)],

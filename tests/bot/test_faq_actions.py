@@ -6,7 +6,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import faq
-from actions.faq import (DEFAULT_FAQ_CONFIDENCE_THRESHOLD, NOT_HELPFUL, ActionAnswerFaq,
+from actions.faq import (DEFAULT_FAQ_CONFIDENCE_THRESHOLD, DEFAULT_FAQ_CONFIDENCE_THRESHOLDS, NOT_HELPFUL, ActionAnswerFaq,
                          ActionNotHelpful, Selection, confidence_threshold, selection_of,
                          should_answer)
 from actions.media import ActionMediaToPerson, ActionPhotoReceived, ActionVoiceNote, media_word
@@ -54,6 +54,33 @@ def test_the_threshold_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD", "70")
     with pytest.raises(ValueError, match="between 0 and 1"):
         confidence_threshold()
+
+
+def test_each_language_has_its_threshold_and_its_own_variable(monkeypatch):
+    for name in ("FAQ_CONFIDENCE_THRESHOLD", "FAQ_CONFIDENCE_THRESHOLD_JA", "FAQ_CONFIDENCE_THRESHOLD_EN"):
+        monkeypatch.delenv(name, raising=False)
+    assert confidence_threshold("en") == DEFAULT_FAQ_CONFIDENCE_THRESHOLD
+    assert confidence_threshold("ja") == DEFAULT_FAQ_CONFIDENCE_THRESHOLDS["ja"] != DEFAULT_FAQ_CONFIDENCE_THRESHOLD
+    monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD", "0.5")  # English's, and any language without its own
+    assert (confidence_threshold("en"), confidence_threshold("ja")) == (0.5, DEFAULT_FAQ_CONFIDENCE_THRESHOLDS["ja"])
+    monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD_JA", "0.65")
+    assert (confidence_threshold("en"), confidence_threshold("ja")) == (0.5, 0.65)
+    monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD_JA", "high")
+    with pytest.raises(ValueError, match="FAQ_CONFIDENCE_THRESHOLD_JA must be a number"):
+        confidence_threshold("ja")
+
+
+@pytest.mark.parametrize("text, answered", [("do u deliver tmrw", True), ("あした届く？", False)])
+async def test_the_threshold_is_the_one_of_the_message_s_language(make_tracker, domain, monkeypatch, text, answered):
+    """Between English's and Japanese's threshold: an English message is answered, a Japanese one
+    (read by the Japanese classifiers, nlp/by_language.py) is not, whatever the conversation's language."""
+    monkeypatch.delenv("FAQ_CONFIDENCE_THRESHOLD_JA", raising=False)
+    monkeypatch.setenv("FAQ_CONFIDENCE_THRESHOLD", "0.5")
+    between = (0.5 + DEFAULT_FAQ_CONFIDENCE_THRESHOLDS["ja"]) / 2
+    tracker = faq_tracker(make_tracker, [("express_delivery", between)], slots={"language": "en"})
+    tracker.latest_message["text"] = text
+    _, messages = await run(ActionAnswerFaq(), tracker, domain)
+    assert [m["response"] for m in messages] == (["utter_faq/express_delivery"] if answered else ["utter_faq_unsure"])
 
 
 async def test_a_confident_answer_has_a_not_helpful_button_and_remembers_the_runner_up(

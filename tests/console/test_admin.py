@@ -108,6 +108,32 @@ async def test_departments_and_operators(make_console, desk):
     assert {d["name"]: d["members"] for d in team["departments"]}["Billing & Refunds"] == ["Dan B."]
 
 
+async def test_a_department_has_a_name_per_language_and_either_name_is_its_own(make_console, desk):
+    admin = await signed_in(make_console, "ada")
+    resp = await admin.post("/api/admin/departments", {"name": "Billing", "names": {"ja": " 請求 ", "en": ""}})
+    assert resp.status == 201, await resp.text()
+    billing = await resp.json()
+    assert billing["names"] == {"ja": "請求"}  # an empty name: that language sees the name
+    # A name in any language is the department's own in the brand, case ignored.
+    for taken in ({"name": "請求"}, {"name": "billing"}, {"name": "Accounts", "names": {"ja": "Billing"}}):
+        refused = await admin.post("/api/admin/departments", taken)
+        assert refused.status == 422 and "already exists" in (await refused.json())["error"], taken
+    bad = await admin.post("/api/admin/departments", {"name": "Returns", "names": {"xx": "返品"}})
+    assert bad.status == 422 and "unknown language 'xx'" in (await bad.json())["error"]
+
+    # Renaming keeps the names per language unless they are given.
+    resp = await admin.put(f"/api/admin/departments/{billing['id']}", {"name": "Billing & Refunds"})
+    assert (await resp.json())["names"] == {"ja": "請求"}
+    resp = await admin.put(f"/api/admin/departments/{billing['id']}",
+                           {"name": "Billing & Refunds", "names": {"ja": "請求・返金"}})
+    assert (await resp.json())["names"] == {"ja": "請求・返金"}
+    # Operators join it by either name's department id; the team page shows both names.
+    team = await (await admin.get("/api/admin/team")).json()
+    [row] = [d for d in team["departments"] if d["id"] == billing["id"]]
+    assert (row["name"], row["names"]) == ("Billing & Refunds", {"ja": "請求・返金"})
+    assert set(team["languages"]) <= {"en", "ja"} and team["languages"]
+
+
 async def test_the_last_admin_stays_an_admin(make_console, desk):
     admin = await signed_in(make_console, "ada")
     ada = desk.operators["ada"]

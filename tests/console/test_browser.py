@@ -352,6 +352,13 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await page.click(".modal .btn.danger")
     await expect(dan).to_contain_text("deactivated")
 
+    # A department with its name for Japanese customers (the bot's buttons, handoff texts).
+    await page.click("#add-department")
+    await page.fill("#f-name", "Billing")
+    await page.fill("#f-name_ja", "請求")
+    await page.click(".modal .btn.primary")
+    await expect(page.locator("td", has_text="Billing")).to_contain_text("請求")
+
     await page.goto(f"{base}/#/admin/timeouts")
     await expect(page.locator("#unattended-unit")).to_have_value("days")  # 1440 minutes: shown as 1 day
     await page.select_option("#unattended-unit", "minutes")

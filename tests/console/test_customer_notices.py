@@ -38,6 +38,24 @@ async def test_joined_transferred_and_closed_are_told_to_the_customer(make_conso
         "This chat is now closed. Thank you for writing to Acme: message us here any time."]
 
 
+async def test_a_japanese_chat_hears_the_departments_japanese_names(make_console, desk):
+    from desk.models import Chat, Department
+
+    await _defaults_on(desk)
+    chat_id = await desk.seed_chat("819012340201")
+    async with desk.sessions() as s, s.begin():
+        (await s.get(Chat, chat_id)).language = "ja"
+        (await s.get(Department, desk.departments["Support"])).names = {"ja": "サポート"}
+        (await s.get(Department, desk.departments["Sales"])).names = {"ja": "営業"}
+    alice = await signed_in(make_console, "alice")
+    assert (await alice.post(f"/api/chats/{chat_id}/pick")).status == 200
+    assert (await alice.post(f"/api/chats/{chat_id}/transfer",
+                             json={"department_id": desk.departments["Sales"]})).status == 200
+    assert await _sent(desk, chat_id) == [
+        "サポートのAlice Supportがチャットに参加しました。",
+        "チャットを営業にお引き継ぎしました。まもなく担当者よりご連絡いたします。"]
+
+
 async def test_an_operator_coming_online_takes_the_unattended_chat_and_the_customer_hears_it(make_console, desk):
     await _defaults_on(desk)
     chat_id = await desk.seed_chat("447700900202")

@@ -15,8 +15,8 @@ async def brand_with_number(session):
     return number
 
 
-async def department(session, brand_id: int, name: str) -> Department:
-    dept = Department(brand_id=brand_id, name=name)
+async def department(session, brand_id: int, name: str, names: dict | None = None) -> Department:
+    dept = Department(brand_id=brand_id, name=name, names=names)
     session.add(dept)
     await session.flush()
     return dept

@@ -74,7 +74,7 @@ def setup_brand(url: str) -> None:
     ok(url, "brand", "create", "Acme")
     ok(url, "waba", "add", "--brand", "Acme", "--id", "200000000000001", "--name", "Acme main")
     ok(url, "department", "add", "--brand", "Acme", "Support")
-    ok(url, "department", "add", "--brand", "Acme", "Sales")
+    ok(url, "department", "add", "--brand", "Acme", "Sales", "--name-in", "ja=営業")
 
 
 def test_set_up_a_brand_end_to_end(db):
@@ -86,13 +86,14 @@ def test_set_up_a_brand_end_to_end(db):
     ok(db, "number", "add", "--waba", "200000000000001", "--id", "100000000000002",
        "--display", "+442071838750", "--department", "Sales")  # no token: the default one
     ok(db, "operator", "add", "--brand", "Acme", "--email", "Aiko@Example.com", "--name", "Aiko Tanaka",
-       "--role", "admin", "--departments", "Support,Sales", "--max-chats", "7", "--password-stdin",
-       input=PASSWORD + "\n")
+       "--role", "admin", "--departments", "Support,営業", "--max-chats", "7", "--password-stdin",
+       input=PASSWORD + "\n")  # a department by its name in any language
 
     assert as_json(db, "brand", "list")[0]["name"] == "Acme"
     assert as_json(db, "waba", "list", "--brand", "Acme") == [
         {"id": "200000000000001", "name": "Acme main", "brand": "Acme"}]
-    assert [d["name"] for d in as_json(db, "department", "list")] == ["Sales", "Support"]
+    assert [(d["name"], d["names"]) for d in as_json(db, "department", "list")] == [("Sales", "ja=営業"),
+                                                                                   ("Support", "")]
     listed = as_json(db, "number", "list", "--brand", "Acme")
     assert [(n["id"], n["display"], n["department"], n["state"], n["token"]) for n in listed] == [
         ("100000000000001", "+15550001111", "Support", "connected", "own"),

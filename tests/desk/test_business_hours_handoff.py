@@ -76,6 +76,17 @@ async def test_in_japanese(sessions, desk):
     assert [b["title"] for b in msg["buttons"]] == ["メッセージを残す"]
 
 
+async def test_in_japanese_the_department_is_named_in_japanese(sessions, desk):
+    async with sessions() as s, s.begin():
+        (await s.get(Department, desk["support"].id)).names = {"ja": "サポート"}
+    for language, start in (("ja", "ただいまサポートは営業時間外です。"), ("en", "Support is closed right now.")):
+        dispatcher = CollectingDispatcher()
+        events = await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], tokyo(2026, 12, 9, 7),
+                                                               language=language, department="サポート"), {})
+        assert dispatcher.messages[0]["text"].startswith(start), dispatcher.messages
+        assert events[-1]["value"] == ("サポート" if language == "ja" else "Support")
+
+
 async def test_waiting_anyway_outside_hours_is_not_queued(sessions, desk):
     dispatcher = CollectingDispatcher()
     await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], tokyo(2026, 12, 12, 12), department="Support",

@@ -16,6 +16,9 @@ async def test_seed_is_idempotent_and_the_admin_can_sign_in(sessions, database_u
     async with sessions() as s:
         assert (await s.execute(select(func.count(Operator.id)))).scalar_one() == 1
         assert sorted((await s.execute(select(Department.name))).scalars()) == ["Sales", "Support"]
+        # Japanese customers see them as サポート and 営業 (the bot's buttons, handoff texts)
+        assert dict((await s.execute(select(Department.name, Department.names))).all()) == {
+            "Support": {"ja": "サポート"}, "Sales": {"ja": "営業"}}
         assert (await s.get(PhoneNumber, "100000000000001")).display_phone_number == "15550000001"
         admin = await operators.authenticate(s, DEMO_EMAIL, "correct horse battery")
         assert admin is not None and admin.role.value == "admin"

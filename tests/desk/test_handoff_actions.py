@@ -1,5 +1,6 @@
 """The bot's handoff actions against the real desk database."""
 import pytest
+from sqlalchemy import select
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -213,3 +214,69 @@ async def test_in_japanese_a_left_message_without_a_department_goes_to_our_team_
     await ActionLeaveMessage().run(dispatcher, t, {})
     [msg] = dispatcher.messages
     assert msg["response"] == "utter_ticket_created" and msg["department"] == "担当窓口"
+
+
+# -- a department's name per language (desk.services.departments) ---------------------
+
+async def _named_departments(sessions, desk):
+    async with sessions() as s, s.begin():
+        support = await s.get(Department, desk["support"].id)
+        support.names = {"ja": "サポート"}
+        sales = await seed.department(s, desk["brand_id"], "Sales", {"ja": "営業"})
+        await seed.operator(s, desk["brand_id"], "佐藤", [support, sales], status=OperatorStatus.offline)
+        return sales
+
+
+async def test_the_department_buttons_are_in_the_chat_s_language(sessions, desk):
+    await _named_departments(sessions, desk)
+    for language, titles in (("ja", ["サポート", "営業"]), ("en", ["Support", "Sales"])):
+        dispatcher = CollectingDispatcher()
+        await ActionOfferDepartments().run(dispatcher, tracker(desk["chat_id"], {"language": language}), {})
+        [msg] = dispatcher.messages
+        assert [b["title"] for b in msg["buttons"]] == titles
+        assert [b["payload"] for b in msg["buttons"]] == [
+            '/choose_department{"department":"%s"}' % t for t in titles]
+
+
+async def test_a_japanese_name_tapped_or_typed_hands_over_to_its_department_in_japanese(sessions, desk):
+    sales = await _named_departments(sessions, desk)
+    t = tracker(desk["chat_id"], {"department": "営業", "language": "ja"})
+    t.latest_message["intent"] = {"name": "wait_for_agent"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, t, {})
+    assert events[-1]["event"] == "pause"
+    assert dispatcher.messages[0]["text"].startswith("営業の対応リストにお客様のチャットを追加しました。")
+    async with sessions() as s:
+        assert (await s.get(Chat, desk["chat_id"])).department_id == sales.id
+
+    # typed, in a chat in English: the English name is said, whichever name was typed
+    async with sessions() as s, s.begin():
+        other = await seed.chat_from(s, "442")
+    t = tracker(other.id, {"language": "en"})
+    t.latest_message["text"] = "営業の人と話したい"
+    t.latest_message["intent"] = {"name": "wait_for_agent"}
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, t, {})
+    assert "on the list for Sales" in dispatcher.messages[0]["text"]
+
+
+async def test_nobody_available_names_the_department_in_japanese(sessions, desk):
+    await _named_departments(sessions, desk)
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, tracker(desk["chat_id"], {"department": "Support",
+                                                                             "language": "ja"}), {})
+    assert events == [{"event": "slot", "timestamp": None, "name": "department", "value": "サポート"}]
+    [msg] = dispatcher.messages
+    assert msg["department"] == "サポート"
+    assert msg["buttons"][1]["payload"] == '/wait_for_agent{"department":"サポート"}'
+
+
+async def test_a_message_left_for_a_japanese_name_is_a_ticket_of_that_department(sessions, desk):
+    sales = await _named_departments(sessions, desk)
+    t = tracker(desk["chat_id"], {"ticket_message": "見積もりをお願いします", "department": "営業", "language": "ja"})
+    dispatcher = CollectingDispatcher()
+    await ActionLeaveMessage().run(dispatcher, t, {})
+    assert dispatcher.messages[0]["department"] == "営業"
+    async with sessions() as s:
+        [ticket] = (await s.execute(select(Ticket))).scalars().all()
+        assert ticket.department_id == sales.id

@@ -1406,14 +1406,21 @@ function pricingSelect(w) {
 async function adminTeam() {
   const t = await api("GET", "/api/admin/team");
   const reload = () => renderAdmin("team");
+  // A department's name, and its name for the customers of each of the brand's languages
+  // (the bot's buttons and handoff messages; empty: the name).
+  const deptFields = (d = {}) => [{ name: "name", label: tr("common.name"), value: d.name, maxlength: 200 },
+    ...(t.languages || []).map((lang) => ({ name: `name_${lang}`, label: tr("dept.name_in", { language: tr("language." + lang) }),
+      value: (d.names || {})[lang] || "", maxlength: 200, required: false, help: tr("dept.name_in_help", { language: tr("language." + lang) }) }))];
+  const deptBody = (v) => ({ name: v.name, names: Object.fromEntries((t.languages || []).map((lang) => [lang, (v[`name_${lang}`] || "").trim()])) });
   const addDept = () => formModal({
-    title: tr("dept.new"), fields: [{ name: "name", label: tr("common.name"), maxlength: 200 }], submitLabel: tr("dept.add"),
-    submit: async (v) => { await api("POST", "/api/admin/departments", v); toast(tr("dept.added", { name: v.name.trim() }), "ok"); reload(); },
+    title: tr("dept.new"), fields: deptFields(), submitLabel: tr("dept.add"),
+    submit: async (v) => { await api("POST", "/api/admin/departments", deptBody(v)); toast(tr("dept.added", { name: v.name.trim() }), "ok"); reload(); },
   });
   const renameDept = (d) => formModal({
-    title: tr("dept.rename_title", { name: d.name }), fields: [{ name: "name", label: tr("common.name"), value: d.name, maxlength: 200 }],
-    submit: async (v) => { await api("PUT", `/api/admin/departments/${d.id}`, v); reload(); },
+    title: tr("dept.rename_title", { name: d.name }), fields: deptFields(d),
+    submit: async (v) => { await api("PUT", `/api/admin/departments/${d.id}`, deptBody(v)); reload(); },
   });
+  const otherNames = (d) => Object.values(d.names || {}).filter((n) => n && n !== d.name).join(" · ");
   const common = (o = {}) => [
     { name: "name", label: tr("common.name"), value: o.name, maxlength: 200 },
     { name: "role", label: tr("team.role"), type: "select", value: o.role || "operator", options: [{ value: "operator", label: tr("team.role_operator") }, { value: "admin", label: tr("team.role_admin") }, { value: "manager", label: tr("team.role_manager") }, { value: "trainer", label: tr("team.role_trainer") }] },
@@ -1449,7 +1456,7 @@ async function adminTeam() {
     h("div", { class: "head-actions" }, h("button", { class: "btn", type: "button", id: "add-department", onclick: addDept }, tr("dept.add")),
       h("button", { class: "btn primary", type: "button", id: "add-operator", onclick: addOperator }, tr("team.add_operator")))),
     h("div", { class: "card" }, h("h2", { text: tr("team.departments") }), h("table", { class: "grid" }, th(tr("common.department"), tr("team.members"), tr("hours.column"), ""),
-      h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", { "data-department": d.id }, h("td", {}, h("b", { text: d.name })),
+      h("tbody", {}, t.departments.length ? t.departments.map((d) => h("tr", { "data-department": d.id }, h("td", {}, h("b", { text: d.name }), otherNames(d) ? h("div", { class: "muted", text: otherNames(d) }) : null),
         h("td", { class: "members", text: d.members.join(", ") || tr("team.nobody_yet") }),
         h("td", { class: "hours-cell" }, window.hoursBadge ? window.hoursBadge(d.status) : null),  // hours.js
         h("td", { class: "nowrap right" },
