@@ -1,15 +1,15 @@
 """A department's name per language ({language: name}; desk.services.departments): the
 bot's department buttons and handoff texts use the chat's language; NULL: the one name
 
-Revision ID: 0024_department_names
-Revises: 0023_business_hours
+Revision ID: 0025_department_names
+Revises: 0024_address_book
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024_department_names'
-down_revision = '0023_business_hours'
+revision = '0025_department_names'
+down_revision = '0024_address_book'
 branch_labels = None
 depends_on = None
 
