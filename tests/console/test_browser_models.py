@@ -4,50 +4,22 @@ by the model server protocol itself: GET /bot/model with the fingerprint it runs
 from __future__ import annotations
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from desk.models import Operator, Role
 from desk.services import bot_models
-from tests.console.conftest import PASSWORD, password_hash
-from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
+from tests.console.conftest import sign_in
+from tests.console.test_browser import CHROMIUM, browser, database_url, fixed_clock, shot, wait_until  # noqa: F401
 from tests.desk.test_bot_models import writes_a_model
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
 
 
-@pytest.fixture
-def database_url(sqlite_url):
-    return sqlite_url
-
-
-@pytest.fixture
-async def served(desk, console_settings, tmp_path, monkeypatch):
-    from desk.web.app import create_app
-
-    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
-    async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
-                       password_hash=password_hash()))
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
-async def test_a_trainer_trains_publishes_and_sees_the_model_live(served, browser, desk):
-    base = served
+async def test_a_trainer_trains_publishes_and_sees_the_model_live(console_url, tess, model_dir, browser, desk):
+    base = console_url
     page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(base + "/")
-    await page.fill("#email", "tess@acme.test")
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
+    await sign_in(page, base, "tess@acme.test", lands="/#/admin/trainer")
     await page.wait_for_selector("#bot-models")
     await page.fill("#train-note", "refund variants")
     await page.click("#train-model")
