@@ -166,15 +166,16 @@ def training_commands(model_dir: Path, name: str) -> list[list[str]]:
     and `make quality`, on KNOWLEDGE_DIR, BOT_TRAINING_CONFIG and BOT_TRAINING_DIR."""
     py = sys.executable
     work = training_dir()
-    build = [py, "-m", "knowledge.build", "--root", str(work)]
+    sources = ["--root", str(work)]
     if os.environ.get("KNOWLEDGE_DIR"):
-        build += ["--faq", os.environ["KNOWLEDGE_DIR"]]
+        sources += ["--faq", os.environ["KNOWLEDGE_DIR"]]
+    build = [py, "-m", "knowledge.build", *sources]
     return [
         build,
         [py, "-m", "rasa", "train", "--config", str(training_config()), "--domain", str(work / "domain.yml"),
          "--data", str(work / "data"), "--fixed-model-name", name, "--out", str(model_dir), "--quiet"],
         [py, "-m", "nlp.quality", "--no-train", "--no-core", "--model", str(model_dir / f"{name}.tar.gz"), "--json",
-         "--out", str(model_dir / f"{name}-quality")],
+         "--out", str(model_dir / f"{name}-quality"), *sources],
     ]
 
 

@@ -143,11 +143,13 @@ def test_a_run_trains_the_trainers_knowledge_with_the_configured_pipeline(tmp_pa
     assert (train[train.index("--domain") + 1], train[train.index("--data") + 1]) == (
         str(work / "domain.yml"), str(work / "data"))
     assert score[score.index("--out") + 1] == str(tmp_path / "models" / "model-9-quality")
+    assert score[-4:] == build_step[-4:]        # the quality check reads what the build wrote
     bot_models.prepare_training_dir(work)
     assert build.main(build_step[3:]) == 0
     assert "wen r u open mate" in (work / "data" / "nlu" / "faq.yml").read_text()
     assert (work / "domain.yml").read_text() == (bot_models.ROOT / "domain.yml").read_text()
     assert (bot_models.ROOT / "data" / "nlu" / "faq.yml").read_text() == project_nlu
+    assert build.main(["--check", *score[-4:]]) == 0 and build.main(["--check", "--faq", str(faq)]) == 1
 
 
 def test_without_settings_a_run_trains_the_project_as_make_train_does(monkeypatch, tmp_path):
