@@ -3,6 +3,7 @@ console's trainer inbox: desk.services.trainer). Never fails the user's turn."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -11,6 +12,45 @@ from actions.whatsapp_context import whatsapp_metadata
 from desk.services import bot_misses
 
 log = logging.getLogger(__name__)
+
+# The FAQ articles that mean "let me talk to a person".
+PERSON_ARTICLES = frozenset({"speak_to_human"})
+# "Soon after" an answer: asking for a person within this many seconds of it.
+PERSON_AFTER_ANSWER_SECONDS = 300
+
+
+def _chat_of(event: dict[str, Any]) -> Any:
+    return (((event.get("metadata") or {}).get("whatsapp")) or {}).get("desk_chat_id")
+
+
+def answer_before_person(events: list[dict[str, Any]], answered: str | None,
+                         window: float = PERSON_AFTER_ANSWER_SECONDS) -> dict[str, Any] | None:
+    """The FAQ question the bot answered right before the user's latest message (which
+    asks for a person), as parse data with its `text`: when the user message before the
+    latest was an FAQ question answered with article `answered` (the slot last_article),
+    the bot's answer came at most `window` seconds before the latest message, and both
+    messages are of the same desk chat. Else None (the request is not about an answer)."""
+    if not answered or answered in PERSON_ARTICLES:
+        return None
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    latest, before = events[users[-1]], events[users[-2]]
+    parse = before.get("parse_data") or {}
+    if ((parse.get("intent") or {}).get("name")) != bot_misses.FAQ_INTENT:
+        return None
+    article, _ = bot_misses.faq_article(parse)
+    if article != answered:
+        return None
+    answers = [e for e in events[users[-2] + 1:users[-1]] if e.get("event") == "bot"]
+    if not answers:
+        return None
+    answered_at, asked_at = answers[-1].get("timestamp"), latest.get("timestamp")
+    if answered_at is None or asked_at is None or float(asked_at) - float(answered_at) > window:
+        return None
+    if _chat_of(latest) != _chat_of(before):
+        return None
+    return {**parse, "text": before.get("text")}
 
 
 async def record_miss(tracker: Tracker, kind: str, question: str | None, article: str | None,

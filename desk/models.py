@@ -714,7 +714,7 @@ class BotMiss(Base):
     __tablename__ = "bot_misses"
     __table_args__ = (Index("ix_bot_misses_created", "created_at"), Index("ix_bot_misses_state", "state", "created_at"))
     id = Column(Integer, primary_key=True)
-    kind = Column(String(16), nullable=False)          # not_helpful | unsure
+    kind = Column(String(16), nullable=False)          # desk.services.bot_misses.KINDS (the reason)
     phone_number_id = Column(String(64))               # the business number (no FK: self-contained)
     wa_id = Column(String(160))                        # the user (phone or BSUID: the contact key)
     chat_id = Column(Integer)                          # the desk chat, if known

@@ -2,6 +2,8 @@
 
     python -m knowledge.build           # write the generated files
     python -m knowledge.build --check   # exit 1 if any of them is out of date
+    python -m knowledge.build --faq DIR --root DIR   # other articles, written under another root
+                                                     # (a training run of the console: desk.services.bot_models)
 
 Writes (all committed: CI trains from data/):
   data/nlu/faq.yml          retrieval intent faq/<id>, the `questions` and `casual_questions`
@@ -126,9 +128,11 @@ def write(root: Path = ROOT, articles: list[Article] | None = None) -> list[Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
+    parser.add_argument("--faq", type=Path, help="the articles' directory (default knowledge/faq)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="write the files under this directory")
     args = parser.parse_args(argv)
     try:
-        articles = load_articles()
+        articles = load_articles(args.faq) if args.faq else load_articles()
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -141,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
                             f"{sum(len(t.test_questions) for t in texts)} held-out questions")
     summary = f"{len(articles)} articles ({human} human-only); " + "; ".join(per_language)
     if args.check:
-        stale = stale_files(articles=articles)
+        stale = stale_files(args.root, articles=articles)
         if stale:
             print("knowledge: out of date, run `python -m knowledge.build`: "
                   + ", ".join(map(str, stale)), file=sys.stderr)
             return 1
         print(f"knowledge: generated files up to date; {summary}")
         return 0
-    changed = write(articles=articles)
+    changed = write(args.root, articles=articles)
     print(f"knowledge: {summary}; " + (f"wrote {', '.join(map(str, changed))}" if changed
                                         else "nothing changed"))
     return 0

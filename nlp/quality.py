@@ -462,12 +462,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this language (repeatable; default: all)")
     parser.add_argument("--json", action="store_true",
                         help="end with one JSON line of the figures per language (the console's training runs)")
+    parser.add_argument("--faq", type=Path, help="the articles the model was built from (default knowledge/faq)")
+    parser.add_argument("--root", type=Path, help="where their generated files are (default the project)")
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from knowledge.build import main as build_main
-    if build_main(["--check"]) != 0:
+    if build_main(["--check", *(["--faq", str(args.faq)] if args.faq else []),
+                   *(["--root", str(args.root)] if args.root else [])]) != 0:
         return 1
 
     if not args.no_train:

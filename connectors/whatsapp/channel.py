@@ -34,7 +34,8 @@ from desk.attachments import MediaStore
 from desk.billing import conversations as billing
 from desk.db import create_engine, session_factory
 from desk.models import NumberState, Sender
-from desk.services import contacts, conversations, inbox, notices, numbers, outbox
+from desk.services import bot_misses, contacts, conversations, inbox, notices, numbers, outbox
+from nlp.japanese import pipeline_language
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 # needs to know, so that the turn is rewound and retried instead of counted as done.
 _action_failures: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "whatsapp_action_failures", default=None)
+# What the NLU made of the current turn's message (None outside a turn): a turn the bot
+# went on with although its intent was unsure is noted for the trainer once it is done.
+_turn_parses: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "whatsapp_turn_parses", default=None)
 
 
 def sender_id_of(item: InboundMessage) -> str:
@@ -357,6 +362,39 @@ def track_action_failures(agent) -> None:
     endpoint._whatsapp_tracked = True
 
 
+def track_parses(agent) -> None:
+    """Note in `_turn_parses` the parse data of each message the agent's processor
+    reads. A new model (the desk's model server) comes with a new processor, wrapped
+    again at its first turn."""
+    processor = getattr(agent, "processor", None)
+    if processor is None or getattr(processor, "_whatsapp_parses", False):
+        return
+    parse = processor.parse_message
+
+    async def tracked_parse(*args: Any, **kwargs: Any) -> Any:
+        data = await parse(*args, **kwargs)
+        parses = _turn_parses.get()
+        if parses is not None and isinstance(data, dict):
+            parses.append(data)
+        return data
+
+    processor.parse_message = tracked_parse
+    processor._whatsapp_parses = True
+
+
+async def note_unsure_turn(sessions, parse_data: dict | None, item: InboundMessage, chat_id: int | None) -> None:
+    """A `low_confidence` miss for the trainer when the turn's intent was unsure
+    (desk.services.bot_misses.unsure_intent); never fails the turn."""
+    try:
+        async with sessions() as session, session.begin():
+            await bot_misses.note_turn(session, parse_data, threshold=bot_misses.faq_confidence_threshold(
+                pipeline_language(str((parse_data or {}).get("text") or ""))),
+                                       phone_number_id=item.phone_number_id, wa_id=item.wa_id or item.user_id,
+                                       chat_id=chat_id)
+    except Exception:  # noqa: BLE001 - the user's reply matters more than the trainer's note
+        log.warning("whatsapp: the unsure turn of %s was not noted for the trainer", item.wamid, exc_info=True)
+
+
 async def turn_is_recorded(agent, sender_id: str, wamid: str) -> bool:
     """Whether Rasa's tracker holds this user message as a turn that counts (one that
     was rewound does not)."""
@@ -425,8 +463,11 @@ class WhatsAppInput(InputChannel):
                 text = f"/whatsapp_{item.type}"  # media etc. without caption
             if agent is not None:
                 track_action_failures(agent)
+                track_parses(agent)
             failures: list[str] = []
+            parses: list[dict] = []
             token = _action_failures.set(failures)
+            parsed = _turn_parses.set(parses)
             try:
                 await on_new_message(UserMessage(
                     text=text, output_channel=self.get_output_channel(cause=item.wamid, first_attempt=not retry),
@@ -442,10 +483,13 @@ class WhatsAppInput(InputChannel):
                                            "language": item.language}}))
             finally:
                 _action_failures.reset(token)
+                _turn_parses.reset(parsed)
             if failures:
                 if agent is not None:
                     await rewind_turn(agent, sender_id)
                 raise TurnFailed(failures[0])
+            if parses and self.runtime is not None:
+                await note_unsure_turn(self.runtime.sessions, parses[-1], item, chat_id)
         return deliver
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

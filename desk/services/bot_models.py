@@ -12,6 +12,13 @@ and served to the Rasa server, which swaps to a new one without a restart.
   Rasa runs (`If-None-Match`): that is how the console knows which model is *live*.
 - Before anything is published, the model `make train` wrote (models/tsunagi.tar.gz)
   is served as the base model.
+
+What a run trains from: the FAQ articles in `KNOWLEDGE_DIR` (where the console writes
+them; default knowledge/faq), the pipeline and policies of `BOT_TRAINING_CONFIG`
+(default config.yml; a quick check, or tests/e2e, can train a small few-epoch pipeline
+the same way), built into `BOT_TRAINING_DIR` (default the project itself, whose
+generated data/ is then up to date; another directory gets a fresh copy of the
+project's domain.yml and data/ first, so the project's files stay as they are).
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,14 +140,49 @@ async def note_pull(session: AsyncSession, running: str | None, at: dt.datetime)
 
 # --- the training run (the desk worker) -------------------------------------------------
 
+def training_dir() -> Path:
+    """Where a run builds the training data and trains from (BOT_TRAINING_DIR)."""
+    return Path(os.environ.get("BOT_TRAINING_DIR") or ROOT)
+
+
+def training_config() -> Path:
+    """The pipeline and policies a run trains with (BOT_TRAINING_CONFIG)."""
+    return Path(os.environ.get("BOT_TRAINING_CONFIG") or ROOT / "config.yml")
+
+
+def prepare_training_dir(work: Path) -> None:
+    """A training directory other than the project: a fresh copy of the project's
+    domain and data (knowledge.build then writes the FAQ's generated files into it)."""
+    if work.resolve() == ROOT.resolve():
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "domain.yml", work / "domain.yml")
+    shutil.rmtree(work / "data", ignore_errors=True)
+    shutil.copytree(ROOT / "data", work / "data")
+
+
 def training_commands(model_dir: Path, name: str) -> list[list[str]]:
-    """Build the data from knowledge/, train, score: the same steps as `make train`
-    and `make quality`."""
+    """Build the data from the knowledge, train, score: the same steps as `make train`
+    and `make quality`, on KNOWLEDGE_DIR, BOT_TRAINING_CONFIG and BOT_TRAINING_DIR.
+
+    The build is the run's validation: the knowledge loader refuses what a trainer can
+    get wrong (duplicates, characters, limits) before anything is trained. Rasa's own
+    check of the domain, rules and stories is skipped here (`--skip-validation`): a
+    trainer changes none of them, `make validate` checks them in CI (failing on
+    warnings too), and it costs a fifth of a small pipeline's run."""
     py = sys.executable
+    work = training_dir()
+    sources = ["--root", str(work)]
+    if os.environ.get("KNOWLEDGE_DIR"):
+        sources += ["--faq", os.environ["KNOWLEDGE_DIR"]]
+    build = [py, "-m", "knowledge.build", *sources]
     return [
-        [py, "-m", "knowledge.build"],
-        [py, "-m", "rasa", "train", "--fixed-model-name", name, "--out", str(model_dir), "--quiet"],
-        [py, "-m", "nlp.quality", "--no-train", "--no-core", "--model", str(model_dir / f"{name}.tar.gz"), "--json"],
+        build,
+        [py, "-m", "rasa", "train", "--config", str(training_config()), "--domain", str(work / "domain.yml"),
+         "--data", str(work / "data"), "--fixed-model-name", name, "--out", str(model_dir), "--quiet",
+         "--skip-validation"],
+        [py, "-m", "nlp.quality", "--no-train", "--no-core", "--model", str(model_dir / f"{name}.tar.gz"), "--json",
+         "--out", str(model_dir / f"{name}-quality"), *sources],
     ]
 
 
@@ -185,6 +228,8 @@ async def run_next_training(sessions, commands=training_commands) -> BotModel | 
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONPATH": str(ROOT)}
     output, state, figures = [], "trained", None
+    if commands is training_commands:
+        prepare_training_dir(training_dir())
     steps = commands(directory, name)
     for i, command in enumerate(steps):
         code, text = await _run(command, env)

@@ -1,7 +1,9 @@
 """The trainer's inbox: what the bot missed, grouped, and what the trainer does about it.
 
-Misses are recorded by the bot (desk.services.bot_misses: an answer called wrong,
-a question below the confidence threshold, a misunderstanding). Near-duplicates are
+Misses are recorded by the bot (desk.services.bot_misses: a misunderstanding, a
+question below the confidence threshold, an unsure intent the bot went on with, an
+answer called wrong, a person asked for right after an answer), each with its kind:
+a group counts its kinds, which the console shows as its reasons. Near-duplicates are
 grouped (the same words after folding case, accents, punctuation and spacing, or a
 close spelling: difflib ratio >= GROUP_RATIO), with a count and the newest examples.
 For a group the trainer can
@@ -17,7 +19,7 @@ For a group the trainer can
 
 The misses of a brand are those of its numbers. The knowledge base itself is one for
 the deployment (one bot): a variant added by any brand's trainer teaches the bot for all.
-Retraining is `make train` (a console button with a hot model swap is still to come).
+Retraining is the console's Train and Publish (desk.services.bot_models), or `make train`.
 """
 from __future__ import annotations
 

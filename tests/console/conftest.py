@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
+import socket
 from dataclasses import dataclass, field
 
 import pytest
 
+import knowledge
 from desk.config import DeskSettings
 from desk.models import (Brand, Department, Operator, OperatorStatus, PhoneNumber, Role,
                          WhatsAppBusinessAccount, utcnow)
@@ -64,6 +67,16 @@ class Desk:
     async def set_status(self, operator: str, status: OperatorStatus) -> None:
         async with self.sessions() as session, session.begin():
             (await session.get(Operator, self.operators[operator])).status = status
+
+    async def add_operator(self, key: str, role: Role, name: str, *, locale: str | None = None) -> int:
+        """A colleague without departments (a trainer, a manager): `<key>@acme.test`, PASSWORD."""
+        async with self.sessions() as session, session.begin():
+            person = Operator(brand_id=self.brand_id, email=f"{key}@acme.test", name=name, role=role,
+                              password_hash=password_hash(), locale=locale)
+            session.add(person)
+            await session.flush()
+            self.operators[key] = person.id
+            return person.id
 
 
 async def seed(sessions) -> Desk:
@@ -181,24 +194,48 @@ async def signed_in(make_console, who: str) -> Console:
 
 
 @pytest.fixture
-async def serve_console(console_settings):
-    """`await serve_console()` → the base URL of the console app on a free local port (for the
-    browser tests; stopped at the end of the test)."""
-    import socket
+async def tess(desk):
+    """Tess Trainer (tess@acme.test), the brand's trainer: no departments, no chats."""
+    return await desk.add_operator("tess", Role.trainer, "Tess Trainer")
 
+
+@pytest.fixture
+def faq(tmp_path, monkeypatch):
+    """A copy of knowledge/faq that the console reads and writes (KNOWLEDGE_DIR)."""
+    target = tmp_path / "faq"
+    shutil.copytree(knowledge.FAQ_DIR, target)
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(target))
+    return target
+
+
+@pytest.fixture
+def model_dir(tmp_path, monkeypatch):
+    """The desk's trained models in a temporary directory, the model server on (token `pull-token`)."""
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
+    return tmp_path / "models"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def serve_console(console_settings):
+    """`base = await serve_console()`: the console app on a free port, for a real browser."""
     from aiohttp import web
 
     from desk.web.app import create_app
 
-    runners = []
+    runners: list = []
 
     async def serve() -> str:
         runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
         await runner.setup()
         runners.append(runner)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         return f"http://127.0.0.1:{port}"
 
@@ -207,16 +244,18 @@ async def serve_console(console_settings):
         await runner.cleanup()
 
 
-async def add_trainer(desk: Desk, email: str = "tess@acme.test", name: str = "Tess Trainer") -> None:
-    """A trainer of the brand (signs in with PASSWORD)."""
-    async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email=email, name=name, role=Role.trainer,
-                       password_hash=password_hash()))
+@pytest.fixture
+async def console_url(desk, serve_console):
+    """The seeded desk's console on a free port (its base URL)."""
+    return await serve_console()
 
 
-async def submit_sign_in(page, base: str, email: str) -> None:
-    """Fill in and send the sign-in form; the caller waits for the page the role lands on."""
+async def sign_in(page, base: str, email: str, lands: str = "/#/inbox/*") -> None:
+    """Sign in through the login page and wait for the page the role lands on
+    (operators and admins the inbox, trainers `/#/admin/trainer`, managers `/#/admin/reports`)."""
     await page.goto(base + "/")
+    assert page.url.endswith("/login")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.click("#submit")
+    await page.wait_for_url(base + lands)

@@ -4,30 +4,16 @@ language and nothing written; managers and operators cannot edit; a new article 
 a miss group resolves the group."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 import knowledge
-from desk.models import Operator, Role
+from desk.models import Role
 from desk.services import bot_misses
-from tests.console.conftest import SUPPORT_NUMBER, password_hash, signed_in
-
-
-@pytest.fixture
-def faq(tmp_path, monkeypatch):
-    target = tmp_path / "faq"
-    shutil.copytree(knowledge.FAQ_DIR, target)
-    monkeypatch.setenv("KNOWLEDGE_DIR", str(target))
-    return target
+from tests.console.conftest import SUPPORT_NUMBER, signed_in
 
 
 async def _people(desk):
+    await desk.add_operator("tess", Role.trainer, "Tess Trainer", locale="ja")
+    await desk.add_operator("max", Role.manager, "Max Manager")
     async with desk.sessions() as s, s.begin():
-        s.add_all([Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
-                            password_hash=password_hash(), locale="ja"),
-                   Operator(brand_id=desk.brand_id, email="max@acme.test", name="Max Manager", role=Role.manager,
-                            password_hash=password_hash())])
         ids = []
         for q in ("do u do gift wrap", "gift wrap pls"):
             ids.append((await bot_misses.record(s, kind="unsure", question=q, confidence=0.3, article="gift_cards",

@@ -8,28 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from desk.models import Operator, Role
+from desk.models import Role
 from desk.services import bot_models
-from tests.console.conftest import password_hash, signed_in
+from tests.console.conftest import signed_in
 from tests.desk.test_bot_models import writes_a_model
 
 pytestmark = pytest.mark.usefixtures("mid_month_clock")
 
 
-@pytest.fixture
-def model_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
-    return tmp_path / "models"
-
-
 async def _trainer(make_console, desk):
-    async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
-                       password_hash=password_hash()))
-    tess = await make_console()
-    assert (await tess.login("tess@acme.test")).status == 200
-    return tess
+    await desk.add_operator("tess", Role.trainer, "Tess Trainer")
+    return await signed_in(make_console, "tess")
 
 
 async def test_a_trainer_trains_and_publishes_and_rasa_pulls_it(make_console, desk, model_dir):

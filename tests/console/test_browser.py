@@ -10,13 +10,11 @@ import asyncio
 import datetime as dt
 import os
 import re
-import socket
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from desk.attachments import MediaStore
@@ -24,7 +22,7 @@ from desk.models import (CannedResponse, Chat, ChatState, Message, Operator, Ope
                          utcnow)
 from desk.services import conversations, leads, numbers, routing
 from tests.clock import clock_from
-from tests.console.conftest import PASSWORD, SALES_NUMBER
+from tests.console.conftest import PASSWORD, SALES_NUMBER, free_port, sign_in  # noqa: F401 - used by the browser tests
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -72,12 +70,6 @@ async def wait_until(page, expression: str, timeout: float = 15.0) -> None:
         if loop.time() > deadline:
             raise AssertionError(f"still false after {timeout:.0f}s: {expression}")
         await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def png(width: int = 240, height: int = 150) -> bytes:
@@ -152,19 +144,9 @@ async def seed_conversations(desk, media_dir: Path) -> dict:
 
 
 @pytest.fixture
-async def served(desk, console_settings):
-    from desk.web.app import create_app
-
+async def served(desk, console_settings, serve_console):
     chats = await seed_conversations(desk, console_settings.media_dir)
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{port}", chats
-    finally:
-        await runner.cleanup()
+    return await serve_console(), chats
 
 
 @pytest.fixture
@@ -187,15 +169,6 @@ async def browser():
             await b.close()
     finally:
         await manager.__aexit__(None, None, None)
-
-
-async def sign_in(page, base: str, email: str) -> None:
-    await page.goto(base + "/")
-    assert page.url.endswith("/login")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
-    await page.wait_for_url(base + "/#/inbox/*")
 
 
 async def test_operator_day_in_the_console(served, browser, desk):
@@ -396,12 +369,11 @@ async def test_operator_day_in_the_console(served, browser, desk):
     await context.close()
 
 
-async def test_templates_outside_the_window_and_the_credits_page(desk, console_settings, browser):
+async def test_templates_outside_the_window_and_the_credits_page(desk, serve_console, browser):
     """An operator answers a chat whose 24-hour window has closed with an approved
     template; an admin buys credits and reads the month's usage."""
     from desk.billing import templates
     from desk.models import BilledConversation, ConversationCategory, WhatsAppBusinessAccount
-    from desk.web.app import create_app
 
     expect = playwright_api.expect
     chat_id = await desk.seed_chat("447700900123", texts=("Where is my parcel?", "I want a person"),
@@ -428,79 +400,72 @@ async def test_templates_outside_the_window_and_the_credits_page(desk, console_s
                     billable=True, free_tier=i < free, rate_micros=38800, cost_micros=0 if i < free else 38800,
                     opened_by="operator"))
 
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        context = await browser.new_context(viewport={"width": 1440, "height": 900})
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await sign_in(page, base, "alice@acme.test")
-        await page.goto(f"{base}/#/inbox/mine/{chat_id}")
-        await expect(page.locator("#composer-reason")).to_contain_text("only approved templates can be sent")
-        await expect(page.locator("#reply")).to_be_hidden()
-        await expect(page.locator("#template-select")).to_contain_text("order_update (en)")
-        await page.fill('.tpl-params input[data-part="body"][data-n="1"]', "Kerry")
-        await page.fill('.tpl-params input[data-part="body"][data-n="2"]', "#A-20931")
-        await expect(page.locator(".tpl-preview")).to_contain_text("Hi Kerry, your order #A-20931 has shipped.")
-        await shot(page, "console-template")
-        await page.click("#send-template")
-        await expect(page.locator(".msg.operator .bubble").last).to_contain_text("your order #A-20931 has shipped")
-        async with desk.sessions() as session:
-            row = (await session.execute(select(OutboxMessage))).scalars().one()
-            assert row.request["type"] == "template" and row.request["template"]["name"] == "order_update"
+    base = await serve_console()
+    context = await browser.new_context(viewport={"width": 1440, "height": 900})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await sign_in(page, base, "alice@acme.test")
+    await page.goto(f"{base}/#/inbox/mine/{chat_id}")
+    await expect(page.locator("#composer-reason")).to_contain_text("only approved templates can be sent")
+    await expect(page.locator("#reply")).to_be_hidden()
+    await expect(page.locator("#template-select")).to_contain_text("order_update (en)")
+    await page.fill('.tpl-params input[data-part="body"][data-n="1"]', "Kerry")
+    await page.fill('.tpl-params input[data-part="body"][data-n="2"]', "#A-20931")
+    await expect(page.locator(".tpl-preview")).to_contain_text("Hi Kerry, your order #A-20931 has shipped.")
+    await shot(page, "console-template")
+    await page.click("#send-template")
+    await expect(page.locator(".msg.operator .bubble").last).to_contain_text("your order #A-20931 has shipped")
+    async with desk.sessions() as session:
+        row = (await session.execute(select(OutboxMessage))).scalars().one()
+        assert row.request["type"] == "template" and row.request["template"]["name"] == "order_update"
 
-        await page.click("#signout")
-        await page.wait_for_url("**/login")
-        await sign_in(page, base, "ada@acme.test")
-        await page.goto(f"{base}/#/admin/credits")
-        await expect(page.locator("#balance")).to_have_text("USD 0.00")
-        await expect(page.locator("#credit-warning")).to_contain_text("No credit left")
-        await expect(page.locator(".chart .col")).to_have_count(6)
-        await page.click("#buy")
-        await page.fill("#buy-credits", "2")
-        await expect(page.locator("#buy-total")).to_have_text("2 credits: USD 4.00 + 3% fee 0.12 = USD 4.12")
-        await page.click(".modal .btn.primary")
-        await expect(page.locator("#balance")).to_have_text("USD 4.00")
-        await expect(page.locator(".admin-pane table.grid")).to_contain_text("Purchase")
-        # The low-balance warning level: USD 4.00 is below the default USD 10, not below USD 3;
-        # a bad value is refused and says why.
-        await expect(page.locator("#credit-warning")).to_contain_text("below the warning level of USD 10.00")
-        await page.fill("#warning-usd", "3")
-        await page.click("#save-warning")
-        await expect(page.locator("#credit-warning")).to_be_hidden()
-        await expect(page.locator("#warning-usd")).to_have_value("3.00")
-        await page.fill("#warning-usd", "2.555")
-        await page.click("#save-warning")
-        await expect(page.locator("#warning-result")).to_contain_text("at most 2 decimals")
-        await page.fill("#warning-usd", "5")
-        await page.click("#save-warning")
-        await expect(page.locator("#credit-warning")).to_contain_text(
-            "Low balance: USD 4.00 is below the warning level of USD 5.00")
-        await expect(page.locator("#warning-usd")).to_have_value("5.00")
-        # The monthly report downloads as CSV for the month picked.
-        month = utcnow().strftime("%Y-%m")
-        await expect(page.locator("#report-month")).to_have_value(month)
-        async with page.expect_download() as download_info:
-            await page.click("#download-report")
-        download = await download_info.value
-        assert download.suggested_filename == f"tsunagi-billing-acme-{month}.csv"
-        csv_text = Path(await download.path()).read_text()
-        assert csv_text.startswith("section,market,category,conversations,free,paid,amount_usd\n")
-        # This month: the 18 seeded conversations and the template just sent, all free; 2 credits bought.
-        assert "\nconversations,United Kingdom,user_initiated,18,18,0,0" in csv_text
-        assert "\nconversations_total,,,19,19,0,0" in csv_text and "\ncredits_bought,,,,,,2\n" in csv_text
-        await page.evaluate("document.getElementById('toasts').replaceChildren()")
-        await page.set_viewport_size({"width": 1440, "height": 1200})  # the whole page, ledger included
-        await shot(page, "console-admin-credits")
-        await page.set_viewport_size({"width": 1440, "height": 900})
-        await page.goto(f"{base}/#/admin/templates")
-        await expect(page.locator('tr[data-template="order_update"]')).to_contain_text("approved")
-        await shot(page, "console-admin-templates")
-        assert errors == []
-        await context.close()
-    finally:
-        await runner.cleanup()
+    await page.click("#signout")
+    await page.wait_for_url("**/login")
+    await sign_in(page, base, "ada@acme.test")
+    await page.goto(f"{base}/#/admin/credits")
+    await expect(page.locator("#balance")).to_have_text("USD 0.00")
+    await expect(page.locator("#credit-warning")).to_contain_text("No credit left")
+    await expect(page.locator(".chart .col")).to_have_count(6)
+    await page.click("#buy")
+    await page.fill("#buy-credits", "2")
+    await expect(page.locator("#buy-total")).to_have_text("2 credits: USD 4.00 + 3% fee 0.12 = USD 4.12")
+    await page.click(".modal .btn.primary")
+    await expect(page.locator("#balance")).to_have_text("USD 4.00")
+    await expect(page.locator(".admin-pane table.grid")).to_contain_text("Purchase")
+    # The low-balance warning level: USD 4.00 is below the default USD 10, not below USD 3;
+    # a bad value is refused and says why.
+    await expect(page.locator("#credit-warning")).to_contain_text("below the warning level of USD 10.00")
+    await page.fill("#warning-usd", "3")
+    await page.click("#save-warning")
+    await expect(page.locator("#credit-warning")).to_be_hidden()
+    await expect(page.locator("#warning-usd")).to_have_value("3.00")
+    await page.fill("#warning-usd", "2.555")
+    await page.click("#save-warning")
+    await expect(page.locator("#warning-result")).to_contain_text("at most 2 decimals")
+    await page.fill("#warning-usd", "5")
+    await page.click("#save-warning")
+    await expect(page.locator("#credit-warning")).to_contain_text(
+        "Low balance: USD 4.00 is below the warning level of USD 5.00")
+    await expect(page.locator("#warning-usd")).to_have_value("5.00")
+    # The monthly report downloads as CSV for the month picked.
+    month = utcnow().strftime("%Y-%m")
+    await expect(page.locator("#report-month")).to_have_value(month)
+    async with page.expect_download() as download_info:
+        await page.click("#download-report")
+    download = await download_info.value
+    assert download.suggested_filename == f"tsunagi-billing-acme-{month}.csv"
+    csv_text = Path(await download.path()).read_text()
+    assert csv_text.startswith("section,market,category,conversations,free,paid,amount_usd\n")
+    # This month: the 18 seeded conversations and the template just sent, all free; 2 credits bought.
+    assert "\nconversations,United Kingdom,user_initiated,18,18,0,0" in csv_text
+    assert "\nconversations_total,,,19,19,0,0" in csv_text and "\ncredits_bought,,,,,,2\n" in csv_text
+    await page.evaluate("document.getElementById('toasts').replaceChildren()")
+    await page.set_viewport_size({"width": 1440, "height": 1200})  # the whole page, ledger included
+    await shot(page, "console-admin-credits")
+    await page.set_viewport_size({"width": 1440, "height": 900})
+    await page.goto(f"{base}/#/admin/templates")
+    await expect(page.locator('tr[data-template="order_update"]')).to_contain_text("approved")
+    await shot(page, "console-admin-templates")
+    assert errors == []
+    await context.close()

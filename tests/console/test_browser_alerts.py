@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from aiohttp import web
 
 from desk.models import Operator, OperatorStatus, utcnow
 from desk.services import operators
-from tests.console.test_browser import (CHROMIUM, browser, fixed_clock, free_port, sign_in,  # noqa: F401
-                                        wait_until)
+from tests.console.conftest import sign_in
+from tests.console.test_browser import CHROMIUM, browser, database_url, fixed_clock, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
 
@@ -26,32 +25,13 @@ window.Notification.permission = "granted";
 """
 
 
-@pytest.fixture
-def database_url(sqlite_url):
-    return sqlite_url
-
-
-@pytest.fixture
-async def served(desk, console_settings):
-    from desk.web.app import create_app
-
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
-async def test_a_chat_assigned_in_the_background_chimes_and_notifies(served, browser, desk):
+async def test_a_chat_assigned_in_the_background_chimes_and_notifies(console_url, browser, desk):
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     await context.add_init_script(BACKGROUND)
     page = await context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await sign_in(page, served, "alice@acme.test")
+    await sign_in(page, console_url, "alice@acme.test")
     await page.click("#status-switch button[data-status=online]")
     await wait_until(page, "document.querySelector('#me-dot').classList.contains('online')")
     await page.wait_for_timeout(3500)              # past the quiet time after her own change
@@ -61,10 +41,10 @@ async def test_a_chat_assigned_in_the_background_chimes_and_notifies(served, bro
     assert errors == []
 
 
-async def test_the_live_page_keeps_the_operator_present_and_a_closed_tab_does_not(served, browser, desk):
+async def test_the_live_page_keeps_the_operator_present_and_a_closed_tab_does_not(console_url, browser, desk):
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
-    await sign_in(page, served, "alice@acme.test")
+    await sign_in(page, console_url, "alice@acme.test")
     await page.click("#status-switch button[data-status=online]")
     for _ in range(100):
         async with desk.sessions() as s:
@@ -84,10 +64,10 @@ async def test_the_live_page_keeps_the_operator_present_and_a_closed_tab_does_no
         assert (await s.get(Chat, chat_id)).state == ChatState.unattended    # not given to a ghost
 
 
-async def test_an_admin_words_the_messages_to_the_customer(served, browser, desk):
+async def test_an_admin_words_the_messages_to_the_customer(console_url, browser, desk):
     from desk.services import settings
     page = await (await browser.new_context(viewport={"width": 1280, "height": 1000})).new_page()
-    await sign_in(page, served, "ada@acme.test")
+    await sign_in(page, console_url, "ada@acme.test")
     await page.click("a[data-admin=timeouts]")
     await page.wait_for_selector("#notices-card")
     assert await page.input_value("#notice-operator_joined") == ""                 # off in this seed

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
-from tests.console.test_browser_trainer import database_url, served  # noqa: F401
-from tests.console.conftest import submit_sign_in
+from tests.console.conftest import sign_in
+from tests.console.test_browser import CHROMIUM, browser, database_url, fixed_clock, shot, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
 
 
-async def test_a_trainer_edits_an_article_and_sees_the_form_errors(served, browser):  # noqa: F811
-    base, faq = served
+async def test_a_trainer_edits_an_article_and_sees_the_form_errors(console_url, tess, faq, browser):
+    base = console_url
     page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await submit_sign_in(page, base, "tess@acme.test")
-    await page.wait_for_selector(".miss-group")
+    await sign_in(page, base, "tess@acme.test", lands="/#/admin/trainer")
+    await page.wait_for_selector("#no-misses")                # the bot inbox, drawn
     await page.click(".nav-item[data-admin=articles]")
     await page.wait_for_selector("#article-areas tr[data-article=opening_hours]")
     await page.fill("#article-search", "ギフト")

@@ -7,32 +7,19 @@ import pytest
 from aiohttp import ClientSession
 
 from desk.services import bot_models
-from tests.console.conftest import add_trainer, submit_sign_in
-from tests.console.test_browser import CHROMIUM, browser, fixed_clock, free_port, shot, wait_until  # noqa: F401
+from tests.console.conftest import sign_in
+from tests.console.test_browser import CHROMIUM, browser, database_url, fixed_clock, shot, wait_until  # noqa: F401
 from tests.desk.test_bot_models import writes_a_model
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
 
 
-@pytest.fixture
-def database_url(sqlite_url):
-    return sqlite_url
-
-
-@pytest.fixture
-async def served(desk, serve_console, tmp_path, monkeypatch):
-    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("BOT_MODEL_TOKEN", "pull-token")
-    await add_trainer(desk)
-    return await serve_console()
-
-
-async def test_a_trainer_trains_publishes_and_sees_the_model_live(served, browser, desk):
-    base = served
+async def test_a_trainer_trains_publishes_and_sees_the_model_live(console_url, tess, model_dir, browser, desk):
+    base = console_url
     page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await submit_sign_in(page, base, "tess@acme.test")
+    await sign_in(page, base, "tess@acme.test", lands="/#/admin/trainer")
     await page.wait_for_selector("#bot-models")
     await page.fill("#train-note", "refund variants")
     await page.click("#train-model")

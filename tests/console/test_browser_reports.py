@@ -6,21 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from aiohttp import web
 from sqlalchemy import update
 
 from desk.models import Chat, ChatState, HandoffReason
 from desk.services import conversations
-from tests.console.conftest import SALES_NUMBER, SUPPORT_NUMBER
-from tests.console.test_browser import (CHROMIUM, CLOCK_START, browser, fixed_clock, free_port, shot,  # noqa: F401
-                                        sign_in, wait_until)
+from tests.console.conftest import SALES_NUMBER, SUPPORT_NUMBER, sign_in
+from tests.console.test_browser import (CHROMIUM, CLOCK_START, browser, database_url, fixed_clock,  # noqa: F401
+                                        shot, wait_until)
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="chromium not installed")
-
-
-@pytest.fixture
-def database_url(sqlite_url):
-    return sqlite_url
 
 
 async def seed(desk) -> None:
@@ -45,18 +39,9 @@ async def seed(desk) -> None:
 
 
 @pytest.fixture
-async def served(desk, console_settings):
-    from desk.web.app import create_app
-
+async def served(desk, serve_console):
     await seed(desk)
-    runner = web.AppRunner(create_app(console_settings, cookie_secure=False), shutdown_timeout=1)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    return await serve_console()
 
 
 async def test_an_admin_reads_filters_and_downloads_the_report(served, browser, desk):
@@ -147,21 +132,14 @@ async def test_an_admin_turns_on_the_survey_and_a_closed_chat_shows_its_rating(s
 
 
 async def test_a_manager_lands_on_the_reports_and_sees_nothing_else(served, browser, desk):
-    from desk.models import Operator, Role
-    from tests.console.conftest import password_hash
+    from desk.models import Role
 
-    async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email="mia@acme.test", name="Mia Manager", role=Role.manager,
-                       password_hash=password_hash()))
+    await desk.add_operator("mia", Role.manager, "Mia Manager")
     page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(served + "/")
-    await page.fill("#email", "mia@acme.test")
-    await page.fill("#password", __import__("tests.console.conftest", fromlist=["PASSWORD"]).PASSWORD)
-    await page.click("#submit")
+    await sign_in(page, served, "mia@acme.test", lands="/#/admin/reports")
     await page.wait_for_selector("#stat-chats")
-    assert page.url.endswith("#/admin/reports")
     assert await page.text_content("#stat-chats b") == "5"
     visible = [t.strip() for t in await page.locator(".nav-item:visible .label").all_inner_texts()]
     assert visible == ["Reports"]

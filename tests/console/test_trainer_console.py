@@ -2,28 +2,14 @@
 a variant written to knowledge/faq (a copy), a trainer changes nothing else."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
-import knowledge
-from desk.models import Operator, Role
+from desk.models import Role
 from desk.services import bot_misses
-from tests.console.conftest import SUPPORT_NUMBER, password_hash, signed_in
-
-
-@pytest.fixture
-def faq(tmp_path, monkeypatch):
-    target = tmp_path / "faq"
-    shutil.copytree(knowledge.FAQ_DIR, target)
-    monkeypatch.setenv("KNOWLEDGE_DIR", str(target))
-    return target
+from tests.console.conftest import SUPPORT_NUMBER, signed_in
 
 
 async def _setup(desk):
+    await desk.add_operator("tess", Role.trainer, "Tess Trainer")
     async with desk.sessions() as s, s.begin():
-        s.add(Operator(brand_id=desk.brand_id, email="tess@acme.test", name="Tess Trainer", role=Role.trainer,
-                       password_hash=password_hash()))
         ids = []
         for q in ("opening times pls", "opening times pls!!", "do u do gift wrap"):
             miss = await bot_misses.record(s, kind="unsure", question=q, confidence=0.3,

@@ -116,3 +116,46 @@ async def test_a_model_below_the_quality_goals_is_trained_with_its_figures(sessi
     async with sessions() as s:
         run = await s.get(BotModel, queued.id)
         assert (run.state, run.figures) == ("trained", {"ja": {"intent_f1": 0.71}, "goals_met": False})
+
+
+def test_a_run_trains_the_trainers_knowledge_with_the_configured_pipeline(tmp_path, monkeypatch):
+    """KNOWLEDGE_DIR (where the console writes), BOT_TRAINING_CONFIG and BOT_TRAINING_DIR reach
+    the commands; a training directory of its own gets a copy of the project's domain and data
+    and the FAQ's generated files, and the project's own stay as they were."""
+    import shutil
+
+    import knowledge
+    from knowledge import build
+
+    faq, work, config = tmp_path / "faq", tmp_path / "work", tmp_path / "small.yml"
+    shutil.copytree(knowledge.FAQ_DIR, faq)
+    from desk.services import trainer
+    trainer.add_question("opening_hours", "wen r u open mate", faq)      # as the console does
+    config.write_text("recipe: default.v1\n")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(faq))
+    monkeypatch.setenv("BOT_TRAINING_CONFIG", str(config))
+    monkeypatch.setenv("BOT_TRAINING_DIR", str(work))
+    project_nlu = (bot_models.ROOT / "data" / "nlu" / "faq.yml").read_text()
+
+    build_step, train, score = bot_models.training_commands(tmp_path / "models", "model-9")
+    assert build_step[-4:] == ["--root", str(work), "--faq", str(faq)]
+    assert train[train.index("--config") + 1] == str(config)
+    assert (train[train.index("--domain") + 1], train[train.index("--data") + 1]) == (
+        str(work / "domain.yml"), str(work / "data"))
+    assert score[score.index("--out") + 1] == str(tmp_path / "models" / "model-9-quality")
+    assert score[-4:] == build_step[-4:]        # the quality check reads what the build wrote
+    bot_models.prepare_training_dir(work)
+    assert build.main(build_step[3:]) == 0
+    assert "wen r u open mate" in (work / "data" / "nlu" / "faq.yml").read_text()
+    assert (work / "domain.yml").read_text() == (bot_models.ROOT / "domain.yml").read_text()
+    assert (bot_models.ROOT / "data" / "nlu" / "faq.yml").read_text() == project_nlu
+    assert build.main(["--check", *score[-4:]]) == 0 and build.main(["--check", "--faq", str(faq)]) == 1
+
+
+def test_without_settings_a_run_trains_the_project_as_make_train_does(monkeypatch, tmp_path):
+    for name in ("KNOWLEDGE_DIR", "BOT_TRAINING_CONFIG", "BOT_TRAINING_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    build_step, train, _ = bot_models.training_commands(tmp_path, "model-1")
+    assert build_step[-2:] == ["--root", str(bot_models.ROOT)]
+    assert train[train.index("--config") + 1] == str(bot_models.ROOT / "config.yml")
+    bot_models.prepare_training_dir(bot_models.ROOT)      # the project itself: nothing copied

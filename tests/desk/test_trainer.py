@@ -58,6 +58,22 @@ async def test_near_duplicates_are_grouped_with_a_count_the_newest_examples_and_
     assert groups[1].kinds == {"not_helpful": 1}
 
 
+async def test_each_group_says_why_its_messages_are_there(sessions, desk):
+    """Every reason the bot notes a message: not understood, unsure of the article, an
+    unsure intent it went on with, called not helpful, a person asked for after the answer."""
+    await _miss(sessions, "opening times pls", kind="fallback", article=None, confidence=None, minutes=1)
+    await _miss(sessions, "opening times pls?", kind="low_confidence", confidence=0.58, minutes=2)
+    await _miss(sessions, "Opening times pls", kind="handoff", confidence=0.83, minutes=3)
+    await _miss(sessions, "opening times, pls", kind="handoff", confidence=0.8, minutes=4)
+    await _miss(sessions, "do u do gift wrap", kind="not_helpful", article="gift_cards", minutes=5)
+    async with sessions() as s:
+        top, other = await trainer.open_groups(s, desk["brand_id"])
+    assert top.kinds == {"fallback": 1, "low_confidence": 1, "handoff": 2}
+    assert (top.guess, top.guess_confidence) == ("opening_hours", 0.83)
+    assert top.as_json()["kinds"] == top.kinds and top.as_json()["count"] == 4
+    assert other.kinds == {"not_helpful": 1}
+
+
 async def test_a_group_becomes_a_question_of_the_article_in_its_file(sessions, desk, faq):
     ids = [await _miss(sessions, "opening times pls"), await _miss(sessions, "opening times pls?")]
     comment = "casual_questions:                # WhatsApp-style writing"

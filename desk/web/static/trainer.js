@@ -3,7 +3,9 @@
    A group no article fits starts a new one (articles.js). Its own page area; console.js's helpers (h, api, icon, toast, renderAdmin) at call time. */
 "use strict";
 
-const MISS_KINDS = { unsure: tr("miss.unsure"), not_helpful: tr("miss.not_helpful"), fallback: tr("miss.fallback") };
+// Why a message is in the inbox (desk.services.bot_misses.KINDS), shown per group as reasons.
+const MISS_KINDS = ["fallback", "unsure", "low_confidence", "not_helpful", "handoff"];
+const missReason = (kind) => (MISS_KINDS.includes(kind) ? tr(`miss.${kind}`) : kind);
 
 // The bot's models (GET /api/trainer/models): train from the knowledge as it is now,
 // publish a trained one; the bot swaps to it without a restart (desk.services.bot_models).
@@ -64,10 +66,12 @@ async function adminTrainer() {
         reload();
       } catch (e) { result.textContent = e.message; result.hidden = false; }
     };
-    const kinds = Object.entries(g.kinds).map(([k, n]) => tr("miss.count", { n, kind: MISS_KINDS[k] || k })).join(", ");
+    const reasons = Object.entries(g.kinds).sort(([a], [b]) => MISS_KINDS.indexOf(a) - MISS_KINDS.indexOf(b))
+      .map(([k, n]) => h("span", { class: "badge miss-reason", "data-kind": k, text: tr("miss.count", { n, kind: missReason(k) }) }));
     return h("div", { class: "card miss-group", "data-key": g.key }, h("div", { class: "body" },
       h("div", { class: "miss-head" }, h("b", { class: "miss-count", text: `×${g.count}` }),
-        h("span", { class: "muted", text: `${kinds}${g.guess ? tr("trainer.guessed", { article: g.guess, pct: Math.round((g.guess_confidence || 0) * 100) }) : ""}` })),
+        h("span", { class: "miss-reasons", title: tr("trainer.reasons") }, reasons),
+        g.guess ? h("span", { class: "muted", text: tr("trainer.guessed", { article: g.guess, pct: Math.round((g.guess_confidence || 0) * 100) }) }) : null),
       h("ul", { class: "miss-examples" }, g.examples.map((x) => h("li", { text: x }))),
       h("div", { class: "inline-form" }, question, article,
         h("button", { class: "btn primary", type: "button", "data-act": "variant", onclick: () => act("variant") }, icon("check"), tr("trainer.add_question")),
