@@ -36,7 +36,11 @@ async def _use_the_free_tier(harness):
 async def test_a_bot_reply_without_free_tier_or_credit_is_recorded_as_refused_and_not_sent(harness, caplog):
     # The channel's own logger: Rasa's logging set-up (another test in this worker may have
     # loaded an agent) can stop records from reaching the root logger caplog listens on.
+    # Another test's logging.config may also have disabled it or raised its level.
     channel_log = logging.getLogger("connectors.whatsapp.channel")
+    was = (channel_log.disabled, channel_log.level)
+    channel_log.disabled = False
+    channel_log.setLevel(logging.WARNING)
     channel_log.addHandler(caplog.handler)
     await _use_the_free_tier(harness)
     await harness.say(text="hello")
@@ -48,6 +52,8 @@ async def test_a_bot_reply_without_free_tier_or_credit_is_recorded_as_refused_an
     assert msg.body == "echo: hello" and msg.error.startswith("not sent: no credit")
     assert await harness.outbound() == []  # nothing reached Meta
     channel_log.removeHandler(caplog.handler)
+    channel_log.disabled, _ = was
+    channel_log.setLevel(was[1])
     assert any("bot reply to" in r.getMessage() for r in caplog.records)
 
 

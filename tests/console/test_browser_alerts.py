@@ -82,7 +82,7 @@ async def test_an_admin_words_the_messages_to_the_customer(console_url, browser,
     assert "not {team}" in await page.text_content("#notices-result")
 
 
-async def test_an_admin_is_warned_when_meta_rates_a_template_red_and_sees_the_app_s_name(served, browser, desk):
+async def test_an_admin_is_warned_when_meta_rates_a_template_red_and_sees_the_app_s_name(console_url, browser, desk):
     """Issue 12: a template Meta rates RED chimes and notifies an admin, the Templates page
     says why and shows each template's quality; the contact panel shows the name the
     business gave the customer in its WhatsApp Business app."""
@@ -103,8 +103,8 @@ async def test_an_admin_is_warned_when_meta_rates_a_template_red_and_sees_the_ap
     page = await context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await sign_in(page, served, "ada@acme.test")
-    await page.goto(f"{served}/#/inbox/waiting/{chat_id}")
+    await sign_in(page, console_url, "ada@acme.test")
+    await page.goto(f"{console_url}/#/inbox/waiting/{chat_id}")
     await wait_until(page, "!!document.querySelector('.contact-card .address-book')")
     assert await page.inner_text(".contact-card .address-book") == \
         "In the WhatsApp Business app's contacts as “Kerry (bakery)”"
@@ -115,7 +115,7 @@ async def test_an_admin_is_warned_when_meta_rates_a_template_red_and_sees_the_ap
     await wait_until(page, "window.tsunagiAlerts.some((a) => a.title === 'A template needs attention')", timeout=20)
     assert ["A template needs attention", "Meta rated a template low or paused it: see Templates."] \
         in await page.evaluate("window.__notified")
-    await page.goto(f"{served}/#/admin/templates")
+    await page.goto(f"{console_url}/#/admin/templates")
     await wait_until(page, "!!document.querySelector('#template-attention')")
     assert "Meta rates spring_sale (en_US) low" in await page.inner_text("#template-attention")
     assert await page.inner_text('tr[data-template="spring_sale"] .tpl-quality') == "Low"

@@ -177,8 +177,8 @@ async def test_the_survey_asks_in_the_chat_s_language_with_japanese_buttons(sess
 async def test_the_bot_idle_nudge_and_close_are_in_the_chat_s_language(sessions, brand_id):
     ja, _ = await write(sessions, "819077778888", "ポイントの使い方をおしえて")
     en, _ = await write(sessions, "447700900999", "how do I use my points")
-    async with sessions() as s:
-        written = (await s.get(Chat, ja)).last_user_message_at
+    async with sessions() as s:  # the later of the two (they may fall in different seconds)
+        written = max((await s.get(Chat, ja)).last_user_message_at, (await s.get(Chat, en)).last_user_message_at)
     for minutes in (10, 30):  # the default rules: a nudge after 10 minutes, the close 20 after it
         async with sessions() as s, s.begin():
             await timers.run_bot_idle_rules(s, now=written + dt.timedelta(minutes=minutes))
