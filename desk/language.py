@@ -25,12 +25,16 @@ _LINGUA = {"en": "ENGLISH", "ja": "JAPANESE", "es": "SPANISH", "pt": "PORTUGUESE
            "zh": "CHINESE", "fr": "FRENCH", "de": "GERMAN", "id": "INDONESIAN", "th": "THAI"}
 
 # An explicit request for a language wins over detection ("日本語でお願いします",
-# "English please", "can you speak japanese"). Kept to short messages so that
-# "I ordered an English dictionary" does not switch anything.
-_EXPLICIT = {
-    "ja": re.compile(r"日本語|にほんご|ニホンゴ|\bjapanese\b|\bnihongo\b", re.IGNORECASE),
-    "en": re.compile(r"英語|えいご|エイゴ|\benglish\b|\beigo\b", re.IGNORECASE),
-}
+# "English please", "can you speak japanese"): the language's name with a word that
+# asks for it, or the name alone. Kept to short messages, and a name that is only the
+# topic ("英語の宿題手伝って", "I ordered an English dictionary") switches nothing.
+_NAMES = {"ja": r"日本語|にほんご|ニホンゴ|\bjapanese\b|\bnihongo\b",
+          "en": r"英語|えいご|エイゴ|\benglish\b|\beigo\b"}
+_ASK_BEFORE = r"(?:\bin|\bspeak(?:s|ing)?|\bswitch(?:ing)?\s+to|\bchange\s+to|\buse|\btalk\s+in|\breply\s+in)\s+"
+_ASK_AFTER = (r"\s*(?:で|に(?:して|変え|かえ|切り替え|きりかえ)|(?:の方)?が(?:いい|良い|話|はな|でき|わかる|分かる)"
+              r"|話|はな|お願い|おねがい|ok\b|please\b|pls\b|plz\b|only\b)")
+_EXPLICIT = {code: re.compile(rf"{_ASK_BEFORE}(?:{name})|(?:{name}){_ASK_AFTER}|^\W*(?:{name})\W*$", re.IGNORECASE)
+             for code, name in _NAMES.items()}
 _EXPLICIT_MAX_CHARS = 40
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
@@ -101,8 +105,10 @@ def explicit_request(text: str, languages: tuple[str, ...] = LANGUAGES) -> str |
     text = normalise(text)
     if len(text) > _EXPLICIT_MAX_CHARS:
         return None
-    found = [code for code in languages if code in _EXPLICIT and _EXPLICIT[code].search(text)]
-    return found[0] if len(found) == 1 else None
+    named = [code for code in languages if code in _NAMES and re.search(_NAMES[code], text, re.IGNORECASE)]
+    if len(named) != 1:   # none, or a choice between two ("english or japanese?")
+        return None
+    return named[0] if _EXPLICIT[named[0]].search(text) else None
 
 
 def detect(text: str, languages: tuple[str, ...] = LANGUAGES) -> Detection:

@@ -682,6 +682,7 @@ class BotModel(Base):
     log_tail = Column(Text)
     published_at = Column(Utc())
     published_by = Column(String(320))
+    publish_reason = Column(Text)                 # why, when it scored worse than the model it replaced
     live_at = Column(Utc())                       # last time Rasa pulled while running it
 
 

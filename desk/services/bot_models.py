@@ -47,6 +47,25 @@ LOG_TAIL = 4000
 STALE_TRAINING = dt.timedelta(hours=2)  # a run "training" this long lost its desk process
 
 
+# The held-out figures a new model must not fall below (per language; nlp.quality --json).
+COMPARED_FIGURES = (("intent_f1", "intent F1"), ("response_accuracy", "article accuracy"))
+
+
+def regressions(new: dict | None, old: dict | None) -> list[str]:
+    """Where `new` scores worse than `old` on the held-out sets, for people
+    ("ja: intent F1 0.912 < 0.942"); only figures both models have count."""
+    out = []
+    for language, theirs in sorted((old or {}).items()):
+        ours = (new or {}).get(language)
+        if not isinstance(theirs, dict) or not isinstance(ours, dict):
+            continue
+        for key, label in COMPARED_FIGURES:
+            a, b = ours.get(key), theirs.get(key)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a < b:
+                out.append(f"{language}: {label} {a:.3f} < {b:.3f}")
+    return out
+
+
 class BotModelError(ValueError):
     """A request about the bot's models that cannot be done; `str()` says why."""
 
@@ -95,9 +114,22 @@ async def published(session: AsyncSession) -> BotModel | None:
                                   .order_by(BotModel.published_at.desc()).limit(1))).scalar_one_or_none()
 
 
-async def publish(session: AsyncSession, model_id: int, by: str, brand_id: int | None = None) -> BotModel:
+class WorseModel(BotModelError):
+    """The model scores worse on the held-out sets than the one in service: published
+    only with a reason (the trainer's override)."""
+
+    def __init__(self, model_id: int, current_id: int, worse: list[str]):
+        super().__init__(f"model #{model_id} scores worse than model #{current_id} in service "
+                         f"({'; '.join(worse)}): publish it with a reason, or train again")
+        self.worse = worse
+
+
+async def publish(session: AsyncSession, model_id: int, by: str, brand_id: int | None = None,
+                  reason: str | None = None) -> BotModel:
     """The bot runs this model from its next pull; the one published before is retired.
-    With `brand_id`, only a run of that brand's (another brand's is "no model")."""
+    With `brand_id`, only a run of that brand's (another brand's is "no model"). A model
+    that scores worse than the one in service (`regressions`) needs a `reason`, kept
+    with it (WorseModel otherwise)."""
     model = await session.get(BotModel, model_id)
     if model is None or (brand_id is not None and model.brand_id != brand_id):
         raise BotModelError(f"no model #{model_id}")
@@ -105,8 +137,17 @@ async def publish(session: AsyncSession, model_id: int, by: str, brand_id: int |
         raise BotModelError(f"model #{model.id} is {model.state}: only a trained model can be published")
     if not model.path or not Path(model.path).exists():
         raise BotModelError(f"model #{model.id}'s file is gone: train again")
+    current = await published(session)
+    worse = regressions(model.figures, current.figures) if current is not None and current.id != model.id else []
+    reason = (reason or "").strip() or None
+    if worse and reason is None:
+        raise WorseModel(model.id, current.id, worse)
     await session.execute(update(BotModel).where(BotModel.state == "published").values(state="retired"))
     model.state, model.published_at, model.published_by = "published", utcnow(), by
+    model.publish_reason = reason if worse else None
+    if worse:
+        log.warning("bot models: %s published model #%s over #%s although it scores worse (%s): %s",
+                    by, model.id, current.id, "; ".join(worse), reason)
     await session.flush()
     return model
 

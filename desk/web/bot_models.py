@@ -3,7 +3,8 @@
 
 GET /api/trainer/models: the training runs, their figures, which is published and
 which is live. POST /api/trainer/models: train from the current knowledge.
-POST /api/trainer/models/{id}/publish: the bot runs it from its next pull.
+POST /api/trainer/models/{id}/publish: the bot runs it from its next pull (a model that
+scores worse than the one in service: 409 with `needs_reason`, then again with `reason`).
 Admins and trainers.
 
 GET /bot/model: Rasa's model server protocol (endpoints.model-server.yml): the
@@ -27,7 +28,8 @@ def model_json(m, live_id: int | None) -> dict:
     return {"id": m.id, "state": m.state, "note": m.note, "requested_by": m.requested_by,
             "requested_at": iso(m.requested_at), "started_at": iso(m.started_at), "finished_at": iso(m.finished_at),
             "figures": m.figures, "size": m.size, "published_at": iso(m.published_at),
-            "published_by": m.published_by, "live": m.id == live_id, "live_at": iso(m.live_at),
+            "published_by": m.published_by, "publish_reason": m.publish_reason,
+            "live": m.id == live_id, "live_at": iso(m.live_at),
             "log_tail": m.log_tail if m.state == "failed" else None}
 
 
@@ -57,8 +59,14 @@ async def publish(request, session, me):
     model_id = request.match_info["model_id"]
     if not model_id.isdigit():
         raise json_error(404, "no such model")
+    data = await body(request, optional=True)
+    reason = data.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise json_error(400, "reason must be text")
     try:
-        model = await bot_models.publish(session, int(model_id), me.email, me.brand_id)
+        model = await bot_models.publish(session, int(model_id), me.email, me.brand_id, reason=reason)
+    except bot_models.WorseModel as exc:  # the console asks for the reason and sends it again
+        return web.json_response({"error": str(exc), "worse": exc.worse, "needs_reason": True}, status=409)
     except bot_models.BotModelError as exc:
         raise json_error(404 if str(exc).startswith("no model") else 409, str(exc)) from None
     return web.json_response(model_json(model, None))

@@ -66,3 +66,21 @@ async def test_without_a_token_the_model_server_is_off(make_console, desk, monke
     monkeypatch.delenv("BOT_MODEL_TOKEN", raising=False)
     tess = await make_console()
     assert (await tess.client.get("/bot/model?token=")).status == 404
+
+
+async def test_a_worse_model_needs_the_trainers_reason_in_the_console(make_console, desk, model_dir):
+    tess = await _trainer(make_console, desk)
+    for payload, figures in (("one", '{"en": {"intent_f1": 0.97}}'), ("two", '{"en": {"intent_f1": 0.95}}')):
+        assert (await tess.post("/api/trainer/models", {})).status == 202
+        await bot_models.run_next_training(desk.sessions, writes_a_model(payload, figures))
+    second, first = (await (await tess.get("/api/trainer/models")).json())["models"]
+    assert (await tess.post(f"/api/trainer/models/{first['id']}/publish")).status == 200
+    refused = await tess.post(f"/api/trainer/models/{second['id']}/publish")
+    data = await refused.json()
+    assert refused.status == 409 and data["needs_reason"] and data["worse"] == ["en: intent F1 0.950 < 0.970"]
+    assert (await tess.post(f"/api/trainer/models/{second['id']}/publish", {"reason": 7})).status == 400
+    ok = await tess.post(f"/api/trainer/models/{second['id']}/publish", {"reason": "answers the new shipping policy"})
+    assert ok.status == 200
+    listed = {m["id"]: m for m in (await (await tess.get("/api/trainer/models")).json())["models"]}
+    assert (listed[second["id"]]["state"], listed[second["id"]]["publish_reason"]) == (
+        "published", "answers the new shipping policy")

@@ -42,3 +42,27 @@ async def test_a_trainer_trains_publishes_and_sees_the_model_live(console_url, t
     await page.wait_for_selector("#models-table .badge.live")
     await shot(page, "console-bot-models")
     assert errors == []
+
+
+async def test_a_worse_model_is_published_only_with_the_trainers_reason(console_url, tess, model_dir, browser, desk):
+    base = console_url
+    for payload, figures in (("one", '{"en": {"intent_f1": 0.97}}'), ("two", '{"en": {"intent_f1": 0.91}}')):
+        async with desk.sessions() as s, s.begin():
+            await bot_models.request_training(s, desk.brand_id, "tess@acme.test")
+        await bot_models.run_next_training(desk.sessions, writes_a_model(payload, figures))
+    async with desk.sessions() as s, s.begin():
+        [second, first] = await bot_models.history(s, desk.brand_id)
+        await bot_models.publish(s, first.id, "tess@acme.test")
+    page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, base, "tess@acme.test", lands="/#/admin/trainer")
+    await page.click(f"#models-table tr[data-model-id='{second.id}'] button[data-act=publish]")
+    await page.wait_for_selector("#model-override:not([hidden]) #override-reason")
+    assert "en: intent F1 0.910 < 0.970" in await page.inner_text("#model-override")
+    await page.fill("#override-reason", "answers the new shipping policy")
+    await page.click("#publish-anyway")
+    await wait_until(page, "document.querySelector('#models-table').textContent.includes('answers the new shipping policy')")
+    async with desk.sessions() as s:
+        assert (await bot_models.published(s)).id == second.id
+    assert errors == []

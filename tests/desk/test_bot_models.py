@@ -17,15 +17,16 @@ from tests.desk.seed import brand_with_number
 pytestmark = pytest.mark.usefixtures("mid_month_clock")
 
 
-def writes_a_model(payload: str):
+def writes_a_model(payload: str, figures: str = '{"en": {"intent_f1": 0.97}, "ja": {"intent_f1": 0.93}}'):
     """Training commands whose last step writes a real .tar.gz (Rasa's training is the
-    product's default, `training_commands`; here the steps are quick processes)."""
+    product's default, `training_commands`; here the steps are quick processes) and
+    whose scoring prints `figures`."""
     def commands(directory: Path, name: str) -> list[list[str]]:
         script = (f"import tarfile, io, sys; t = tarfile.open(sys.argv[1], 'w:gz'); data = {payload!r}.encode();"
                   "i = tarfile.TarInfo('fingerprint.json'); i.size = len(data); t.addfile(i, io.BytesIO(data)); t.close()")
         return [[sys.executable, "-c", "print('building knowledge')"],
                 [sys.executable, "-c", script, str(directory / f"{name}.tar.gz")],
-                [sys.executable, "-c", "print('{\"en\": {\"intent_f1\": 0.97}, \"ja\": {\"intent_f1\": 0.93}}')"]]
+                [sys.executable, "-c", f"print({figures!r})"]]
     return commands
 
 
@@ -159,3 +160,29 @@ def test_without_settings_a_run_trains_the_project_as_make_train_does(monkeypatc
     assert build_step[-2:] == ["--root", str(bot_models.ROOT)]
     assert train[train.index("--config") + 1] == str(bot_models.ROOT / "config.yml")
     bot_models.prepare_training_dir(bot_models.ROOT)      # the project itself: nothing copied
+
+
+async def test_a_model_that_scores_worse_is_published_only_with_a_reason(sessions, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path))
+    brand_id = await _brand(sessions)
+    ids = []
+    for payload, figures in (("good", '{"en": {"intent_f1": 0.97, "response_accuracy": 1.0}, "ja": {"intent_f1": 0.93}}'),
+                             ("worse", '{"en": {"intent_f1": 0.97, "response_accuracy": 0.99}, "ja": {"intent_f1": 0.9}}')):
+        async with sessions() as s, s.begin():
+            ids.append((await bot_models.request_training(s, brand_id, "tess@kumo.test")).id)
+        await bot_models.run_next_training(sessions, writes_a_model(payload, figures))
+    good, worse = ids
+    async with sessions() as s, s.begin():
+        await bot_models.publish(s, good, "tess@kumo.test")   # nothing in service yet: no comparison
+    async with sessions() as s, s.begin():
+        for reason in (None, "   "):
+            with pytest.raises(bot_models.WorseModel) as refused:
+                await bot_models.publish(s, worse, "tess@kumo.test", reason=reason)
+        assert refused.value.worse == ["en: article accuracy 0.990 < 1.000", "ja: intent F1 0.900 < 0.930"]
+        assert (await bot_models.published(s)).id == good
+    async with sessions() as s, s.begin():
+        model = await bot_models.publish(s, worse, "tess@kumo.test", reason=" the new refund flow matters more ")
+        assert (model.state, model.publish_reason) == ("published", "the new refund flow matters more")
+    async with sessions() as s, s.begin():
+        back = await bot_models.publish(s, good, "ada@kumo.test")   # better than what is in service: no reason
+        assert (back.state, back.publish_reason) == ("published", None)

@@ -86,3 +86,51 @@ def test_a_marketing_opt_out_refuses_marketing_templates_with_the_reason(pmp):
                        "--to", USER, "--name", "order_update", "--language", "en_US", "--header-param", "A-1001",
                        "--param", "shipped", "--param", "Friday")
     assert utility.returncode == 0, utility.stderr
+
+
+KENYA = "254711000555"   # Rest of Africa: the one market and category with volume tiers (utility)
+
+
+def send_utility(stack, to: str):
+    return desk_cli(stack, "admin", "template", "send", "--number", stack.env["WHATSAPP_PHONE_NUMBER_ID"],
+                    "--to", to, "--name", "order_update", "--language", "en_US", "--header-param", "A-1001",
+                    "--param", "shipped", "--param", "Friday")
+
+
+def seed_charged_like(stack, charge_id: int, copies: int) -> None:
+    """The brand's month already holds `copies` more charged messages like this one (as if
+    sent earlier this month): written straight into the desk's database."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    cols = ("brand_id, waba_id, phone_number_id, wa_id, month, category, type, market, card, price_micros, "
+            "state, sent_by, reason, created_at")
+    conn = sqlite3.connect(make_url(stack.env["DESK_DATABASE_URL"]).database, timeout=30)
+    try:
+        with conn:
+            conn.execute(f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                         f"INSERT INTO wa_message_charges ({cols}) SELECT {cols} FROM wa_message_charges, n "
+                         f"WHERE wa_message_charges.id = ?", (copies, charge_id))
+    finally:
+        conn.close()
+
+
+def test_a_month_past_the_first_volume_tier_is_priced_at_the_tier_rate(pmp):
+    """Meta's volume tiers (desk/billing/pmp_cards/volume_tiers-2026-10-01.csv): Rest of
+    Africa utility at USD 0.0040 up to 100,000 a month, USD 0.0038 from the 100,001st."""
+    stack = pmp
+    first = send_utility(stack, KENYA)
+    assert first.returncode == 0, first.stderr
+
+    def kenyan():
+        return desk_rows(stack, "SELECT id, market, category, price_micros FROM wa_message_charges "
+                                "WHERE wa_id = ? AND message_id IS NOT NULL ORDER BY id", (KENYA,))
+    assert wait_for(lambda: len(kenyan()) == 1, timeout=60), kenyan()
+    [(charge_id, market, category, price)] = kenyan()
+    assert (market, category, price) == ("Rest of Africa", "utility", 4000)
+    seed_charged_like(stack, charge_id, 99_999)   # with the first: 100,000 this month
+    second = send_utility(stack, KENYA)
+    assert second.returncode == 0, second.stderr
+    assert wait_for(lambda: len(kenyan()) == 2, timeout=60), kenyan()
+    assert kenyan()[1][1:] == ("Rest of Africa", "utility", 3800)

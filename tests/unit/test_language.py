@@ -57,6 +57,22 @@ def test_an_explicit_request_is_short_and_names_one_language():
     assert explicit_request("english or japanese?") is None
 
 
+@pytest.mark.parametrize("text, wanted", [
+    ("日本語でお願いします", "ja"), ("日本語で", "ja"), ("日本語にして", "ja"), ("日本語話せますか", "ja"),
+    ("日本語", "ja"), ("Japanese?", "ja"), ("do you speak japanese", "ja"), ("in Japanese please", "ja"),
+    ("English please", "en"), ("英語の方がいい", "en"), ("えいごでおねがい", "en"), ("English", "en"),
+    ("英語の宿題手伝って", None), ("英語の本を注文したい", None), ("my english is bad", None),
+    ("日本語の説明書はありますか", None), ("is the manual in english or japanese", None),
+])
+def test_a_language_named_as_a_topic_is_not_a_request(text, wanted):
+    assert explicit_request(text) == wanted
+
+
+def test_a_japanese_sentence_about_english_stays_japanese():
+    assert next_language("ja", "英語の宿題手伝って") == "ja"
+    assert next_language(None, "英語の宿題手伝って") == "ja"
+
+
 def test_width_is_folded():
     assert normalise("ＯＫ　ｷｬﾝｾﾙ") == "OK キャンセル"
 

@@ -51,6 +51,13 @@ def text_from(wa_id: str, wamid: str, body: str, ts: int = 1700000000) -> dict:
     return msg
 
 
+def to_unknown_number(wa_id: str, wamid: str, ts: int = 1700000000) -> dict:
+    """A text message to a business number the desk does not know (999)."""
+    return envelope({"contacts": [], "messages": [{
+        "from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text",
+        "text": {"body": "hi"}}]}, phone_number_id="999")
+
+
 async def run(processor, body):
     for user in await processor.accept(body):
         processor.kick(*user)
@@ -82,9 +89,7 @@ async def test_one_users_messages_are_processed_in_order(processor):
 
 
 async def test_unknown_number_is_recorded_and_ignored(processor, sessions):
-    await run(processor, envelope({"contacts": [], "messages": [{
-        "from": "1555", "id": "wamid.X", "timestamp": "1700000000", "type": "text",
-        "text": {"body": "hi"}}]}, phone_number_id="999"))
+    await run(processor, to_unknown_number("1555", "wamid.X"))
     assert processor.turns == []
     async with sessions() as s:
         event = (await s.execute(select(WebhookEvent))).scalar_one()
@@ -373,9 +378,7 @@ async def test_a_flood_for_an_unknown_number_is_ignored_in_one_transaction_per_u
     from sqlalchemy import event as sa_event
 
     for i in range(20):
-        await processor.accept(envelope({"contacts": [], "messages": [{
-            "from": "1555", "id": f"wamid.U{i}", "timestamp": str(1700000000 + i), "type": "text",
-            "text": {"body": "hi"}}]}, phone_number_id="999"))
+        await processor.accept(to_unknown_number("1555", f"wamid.U{i}", 1700000000 + i))
     engine = sessions.kw["bind"]
     commits = []
     sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
@@ -686,8 +689,6 @@ async def test_a_flood_for_an_unknown_number_is_logged_once_a_minute_not_per_mes
 
     with caplog.at_level(logging.WARNING, logger="connectors.whatsapp.processor"):
         for i in range(5):
-            await run(processor, envelope({"contacts": [], "messages": [{
-                "from": f"155{i}", "id": f"wamid.L{i}", "timestamp": "1700000000", "type": "text",
-                "text": {"body": "hi"}}]}, phone_number_id="999"))
+            await run(processor, to_unknown_number(f"155{i}", f"wamid.L{i}"))
     lines = [r.getMessage() for r in caplog.records if "unknown phone_number_id 999" in r.getMessage()]
     assert lines == ["whatsapp: ignored 1 message(s) for unknown phone_number_id 999"]

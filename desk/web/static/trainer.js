@@ -29,16 +29,37 @@ function modelsCard(data, reload) {
   const rows = data.models.map((m) => h("tr", { "data-model-id": String(m.id) },
     h("td", { text: `#${m.id}` }),
     h("td", {}, h("span", { class: `badge model-${m.state}`, text: tr(`models.state.${m.state}`) }), " ", m.live ? h("span", { class: "badge live", text: tr("models.live") }) : null),
-    h("td", { class: "muted", text: m.note || "" }),
+    h("td", { class: "muted", text: [m.note, m.publish_reason && tr("models.published_because", { reason: m.publish_reason })].filter(Boolean).join(" · ") }),
     h("td", { class: "muted", text: m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m) }),
     h("td", { class: "muted", text: stamp(m.finished_at || m.requested_at) }),
     h("td", {}, ["trained", "retired"].includes(m.state) ? h("button", { class: "btn small", type: "button", "data-act": "publish", onclick: async () => {
-      try { await api("POST", `/api/trainer/models/${m.id}/publish`); toast(tr("models.published", { id: m.id }), "ok"); reload(); } catch (e) { fail(e); }
+      try { await api("POST", `/api/trainer/models/${m.id}/publish`); toast(tr("models.published", { id: m.id }), "ok"); reload(); } catch (e) {
+        if (e.status === 409 && e.data && e.data.needs_reason) override(m, e.data.worse || []); else fail(e);
+      }
     } }, tr("models.publish")) : null)));
+  // A model that scores worse than the one in service goes out only with the trainer's reason.
+  const overrideBox = h("div", { class: "model-override", id: "model-override", hidden: true });
+  const override = (m, worse) => {
+    const reason = h("input", { class: "field", type: "text", maxlength: "500", id: "override-reason", "aria-label": tr("models.override_reason") });
+    const go = h("button", { class: "btn danger small", type: "button", id: "publish-anyway", onclick: async () => {
+      try {
+        await api("POST", `/api/trainer/models/${m.id}/publish`, { reason: reason.value });
+        toast(tr("models.published", { id: m.id }), "ok"); reload();
+      } catch (e) { fail(e); }
+    } }, tr("models.publish_anyway"));
+    overrideBox.replaceChildren(
+      h("p", { class: "form-error", role: "alert", text: tr("models.worse", { id: m.id }) }),
+      h("ul", {}, worse.map((w) => h("li", { text: w }))),
+      h("label", { class: "muted", for: "override-reason", text: tr("models.override_reason") }),
+      h("div", { class: "inline-form" }, reason, go));
+    overrideBox.hidden = false;
+    error.hidden = true;
+    reason.focus();
+  };
   return h("div", { class: "card", id: "bot-models" }, h("div", { class: "body" },
     h("h2", { text: tr("models.title") }),
     h("p", { class: "muted", text: data.model_server ? tr("models.intro") : tr("models.intro_no_server") }),
-    h("div", { class: "inline-form" }, note, train), error,
+    h("div", { class: "inline-form" }, note, train), error, overrideBox,
     rows.length ? h("table", { class: "grid", id: "models-table" }, h("tbody", {}, rows)) : h("p", { class: "muted", text: tr("models.none") })));
 }
 
