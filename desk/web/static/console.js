@@ -1990,9 +1990,17 @@ const RECORD_ROWS = {
   },
 };
 
+// The ticket whose detail is being fetched: a row's click and the route it sets both
+// open it, and the second must not replace the first (and what was typed in it).
+let ticketOpening = null;
+
 async function openTicketDetail(ticketId, reload) {
+  const id = String(ticketId);
+  const shown = document.querySelector("#modal-root .modal[data-ticket-id]");
+  if (ticketOpening === id || (shown && shown.dataset.ticketId === id)) return;
+  ticketOpening = id;
   let t;
-  try { t = await api("GET", `/api/tickets/${ticketId}`); } catch (e) { toast(e.message, "error"); return; }
+  try { t = await api("GET", `/api/tickets/${ticketId}`); } catch (e) { toast(e.message, "error"); return; } finally { ticketOpening = null; }
   const error = h("div", { class: "form-error", hidden: true, role: "alert" });
   const fail = (e) => { error.textContent = e.message; error.hidden = false; };
   const after = async (fresh, text) => { if (text) toast(text, "ok"); await reload(true); loadCounts(true); m.close(); openTicketDetail(fresh.id || ticketId, reload); };
@@ -2044,6 +2052,7 @@ async function openTicketDetail(ticketId, reload) {
     replies.length ? h("div", { class: "ticket-replies" }, h("b", { text: tr("ticket.answers") }), ...replies) : null,
     t.state === "open" ? h("div", { class: "ticket-composer" }, ...composer) : null, error] , actions });
   m.box.classList.add("wide");
+  m.box.dataset.ticketId = id;
 }
 
 // ---------------------------------------------------------------- live updates
