@@ -19,6 +19,14 @@ function modelFigures(m) {
   }).join(" · ");
 }
 
+// The held-out set's worst confusions of a run ("faq/returns → faq/exchanges ×3"), per language.
+function modelConfusions(m) {
+  if (!m.figures) return null;
+  const items = Object.entries(m.figures).filter(([, f]) => f && Array.isArray(f.confused) && f.confused.length)
+    .flatMap(([lang, f]) => f.confused.map((p) => h("li", { text: `${lang}: ${p.label} → ${p.taken_for} ×${p.count}` })));
+  return items.length ? h("details", { class: "model-confused" }, h("summary", { text: tr("models.confused") }), h("ul", {}, items)) : null;
+}
+
 function modelsCard(data, reload) {
   const note = h("input", { class: "field", type: "text", maxlength: "200", id: "train-note", placeholder: tr("models.note_placeholder"), "aria-label": tr("models.note") });
   const error = h("div", { class: "form-error", hidden: true, role: "alert" });
@@ -30,7 +38,8 @@ function modelsCard(data, reload) {
     h("td", { text: `#${m.id}` }),
     h("td", {}, h("span", { class: `badge model-${m.state}`, text: tr(`models.state.${m.state}`) }), " ", m.live ? h("span", { class: "badge live", text: tr("models.live") }) : null),
     h("td", { class: "muted", text: [m.note, m.publish_reason && tr("models.published_because", { reason: m.publish_reason })].filter(Boolean).join(" · ") }),
-    h("td", { class: "muted", text: m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m) }),
+    h("td", { class: "muted" }, m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m),
+      m.state === "failed" ? null : modelConfusions(m)),
     h("td", { class: "muted", text: stamp(m.finished_at || m.requested_at) }),
     h("td", {}, ["trained", "retired"].includes(m.state) ? h("button", { class: "btn small", type: "button", "data-act": "publish", onclick: async () => {
       try { await api("POST", `/api/trainer/models/${m.id}/publish`); toast(tr("models.published", { id: m.id }), "ok"); reload(); } catch (e) {
