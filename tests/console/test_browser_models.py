@@ -71,3 +71,26 @@ async def test_a_worse_model_is_published_only_with_the_trainers_reason(console_
     async with desk.sessions() as s:
         assert (await bot_models.published(s)).id == second.id
     assert errors == []
+
+
+async def test_the_models_card_follows_a_run_while_it_trains(console_url, tess, model_dir, browser, desk):
+    from sqlalchemy import update
+
+    from desk.models import BotModel, utcnow
+
+    async with desk.sessions() as s, s.begin():
+        run = await bot_models.request_training(s, desk.brand_id, "tess@acme.test", "refund variants")
+        await s.execute(update(BotModel).where(BotModel.id == run.id).values(
+            state="training", started_at=utcnow(), progress="2/3 train"))
+    page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, console_url, "tess@acme.test", lands="/#/admin/trainer")
+    await page.wait_for_selector(f"#models-table tr[data-model-id='{run.id}'] .model-progress")
+    assert "step 2 of 3: training" in await page.inner_text(f"#models-table tr[data-model-id='{run.id}'] .model-progress")
+    async with desk.sessions() as s, s.begin():   # the worker finishes it; nobody reloads the page
+        await s.execute(update(BotModel).where(BotModel.id == run.id).values(
+            state="trained", finished_at=utcnow(), progress=None, figures={"en": {"intent_f1": 0.96}}))
+    await wait_until(page, f"document.querySelector(\"#models-table tr[data-model-id='{run.id}']\")"
+                           ".textContent.includes('intents F1 0.96')", timeout=20)
+    assert errors == []
