@@ -26,7 +26,8 @@ screenshots: ## drive the console in chromium and save docs/screenshots/console-
 	@bash scripts/setup.sh --browser --fonts
 	@fc-list :lang=ja | grep -q . || echo "make screenshots: no Japanese font (apt-get install fonts-noto-cjk fonts-noto-color-emoji): the console-ja-*.png would show boxes" >&2
 	@TSUNAGI_SCREENSHOTS=1 PYTHONPATH=. RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 \
-	  $(PY) -m pytest -q tests/console/test_browser.py tests/console/test_browser_whatsapp.py tests/console/test_browser_lists.py tests/console/test_browser_reports.py tests/console/test_browser_trainer.py tests/console/test_browser_i18n.py tests/console/test_browser_models.py
+	  $(PY) -m pytest -q tests/console/test_browser.py tests/console/test_browser_whatsapp.py tests/console/test_browser_lists.py tests/console/test_browser_reports.py tests/console/test_browser_trainer.py tests/console/test_browser_i18n.py tests/console/test_browser_models.py \
+	  tests/console/test_browser_articles.py tests/console/test_browser_hours.py tests/console/test_browser_edges.py
 
 bench: setup ## run the benchmarks under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(PY) $$b; done

@@ -683,6 +683,7 @@ class BotModel(Base):
     published_at = Column(Utc())
     published_by = Column(String(320))
     publish_reason = Column(Text)                 # why, when it scored worse than the model it replaced
+    progress = Column(String(200))                # while training: "2/3 training" (the step it is at)
     live_at = Column(Utc())                       # last time Rasa pulled while running it
 
 

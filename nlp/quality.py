@@ -364,6 +364,14 @@ async def evaluate_thresholds(model: Path = MODEL, path: Path = WHATSAPP_TEST,
     return scored, threshold_table(scored, thresholds)
 
 
+def worst_pairs(q: NluQuality, n: int = 5) -> list[dict[str, Any]]:
+    """The held-out set's most frequent confusions (intents and FAQ topics): which label
+    was taken for which, how often; for the console beside the model's figures."""
+    pairs = [{"label": s.label, "taken_for": other, "count": count, "f1": round(s.f1, 3)}
+             for s in [*q.intents, *q.responses] if s.f1 < 1.0 for other, count in s.confused_with.items()]
+    return sorted(pairs, key=lambda p: (-p["count"], p["f1"], p["label"], p["taken_for"]))[:n]
+
+
 def format_quality(q: NluQuality, worst: int = 5) -> str:
     def confusions(scores: list[LabelScore]) -> list[str]:
         lines = []
@@ -501,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
             failures += quality.failures()
             figures[language] = {"intent_f1": round(quality.intent_f1, 4),
                                  "response_accuracy": None if quality.response_accuracy is None
-                                 else round(quality.response_accuracy, 4)}
+                                 else round(quality.response_accuracy, 4),
+                                 "confused": worst_pairs(quality)}
         failures += _report_thresholds(args.model, held_out, current, out)
     if args.thresholds_only or args.development:
         args.no_core = True

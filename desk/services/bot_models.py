@@ -227,6 +227,15 @@ def training_commands(model_dir: Path, name: str) -> list[list[str]]:
     ]
 
 
+def step_name(command: list[str]) -> str:
+    """A training step for people: build, train or score (else the command's own name)."""
+    line = " ".join(command[1:4])
+    for marker, name in (("knowledge.build", "build"), ("rasa train", "train"), ("nlp.quality", "score")):
+        if marker in line:
+            return name
+    return "step"
+
+
 async def _run(command: list[str], env: dict[str, str]) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(*command, cwd=str(ROOT), env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.STDOUT)
@@ -273,6 +282,9 @@ async def run_next_training(sessions, commands=training_commands) -> BotModel | 
         prepare_training_dir(training_dir())
     steps = commands(directory, name)
     for i, command in enumerate(steps):
+        async with sessions() as session, session.begin():   # what the console shows meanwhile
+            await session.execute(update(BotModel).where(BotModel.id == run_id).values(
+                progress=f"{i + 1}/{len(steps)} {step_name(command)}"))
         code, text = await _run(command, env)
         output.append(f"$ {' '.join(command[1:])}\n{text}")
         figures = _figures(text) or figures
@@ -286,7 +298,7 @@ async def run_next_training(sessions, commands=training_commands) -> BotModel | 
         output.append(f"no model at {path}")
     async with sessions() as session, session.begin():
         run = await session.get(BotModel, run_id)
-        run.state, run.finished_at = state, utcnow()
+        run.state, run.finished_at, run.progress = state, utcnow(), None
         run.log_tail = "".join(output)[-LOG_TAIL:]
         run.figures = figures
         if state == "trained":

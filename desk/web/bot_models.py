@@ -28,7 +28,7 @@ def model_json(m, live_id: int | None) -> dict:
     return {"id": m.id, "state": m.state, "note": m.note, "requested_by": m.requested_by,
             "requested_at": iso(m.requested_at), "started_at": iso(m.started_at), "finished_at": iso(m.finished_at),
             "figures": m.figures, "size": m.size, "published_at": iso(m.published_at),
-            "published_by": m.published_by, "publish_reason": m.publish_reason,
+            "published_by": m.published_by, "publish_reason": m.publish_reason, "progress": m.progress,
             "live": m.id == live_id, "live_at": iso(m.live_at),
             "log_tail": m.log_tail if m.state == "failed" else None}
 

@@ -46,7 +46,9 @@ async def test_a_trainer_trains_publishes_and_sees_the_model_live(console_url, t
 
 async def test_a_worse_model_is_published_only_with_the_trainers_reason(console_url, tess, model_dir, browser, desk):
     base = console_url
-    for payload, figures in (("one", '{"en": {"intent_f1": 0.97}}'), ("two", '{"en": {"intent_f1": 0.91}}')):
+    worse = ('{"en": {"intent_f1": 0.91, "confused": [{"label": "faq/returns", "taken_for": "faq/exchanges", '
+             '"count": 3, "f1": 0.6}]}}')
+    for payload, figures in (("one", '{"en": {"intent_f1": 0.97}}'), ("two", worse)):
         async with desk.sessions() as s, s.begin():
             await bot_models.request_training(s, desk.brand_id, "tess@acme.test")
         await bot_models.run_next_training(desk.sessions, writes_a_model(payload, figures))
@@ -57,7 +59,10 @@ async def test_a_worse_model_is_published_only_with_the_trainers_reason(console_
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     await sign_in(page, base, "tess@acme.test", lands="/#/admin/trainer")
-    await page.click(f"#models-table tr[data-model-id='{second.id}'] button[data-act=publish]")
+    row = f"#models-table tr[data-model-id='{second.id}']"
+    await page.click(f"{row} details.model-confused summary")   # the held-out set's worst confusions
+    assert "en: faq/returns → faq/exchanges ×3" in await page.inner_text(f"{row} details.model-confused")
+    await page.click(f"{row} button[data-act=publish]")
     await page.wait_for_selector("#model-override:not([hidden]) #override-reason")
     assert "en: intent F1 0.910 < 0.970" in await page.inner_text("#model-override")
     await page.fill("#override-reason", "answers the new shipping policy")
@@ -65,4 +70,27 @@ async def test_a_worse_model_is_published_only_with_the_trainers_reason(console_
     await wait_until(page, "document.querySelector('#models-table').textContent.includes('answers the new shipping policy')")
     async with desk.sessions() as s:
         assert (await bot_models.published(s)).id == second.id
+    assert errors == []
+
+
+async def test_the_models_card_follows_a_run_while_it_trains(console_url, tess, model_dir, browser, desk):
+    from sqlalchemy import update
+
+    from desk.models import BotModel, utcnow
+
+    async with desk.sessions() as s, s.begin():
+        run = await bot_models.request_training(s, desk.brand_id, "tess@acme.test", "refund variants")
+        await s.execute(update(BotModel).where(BotModel.id == run.id).values(
+            state="training", started_at=utcnow(), progress="2/3 train"))
+    page = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await sign_in(page, console_url, "tess@acme.test", lands="/#/admin/trainer")
+    await page.wait_for_selector(f"#models-table tr[data-model-id='{run.id}'] .model-progress")
+    assert "step 2 of 3: training" in await page.inner_text(f"#models-table tr[data-model-id='{run.id}'] .model-progress")
+    async with desk.sessions() as s, s.begin():   # the worker finishes it; nobody reloads the page
+        await s.execute(update(BotModel).where(BotModel.id == run.id).values(
+            state="trained", finished_at=utcnow(), progress=None, figures={"en": {"intent_f1": 0.96}}))
+    await wait_until(page, f"document.querySelector(\"#models-table tr[data-model-id='{run.id}']\")"
+                           ".textContent.includes('intents F1 0.96')", timeout=20)
     assert errors == []

@@ -186,3 +186,33 @@ async def test_a_model_that_scores_worse_is_published_only_with_a_reason(session
     async with sessions() as s, s.begin():
         back = await bot_models.publish(s, good, "ada@kumo.test")   # better than what is in service: no reason
         assert (back.state, back.publish_reason) == ("published", None)
+
+
+async def test_a_run_says_which_step_it_is_at_while_it_trains(sessions, tmp_path, monkeypatch):
+    import asyncio
+
+    monkeypatch.setenv("BOT_MODELS_DIR", str(tmp_path))
+    brand_id = await _brand(sessions)
+    go_on = tmp_path / "go-on"
+    waits = [sys.executable, "-c", f"import pathlib, time\nwhile not pathlib.Path({str(go_on)!r}).exists(): time.sleep(0.05)"]
+
+    def commands(directory: Path, name: str) -> list[list[str]]:
+        build, write, score = writes_a_model("one")(directory, name)
+        return [build, [*waits], write, score]
+
+    async with sessions() as s, s.begin():
+        queued = await bot_models.request_training(s, brand_id, "tess@kumo.test")
+    running = asyncio.create_task(bot_models.run_next_training(sessions, commands))
+
+    async def progress():
+        async with sessions() as s:
+            return (await s.get(BotModel, queued.id, populate_existing=True)).progress
+    for _ in range(400):   # the second step waits for the file: the run is seen there
+        if await progress() == "2/4 step":
+            break
+        await asyncio.sleep(0.05)
+    assert await progress() == "2/4 step"
+    go_on.touch()
+    run = await asyncio.wait_for(running, 60)
+    assert (run.state, run.progress) == ("trained", None)
+    assert [bot_models.step_name(c) for c in bot_models.training_commands(tmp_path, "m")] == ["build", "train", "score"]

@@ -19,6 +19,14 @@ function modelFigures(m) {
   }).join(" · ");
 }
 
+// The held-out set's worst confusions of a run ("faq/returns → faq/exchanges ×3"), per language.
+function modelConfusions(m) {
+  if (!m.figures) return null;
+  const items = Object.entries(m.figures).filter(([, f]) => f && Array.isArray(f.confused) && f.confused.length)
+    .flatMap(([lang, f]) => f.confused.map((p) => h("li", { text: `${lang}: ${p.label} → ${p.taken_for} ×${p.count}` })));
+  return items.length ? h("details", { class: "model-confused" }, h("summary", { text: tr("models.confused") }), h("ul", {}, items)) : null;
+}
+
 function modelsCard(data, reload) {
   const note = h("input", { class: "field", type: "text", maxlength: "200", id: "train-note", placeholder: tr("models.note_placeholder"), "aria-label": tr("models.note") });
   const error = h("div", { class: "form-error", hidden: true, role: "alert" });
@@ -28,9 +36,11 @@ function modelsCard(data, reload) {
   } }, icon("zap"), tr("models.train"));
   const rows = data.models.map((m) => h("tr", { "data-model-id": String(m.id) },
     h("td", { text: `#${m.id}` }),
-    h("td", {}, h("span", { class: `badge model-${m.state}`, text: tr(`models.state.${m.state}`) }), " ", m.live ? h("span", { class: "badge live", text: tr("models.live") }) : null),
+    h("td", {}, h("span", { class: `badge model-${m.state}`, text: tr(`models.state.${m.state}`) }), " ", m.live ? h("span", { class: "badge live", text: tr("models.live") }) : null,
+      m.state === "training" ? h("span", { class: "muted model-progress", text: " " + progressText(m) }) : null),
     h("td", { class: "muted", text: [m.note, m.publish_reason && tr("models.published_because", { reason: m.publish_reason })].filter(Boolean).join(" · ") }),
-    h("td", { class: "muted", text: m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m) }),
+    h("td", { class: "muted" }, m.state === "failed" ? (m.log_tail || "").trim().split("\n").slice(-1)[0] : modelFigures(m),
+      m.state === "failed" ? null : modelConfusions(m)),
     h("td", { class: "muted", text: stamp(m.finished_at || m.requested_at) }),
     h("td", {}, ["trained", "retired"].includes(m.state) ? h("button", { class: "btn small", type: "button", "data-act": "publish", onclick: async () => {
       try { await api("POST", `/api/trainer/models/${m.id}/publish`); toast(tr("models.published", { id: m.id }), "ok"); reload(); } catch (e) {
@@ -56,11 +66,44 @@ function modelsCard(data, reload) {
     error.hidden = true;
     reason.focus();
   };
+  followTraining(data, reload);
   return h("div", { class: "card", id: "bot-models" }, h("div", { class: "body" },
     h("h2", { text: tr("models.title") }),
     h("p", { class: "muted", text: data.model_server ? tr("models.intro") : tr("models.intro_no_server") }),
     h("div", { class: "inline-form" }, note, train), error, overrideBox,
     rows.length ? h("table", { class: "grid", id: "models-table" }, h("tbody", {}, rows)) : h("p", { class: "muted", text: tr("models.none") })));
+}
+
+// "step 2 of 3: training · 1 min 20 s" (bot_models.progress is "2/3 train").
+function progressText(m) {
+  const [count, step] = (m.progress || "").split(" ");
+  const [i, n] = (count || "").split("/");
+  const where = i && n ? tr("models.progress", { i, n, step: tr(`models.step.${step || "step"}`) }) : tr("models.step.step");
+  return m.started_at ? `${where} · ${elapsed(m.started_at)}` : where;
+}
+
+// How long a run has been training, as "3 min 5 s".
+function elapsed(since) {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
+  return s >= 60 ? tr("models.elapsed_min", { m: Math.floor(s / 60), s: s % 60 }) : tr("models.elapsed_s", { s });
+}
+
+// While a run is queued or training, its card follows it (every 3 s, while it is shown;
+// only the models card is redrawn, and not while the trainer is typing in it).
+let trainerFollow = null;
+function followTraining(data, reload) {
+  clearTimeout(trainerFollow);
+  if (!data.models.some((m) => m.state === "queued" || m.state === "training")) return;
+  trainerFollow = setTimeout(async () => {
+    const card = document.getElementById("bot-models");
+    if (!card) return;   // the trainer went elsewhere
+    if (card.contains(document.activeElement) && document.activeElement.tagName === "INPUT") { followTraining(data, reload); return; }
+    try {
+      const fresh = await api("GET", "/api/trainer/models", undefined, { background: true });
+      const now = document.getElementById("bot-models");
+      if (now) now.replaceWith(modelsCard(fresh, reload));
+    } catch (_) { followTraining(data, reload); }
+  }, 3000);
 }
 
 async function adminTrainer() {
