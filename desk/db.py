@@ -6,6 +6,7 @@ migrations with the matching synchronous driver.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def _prepare_sqlite(url: str) -> None:
         private_sqlite_file(db_path)
 
 
-def _daemon_aiosqlite():
+@functools.lru_cache(maxsize=1)  # one adapter (its classes made once) for every engine
+def _aiosqlite_adapter():
     """aiosqlite as SQLAlchemy's adapter sees it, with two changes.
 
     Daemon worker threads: aiosqlite >= 0.20 runs each connection on a thread of its
@@ -127,10 +129,10 @@ def create_engine(url: str, *, writer: bool = False, pooled: bool = False) -> As
         if pooled:
             from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-            engine = create_async_engine(url, connect_args={"timeout": 30}, module=_daemon_aiosqlite(),
+            engine = create_async_engine(url, connect_args={"timeout": 30}, module=_aiosqlite_adapter(),
                                          poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=10)
         else:  # SQLAlchemy's default for aiosqlite files: a connection per session
-            engine = create_async_engine(url, connect_args={"timeout": 30}, module=_daemon_aiosqlite())
+            engine = create_async_engine(url, connect_args={"timeout": 30}, module=_aiosqlite_adapter())
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial

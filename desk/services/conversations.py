@@ -14,6 +14,7 @@ from desk.services import contacts
 
 # Delivery status only moves forward; Meta may deliver `delivered` before `sent`.
 STATUS_RANK = {"queued": 0, "accepted": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+_ACCEPTED_OR_LATER = tuple(s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["accepted"])
 
 
 async def upsert_contact(session: AsyncSession, wa_id: str, profile_name: str | None) -> Contact:
@@ -152,8 +153,7 @@ async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
     """Meta accepted the message: its wamid, and `accepted` unless a status webhook
     (linked by the callback data) already moved it further. One statement, no read."""
     now = utcnow()
-    further = [s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["accepted"]]
-    not_yet = Message.status.notin_(further)
+    not_yet = Message.status.notin_(_ACCEPTED_OR_LATER)
     await session.execute(update(Message).where(Message.id == message_id).values(
         wamid=wamid, status=case((not_yet, "accepted"), else_=Message.status),
         status_at=case((not_yet, now), else_=Message.status_at))
@@ -161,7 +161,7 @@ async def mark_sent(session: AsyncSession, message_id: int, wamid: str) -> None:
     loaded = session.identity_map.get(session.identity_key(Message, message_id))
     if loaded is not None:  # a caller that holds the row sees what was written
         set_committed_value(loaded, "wamid", wamid)
-        if loaded.status not in further:
+        if loaded.status not in _ACCEPTED_OR_LATER:
             set_committed_value(loaded, "status", "accepted")
             set_committed_value(loaded, "status_at", now)
 

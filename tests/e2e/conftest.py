@@ -30,12 +30,18 @@ class Http:
     def __init__(self, base: str):
         self.base = base
 
+    def _open(self, req: urllib.request.Request):
+        return urllib.request.urlopen(req, timeout=30)
+
+    def _headers(self) -> dict[str, str]:
+        return {}
+
     def request(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Content-Type": "application/json", **self._headers(), **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with self._open(req) as resp:
                 payload = resp.read()
                 status = resp.status
         except urllib.error.HTTPError as err:
@@ -72,19 +78,11 @@ class Console(Http):
         assert status == 200, me
         self.csrf = me["csrf_token"]
 
-    def request(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            "Content-Type": "application/json", "X-CSRF-Token": self.csrf, **(headers or {})})
-        try:
-            with self.opener.open(req, timeout=30) as resp:
-                payload, status = resp.read(), resp.status
-        except urllib.error.HTTPError as err:
-            payload, status = err.read(), err.code
-        try:
-            return status, json.loads(payload)
-        except ValueError:
-            return status, payload.decode(errors="replace")
+    def _open(self, req: urllib.request.Request):
+        return self.opener.open(req, timeout=30)   # with the session cookie
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-CSRF-Token": self.csrf}
 
     def put(self, path, body=None, **kw):
         return self.request("PUT", path, body, **kw)
